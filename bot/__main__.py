@@ -1,0 +1,104 @@
+"""Entry point: ``python -m bot [serve|console|db upgrade|db check]``.
+
+With no subcommand it serves: over HTTP with gunicorn when SLACK_SIGNING_SECRET is set, over Socket
+Mode when SLACK_APP_TOKEN is set, and as the local console when no Slack credentials are set at all.
+Bad settings or a bad credits file end with one clear message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, CreditsConfig, load_config
+from bot.settings import RunMode, Settings, SettingsError, load_settings
+
+logger = logging.getLogger("bot")
+EXIT_BAD_SETTINGS = 2
+
+
+def _secrets(settings: Settings) -> list[str]:
+    return [s.get_secret_value() for s in (settings.slack_bot_token, settings.slack_signing_secret,
+                                           settings.slack_app_token) if s is not None]
+
+
+def _serve(settings: Settings, config: CreditsConfig) -> None:
+    from bot.app import create_app
+    from bot.store.db import Database
+    from bot.web import SlackWsgiApp
+
+    if settings.mode is RunMode.CONSOLE:
+        from bot.console import run_console
+
+        run_console(settings, config)
+        return
+    setup = Database(settings.database_url)
+    if setup.is_sqlite:  # the embedded database upgrades itself; PostgreSQL runs the Procfile's release step
+        setup.upgrade()
+    setup.dispose()
+    if settings.mode is RunMode.SOCKET:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        app = create_app(settings, config, Database(settings.database_url))
+        logger.info("connecting to Slack over Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        return
+    from bot.server import serve_http
+
+    def build() -> SlackWsgiApp:
+        return SlackWsgiApp(create_app(settings, config, Database(settings.database_url)))
+
+    logger.info("serving Slack requests on port %s at /slack/events", settings.port)
+    serve_http(build, port=settings.port, workers=settings.web_workers, threads=settings.web_threads)
+
+
+def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
+    from bot.store.db import Database
+    from bot.store.ledger import check_running_balances
+
+    db = Database(settings.database_url)
+    if action == "upgrade":
+        db.upgrade()
+        print("database is up to date")
+        return 0
+    with db.read() as session:
+        problems = check_running_balances(session)
+    for problem in problems:
+        print(problem)
+    print("every running balance equals the sum of its ledger entries" if not problems else
+          f"{len(problems)} balance(s) differ from their ledger")
+    return 1 if problems else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="keter-credits Slack bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the bot (the default): HTTP, Socket Mode, or the console")
+    sub.add_parser("console", help="the local console, even when Slack credentials are set")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade", "check"], help="upgrade: apply migrations; check: verify balances")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        config = load_config(settings.credits_config)
+    except (SettingsError, ConfigError) as exc:
+        print(f"keter-credits: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_level, _secrets(settings))
+    if args.command == "db":
+        return _db(args.action, settings, config)
+    if args.command == "console":
+        settings = settings.model_copy(update={"slack_bot_token": None, "slack_signing_secret": None,
+                                               "slack_app_token": None})
+    _serve(settings, config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

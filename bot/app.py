@@ -1,0 +1,51 @@
+"""``create_app``: the Bolt app, its WebClient and its listeners. Nothing connects at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.config import CreditsConfig
+from bot.settings import Settings
+from bot.slack.deps import Deps
+from bot.slack.listeners import register_all
+from bot.store.db import Database
+
+# Only used where Socket Mode delivers requests over Slack's own connection and no HTTP request
+# is ever verified; Bolt still wants a value.
+SOCKET_MODE_SECRET_PLACEHOLDER = "socket-mode-requests-are-not-signed"  # noqa: S105
+
+
+def utc_now() -> datetime:
+    """The real clock; tests pass their own."""
+    return datetime.now(UTC)
+
+
+def make_client(settings: Settings) -> WebClient:
+    """A WebClient for the configured API base URL that waits out rate limits instead of failing."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = WebClient(token=token, base_url=settings.slack_api_url)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    return client
+
+
+def create_app(settings: Settings, config: CreditsConfig, db: Database, *, client: WebClient | None = None,
+               clock: Callable[[], datetime] = utc_now) -> App:
+    """Build the app. Bolt calls ``auth.test`` here, so the Slack API (or its stand-in) must answer."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = App(
+        client=client or make_client(settings),
+        signing_secret=secret or SOCKET_MODE_SECRET_PLACEHOLDER,
+        # Bolt's default pool has 5 threads: the 6th slow request in flight would miss Slack's 3 s.
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads,
+                                             thread_name_prefix="listener"),
+        logger=logging.getLogger("bot.bolt"),
+    )
+    register_all(app, Deps(config=config, db=db, clock=clock))
+    return app

@@ -1,0 +1,223 @@
+"""The credits.yml model: Keter Labs pricing, plans, roles and teams, loaded and validated.
+
+The file is the admin's single place to describe how Keter Labs charges and who may spend what. It is
+validated strictly (unknown keys are refused, so a typo never silently falls back to a default) and
+every error names the path of the bad key, e.g. ``teams.design.plan: unknown plan 'prp'``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ADMIN_ROLE = "admin"
+USER_ID_PATTERN = r"^[UW][A-Z0-9]{2,}$"
+CHANNEL_ID_PATTERN = r"^[CGD][A-Z0-9]{2,}$"
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConfigError(Exception):
+    """The credits file is missing, not YAML, or does not describe a usable setup."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Credits = Annotated[float, Field(ge=0)]
+
+
+class ToolPricing(_Strict):
+    """How one Keter Labs tool is charged: a rate per unit for each quality."""
+
+    unit: Literal["variant", "second", "minute"]
+    rates: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
+    minimum: Credits = 0
+    default_quality: str = "standard"
+
+    @property
+    def time_based(self) -> bool:
+        """Time-based tools are priced per second or minute of output and need a duration."""
+        return self.unit != "variant"
+
+    @model_validator(mode="after")
+    def _default_quality_is_priced(self) -> ToolPricing:
+        if self.default_quality not in self.rates:
+            raise ValueError(
+                f"default_quality '{self.default_quality}' has no rate; "
+                f"add it to rates or set default_quality to one of: {', '.join(self.rates)}"
+            )
+        return self
+
+
+class Pricing(_Strict):
+    """Prices of every tool plus the assumptions used to forecast retries."""
+
+    retry_cost: Credits = 1.0
+    expected_retry_rate: Credits = 0.25
+    history_min_tasks: int = Field(default=10, ge=1)
+    history_days: int = Field(default=30, ge=1, le=365)
+    tools: dict[Annotated[str, Field(pattern=NAME_PATTERN)], ToolPricing] = Field(min_length=1)
+
+
+class Plan(_Strict):
+    """A Keter Labs subscription: its monthly allowance lapses at renewal."""
+
+    monthly_credits: int = Field(ge=0)
+
+
+class Role(_Strict):
+    """Spending limits of a role. A missing limit means no limit; a missing approval cap, no approving."""
+
+    task_limit: int | None = Field(default=None, ge=0)
+    weekly_limit: int | None = Field(default=None, ge=0)
+    can_approve_up_to: int | None = Field(default=None, ge=0)
+
+
+class DigestSchedule(_Strict):
+    """When a team's weekly digest is due, in the team's own timezone."""
+
+    weekday: int = Field(ge=0, le=6)
+    hour: int = Field(ge=0, le=23)
+    minute: int = Field(ge=0, le=59)
+
+    @classmethod
+    def parse(cls, text: str) -> DigestSchedule:
+        """Read ``"mon 09:00"``; raise ValueError saying what would work."""
+        match = re.fullmatch(r"\s*([a-zA-Z]{3})[a-zA-Z]*\s+(\d{1,2}):(\d{2})\s*", text)
+        if not match or match.group(1).lower() not in WEEKDAYS:
+            raise ValueError(f"'{text}' is not a schedule; write a weekday and a time, like 'mon 09:00'")
+        hour, minute = int(match.group(2)), int(match.group(3))
+        if hour > 23 or minute > 59:
+            raise ValueError(f"'{text}' has no such time of day; use 00:00 to 23:59")
+        return cls(weekday=WEEKDAYS.index(match.group(1).lower()), hour=hour, minute=minute)
+
+    def __str__(self) -> str:
+        return f"{WEEKDAYS[self.weekday]} {self.hour:02d}:{self.minute:02d}"
+
+
+class Team(_Strict):
+    """A team: its channel, plan, renewal day, timezone, digest slot, extra credits and members."""
+
+    channel: str = Field(pattern=CHANNEL_ID_PATTERN)
+    plan: str
+    renews_on_day: int = Field(default=1, ge=1, le=31)
+    timezone: str = "UTC"
+    digest: str = "mon 09:00"
+    extra_credits: int = Field(default=0, ge=0)
+    members: dict[Annotated[str, Field(pattern=USER_ID_PATTERN)], str] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone '{value}'; use an IANA name like 'Europe/Berlin'") from None
+        return value
+
+    @field_validator("digest")
+    @classmethod
+    def _digest_parses(cls, value: str) -> str:
+        DigestSchedule.parse(value)
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The team's timezone, for weeks, cycles and digests."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def digest_schedule(self) -> DigestSchedule:
+        """The parsed digest slot."""
+        return DigestSchedule.parse(self.digest)
+
+
+class CreditsConfig(_Strict):
+    """The whole credits file."""
+
+    pricing: Pricing
+    plans: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Plan] = Field(min_length=1)
+    roles: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Role] = Field(min_length=1)
+    teams: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Team] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> CreditsConfig:
+        if ADMIN_ROLE not in self.roles:
+            raise ValueError("roles: an 'admin' role is required (Slack workspace admins get it)")
+        problems: list[str] = []
+        channels: dict[str, str] = {}
+        for name, team in self.teams.items():
+            if team.plan not in self.plans:
+                problems.append(
+                    f"teams.{name}.plan: unknown plan '{team.plan}' (known: {', '.join(self.plans)})"
+                )
+            for user, role in team.members.items():
+                if role not in self.roles:
+                    problems.append(
+                        f"teams.{name}.members.{user}: unknown role '{role}' (known: {', '.join(self.roles)})"
+                    )
+            if team.channel in channels:
+                problems.append(
+                    f"teams.{name}.channel: {team.channel} is already the channel of team '{channels[team.channel]}'"
+                )
+            channels[team.channel] = name
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @cached_property
+    def team_by_channel(self) -> dict[str, str]:
+        """Team name for each team channel id."""
+        return {team.channel: name for name, team in self.teams.items()}
+
+
+def _format_validation_error(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"] if not str(part).startswith("function-"))
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling; README.md lists every key)"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        lines.append(f"{path}: {message}" if path else message)
+    return "\n".join(lines)
+
+
+def parse_config(text: str, source: str = "credits file") -> CreditsConfig:
+    """Validate credits YAML text; raise ConfigError naming the path of every bad key."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} must be a mapping with pricing, plans, roles and teams")
+    try:
+        return CreditsConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source} has errors:\n{_format_validation_error(exc)}") from None
+
+
+def default_config_text() -> str:
+    """The realistic Keter Labs defaults shipped with the package."""
+    return resources.files("bot").joinpath("default_credits.yml").read_text(encoding="utf-8")
+
+
+def load_config(path: Path | None) -> CreditsConfig:
+    """Load CREDITS_CONFIG, or the shipped default when it is unset."""
+    if path is None:
+        return parse_config(default_config_text(), "the default credits file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"CREDITS_CONFIG: cannot read {path}: {exc.strerror}") from None
+    return parse_config(text, f"CREDITS_CONFIG ({path})")

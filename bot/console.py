@@ -1,0 +1,155 @@
+"""The local console: try the bot with no Slack workspace at all.
+
+It drives the same Bolt app through the same signed-request path (real HTTP on 127.0.0.1) and the
+built-in Slack Web API stand-in, so what works here works in Slack. Lines are read from standard
+input, so it can be scripted: ``printf '/credits help\\n' | python -m bot``. Unless DATABASE_URL is set
+it uses a throwaway SQLite database, so trying a pricing file never touches the real ledger.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import SecretStr
+
+from bot.app import create_app
+from bot.config import CreditsConfig
+from bot.devtools.render import render_blocks
+from bot.devtools.signing import signed_slash_command
+from bot.devtools.slack_standin import SlackStandIn
+from bot.settings import Settings
+from bot.store.db import DEFAULT_DATABASE_URL, Database
+from bot.web import EVENTS_PATH, BackgroundServer, SlackWsgiApp
+
+CONSOLE_TOKEN = "xoxb-console"  # noqa: S105 - the stand-in's own token, never a real one
+REPLY_TIMEOUT_SECONDS = 10.0
+PROMPT_HELP = "Type `/credits ...`, or `as <USER_ID> /credits ...` to act as another member; Ctrl-D ends."
+
+
+def _default_user(config: CreditsConfig) -> str:
+    for team in config.teams.values():
+        for user in team.members:
+            return user
+    return "U0CONSOLE"
+
+
+def _channel_of(config: CreditsConfig, user: str) -> str:
+    for team in config.teams.values():
+        if user in team.members:
+            return team.channel
+    return next((t.channel for t in config.teams.values()), "C0CONSOLE")
+
+
+class Console:
+    """A scripted or interactive session against the real app and the stand-in."""
+
+    def __init__(self, settings: Settings, config: CreditsConfig, out: TextIO = sys.stdout) -> None:
+        self.config = config
+        self.out = out
+        self.signing_secret = secrets.token_hex(16)
+        self.standin = SlackStandIn(bot_token=CONSOLE_TOKEN)
+        self._tmp = tempfile.TemporaryDirectory(prefix="keter-console-")
+        url = settings.database_url
+        self.throwaway_db = url == DEFAULT_DATABASE_URL
+        if self.throwaway_db:
+            url = f"sqlite:///{Path(self._tmp.name) / 'console.db'}"
+        self.db = Database(url)
+        self.user = _default_user(config)
+        self._settings = settings.model_copy(update={"slack_api_url": "http://127.0.0.1/"})
+        self.server: BackgroundServer | None = None
+
+    def start(self) -> None:
+        """Start the stand-in, migrate the database, build the app and serve it."""
+        self.standin.start()
+        for team in self.config.teams.values():
+            for user in team.members:
+                self.standin.add_user(user, name=user.lower(), tz=team.timezone)
+        self.db.upgrade()
+        settings = self._settings.model_copy(update={
+            "slack_api_url": self.standin.base_url,
+            "slack_bot_token": SecretStr(CONSOLE_TOKEN),
+            "slack_signing_secret": SecretStr(self.signing_secret),
+        })
+        app = create_app(settings, self.config, self.db)
+        self.server = BackgroundServer(SlackWsgiApp(app)).start()
+
+    def stop(self) -> None:
+        """Stop serving and clean up the throwaway database."""
+        if self.server:
+            self.server.stop()
+        self.standin.stop()
+        self.db.dispose()
+        self._tmp.cleanup()
+
+    def banner(self) -> str:
+        """What the console is and how to use it."""
+        where = "a throwaway SQLite database" if self.throwaway_db else "DATABASE_URL"
+        teams = ", ".join(f"{name} ({len(t.members)} members)" for name, t in self.config.teams.items())
+        return (f"keter-credits local console: no Slack credentials set, so replies are shown here.\n"
+                f"Teams: {teams or 'none'}. Ledger: {where}. You are {self.user}.\n{PROMPT_HELP}")
+
+    def run_line(self, line: str) -> str:
+        """Send one typed line as a signed slash command and return the bot's answer as text."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return ""
+        user = self.user
+        if line.lower().startswith("as "):
+            _, user, line = (line.split(None, 2) + ["", ""])[:3]
+            user = user.upper()
+        if not line.startswith("/credits"):
+            return f"(not a command) {PROMPT_HELP}"
+        text = line[len("/credits"):].strip()
+        assert self.server is not None
+        response_url = self.standin.new_response_url()
+        posted_before = len(self.standin.calls_to("chat.postMessage"))
+        body, headers = signed_slash_command(self.signing_secret, text=text, user_id=user,
+                                             channel_id=_channel_of(self.config, user), response_url=response_url)
+        request = urllib.request.Request(self.server.url + EVENTS_PATH, data=body.encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=REPLY_TIMEOUT_SECONDS) as answer:  # noqa: S310
+                ack_body = answer.read().decode()
+        except urllib.error.HTTPError as exc:
+            return f"(the app answered HTTP {exc.code})"
+        parts = [ack_body] if ack_body.strip() else []
+        try:
+            reply = self.standin.wait_for_response(response_url, timeout=REPLY_TIMEOUT_SECONDS)[0]
+            parts.append(render_blocks(reply.payload.get("blocks") or [], reply.payload.get("text", "")))
+        except TimeoutError:
+            parts.append("(no reply)")
+        for call in self.standin.calls_to("chat.postMessage")[posted_before:]:
+            parts.append(f"[posted in {call.args.get('channel')}]\n"
+                         + render_blocks(call.args.get("blocks") or [], call.args.get("text", "")))
+        return "\n".join(parts)
+
+    def loop(self, lines: TextIO) -> None:
+        """Read commands until the end of input, printing each answer."""
+        interactive = lines.isatty()
+        print(self.banner(), file=self.out, flush=True)
+        while True:
+            if interactive:
+                print(f"{self.user}> ", end="", file=self.out, flush=True)
+            line = lines.readline()
+            if not line:
+                break
+            if not interactive and line.strip():
+                print(f"> {line.strip()}", file=self.out)
+            answer = self.run_line(line)
+            if answer:
+                print(answer + "\n", file=self.out, flush=True)
+
+
+def run_console(settings: Settings, config: CreditsConfig, lines: TextIO = sys.stdin) -> None:
+    """Start, loop over the input, stop."""
+    console = Console(settings, config)
+    console.start()
+    try:
+        console.loop(lines)
+    finally:
+        console.stop()

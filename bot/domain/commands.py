@@ -1,0 +1,161 @@
+"""Parse the text after ``/credits`` into a typed command, or a clear error that says what would work.
+
+Options are ``key=value`` words; anything else is positional. Numbers must be whole and within sane
+bounds (a typo like ``variants=400`` is far more likely than a 400-variant task).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from bot.domain.errors import UserFacingError, closest, unknown_name
+
+MAX_VARIANTS = 100
+MAX_RETRIES = 50
+MAX_DURATION_SECONDS = 4 * 60 * 60
+SUBCOMMANDS = ("quote", "balance", "help")
+QUOTE_OPTIONS = ("quality", "variants", "duration", "retries", "team")
+BALANCE_OPTIONS = ("team",)
+
+
+@dataclass(frozen=True)
+class QuoteCommand:
+    """``/credits quote <tool> [quality=] [variants=] [duration=] [retries=] [team=]``."""
+
+    tool: str
+    quality: str | None = None
+    variants: int = 1
+    duration_seconds: int | None = None
+    retries: int | None = None
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class BalanceCommand:
+    """``/credits balance [team]``."""
+
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class HelpCommand:
+    """``/credits help``, or an unknown subcommand (``unknown`` holds it, ``suggestion`` a close one)."""
+
+    unknown: str | None = None
+    suggestion: str | None = None
+
+
+Command = QuoteCommand | BalanceCommand | HelpCommand
+
+
+@dataclass(frozen=True)
+class _Words:
+    positional: list[str]
+    options: dict[str, str]
+
+
+def _split(text: str, allowed: tuple[str, ...]) -> _Words:
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    positional: list[str] = []
+    options: dict[str, str] = {}
+    for word in words:
+        if "=" not in word:
+            positional.append(word)
+            continue
+        key, _, value = word.partition("=")
+        key = key.strip().lower()
+        if key not in allowed:
+            raise unknown_name("option", key or "=", allowed)
+        if key in options:
+            raise UserFacingError(f"`{key}=` is given twice; keep one.")
+        if not value:
+            raise UserFacingError(f"`{key}=` needs a value, like `{key}={_EXAMPLES.get(key, 'x')}`.")
+        options[key] = value
+    return _Words(positional, options)
+
+
+_EXAMPLES = {"quality": "high", "variants": "2", "duration": "30", "retries": "1", "team": "design"}
+
+
+def parse_count(name: str, value: str, minimum: int, maximum: int) -> int:
+    """A whole number within bounds, or an error naming the option and a valid example."""
+    if not re.fullmatch(r"[+-]?\d+", value.strip()):
+        raise UserFacingError(f"`{name}={value}` is not a whole number; use e.g. `{name}={max(minimum, 1)}`.")
+    number = int(value)
+    if number < minimum:
+        lowest = "a positive whole number" if minimum == 1 else f"a whole number of {minimum} or more"
+        raise UserFacingError(f"`{name}` must be {lowest}, not {number}; e.g. `{name}={max(minimum, 1)}`.")
+    if number > maximum:
+        raise UserFacingError(f"`{name}={number}` is more than the {maximum} allowed; check for a typo.")
+    return number
+
+
+def parse_duration(value: str) -> int:
+    """Seconds from ``90``, ``90s``, ``2m``, ``1m30s`` or ``1.5m``."""
+    text = value.strip().lower()
+    match = re.fullmatch(r"(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+)\s*s(?:ec)?)?", text)
+    if re.fullmatch(r"[+-]?\d+", text):
+        return parse_count("duration", text, 1, MAX_DURATION_SECONDS)
+    if not text or not match or not (match.group(1) or match.group(2)):
+        raise UserFacingError(
+            f"`duration={value}` is not a length; give seconds like `duration=30`, "
+            "or minutes like `duration=2m`."
+        )
+    seconds = float(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+    if seconds < 1 or seconds != int(seconds):
+        raise UserFacingError(f"`duration={value}` must come to a whole number of seconds, at least 1.")
+    if seconds > MAX_DURATION_SECONDS:
+        raise UserFacingError(
+            f"`duration={value}` is longer than the {MAX_DURATION_SECONDS // 3600} hours allowed."
+        )
+    return int(seconds)
+
+
+def _parse_quote(rest: str) -> QuoteCommand:
+    words = _split(rest, QUOTE_OPTIONS)
+    if not words.positional:
+        raise UserFacingError(
+            "Which tool? e.g. `/credits quote image quality=high variants=4` "
+            "or `/credits quote video duration=10`."
+        )
+    if len(words.positional) > 1:
+        extra = " ".join(words.positional[1:])
+        raise UserFacingError(f"I don't understand `{extra}`; options look like `variants=2`.")
+    opts = words.options
+    return QuoteCommand(
+        tool=words.positional[0].lower(),
+        quality=opts["quality"].lower() if "quality" in opts else None,
+        variants=parse_count("variants", opts["variants"], 1, MAX_VARIANTS) if "variants" in opts else 1,
+        duration_seconds=parse_duration(opts["duration"]) if "duration" in opts else None,
+        retries=parse_count("retries", opts["retries"], 0, MAX_RETRIES) if "retries" in opts else None,
+        team=opts.get("team"),
+    )
+
+
+def _parse_balance(rest: str) -> BalanceCommand:
+    words = _split(rest, BALANCE_OPTIONS)
+    if len(words.positional) > 1 or (words.positional and "team" in words.options):
+        raise UserFacingError("Give one team at most, e.g. `/credits balance design`.")
+    team = words.positional[0] if words.positional else words.options.get("team")
+    return BalanceCommand(team=team.lower() if team else None)
+
+
+def parse_command(text: str) -> Command:
+    """Turn the slash command's text into a command; unknown subcommands become help."""
+    stripped = text.strip()
+    if not stripped:
+        return HelpCommand()
+    sub, _, rest = stripped.partition(" ")
+    sub = sub.lower()
+    if sub == "quote":
+        return _parse_quote(rest)
+    if sub == "balance":
+        return _parse_balance(rest)
+    if sub in ("help", "-h", "--help", "?"):
+        return HelpCommand()
+    return HelpCommand(unknown=sub, suggestion=closest(sub, SUBCOMMANDS))

@@ -1,0 +1,149 @@
+"""A team's balance: renewal catch-up, the running figure, burn rate and run-out forecast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.config import CreditsConfig
+from bot.domain import ledger as rules
+from bot.domain.calendar import cycle_start, local_date, next_renewal
+from bot.domain.forecast import BURN_WINDOW_DAYS, RunOutForecast, burn_rate, forecast_run_out
+from bot.domain.ledger import Balance, EntryKind
+from bot.store import ledger as store
+from bot.store.db import Database
+from bot.store.models import TeamBalance
+
+
+@dataclass(frozen=True)
+class BalanceReport:
+    """Everything ``/credits balance`` shows."""
+
+    team: str
+    plan_name: str
+    monthly_credits: int
+    balance: Balance
+    cycle_start: date
+    renews_on: date
+    spent_last_window: int
+    forecast: RunOutForecast
+
+
+def open_team_cycle(
+    session: Session, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime
+) -> TeamBalance:
+    """Lock the team's balance row, first creating it or starting a new cycle as the calendar says.
+
+    Idempotency keys name the cycle, so two processes renewing at once write each entry once, and a
+    bot that was down across a renewal catches up on its next request.
+    """
+    team_cfg = config.teams[team]
+    today = local_date(now, team_cfg.zone)
+    current = cycle_start(today, team_cfg.renews_on_day)
+    row = store.get_balance_row(session, workspace_id=workspace_id, team=team, lock=True)
+    if row is None:
+        row = store.create_balance_row(
+            session, workspace_id=workspace_id, team=team, cycle_start=current, now=now
+        )
+    monthly = config.plans[team_cfg.plan].monthly_credits
+    common = {"now": now, "local_day": today}
+    if row.entry_count == 0:
+        if monthly:
+            store.append_entry(
+                session,
+                row=row,
+                kind=EntryKind.GRANT,
+                delta=rules.grant_plan(monthly),
+                idempotency_key=f"grant:{team}:{current}",
+                note=f"{team_cfg.plan} plan",
+                **common,
+            )
+        if team_cfg.extra_credits:
+            store.append_entry(
+                session,
+                row=row,
+                kind=EntryKind.EXTRA,
+                delta=rules.add_extra(team_cfg.extra_credits),
+                idempotency_key=f"opening-extra:{team}",
+                note="opening extra credits",
+                **common,
+            )
+    elif row.cycle_start < current:
+        store.append_entry(
+            session,
+            row=row,
+            kind=EntryKind.LAPSE,
+            delta=rules.renew_cycle(store.as_balance(row)),
+            idempotency_key=f"lapse:{team}:{current}",
+            note=f"cycle of {row.cycle_start} ends",
+            **common,
+        )
+        if monthly:
+            store.append_entry(
+                session,
+                row=row,
+                kind=EntryKind.GRANT,
+                delta=rules.grant_plan(monthly),
+                idempotency_key=f"grant:{team}:{current}",
+                note=f"{team_cfg.plan} plan",
+                **common,
+            )
+    row.cycle_start = max(row.cycle_start, current)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class CycleBalance:
+    """A team's running balance and the cycle it belongs to, detached from any session."""
+
+    balance: Balance
+    cycle_start: date
+
+
+def current_balance(
+    db: Database, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime
+) -> CycleBalance:
+    """The team's running balance, renewing it first (in a write transaction) only when needed."""
+    team_cfg = config.teams[team]
+    current = cycle_start(local_date(now, team_cfg.zone), team_cfg.renews_on_day)
+    with db.read() as session:
+        row = store.get_balance_row(session, workspace_id=workspace_id, team=team)
+        if row is not None and row.entry_count > 0 and row.cycle_start >= current:
+            return CycleBalance(store.as_balance(row), row.cycle_start)
+    with db.write() as session:
+        row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
+        return CycleBalance(store.as_balance(row), row.cycle_start)
+
+
+def balance_report(
+    db: Database, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime
+) -> BalanceReport:
+    """Plan and extra credits, holds, this cycle's spend, the burn rate and the run-out forecast."""
+    team_cfg = config.teams[team]
+    current = current_balance(db, config, workspace_id=workspace_id, team=team, now=now)
+    today = local_date(now, team_cfg.zone)
+    with db.read() as session:
+        spent_recently = store.spent_between(
+            session,
+            workspace_id=workspace_id,
+            team=team,
+            first_day=today - timedelta(days=BURN_WINDOW_DAYS - 1),
+            last_day=today,
+        )
+    balance = current.balance
+    renews_on = next_renewal(today, team_cfg.renews_on_day)
+    forecast = forecast_run_out(balance.available, burn_rate(spent_recently), today, renews_on)
+    return BalanceReport(
+        team=team,
+        plan_name=team_cfg.plan,
+        monthly_credits=config.plans[team_cfg.plan].monthly_credits,
+        balance=balance,
+        cycle_start=current.cycle_start,
+        renews_on=renews_on,
+        spent_last_window=spent_recently,
+        forecast=forecast,
+    )

@@ -1,0 +1,78 @@
+"""``/credits quote``: price a task, forecast its retries and compare it with limits and the balance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.config import CreditsConfig
+from bot.domain.calendar import week_start
+from bot.domain.commands import QuoteCommand
+from bot.domain.ledger import Balance
+from bot.domain.limits import LimitCheck, check_limits
+from bot.domain.pricing import Quote, price_task, resolve_task
+from bot.services.balances import current_balance
+from bot.services.members import Member
+from bot.store import ledger as ledger_store
+from bot.store import tasks as task_store
+from bot.store.db import Database
+
+
+@dataclass(frozen=True)
+class QuoteReport:
+    """A priced task in the context of the team's balance and the member's limits."""
+
+    member: Member
+    quote: Quote
+    balance: Balance
+    limits: LimitCheck
+
+    @property
+    def available_after(self) -> int:
+        """The team's available credits once this task's cost is reserved."""
+        return self.balance.available - self.quote.total
+
+    @property
+    def affordable(self) -> bool:
+        """Whether the team has the credits at all (approval cannot fix a shortfall)."""
+        return self.quote.total <= self.balance.available
+
+
+def quote_task(
+    db: Database,
+    config: CreditsConfig,
+    *,
+    workspace_id: str,
+    member: Member,
+    command: QuoteCommand,
+    now: datetime,
+) -> QuoteReport:
+    """Price the task; nothing is written except a due plan renewal."""
+    spec = resolve_task(
+        config.pricing,
+        command.tool,
+        command.quality,
+        command.variants,
+        command.duration_seconds,
+        command.retries,
+    )
+    team_cfg = config.teams[member.team]
+    current = current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
+    with db.read() as session:
+        history = task_store.retry_history(
+            session,
+            workspace_id=workspace_id,
+            team=member.team,
+            tool=spec.tool,
+            since=now - timedelta(days=config.pricing.history_days),
+        )
+        used = ledger_store.member_usage_since(
+            session,
+            workspace_id=workspace_id,
+            team=member.team,
+            member=member.user_id,
+            since=week_start(now, team_cfg.zone),
+        )
+    quote = price_task(config.pricing, spec, history)
+    limits = check_limits(member.role, config.roles[member.role], quote.total, used)
+    return QuoteReport(member=member, quote=quote, balance=current.balance, limits=limits)

@@ -1,0 +1,1 @@
+"""Block Kit builders, one module per surface, built with slack_sdk's typed (length-checked) models."""

@@ -1,0 +1,27 @@
+"""What the user sees when something is wrong: their mistake, or ours (with a reference)."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+
+def user_error_blocks(message: str) -> list[Block]:
+    """A mistake the user can fix, said plainly, with a pointer to help."""
+    return [
+        SectionBlock(text=MarkdownTextObject(text=f":warning: {message}")),
+        ContextBlock(
+            elements=[MarkdownTextObject(text="Nothing was changed. `/credits help` shows every command.")]
+        ),
+    ]
+
+
+def internal_error_blocks(reference: str) -> list[Block]:
+    """Our fault: no details, a reference the admin can find in the logs."""
+    return [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":x: Something went wrong on our side (ref `{reference}`). Nothing was charged; "
+                "please try again, and tell an admin if it keeps happening."
+            )
+        )
+    ]

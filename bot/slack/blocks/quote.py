@@ -1,0 +1,109 @@
+"""The ``/credits quote`` answer: an itemised forecast and what it means for the team and the member."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.domain.pricing import Quote, RetryBasis
+from bot.services.quotes import QuoteReport
+from bot.slack.blocks.format import credits, number, plural
+from bot.slack.ids import BlockId
+
+UNIT_SHORT = {"second": "s", "minute": "min"}
+
+
+def describe_task(quote: Quote) -> str:
+    """``image · high · 4 variants`` or ``video · high · 10 s · 2 variants``."""
+    spec = quote.spec
+    parts = [spec.tool, spec.quality]
+    if spec.duration_seconds is not None:
+        parts.append(f"{spec.duration_seconds} s")
+    parts.append(plural(spec.variants, "variant"))
+    return " · ".join(parts)
+
+
+def rate_line(quote: Quote) -> str:
+    """How the first attempt is priced, e.g. ``8 credits × 4 variants``."""
+    if quote.unit == "variant":
+        line = (
+            f"{credits(int(quote.rate)) if quote.rate == int(quote.rate) else number(quote.rate)} × "
+            f"{plural(quote.spec.variants, 'variant')}"
+        )
+    else:
+        line = f"{number(quote.rate)} credits/{quote.unit} × {plural(quote.units, quote.unit)}"
+        if quote.spec.variants > 1:
+            line += f" ({quote.spec.variants} × {quote.spec.duration_seconds} s)"
+    if quote.minimum_applied:
+        line += f" (minimum {number(quote.attempt_cost)} applies)"
+    return line
+
+
+def retries_line(quote: Quote, history_days: int, min_tasks: int) -> str:
+    """The retries priced in, and where that number came from."""
+    cost = f"{number(quote.retries_cost)} credits"
+    if quote.retry_basis is RetryBasis.GIVEN:
+        return f"{plural(quote.retries, 'retry').replace('retrys', 'retries')} (as given) → {cost}"
+    if quote.retry_basis is RetryBasis.HISTORY:
+        return (
+            f"{number(quote.retries)} expected per task: your team's rate over {history_days} days "
+            f"({quote.history.retries} retries in {quote.history.tasks} {quote.spec.tool} tasks) → {cost}"
+        )
+    return (
+        f"{number(quote.retries)} expected per task: the configured rate (the team has "
+        f"{quote.history.tasks} finished {quote.spec.tool} tasks in {history_days} days, fewer than "
+        f"{min_tasks}) → {cost}"
+    )
+
+
+def verdict_line(report: QuoteReport, extra_credit_admins: list[str]) -> str:
+    """Whether the task can go ahead, needs an approver, or cannot be afforded at all."""
+    if not report.affordable:
+        who = ", ".join(f"<@{u}>" for u in extra_credit_admins) or "an admin"
+        return (
+            f":no_entry: *Cannot be afforded*: the team is {credits(report.quote.total - report.balance.available)}"
+            f" short. {who} can add extra credits."
+        )
+    if report.limits.needs_approval:
+        reasons = "; ".join(
+            f"{credits(b.over_by)} over your {b.kind.value} of {number(b.limit)}"
+            for b in report.limits.breaches
+        )
+        return f":warning: *Needs approval*: {reasons}."
+    return ":white_check_mark: *Within your limits* and the team can afford it."
+
+
+def quote_blocks(
+    report: QuoteReport, *, history_days: int, min_tasks: int, extra_credit_admins: list[str]
+) -> list[Block]:
+    """The whole quote message."""
+    quote, limits = report.quote, report.limits
+    weekly = (
+        "no limit"
+        if limits.weekly_limit is None
+        else f"{credits(limits.weekly_left or 0)} of {number(limits.weekly_limit)}"
+    )
+    items = [
+        f"*Rate*: {rate_line(quote)}",
+        f"*First attempt*: {credits(int(quote.attempt_cost)) if quote.attempt_cost == int(quote.attempt_cost) else number(quote.attempt_cost) + ' credits'}",
+        f"*Retries*: {retries_line(quote, history_days, min_tasks)}",
+        f"*Total*: *{credits(quote.total)}*",
+    ]
+    after = (
+        f"*Team {report.member.team} after it*: {credits(report.available_after)} available "
+        f"(now {credits(report.balance.available)})"
+    )
+    limit = f"*Your weekly limit left* ({limits.role}): {weekly}"
+    return [
+        HeaderBlock(text=f"Quote: {describe_task(quote)}"),
+        SectionBlock(block_id=BlockId.QUOTE_ITEMS, text=MarkdownTextObject(text="\n".join(items))),
+        SectionBlock(text=MarkdownTextObject(text=f"{after}\n{limit}")),
+        ContextBlock(
+            block_id=BlockId.QUOTE_VERDICT,
+            elements=[MarkdownTextObject(text=verdict_line(report, extra_credit_admins))],
+        ),
+    ]
+
+
+def quote_text(report: QuoteReport) -> str:
+    """Notification fallback text."""
+    return f"Quote: {credits(report.quote.total)} for {describe_task(report.quote)}"

@@ -1,0 +1,57 @@
+"""What listeners need, built once in ``create_app`` and handed to each ``register``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cachetools import TTLCache
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import CreditsConfig
+from bot.store.db import Database
+
+logger = logging.getLogger(__name__)
+
+ADMIN_CACHE_SECONDS = 600
+
+
+class WorkspaceAdmins:
+    """Slack workspace admins and owners are admins of the bot; ``users.info`` says who, cached briefly."""
+
+    def __init__(self, ttl_seconds: float = ADMIN_CACHE_SECONDS) -> None:
+        self._cache: TTLCache[tuple[str, str], bool] = TTLCache(maxsize=4096, ttl=ttl_seconds)
+        self._lock = threading.Lock()
+
+    def is_admin(self, client: WebClient, workspace_id: str, user_id: str) -> bool:
+        """Whether Slack marks the user as a workspace admin or owner."""
+        key = (workspace_id, user_id)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        try:
+            user = client.users_info(user=user_id).get("user") or {}
+            answer = bool(user.get("is_admin") or user.get("is_owner"))
+        except SlackApiError as exc:
+            if exc.response.get("error") == "user_not_found":
+                return False
+            logger.warning("users.info failed for a user (%s); treating them as a regular member",
+                           exc.response.get("error"))
+            return False
+        with self._lock:
+            self._cache[key] = answer
+        return answer
+
+
+@dataclass
+class Deps:
+    """The config, the database, the clock and the admin directory."""
+
+    config: CreditsConfig
+    db: Database
+    clock: Callable[[], datetime]
+    workspace_admins: WorkspaceAdmins = field(default_factory=WorkspaceAdmins)

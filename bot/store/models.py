@@ -1,0 +1,132 @@
+"""Tables. Every row carries the Slack workspace id so one deployment can serve several workspaces."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, Index, Integer, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite keeps no zone, so naive values mean UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware one")
+        return (
+            value.astimezone(UTC) if dialect.name != "sqlite" else value.astimezone(UTC).replace(tzinfo=None)
+        )
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_column(**kwargs: Any) -> Any:
+    return Column(UTCDateTime(), **kwargs)
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One append-only ledger line: never updated or deleted; corrections are new entries."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "idempotency_key", name="uq_ledger_entry_idempotency"),
+        Index("ix_ledger_entry_team_time", "workspace_id", "team", "created_at"),
+        Index("ix_ledger_entry_member_time", "workspace_id", "team", "member", "created_at"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    workspace_id: str = Field(max_length=32)
+    team: str = Field(max_length=40)
+    kind: str = Field(max_length=16)
+    plan_delta: int = 0
+    extra_delta: int = 0
+    held_delta: int = 0
+    spent_delta: int = 0
+    member: str | None = Field(default=None, max_length=32)
+    tool: str | None = Field(default=None, max_length=40)
+    task_id: int | None = None
+    idempotency_key: str = Field(max_length=200)
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class TeamBalance(SQLModel, table=True):
+    """The running figure: the sum of a team's ledger entries, updated in the same transaction."""
+
+    __tablename__ = "team_balance"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    cycle_start: date
+    plan: int = 0
+    extra: int = 0
+    held: int = 0
+    spent: int = 0
+    entry_count: int = 0
+    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class DailySpend(SQLModel, table=True):
+    """Spend per team, local day and tool: burn rates read a week of rows, not the whole ledger."""
+
+    __tablename__ = "daily_spend"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    day: date = Field(primary_key=True)
+    tool: str = Field(primary_key=True, max_length=40)
+    spent: int = 0
+
+
+class Task(SQLModel, table=True):
+    """A generation task a member priced and ran; finished tasks feed the team's retry rate."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_team_tool_finished", "workspace_id", "team", "tool", "finished_at"),
+        Index("ix_task_member_status", "workspace_id", "team", "requester", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    team: str = Field(max_length=40)
+    requester: str = Field(max_length=32)
+    tool: str = Field(max_length=40)
+    quality: str = Field(max_length=40)
+    variants: int = 1
+    duration_seconds: int | None = None
+    retries_planned: int | None = None
+    quoted_cost: int
+    held: int = 0
+    status: str = Field(max_length=20)
+    actual_cost: int | None = None
+    retries_used: int | None = None
+    kept: int | None = None
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Signed requests already handled: Bolt keeps no replay cache, so the bot does."""
+
+    __tablename__ = "processed_request"
+
+    signature_hash: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
