@@ -15,10 +15,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.devtools.slack_standin import SlackStandIn
 
-try:  # `tests` is a package only if tests/__init__.py exists or the repo root is on sys.path
-    from tests.slack_api_spec import check_call_against_spec, spec_available
-except ModuleNotFoundError:
-    from slack_api_spec import check_call_against_spec, spec_available  # type: ignore[no-redef,import-not-found,unused-ignore]
+from tests.slack_api_spec import check_call_against_spec, spec_available
 
 TOKEN = "xoxb-test-token"
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Quote:* 120 credits"}}

@@ -40,6 +40,8 @@ def sign(signing_secret: str, body: str, timestamp: int | None = None) -> dict[s
     """The headers that make ``body`` a genuine Slack request."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(signing_secret).generate_signature(timestamp=stamp, body=body)
+    if signature is None:
+        raise ValueError("no signature could be made (empty signing secret?)")
     return {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": stamp,

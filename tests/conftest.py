@@ -1,0 +1,87 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when a server is given), a clock, the config."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.config import CreditsConfig, load_config
+from bot.store.db import Database, normalise_url
+
+POSTGRES_ENV = "KETER_TEST_POSTGRES_URL"
+NO_POSTGRES = f"{POSTGRES_ENV} is not set: no PostgreSQL server on this machine (bash .ci/run starts one)"
+TABLES = ("ledger_entry", "team_balance", "daily_spend", "task", "processed_request")
+
+
+class Clock:
+    """A clock the test moves by hand; the app reads it through ``create_app(clock=...)``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """Tuesday 24 Nov 2026, 10:00 UTC (11:00 in Berlin)."""
+    return Clock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+def config() -> CreditsConfig:
+    """The shipped default credits file."""
+    return load_config(None)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated once."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(NO_POSTGRES)
+    name = f"keter_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = normalise_url(server).rsplit("/", 1)[0] + f"/{name}"
+    migrated = Database(url)
+    migrated.upgrade()
+    migrated.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The same tests on an SQLite file and on a real PostgreSQL server, each starting empty."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'ledger.db'}")
+        db.upgrade()
+    else:
+        db = Database(request.getfixturevalue("postgres_url"))
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY"))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    """An SQLite database only, for what is specific to SQLite."""
+    db = Database(f"sqlite:///{tmp_path / 'ledger.db'}")
+    db.upgrade()
+    yield db
+    db.dispose()
