@@ -20,8 +20,11 @@ EXIT_BAD_SETTINGS = 2
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [s.get_secret_value() for s in (settings.slack_bot_token, settings.slack_signing_secret,
-                                           settings.slack_app_token) if s is not None]
+    return [
+        s.get_secret_value()
+        for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
+        if s is not None
+    ]
 
 
 def _serve(settings: Settings, config: CreditsConfig) -> None:
@@ -44,7 +47,7 @@ def _serve(settings: Settings, config: CreditsConfig) -> None:
         assert settings.slack_app_token is not None
         app = create_app(settings, config, Database(settings.database_url))
         logger.info("connecting to Slack over Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
         return
     from bot.server import serve_http
 
@@ -68,8 +71,11 @@ def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
         problems = check_running_balances(session)
     for problem in problems:
         print(problem)
-    print("every running balance equals the sum of its ledger entries" if not problems else
-          f"{len(problems)} balance(s) differ from their ledger")
+    print(
+        "every running balance equals the sum of its ledger entries"
+        if not problems
+        else f"{len(problems)} balance(s) differ from their ledger"
+    )
     return 1 if problems else 0
 
 
@@ -94,8 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return _db(args.action, settings, config)
     if args.command == "console":
-        settings = settings.model_copy(update={"slack_bot_token": None, "slack_signing_secret": None,
-                                               "slack_app_token": None})
+        settings = settings.model_copy(
+            update={"slack_bot_token": None, "slack_signing_secret": None, "slack_app_token": None}
+        )
     _serve(settings, config)
     return 0
 

@@ -35,16 +35,21 @@ def make_client(settings: Settings) -> WebClient:
     return client
 
 
-def create_app(settings: Settings, config: CreditsConfig, db: Database, *, client: WebClient | None = None,
-               clock: Callable[[], datetime] = utc_now) -> App:
+def create_app(
+    settings: Settings,
+    config: CreditsConfig,
+    db: Database,
+    *,
+    client: WebClient | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> App:
     """Build the app. Bolt calls ``auth.test`` here, so the Slack API (or its stand-in) must answer."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = App(
         client=client or make_client(settings),
         signing_secret=secret or SOCKET_MODE_SECRET_PLACEHOLDER,
         # Bolt's default pool has 5 threads: the 6th slow request in flight would miss Slack's 3 s.
-        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads,
-                                             thread_name_prefix="listener"),
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
         logger=logging.getLogger("bot.bolt"),
     )
     register_all(app, Deps(config=config, db=db, clock=clock))

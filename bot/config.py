@@ -157,9 +157,7 @@ class CreditsConfig(_Strict):
         channels: dict[str, str] = {}
         for name, team in self.teams.items():
             if team.plan not in self.plans:
-                problems.append(
-                    f"teams.{name}.plan: unknown plan '{team.plan}' (known: {', '.join(self.plans)})"
-                )
+                problems.append(f"teams.{name}.plan: unknown plan '{team.plan}' (known: {', '.join(self.plans)})")
             for user, role in team.members.items():
                 if role not in self.roles:
                     problems.append(

@@ -71,11 +71,13 @@ class Console:
             for user in team.members:
                 self.standin.add_user(user, name=user.lower(), tz=team.timezone)
         self.db.upgrade()
-        settings = self._settings.model_copy(update={
-            "slack_api_url": self.standin.base_url,
-            "slack_bot_token": SecretStr(CONSOLE_TOKEN),
-            "slack_signing_secret": SecretStr(self.signing_secret),
-        })
+        settings = self._settings.model_copy(
+            update={
+                "slack_api_url": self.standin.base_url,
+                "slack_bot_token": SecretStr(CONSOLE_TOKEN),
+                "slack_signing_secret": SecretStr(self.signing_secret),
+            }
+        )
         app = create_app(settings, self.config, self.db)
         self.server = BackgroundServer(SlackWsgiApp(app)).start()
 
@@ -91,8 +93,10 @@ class Console:
         """What the console is and how to use it."""
         where = "a throwaway SQLite database" if self.throwaway_db else "DATABASE_URL"
         teams = ", ".join(f"{name} ({len(t.members)} members)" for name, t in self.config.teams.items())
-        return (f"keter-credits local console: no Slack credentials set, so replies are shown here.\n"
-                f"Teams: {teams or 'none'}. Ledger: {where}. You are {self.user}.\n{PROMPT_HELP}")
+        return (
+            f"keter-credits local console: no Slack credentials set, so replies are shown here.\n"
+            f"Teams: {teams or 'none'}. Ledger: {where}. You are {self.user}.\n{PROMPT_HELP}"
+        )
 
     def run_line(self, line: str) -> str:
         """Send one typed line as a signed slash command and return the bot's answer as text."""
@@ -101,17 +105,24 @@ class Console:
             return ""
         user = self.user
         if line.lower().startswith("as "):
-            _, user, line = (line.split(None, 2) + ["", ""])[:3]
+            _, user, line = [*line.split(None, 2), "", ""][:3]
             user = user.upper()
         if not line.startswith("/credits"):
             return f"(not a command) {PROMPT_HELP}"
-        text = line[len("/credits"):].strip()
+        text = line[len("/credits") :].strip()
         assert self.server is not None
         response_url = self.standin.new_response_url()
         posted_before = len(self.standin.calls_to("chat.postMessage"))
-        body, headers = signed_slash_command(self.signing_secret, text=text, user_id=user,
-                                             channel_id=_channel_of(self.config, user), response_url=response_url)
-        request = urllib.request.Request(self.server.url + EVENTS_PATH, data=body.encode(), headers=headers)
+        body, headers = signed_slash_command(
+            self.signing_secret,
+            text=text,
+            user_id=user,
+            channel_id=_channel_of(self.config, user),
+            response_url=response_url,
+        )
+        request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 server
+            self.server.url + EVENTS_PATH, data=body.encode(), headers=headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=REPLY_TIMEOUT_SECONDS) as answer:  # noqa: S310
                 ack_body = answer.read().decode()
@@ -124,8 +135,10 @@ class Console:
         except TimeoutError:
             parts.append("(no reply)")
         for call in self.standin.calls_to("chat.postMessage")[posted_before:]:
-            parts.append(f"[posted in {call.args.get('channel')}]\n"
-                         + render_blocks(call.args.get("blocks") or [], call.args.get("text", "")))
+            parts.append(
+                f"[posted in {call.args.get('channel')}]\n"
+                + render_blocks(call.args.get("blocks") or [], call.args.get("text", ""))
+            )
         return "\n".join(parts)
 
     def loop(self, lines: TextIO) -> None:

@@ -12,8 +12,10 @@ import re
 SECRET_PATTERNS = (
     re.compile(r"xox[abposre]-[A-Za-z0-9-]+"),
     re.compile(r"xapp-[A-Za-z0-9-]+"),
-    re.compile(r"https?(?:://|%3A%2F%2F)[^\s\"'&]*?(?:hooks\.slack\.com|/response/|/commands/|/actions/)[^\s\"'&]*",
-               re.IGNORECASE),
+    re.compile(
+        r"https?(?:://|%3A%2F%2F)[^\s\"'&]*?(?:hooks\.slack\.com|/response/|/commands/|/actions/)[^\s\"'&]*",
+        re.IGNORECASE,
+    ),
     re.compile(r"(response_url[\"'=:\s]+)[^\s\"'&,}]+"),
 )
 

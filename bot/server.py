@@ -28,14 +28,17 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
 def serve_http(factory: Callable[[], SlackWsgiApp], *, port: int, workers: int, threads: int) -> None:
     """Serve on 0.0.0.0:port until stopped."""
-    GunicornServer(factory, {
-        "bind": f"0.0.0.0:{port}",
-        "workers": workers,
-        "threads": threads,
-        "worker_class": "gthread",
-        "timeout": 30,
-        "graceful_timeout": 10,
-        "keepalive": 5,
-        "preload_app": False,
-        "accesslog": None,
-    }).run()
+    GunicornServer(
+        factory,
+        {
+            "bind": f"0.0.0.0:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "preload_app": False,
+            "accesslog": None,
+        },
+    ).run()

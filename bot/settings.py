@@ -81,9 +81,7 @@ class Settings(BaseSettings):
         if app and not app.get_secret_value().startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN: must be an app-level token starting with xapp-")
         if (secret or app) and not bot:
-            raise ValueError(
-                "SLACK_BOT_TOKEN: is not set (it is needed with SLACK_SIGNING_SECRET/SLACK_APP_TOKEN)"
-            )
+            raise ValueError("SLACK_BOT_TOKEN: is not set (it is needed with SLACK_SIGNING_SECRET/SLACK_APP_TOKEN)")
         if bot and not app and not secret:
             raise ValueError("SLACK_SIGNING_SECRET: is not set (HTTP mode needs it; or set SLACK_APP_TOKEN)")
         return self

@@ -53,7 +53,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         logging.getLogger("bot.web").debug(format, *args)
 
 
@@ -61,8 +61,7 @@ class BackgroundServer:
     """The WSGI app over real HTTP on 127.0.0.1 (port 0), in a thread: for the console and the tests."""
 
     def __init__(self, wsgi_app: SlackWsgiApp) -> None:
-        self._server = make_server("127.0.0.1", 0, wsgi_app, server_class=_ThreadingServer,
-                                   handler_class=_QuietHandler)
+        self._server = make_server("127.0.0.1", 0, wsgi_app, server_class=_ThreadingServer, handler_class=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
 
     @property

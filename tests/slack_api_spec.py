@@ -14,10 +14,7 @@ from pathlib import Path
 from typing import Any
 
 SPEC_PATH = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "slack-web-api-spec"
-    / "slack_web_openapi_v2_without_examples.json"
+    Path(__file__).resolve().parents[2] / "shared" / "slack-web-api-spec" / "slack_web_openapi_v2_without_examples.json"
 )
 
 
@@ -97,9 +94,7 @@ def check_call_against_spec(
     if method_spec is None:
         return [f"{method}: not a method in Slack's Web API description"]
     present = {name for name, value in args.items() if value is not None}
-    problems = [
-        f"{method}: required argument {name!r} is missing" for name in sorted(method_spec.required - present)
-    ]
+    problems = [f"{method}: required argument {name!r} is missing" for name in sorted(method_spec.required - present)]
     if method_spec.token_required and not (has_token or "token" in present):
         problems.append(f"{method}: requires a token and none was sent")
     if check_unknown_args:

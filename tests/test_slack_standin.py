@@ -14,7 +14,6 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.devtools.slack_standin import SlackStandIn
-
 from tests.slack_api_spec import check_call_against_spec, spec_available
 
 TOKEN = "xoxb-test-token"

@@ -105,9 +105,7 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of_json(
-        cls, payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
-    ) -> _Reply:
+    def of_json(cls, payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> _Reply:
         return cls(status, json.dumps(payload).encode(), headers=headers or {})
 
     @classmethod
@@ -352,9 +350,7 @@ class SlackStandIn:
                 "profile": {"display_name": handle, "real_name": real_name or handle},
             }
 
-    def add_channel(
-        self, channel_id: str, name: str, *, is_private: bool = False, is_member: bool = True
-    ) -> None:
+    def add_channel(self, channel_id: str, name: str, *, is_private: bool = False, is_member: bool = True) -> None:
         """Give a channel a name for ``conversations.info``; unknown channels get a made-up name."""
         with self._cond:
             self._channels[channel_id] = _Channel(channel_id, name, is_member, is_private)
@@ -364,9 +360,7 @@ class SlackStandIn:
         with self._cond:
             self._channel(channel_id).is_member = member
 
-    def fail_next(
-        self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1
-    ) -> None:
+    def fail_next(self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1) -> None:
         """Make the next call of ``method`` fail; queue several to fail several calls in a row."""
         with self._cond:
             self._faults.setdefault(method, deque()).append(_Fault(error, status, retry_after))
@@ -406,9 +400,7 @@ class SlackStandIn:
                 )
             return self._calls_to(method)
 
-    def wait_for_response(
-        self, url: str | None = None, count: int = 1, timeout: float = 5.0
-    ) -> list[RecordedResponse]:
+    def wait_for_response(self, url: str | None = None, count: int = 1, timeout: float = 5.0) -> list[RecordedResponse]:
         """Block until ``count`` posts to ``url`` (any response URL if None) have arrived."""
 
         def matching() -> list[RecordedResponse]:
@@ -622,9 +614,7 @@ class SlackStandIn:
     def _chat_update(self, args: ApiArgs) -> ApiAnswer:
         channel = str(args.get("channel", ""))
         message = self._find_message(channel, args.get("ts"))
-        changes: dict[str, Any] = {
-            k: args[k] for k in ("text", "blocks", "attachments", "metadata") if k in args
-        }
+        changes: dict[str, Any] = {k: args[k] for k in ("text", "blocks", "attachments", "metadata") if k in args}
         self._check_content({**message, **changes})
         message.update(changes)
         message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
@@ -707,9 +697,7 @@ class SlackStandIn:
         channel = self._member_channel(args)
         parent = self._find_message(channel.id, args.get("ts"))
         thread = [parent] + [
-            m
-            for m in self._messages.get(channel.id, [])
-            if m.get("thread_ts") == parent["ts"] and m is not parent
+            m for m in self._messages.get(channel.id, []) if m.get("thread_ts") == parent["ts"] and m is not parent
         ]
         return self._page(thread, args)
 
@@ -717,11 +705,7 @@ class SlackStandIn:
         if not args.get("trigger_id"):
             raise _ApiError("invalid_trigger_id")
         view = args.get("view")
-        if (
-            not isinstance(view, dict)
-            or view.get("type") != "modal"
-            or not isinstance(view.get("blocks"), list)
-        ):
+        if not isinstance(view, dict) or view.get("type") != "modal" or not isinstance(view.get("blocks"), list):
             raise _ApiError("invalid_arguments")
         view_id = self._new_id("V")
         stored = {

@@ -103,16 +103,13 @@ def parse_duration(value: str) -> int:
         return parse_count("duration", text, 1, MAX_DURATION_SECONDS)
     if not text or not match or not (match.group(1) or match.group(2)):
         raise UserFacingError(
-            f"`duration={value}` is not a length; give seconds like `duration=30`, "
-            "or minutes like `duration=2m`."
+            f"`duration={value}` is not a length; give seconds like `duration=30`, or minutes like `duration=2m`."
         )
     seconds = float(match.group(1) or 0) * 60 + int(match.group(2) or 0)
     if seconds < 1 or seconds != int(seconds):
         raise UserFacingError(f"`duration={value}` must come to a whole number of seconds, at least 1.")
     if seconds > MAX_DURATION_SECONDS:
-        raise UserFacingError(
-            f"`duration={value}` is longer than the {MAX_DURATION_SECONDS // 3600} hours allowed."
-        )
+        raise UserFacingError(f"`duration={value}` is longer than the {MAX_DURATION_SECONDS // 3600} hours allowed.")
     return int(seconds)
 
 
@@ -120,8 +117,7 @@ def _parse_quote(rest: str) -> QuoteCommand:
     words = _split(rest, QUOTE_OPTIONS)
     if not words.positional:
         raise UserFacingError(
-            "Which tool? e.g. `/credits quote image quality=high variants=4` "
-            "or `/credits quote video duration=10`."
+            "Which tool? e.g. `/credits quote image quality=high variants=4` or `/credits quote video duration=10`."
         )
     if len(words.positional) > 1:
         extra = " ".join(words.positional[1:])

@@ -62,16 +62,14 @@ class Balance:
         )
 
 
-class InsufficientCredits(UserFacingError):
+class InsufficientCreditsError(UserFacingError):
     """The team cannot afford this, even with its extra credits."""
 
     def __init__(self, needed: int, available: int) -> None:
         self.needed = needed
         self.available = available
         self.shortfall = needed - available
-        super().__init__(
-            f"The team is {self.shortfall} credits short: this needs {needed}, {available} are available."
-        )
+        super().__init__(f"The team is {self.shortfall} credits short: this needs {needed}, {available} are available.")
 
 
 def _positive(amount: int, what: str) -> None:
@@ -100,7 +98,7 @@ def place_hold(balance: Balance, amount: int) -> Delta:
     """Reserve credits for a task; refuse when the team cannot afford it."""
     _positive(amount, "a hold")
     if amount > balance.available:
-        raise InsufficientCredits(amount, balance.available)
+        raise InsufficientCreditsError(amount, balance.available)
     return Delta(held=amount)
 
 
@@ -118,7 +116,7 @@ def capture(balance: Balance, hold_amount: int, cost: int) -> Delta:
         raise ValueError(f"bad capture: cost {cost}, hold {hold_amount}, held {balance.held}")
     after_release = balance.apply(Delta(held=-hold_amount))
     if cost > after_release.available:
-        raise InsufficientCredits(cost, after_release.available)
+        raise InsufficientCreditsError(cost, after_release.available)
     from_plan = min(balance.plan, cost)
     return Delta(plan=-from_plan, extra=-(cost - from_plan), held=-hold_amount, spent=cost)
 

@@ -55,9 +55,7 @@ def check_limits(role_name: str, role: Role, cost: int, weekly_used: int) -> Lim
     if role.task_limit is not None and cost > role.task_limit:
         breaches.append(LimitBreach(LimitKind.TASK, role.task_limit, cost - role.task_limit))
     if role.weekly_limit is not None and weekly_used + cost > role.weekly_limit:
-        breaches.append(
-            LimitBreach(LimitKind.WEEKLY, role.weekly_limit, weekly_used + cost - role.weekly_limit)
-        )
+        breaches.append(LimitBreach(LimitKind.WEEKLY, role.weekly_limit, weekly_used + cost - role.weekly_limit))
     return LimitCheck(role_name, role.task_limit, role.weekly_limit, weekly_used, tuple(breaches))
 
 

@@ -44,52 +44,33 @@ def open_team_cycle(
     current = cycle_start(today, team_cfg.renews_on_day)
     row = store.get_balance_row(session, workspace_id=workspace_id, team=team, lock=True)
     if row is None:
-        row = store.create_balance_row(
-            session, workspace_id=workspace_id, team=team, cycle_start=current, now=now
-        )
+        row = store.create_balance_row(session, workspace_id=workspace_id, team=team, cycle_start=current, now=now)
     monthly = config.plans[team_cfg.plan].monthly_credits
-    common = {"now": now, "local_day": today}
+
+    def write(kind: EntryKind, delta: rules.Delta, key: str, note: str) -> None:
+        store.append_entry(
+            session, row=row, kind=kind, delta=delta, idempotency_key=key, now=now, local_day=today, note=note
+        )
+
     if row.entry_count == 0:
         if monthly:
-            store.append_entry(
-                session,
-                row=row,
-                kind=EntryKind.GRANT,
-                delta=rules.grant_plan(monthly),
-                idempotency_key=f"grant:{team}:{current}",
-                note=f"{team_cfg.plan} plan",
-                **common,
-            )
+            write(EntryKind.GRANT, rules.grant_plan(monthly), f"grant:{team}:{current}", f"{team_cfg.plan} plan")
         if team_cfg.extra_credits:
-            store.append_entry(
-                session,
-                row=row,
-                kind=EntryKind.EXTRA,
-                delta=rules.add_extra(team_cfg.extra_credits),
-                idempotency_key=f"opening-extra:{team}",
-                note="opening extra credits",
-                **common,
+            write(
+                EntryKind.EXTRA,
+                rules.add_extra(team_cfg.extra_credits),
+                f"opening-extra:{team}",
+                "opening extra credits",
             )
     elif row.cycle_start < current:
-        store.append_entry(
-            session,
-            row=row,
-            kind=EntryKind.LAPSE,
-            delta=rules.renew_cycle(store.as_balance(row)),
-            idempotency_key=f"lapse:{team}:{current}",
-            note=f"cycle of {row.cycle_start} ends",
-            **common,
+        write(
+            EntryKind.LAPSE,
+            rules.renew_cycle(store.as_balance(row)),
+            f"lapse:{team}:{current}",
+            f"cycle of {row.cycle_start} ends",
         )
         if monthly:
-            store.append_entry(
-                session,
-                row=row,
-                kind=EntryKind.GRANT,
-                delta=rules.grant_plan(monthly),
-                idempotency_key=f"grant:{team}:{current}",
-                note=f"{team_cfg.plan} plan",
-                **common,
-            )
+            write(EntryKind.GRANT, rules.grant_plan(monthly), f"grant:{team}:{current}", f"{team_cfg.plan} plan")
     row.cycle_start = max(row.cycle_start, current)
     session.add(row)
     session.flush()

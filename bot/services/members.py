@@ -23,9 +23,7 @@ class Member:
 
 def bot_admins(config: CreditsConfig) -> list[str]:
     """Users the config makes admins of the bot, in a stable order."""
-    return sorted(
-        {user for team in config.teams.values() for user, role in team.members.items() if role == ADMIN_ROLE}
-    )
+    return sorted({user for team in config.teams.values() for user, role in team.members.items() if role == ADMIN_ROLE})
 
 
 def _who_can_add(config: CreditsConfig) -> str:
@@ -77,7 +75,5 @@ def resolve_member(
     if is_admin:
         role = ADMIN_ROLE
     if role is None:
-        raise UserFacingError(
-            f"You are not a member of team `{chosen}`. Ask {_who_can_add(config)} to add you."
-        )
+        raise UserFacingError(f"You are not a member of team `{chosen}`. Ask {_who_can_add(config)} to add you.")
     return Member(user_id=user_id, team=chosen, role=role, is_bot_admin=is_admin)

@@ -39,8 +39,10 @@ class WorkspaceAdmins:
         except SlackApiError as exc:
             if exc.response.get("error") == "user_not_found":
                 return False
-            logger.warning("users.info failed for a user (%s); treating them as a regular member",
-                           exc.response.get("error"))
+            logger.warning(
+                "users.info failed for a user (%s); treating them as a regular member",
+                exc.response.get("error"),
+            )
             return False
         with self._lock:
             self._cache[key] = answer

@@ -55,9 +55,7 @@ def make_engine(url: str) -> Engine:
     """An engine for the URL, with SQLite set up for concurrent writers."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
@@ -70,9 +68,7 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._write_engine = (
-            self.engine.execution_options(sqlite_begin="immediate") if self.is_sqlite else self.engine
-        )
+        self._write_engine = self.engine.execution_options(sqlite_begin="immediate") if self.is_sqlite else self.engine
 
     @contextmanager
     def read(self) -> Iterator[Session]:

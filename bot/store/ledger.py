@@ -22,9 +22,7 @@ def as_balance(row: TeamBalance) -> Balance:
     return Balance(plan=row.plan, extra=row.extra, held=row.held, spent=row.spent)
 
 
-def get_balance_row(
-    session: Session, *, workspace_id: str, team: str, lock: bool = False
-) -> TeamBalance | None:
+def get_balance_row(session: Session, *, workspace_id: str, team: str, lock: bool = False) -> TeamBalance | None:
     """A team's running balance; ``lock`` takes its row lock (PostgreSQL) for a read-then-write."""
     statement = select(TeamBalance).where(TeamBalance.workspace_id == workspace_id, TeamBalance.team == team)
     if lock:
@@ -149,9 +147,7 @@ def spent_between(session: Session, *, workspace_id: str, team: str, first_day: 
     return int(session.exec(statement).one())
 
 
-def member_usage_since(
-    session: Session, *, workspace_id: str, team: str, member: str, since: datetime
-) -> int:
+def member_usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
     """What a member has reserved or spent since ``since``: open holds count until captured or released."""
     statement = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
         LedgerEntry.workspace_id == workspace_id,

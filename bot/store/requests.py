@@ -26,7 +26,5 @@ def claim_request(session: Session, *, signature_hash: str, now: datetime) -> bo
 
 def forget_old_requests(session: Session, *, now: datetime) -> int:
     """Drop records that can no longer match a valid signature."""
-    result = session.execute(
-        delete(ProcessedRequest).where(col(ProcessedRequest.received_at) < now - REPLAY_WINDOW)
-    )
+    result = session.execute(delete(ProcessedRequest).where(col(ProcessedRequest.received_at) < now - REPLAY_WINDOW))
     return int(getattr(result, "rowcount", 0) or 0)

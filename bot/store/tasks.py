@@ -13,9 +13,7 @@ from bot.store.models import Task
 FINISHED = "done"
 
 
-def retry_history(
-    session: Session, *, workspace_id: str, team: str, tool: str, since: datetime
-) -> RetryHistory:
+def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:
     """Finished tasks of a tool since ``since`` and the retries they took."""
     statement = select(func.count(), func.coalesce(func.sum(Task.retries_used), 0)).where(
         Task.workspace_id == workspace_id,
@@ -25,4 +23,4 @@ def retry_history(
         col(Task.finished_at) >= since,
     )
     tasks, retries = session.exec(statement).one()
-    return RetryHistory(tasks=int(tasks), retries=int(retries))
+    return RetryHistory(tasks=int(tasks or 0), retries=int(retries or 0))

@@ -88,15 +88,15 @@ class BotUnderTest:
         from urllib.parse import urlencode
 
         response_url = self.standin.new_response_url()
-        form = slash_command_form(text=text, user_id=user, channel_id=channel, response_url=response_url,
-                                  team_id=WORKSPACE)
+        form = slash_command_form(
+            text=text, user_id=user, channel_id=channel, response_url=response_url, team_id=WORKSPACE
+        )
         return urlencode(form), response_url
 
     def post(self, body: str, headers: dict[str, str]) -> requests.Response:
         return self.http.post(self.events_url, data=body.encode(), headers=headers, timeout=10)
 
-    def command(self, text: str, *, user: str = ALICE, channel: str = DESIGN_CHANNEL,
-                wait: bool = True) -> Reply:
+    def command(self, text: str, *, user: str = ALICE, channel: str = DESIGN_CHANNEL, wait: bool = True) -> Reply:
         """Send ``/credits <text>`` signed; wait for the answer on its response_url."""
         body, response_url = self.command_body(text, user=user, channel=channel)
         answer = self.post(body, sign(self.signing_secret, body))
@@ -118,8 +118,9 @@ def standin() -> Iterator[SlackStandIn]:
         problems: list[str] = []
         for call in api.calls:
             if spec_available():
-                problems += [f"{call.method}: {p}" for p in check_call_against_spec(call.method, call.args,
-                                                                                   call.has_token)]
+                problems += [
+                    f"{call.method}: {p}" for p in check_call_against_spec(call.method, call.args, call.has_token)
+                ]
             if isinstance(call.args.get("blocks"), list):
                 problems += [f"{call.method}: {p}" for p in check_blocks(call.args["blocks"])]
         for response in api.responses:
@@ -128,13 +129,17 @@ def standin() -> Iterator[SlackStandIn]:
         assert not problems, "the bot sent Slack something it would reject:\n" + "\n".join(problems)
 
 
-def serve_bot(standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock,
-              **settings: Any) -> tuple[BackgroundServer, str]:
+def serve_bot(
+    standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock, **settings: Any
+) -> tuple[BackgroundServer, str]:
     """Build the app exactly as production does (create_app) and serve it on 127.0.0.1."""
     signing_secret = secrets.token_hex(16)
-    app_settings = Settings(slack_bot_token=SecretStr(standin.bot_token),
-                            slack_signing_secret=SecretStr(signing_secret), slack_api_url=standin.base_url,
-                            **settings)
+    app_settings = Settings(
+        slack_bot_token=SecretStr(standin.bot_token),
+        slack_signing_secret=SecretStr(signing_secret),
+        slack_api_url=standin.base_url,
+        **settings,
+    )
     app = create_app(app_settings, config, database, clock=clock)
     return BackgroundServer(SlackWsgiApp(app)).start(), signing_secret
 

@@ -41,9 +41,20 @@ def test_quote_of_time_based_tool_uses_the_configured_retry_rate(bot: BotUnderTe
 def test_quote_uses_the_teams_own_retry_rate_with_enough_history(bot: BotUnderTest, clock) -> None:
     with bot.db.write() as session:
         for number in range(10):
-            session.add(Task(workspace_id=WORKSPACE, team="design", requester=ALICE, tool="image",
-                             quality="standard", quoted_cost=4, status="done", retries_used=number % 2,
-                             created_at=clock.now - timedelta(days=3), finished_at=clock.now - timedelta(days=2)))
+            session.add(
+                Task(
+                    workspace_id=WORKSPACE,
+                    team="design",
+                    requester=ALICE,
+                    tool="image",
+                    quality="standard",
+                    quoted_cost=4,
+                    status="done",
+                    retries_used=number % 2,
+                    created_at=clock.now - timedelta(days=3),
+                    finished_at=clock.now - timedelta(days=2),
+                )
+            )
     text = bot.command("quote image variants=2").text
     assert "0.5 expected per task: your team's rate over 30 days (5 retries in 10 image tasks)" in text
     assert "Total: 12 credits" in text

@@ -12,7 +12,9 @@ from bot.slack.ids import BlockId
 def forecast_line(report: BalanceReport) -> str:
     """When the credits run out at the current pace, compared with the renewal day."""
     forecast = report.forecast
-    burn = f"*Burn rate*: {number(forecast.burn_per_day)} credits/day (last 7 days: {credits(report.spent_last_window)})"
+    burn = (
+        f"*Burn rate*: {number(forecast.burn_per_day)} credits/day (last 7 days: {credits(report.spent_last_window)})"
+    )
     if forecast.run_out_on is None:
         outlook = f":large_green_circle: No spending in the last 7 days; the plan renews on {day(report.renews_on)}."
     elif forecast.runs_out_before_renewal:

@@ -9,9 +9,7 @@ def user_error_blocks(message: str) -> list[Block]:
     """A mistake the user can fix, said plainly, with a pointer to help."""
     return [
         SectionBlock(text=MarkdownTextObject(text=f":warning: {message}")),
-        ContextBlock(
-            elements=[MarkdownTextObject(text="Nothing was changed. `/credits help` shows every command.")]
-        ),
+        ContextBlock(elements=[MarkdownTextObject(text="Nothing was changed. `/credits help` shows every command.")]),
     ]
 
 

@@ -10,6 +10,11 @@ def credits(amount: int) -> str:
     return f"{amount:,} credit" + ("" if abs(amount) == 1 else "s")
 
 
+def credits_exact(amount: float) -> str:
+    """Credits that may be fractional before the total is rounded: ``32 credits``, ``12.5 credits``."""
+    return f"{number(amount)} credit" + ("" if amount == 1 else "s")
+
+
 def number(value: float) -> str:
     """A figure without float noise: 32, 1.5, 0.25."""
     rounded = round(value, 2)

@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from bot.domain.pricing import Quote, RetryBasis
 from bot.services.quotes import QuoteReport
-from bot.slack.blocks.format import credits, number, plural
+from bot.slack.blocks.format import credits, credits_exact, number, plural
 from bot.slack.ids import BlockId
 
 UNIT_SHORT = {"second": "s", "minute": "min"}
@@ -25,10 +25,7 @@ def describe_task(quote: Quote) -> str:
 def rate_line(quote: Quote) -> str:
     """How the first attempt is priced, e.g. ``8 credits × 4 variants``."""
     if quote.unit == "variant":
-        line = (
-            f"{credits(int(quote.rate)) if quote.rate == int(quote.rate) else number(quote.rate)} × "
-            f"{plural(quote.spec.variants, 'variant')}"
-        )
+        line = f"{credits_exact(quote.rate)} × {plural(quote.spec.variants, 'variant')}"
     else:
         line = f"{number(quote.rate)} credits/{quote.unit} × {plural(quote.units, quote.unit)}"
         if quote.spec.variants > 1:
@@ -65,8 +62,7 @@ def verdict_line(report: QuoteReport, extra_credit_admins: list[str]) -> str:
         )
     if report.limits.needs_approval:
         reasons = "; ".join(
-            f"{credits(b.over_by)} over your {b.kind.value} of {number(b.limit)}"
-            for b in report.limits.breaches
+            f"{credits(b.over_by)} over your {b.kind.value} of {number(b.limit)}" for b in report.limits.breaches
         )
         return f":warning: *Needs approval*: {reasons}."
     return ":white_check_mark: *Within your limits* and the team can afford it."
@@ -84,7 +80,7 @@ def quote_blocks(
     )
     items = [
         f"*Rate*: {rate_line(quote)}",
-        f"*First attempt*: {credits(int(quote.attempt_cost)) if quote.attempt_cost == int(quote.attempt_cost) else number(quote.attempt_cost) + ' credits'}",
+        f"*First attempt*: {credits_exact(quote.attempt_cost)}",
         f"*Retries*: {retries_line(quote, history_days, min_tasks)}",
         f"*Total*: *{credits(quote.total)}*",
     ]

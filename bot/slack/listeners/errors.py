@@ -28,15 +28,23 @@ def report_error(error: Exception, respond: Respond | None, body: dict[str, Any]
     """Tell the user: their mistake plainly, ours with a reference that is also logged."""
     if isinstance(error, UserFacingError):
         if respond is not None:
-            respond(response_type="ephemeral", replace_original=False, text=error.message,
-                    blocks=user_error_blocks(error.message))
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=error.message,
+                blocks=user_error_blocks(error.message),
+            )
         return
     reference = uuid.uuid4().hex[:8]
     kind = (body or {}).get("type") or "command"
     logger.error("unhandled error (ref %s) in a %s request", reference, kind, exc_info=error)
     if respond is not None:
-        respond(response_type="ephemeral", replace_original=False, text=f"Something went wrong (ref {reference})",
-                blocks=internal_error_blocks(reference))
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"Something went wrong (ref {reference})",
+            blocks=internal_error_blocks(reference),
+        )
 
 
 def error_boundary(handler: Callable[..., None]) -> Callable[..., None]:

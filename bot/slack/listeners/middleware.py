@@ -25,8 +25,9 @@ def register(app: App, deps: Deps) -> None:
     claims = {"count": 0}
 
     @app.use
-    def reject_replays(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:  # noqa: A002
-        signature = (req.headers.get("x-slack-signature") or [None])[0]
+    def reject_replays(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        signatures = req.headers.get("x-slack-signature") or []
+        signature = signatures[0] if signatures else None
         if not signature:  # Socket Mode: Slack's own connection, no signature to replay
             return next()
         digest = hashlib.sha256(signature.encode()).hexdigest()

@@ -16,8 +16,8 @@ from bot.slack.blocks.balance import balance_blocks, balance_text
 from bot.slack.blocks.help import help_blocks
 from bot.slack.blocks.quote import quote_blocks, quote_text
 from bot.slack.deps import Deps
-from bot.slack.listeners.errors import error_boundary
 from bot.slack.ids import Command
+from bot.slack.listeners.errors import error_boundary
 
 
 def register(app: App, deps: Deps) -> None:
@@ -34,7 +34,10 @@ def register(app: App, deps: Deps) -> None:
 def _member(deps: Deps, command: dict[str, Any], client: WebClient, team: str | None) -> Member:
     workspace_id = command.get("team_id", "")
     return resolve_member(
-        deps.config, user_id=command["user_id"], channel_id=command.get("channel_id", ""), team=team,
+        deps.config,
+        user_id=command["user_id"],
+        channel_id=command.get("channel_id", ""),
+        team=team,
         is_workspace_admin=lambda user: deps.workspace_admins.is_admin(client, workspace_id, user),
     )
 
@@ -48,9 +51,12 @@ def answer_credits_command(deps: Deps, command: dict[str, Any], client: WebClien
         member = _member(deps, command, client, parsed.team)
         report = quote_task(deps.db, deps.config, workspace_id=workspace_id, member=member, command=parsed, now=now)
         pricing = deps.config.pricing
-        return quote_text(report), quote_blocks(report, history_days=pricing.history_days,
-                                                min_tasks=pricing.history_min_tasks,
-                                                extra_credit_admins=bot_admins(deps.config))
+        return quote_text(report), quote_blocks(
+            report,
+            history_days=pricing.history_days,
+            min_tasks=pricing.history_min_tasks,
+            extra_credit_admins=bot_admins(deps.config),
+        )
     if isinstance(parsed, BalanceCommand):
         member = _member(deps, command, client, parsed.team)
         balance = balance_report(deps.db, deps.config, workspace_id=workspace_id, team=member.team, now=now)
