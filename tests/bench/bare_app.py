@@ -25,7 +25,7 @@ def build_bolt_app() -> App:
     """
     token = os.environ["SLACK_BOT_TOKEN"]
     client = WebClient(base_url=os.environ["SLACK_API_URL"], token=token)
-    app = App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], token=token, client=client)
+    app = App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=client)  # the token rides in the client
 
     @app.command("/credits")
     def only_ack(ack: Ack) -> None:
