@@ -1,0 +1,92 @@
+"""The bot as production runs it (``python -m bot`` under gunicorn): it serves, and its logs keep secrets."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.devtools.signing import sign, signed_slash_command
+from bot.devtools.slack_standin import SlackStandIn
+from tests.e2e.conftest import ALICE, BOB, DESIGN_CHANNEL
+from tests.processes import REPO, bot_environment, free_port
+
+
+@pytest.fixture
+def production_bot(tmp_path: Path) -> Iterator[tuple[SlackStandIn, str, str, Path]]:
+    """`python -m bot` in HTTP mode with default logging, talking to the stand-in."""
+    secret = secrets.token_hex(16)
+    log_path = tmp_path / "bot.log"
+    with SlackStandIn() as standin, log_path.open("w") as log:
+        standin.add_user(ALICE)
+        standin.add_user(BOB)
+        port = free_port()
+        env = bot_environment(
+            SLACK_BOT_TOKEN=standin.bot_token,
+            SLACK_SIGNING_SECRET=secret,
+            SLACK_API_URL=standin.base_url,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'ledger.db'}",
+            PORT=str(port),
+            WEB_WORKERS="1",
+            WEB_THREADS="8",
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the bot did not start serving"
+                time.sleep(0.1)
+            yield standin, base, secret, log_path
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def test_default_logs_never_contain_tokens_secrets_or_response_urls(
+    production_bot: tuple[SlackStandIn, str, str, Path],
+) -> None:
+    standin, base, secret, log_path = production_bot
+    response_urls = []
+    for user, text in [
+        (ALICE, "quote image quality=high variants=4"),
+        (BOB, "balance"),
+        (ALICE, "quote imgae"),
+        ("U0NOBODY", "quote image"),
+        (ALICE, "frobnicate"),
+    ]:
+        response_url = standin.new_response_url()
+        response_urls.append(response_url)
+        body, headers = signed_slash_command(
+            secret, text=text, user_id=user, channel_id=DESIGN_CHANNEL, response_url=response_url
+        )
+        assert requests.post(base + "/slack/events", data=body, headers=headers, timeout=10).status_code == 200
+        standin.wait_for_response(response_url, timeout=10)
+    forged_body, _ = signed_slash_command(
+        secret, text="balance", user_id=ALICE, channel_id=DESIGN_CHANNEL, response_url=standin.new_response_url()
+    )
+    refused = requests.post(base + "/slack/events", data=forged_body, headers=sign("wrong", forged_body), timeout=10)
+    assert refused.status_code == 401
+    time.sleep(0.5)
+    logs = log_path.read_text()
+    assert "serving Slack requests on port" in logs  # the log is really being written
+    assert standin.bot_token not in logs
+    assert secret not in logs
+    assert "/response/" not in logs
+    for response_url in response_urls:
+        assert response_url not in logs
+    assert "Traceback" not in logs
