@@ -8,6 +8,8 @@ from typing import Any
 _MENTION = re.compile(r"<@([A-Z0-9]+)>")
 _CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]+))?>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+_EMOJI = {":warning:": "⚠️", ":white_check_mark:": "✅", ":no_entry:": "⛔", ":red_circle:": "🔴",
+          ":large_green_circle:": "🟢", ":x:": "❌", ":grey_question:": "❔", ":hourglass:": "⏳"}
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])")
 
 
@@ -17,6 +19,8 @@ def mrkdwn_to_text(text: str) -> str:
     text = _CHANNEL.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
     text = _LINK.sub(r"\2 (\1)", text)
     text = _BOLD.sub(r"\1", text)
+    for code, symbol in _EMOJI.items():
+        text = text.replace(code, symbol)
     return text.replace("`", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

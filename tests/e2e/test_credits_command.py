@@ -33,7 +33,7 @@ def test_quote_of_time_based_tool_uses_the_configured_retry_rate(bot: BotUnderTe
     text = bot.command("quote video quality=high duration=10 variants=2", user=BOB).text
     assert "12 credits/second × 20 seconds (2 × 10 s)" in text
     assert "First attempt: 240 credits" in text
-    assert "0.25 expected per task: the configured rate" in text
+    assert "0.25 expected (configured rate; the team has 0 of the 10 finished video tasks its own rate needs)" in text
     assert "Total: 300 credits" in text
     assert "Within your limits" in text
 
@@ -56,7 +56,7 @@ def test_quote_uses_the_teams_own_retry_rate_with_enough_history(bot: BotUnderTe
                 )
             )
     text = bot.command("quote image variants=2").text
-    assert "0.5 expected per task: your team's rate over 30 days (5 retries in 10 image tasks)" in text
+    assert "0.5 expected (your team's rate: 5 retries in 10 image tasks, 30 days) → 4 credits" in text
     assert "Total: 12 credits" in text
 
 

@@ -42,13 +42,12 @@ def retries_line(quote: Quote, history_days: int, min_tasks: int) -> str:
         return f"{plural(quote.retries, 'retry').replace('retrys', 'retries')} (as given) → {cost}"
     if quote.retry_basis is RetryBasis.HISTORY:
         return (
-            f"{number(quote.retries)} expected per task: your team's rate over {history_days} days "
-            f"({quote.history.retries} retries in {quote.history.tasks} {quote.spec.tool} tasks) → {cost}"
+            f"{number(quote.retries)} expected (your team's rate: {quote.history.retries} retries in "
+            f"{quote.history.tasks} {quote.spec.tool} tasks, {history_days} days) → {cost}"
         )
     return (
-        f"{number(quote.retries)} expected per task: the configured rate (the team has "
-        f"{quote.history.tasks} finished {quote.spec.tool} tasks in {history_days} days, fewer than "
-        f"{min_tasks}) → {cost}"
+        f"{number(quote.retries)} expected (configured rate; the team has {quote.history.tasks} of the "
+        f"{min_tasks} finished {quote.spec.tool} tasks its own rate needs) → {cost}"
     )
 
 
