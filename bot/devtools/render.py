@@ -8,8 +8,16 @@ from typing import Any
 _MENTION = re.compile(r"<@([A-Z0-9]+)>")
 _CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]+))?>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
-_EMOJI = {":warning:": "⚠️", ":white_check_mark:": "✅", ":no_entry:": "⛔", ":red_circle:": "🔴",
-          ":large_green_circle:": "🟢", ":x:": "❌", ":grey_question:": "❔", ":hourglass:": "⏳"}
+_EMOJI = {
+    ":warning:": "⚠️",
+    ":white_check_mark:": "✅",
+    ":no_entry:": "⛔",
+    ":red_circle:": "🔴",
+    ":large_green_circle:": "🟢",
+    ":x:": "❌",
+    ":grey_question:": "❔",
+    ":hourglass:": "⏳",
+}
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])")
 
 

@@ -86,6 +86,8 @@ def parse_count(name: str, value: str, minimum: int, maximum: int) -> int:
     """A whole number within bounds, or an error naming the option and a valid example."""
     if not re.fullmatch(r"[+-]?\d+", value.strip()):
         raise UserFacingError(f"`{name}={value}` is not a whole number; use e.g. `{name}={max(minimum, 1)}`.")
+    if len(value.strip().lstrip("+-").lstrip("0")) > len(str(maximum)):
+        raise UserFacingError(f"`{name}={value[:12]}…` is more than the {maximum} allowed; check for a typo.")
     number = int(value)
     if number < minimum:
         lowest = "a positive whole number" if minimum == 1 else f"a whole number of {minimum} or more"
@@ -98,6 +100,8 @@ def parse_count(name: str, value: str, minimum: int, maximum: int) -> int:
 def parse_duration(value: str) -> int:
     """Seconds from ``90``, ``90s``, ``2m``, ``1m30s`` or ``1.5m``."""
     text = value.strip().lower()
+    if len(text) > 12:
+        raise UserFacingError(f"`duration={value[:12]}…` is too long; give seconds like `duration=30`.")
     match = re.fullmatch(r"(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+)\s*s(?:ec)?)?", text)
     if re.fullmatch(r"[+-]?\d+", text):
         return parse_count("duration", text, 1, MAX_DURATION_SECONDS)
@@ -129,7 +133,7 @@ def _parse_quote(rest: str) -> QuoteCommand:
         variants=parse_count("variants", opts["variants"], 1, MAX_VARIANTS) if "variants" in opts else 1,
         duration_seconds=parse_duration(opts["duration"]) if "duration" in opts else None,
         retries=parse_count("retries", opts["retries"], 0, MAX_RETRIES) if "retries" in opts else None,
-        team=opts.get("team"),
+        team=opts["team"].lower() if "team" in opts else None,
     )
 
 
@@ -146,7 +150,7 @@ def parse_command(text: str) -> Command:
     stripped = text.strip()
     if not stripped:
         return HelpCommand()
-    sub, _, rest = stripped.partition(" ")
+    sub, rest = [*stripped.split(None, 1), ""][:2]
     sub = sub.lower()
     if sub == "quote":
         return _parse_quote(rest)

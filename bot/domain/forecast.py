@@ -34,5 +34,5 @@ def forecast_run_out(available: int, burn_per_day: float, today: date, renews_on
         return RunOutForecast(burn_per_day, today, renews_on)
     if burn_per_day <= 0:
         return RunOutForecast(burn_per_day, None, renews_on)
-    days_left = math.floor(available / burn_per_day)
+    days_left = math.floor(round(available / burn_per_day, 6))  # 9 / (9/7) must be 7, not 6.999…
     return RunOutForecast(burn_per_day, today + timedelta(days=days_left), renews_on)

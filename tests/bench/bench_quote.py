@@ -39,8 +39,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` and ``tests`` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.devtools.signing import signed_slash_command  # noqa: E402
 from bot.devtools import slack_standin  # noqa: E402
+from bot.devtools.signing import signed_slash_command  # noqa: E402
 from bot.devtools.slack_standin import RecordedResponse, SlackStandIn  # noqa: E402
 
 COMMAND_TEXT = "quote image quality=high variants=4"

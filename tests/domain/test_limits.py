@@ -20,7 +20,7 @@ def test_default_roles_are_as_documented() -> None:
     assert (CREATOR.task_limit, CREATOR.weekly_limit, CREATOR.can_approve_up_to) == (50, 300, None)
     assert (LEAD.task_limit, LEAD.weekly_limit, LEAD.can_approve_up_to) == (500, 2000, 2000)
     assert (VIEWER.task_limit, VIEWER.weekly_limit) == (0, 0)
-    assert ADMIN == Role()
+    assert (ADMIN.task_limit, ADMIN.weekly_limit, ADMIN.can_approve_up_to) == (None, None, None)
 
 
 def test_creator_under_both_limits() -> None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.config import Pricing, ToolPricing, load_config
 from bot.domain.errors import UserFacingError
 from bot.domain.pricing import (
+    Quote,
     RetryBasis,
     RetryHistory,
     TaskSpec,
@@ -30,10 +31,10 @@ def quote(
     variants: int = 1,
     duration: int | None = None,
     retries: int | None = None,
-    history: RetryHistory = RetryHistory(),
-):
+    history: RetryHistory | None = None,
+) -> Quote:
     spec = resolve_task(PRICING, tool, quality, variants, duration, retries)
-    return price_task(PRICING, spec, history)
+    return price_task(PRICING, spec, history or RetryHistory())
 
 
 # --- the spec's examples -------------------------------------------------------------------------

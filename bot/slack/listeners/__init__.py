@@ -7,6 +7,7 @@ from slack_bolt import App
 from bot.slack.deps import Deps
 from bot.slack.listeners import errors, middleware
 from bot.slack.listeners.commands import credits
+from bot.slack.listeners.events import installation
 
 
 def register_all(app: App, deps: Deps) -> None:
@@ -14,3 +15,4 @@ def register_all(app: App, deps: Deps) -> None:
     middleware.register(app, deps)
     errors.register(app, deps)
     credits.register(app, deps)
+    installation.register(app, deps)
