@@ -16,7 +16,18 @@ from bot.store.db import Database, normalise_url
 
 POSTGRES_ENV = "KETER_TEST_POSTGRES_URL"
 NO_POSTGRES = f"{POSTGRES_ENV} is not set: no PostgreSQL server on this machine (bash .ci/run starts one)"
-TABLES = ("ledger_entry", "team_balance", "daily_spend", "task", "processed_request")
+TABLES = (
+    "ledger_entry",
+    "team_balance",
+    "daily_spend",
+    "task",
+    "processed_request",
+    "approval",
+    "audit_entry",
+    "member_role",
+    "role_limit",
+    "team_setting",
+)
 
 
 class Clock:

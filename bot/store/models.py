@@ -97,11 +97,14 @@ class Task(SQLModel, table=True):
     __table_args__ = (
         Index("ix_task_team_tool_finished", "workspace_id", "team", "tool", "finished_at"),
         Index("ix_task_member_status", "workspace_id", "team", "requester", "status"),
+        Index("ix_task_member_created", "workspace_id", "team", "requester", "created_at"),
+        UniqueConstraint("workspace_id", "team", "number", name="uq_task_number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(max_length=32)
     team: str = Field(max_length=40)
+    number: int | None = None
     requester: str = Field(max_length=32)
     tool: str = Field(max_length=40)
     quality: str = Field(max_length=40)
@@ -115,6 +118,7 @@ class Task(SQLModel, table=True):
     retries_used: int | None = None
     kept: int | None = None
     note: str | None = Field(default=None, max_length=500)
+    fingerprint: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
@@ -126,3 +130,79 @@ class ProcessedRequest(SQLModel, table=True):
 
     signature_hash: str = Field(primary_key=True, max_length=64)
     received_at: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
+
+
+class Approval(SQLModel, table=True):
+    """A request for an approver's decision, posted in the team's channel; decided exactly once."""
+
+    __tablename__ = "approval"
+    __table_args__ = (
+        Index("ix_approval_status_expiry", "status", "expires_at"),
+        Index("ix_approval_task", "workspace_id", "task_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    team: str = Field(max_length=40)
+    task_id: int
+    kind: str = Field(default="task", max_length=16)
+    requester: str = Field(max_length=32)
+    amount: int
+    reasons: str = Field(max_length=500)
+    status: str = Field(max_length=16)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    decided_by: str | None = Field(default=None, max_length=32)
+    decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    decision_note: str | None = Field(default=None, max_length=500)
+    announced: bool = False
+    expires_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, and when: every admin command leaves one."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_time", "workspace_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    actor: str = Field(max_length=32)
+    action: str = Field(max_length=40)
+    target: str = Field(max_length=200)
+    details: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class MemberRole(SQLModel, table=True):
+    """A role given with ``/credits admin role``; it overrides the credits file."""
+
+    __tablename__ = "member_role"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    user_id: str = Field(primary_key=True, max_length=32)
+    role: str = Field(max_length=40)
+
+
+class RoleLimit(SQLModel, table=True):
+    """Limits set with ``/credits admin limit``; they override the credits file."""
+
+    __tablename__ = "role_limit"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    role: str = Field(primary_key=True, max_length=40)
+    task_limit: int | None = None
+    weekly_limit: int | None = None
+
+
+class TeamSetting(SQLModel, table=True):
+    """A team created or changed with ``/credits admin team``; it overrides the credits file."""
+
+    __tablename__ = "team_setting"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(max_length=32)
+    plan: str = Field(max_length=40)

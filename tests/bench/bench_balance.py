@@ -28,7 +28,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import insert
+from sqlmodel import select
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` importable
@@ -231,7 +232,7 @@ def build_ledger(path: Path, count: int, now: datetime, config: CreditsConfig, s
 def entry_count(db: Database) -> int:
     """The running row's entry count: it moves only if something wrote to the ledger."""
     with db.read() as session:
-        return int(session.execute(select(TeamBalance.entry_count)).scalar_one())
+        return session.exec(select(TeamBalance.entry_count)).one()
 
 
 def time_calls(calls: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:

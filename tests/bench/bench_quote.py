@@ -159,21 +159,29 @@ def run_load(
     counter_lock = threading.Lock()
     samples: list[Sample | None] = [None] * requests_total
 
+    stop = threading.Event()
+
     def worker() -> None:
         with requests.Session() as session:
-            while True:
+            while not stop.is_set():
                 with counter_lock:
                     index = next(counter)
                 if index >= requests_total:
                     return
                 samples[index] = send(session, index)
 
-    threads = [threading.Thread(target=worker, name=f"client-{i}") for i in range(concurrency)]
+    threads = [threading.Thread(target=worker, name=f"client-{i}", daemon=True) for i in range(concurrency)]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C: let requests in flight end while the servers still run
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=RESPONSE_TIMEOUT + 10)
+        raise
     elapsed = time.monotonic() - started
     return [s for s in samples if s is not None], elapsed
 
