@@ -164,6 +164,8 @@ def _parse_api_args(query: str, body: bytes, content_type: str) -> ApiArgs:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # http.server's default backlog of 5 drops connections when many replies arrive at once.
+    request_queue_size = 1024
 
     def __init__(self, standin: SlackStandIn) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

@@ -38,7 +38,10 @@ class WorkspaceAdmins:
             answer = bool(user.get("is_admin") or user.get("is_owner"))
         except SlackApiError as exc:
             if exc.response.get("error") == "user_not_found":
-                return False
+                answer = False
+                with self._lock:
+                    self._cache[key] = answer
+                return answer
             logger.warning(
                 "users.info failed for a user (%s); treating them as a regular member",
                 exc.response.get("error"),

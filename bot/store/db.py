@@ -9,6 +9,7 @@ row with ``FOR UPDATE`` instead.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +70,9 @@ class Database:
         self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_engine = self.engine.execution_options(sqlite_begin="immediate") if self.is_sqlite else self.engine
+        # SQLite has one writer at a time; queueing this process's writers on a lock is fair and fast,
+        # where SQLite's own busy handler makes them sleep with growing back-off (a multi-second tail).
+        self._sqlite_writer = threading.Lock() if self.is_sqlite else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -79,8 +83,16 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction (holding SQLite's write lock from the start), committed on success."""
-        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+        with self._one_writer(), Session(self._write_engine, expire_on_commit=False) as session, session.begin():
             yield session
+
+    @contextmanager
+    def _one_writer(self) -> Iterator[None]:
+        if self._sqlite_writer is None:
+            yield
+            return
+        with self._sqlite_writer:
+            yield
 
     def upgrade(self) -> None:
         """Bring the schema up to date with the Alembic migrations shipped in the package."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from bot.store.models import ProcessedRequest
@@ -15,13 +15,16 @@ REPLAY_WINDOW = timedelta(minutes=10)
 
 
 def claim_request(session: Session, *, signature_hash: str, now: datetime) -> bool:
-    """Record a request; False when the same signed request was already handled."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedRequest(signature_hash=signature_hash, received_at=now))
-    except IntegrityError:
-        return False
-    return True
+    """Record a request; False when the same signed request was already handled.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` (no savepoint, no ORM): it runs before every ack.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(ProcessedRequest).values(signature_hash=signature_hash, received_at=now).on_conflict_do_nothing()
+    )
+    result = session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
 
 
 def forget_old_requests(session: Session, *, now: datetime) -> int:

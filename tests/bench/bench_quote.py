@@ -39,7 +39,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` and ``tests`` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.devtools import slack_standin  # noqa: E402
 from bot.devtools.signing import signed_slash_command  # noqa: E402
 from bot.devtools.slack_standin import RecordedResponse, SlackStandIn  # noqa: E402
 
@@ -54,7 +53,6 @@ EVENTS_PATH = "/slack/events"
 # connection per answer, so a burst of 30 answers overflows it, the kernel drops the SYNs and each
 # dropped one costs a 1 s (then 3 s) retransmit: the stand-in, not the bot, would set the p99. Slack
 # itself has no such limit, so the benchmark raises it (``measure_standin`` shows the difference).
-STANDIN_BACKLOG = 1024
 
 
 # -- measurement ------------------------------------------------------------------------------------
@@ -404,11 +402,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--dev-server", action="store_true", help="also measure the bare app on Bolt's app.start() server"
     )
-    parser.add_argument(
-        "--standin-backlog-5",
-        action="store_true",
-        help="keep the stand-in's default listen backlog of 5 (shows its 1 s SYN-retransmit stalls)",
-    )
     args = parser.parse_args(argv)
 
     def interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -418,8 +411,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     secret = secrets.token_hex(16)
     rows: list[Row] = []
-    if not args.standin_backlog_5:
-        slack_standin._Server.request_queue_size = STANDIN_BACKLOG
     with (
         tempfile.TemporaryDirectory(prefix="bench-quote-") as tmp,
         SlackStandIn() as standin,
