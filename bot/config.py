@@ -141,10 +141,18 @@ class Team(_Strict):
         return DigestSchedule.parse(self.digest)
 
 
+class Approvals(_Strict):
+    """How long a request waits for an approver, and when a repeated ``run`` looks like a mistake."""
+
+    expire_after_hours: float = Field(default=24, gt=0, le=24 * 30)
+    duplicate_window_seconds: int = Field(default=120, ge=0, le=3600)
+
+
 class CreditsConfig(_Strict):
     """The whole credits file."""
 
     pricing: Pricing
+    approvals: Approvals = Field(default_factory=Approvals)
     plans: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Plan] = Field(min_length=1)
     roles: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Role] = Field(min_length=1)
     teams: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Team] = Field(default_factory=dict)

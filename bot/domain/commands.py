@@ -1,4 +1,4 @@
-"""Parse the text after ``/credits`` into a typed command, or a clear error that says what would work.
+"""Parsing primitives and the ``quote``, ``balance`` and ``help`` commands.
 
 Options are ``key=value`` words; anything else is positional. Numbers must be whole and within sane
 bounds (a typo like ``variants=400`` is far more likely than a 400-variant task).
@@ -10,12 +10,11 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from bot.domain.errors import UserFacingError, closest, unknown_name
+from bot.domain.errors import UserFacingError, unknown_name
 
 MAX_VARIANTS = 100
 MAX_RETRIES = 50
 MAX_DURATION_SECONDS = 4 * 60 * 60
-SUBCOMMANDS = ("quote", "balance", "help")
 QUOTE_OPTIONS = ("quality", "variants", "duration", "retries", "team")
 BALANCE_OPTIONS = ("team",)
 
@@ -47,16 +46,13 @@ class HelpCommand:
     suggestion: str | None = None
 
 
-Command = QuoteCommand | BalanceCommand | HelpCommand
-
-
 @dataclass(frozen=True)
-class _Words:
+class Words:
     positional: list[str]
     options: dict[str, str]
 
 
-def _split(text: str, allowed: tuple[str, ...]) -> _Words:
+def split_words(text: str, allowed: tuple[str, ...]) -> Words:
     try:
         words = shlex.split(text)
     except ValueError:
@@ -76,10 +72,45 @@ def _split(text: str, allowed: tuple[str, ...]) -> _Words:
         if not value:
             raise UserFacingError(f"`{key}=` needs a value, like `{key}={_EXAMPLES.get(key, 'x')}`.")
         options[key] = value
-    return _Words(positional, options)
+    return Words(positional, options)
 
 
-_EXAMPLES = {"quality": "high", "variants": "2", "duration": "30", "retries": "1", "team": "design"}
+_EXAMPLES = {
+    "quality": "high",
+    "variants": "2",
+    "duration": "30",
+    "retries": "1",
+    "team": "design",
+    "cost": "120",
+    "kept": "2",
+    "task": "50",
+    "week": "300",
+    "plan": "pro",
+}
+TASK_NUMBER = re.compile(r"#?(\d{1,9})")
+USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,})")
+CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>|#?([CG][A-Z0-9]{2,})")
+
+
+def parse_task_number(word: str | None, verb: str) -> int:
+    """``12`` or ``#12``; otherwise say how to find the number."""
+    match = TASK_NUMBER.fullmatch(word or "")
+    if not match:
+        shown = f"`{word}` is not a task number" if word else "Which task?"
+        raise UserFacingError(f"{shown}: use e.g. `/credits {verb} 12`; `/credits tasks` lists yours.")
+    return int(match.group(1))
+
+
+def parse_user(word: str) -> str | None:
+    """A user id from an escaped mention ``<@U123|ann>`` (or a bare ``U123``), else None."""
+    match = USER_MENTION.fullmatch(word)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def parse_channel(word: str) -> str | None:
+    """A channel id from an escaped mention ``<#C123|design>`` (or a bare ``C123``), else None."""
+    match = CHANNEL_MENTION.fullmatch(word)
+    return (match.group(1) or match.group(2)) if match else None
 
 
 def parse_count(name: str, value: str, minimum: int, maximum: int) -> int:
@@ -117,15 +148,12 @@ def parse_duration(value: str) -> int:
     return int(seconds)
 
 
-def _parse_quote(rest: str) -> QuoteCommand:
-    words = _split(rest, QUOTE_OPTIONS)
+def parse_task(words: Words, verb: str) -> QuoteCommand:
+    """The task part shared by ``quote`` and ``run``: a tool and its options."""
     if not words.positional:
         raise UserFacingError(
-            "Which tool? e.g. `/credits quote image quality=high variants=4` or `/credits quote video duration=10`."
+            f"Which tool? e.g. `/credits {verb} image quality=high variants=4` or `/credits {verb} video duration=10`."
         )
-    if len(words.positional) > 1:
-        extra = " ".join(words.positional[1:])
-        raise UserFacingError(f"I don't understand `{extra}`; options look like `variants=2`.")
     opts = words.options
     return QuoteCommand(
         tool=words.positional[0].lower(),
@@ -137,25 +165,17 @@ def _parse_quote(rest: str) -> QuoteCommand:
     )
 
 
-def _parse_balance(rest: str) -> BalanceCommand:
-    words = _split(rest, BALANCE_OPTIONS)
+def parse_quote(rest: str) -> QuoteCommand:
+    words = split_words(rest, QUOTE_OPTIONS)
+    if len(words.positional) > 1:
+        extra = " ".join(words.positional[1:])
+        raise UserFacingError(f"I don't understand `{extra}`; options look like `variants=2`.")
+    return parse_task(words, "quote")
+
+
+def parse_balance(rest: str) -> BalanceCommand:
+    words = split_words(rest, BALANCE_OPTIONS)
     if len(words.positional) > 1 or (words.positional and "team" in words.options):
         raise UserFacingError("Give one team at most, e.g. `/credits balance design`.")
     team = words.positional[0] if words.positional else words.options.get("team")
     return BalanceCommand(team=team.lower() if team else None)
-
-
-def parse_command(text: str) -> Command:
-    """Turn the slash command's text into a command; unknown subcommands become help."""
-    stripped = text.strip()
-    if not stripped:
-        return HelpCommand()
-    sub, rest = [*stripped.split(None, 1), ""][:2]
-    sub = sub.lower()
-    if sub == "quote":
-        return _parse_quote(rest)
-    if sub == "balance":
-        return _parse_balance(rest)
-    if sub in ("help", "-h", "--help", "?"):
-        return HelpCommand()
-    return HelpCommand(unknown=sub, suggestion=closest(sub, SUBCOMMANDS))

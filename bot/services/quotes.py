@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel import Session
+
 from bot.config import CreditsConfig
 from bot.domain.calendar import week_start
 from bot.domain.commands import QuoteCommand
@@ -38,6 +40,19 @@ class QuoteReport:
         return self.quote.total <= self.balance.available
 
 
+def member_week_usage(
+    session: Session, config: CreditsConfig, *, workspace_id: str, member: Member, now: datetime
+) -> int:
+    """What the member reserved or spent since Monday 00:00 in the team's timezone."""
+    return ledger_store.member_usage_since(
+        session,
+        workspace_id=workspace_id,
+        team=member.team,
+        member=member.user_id,
+        since=week_start(now, config.teams[member.team].zone),
+    )
+
+
 def quote_task(
     db: Database,
     config: CreditsConfig,
@@ -56,7 +71,6 @@ def quote_task(
         command.duration_seconds,
         command.retries,
     )
-    team_cfg = config.teams[member.team]
     current = current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
     with db.read() as session:
         history = task_store.retry_history(
@@ -66,13 +80,7 @@ def quote_task(
             tool=spec.tool,
             since=now - timedelta(days=config.pricing.history_days),
         )
-        used = ledger_store.member_usage_since(
-            session,
-            workspace_id=workspace_id,
-            team=member.team,
-            member=member.user_id,
-            since=week_start(now, team_cfg.zone),
-        )
+        used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
     quote = price_task(config.pricing, spec, history)
     limits = check_limits(member.role, config.roles[member.role], quote.total, used)
     return QuoteReport(member=member, quote=quote, balance=current.balance, limits=limits)

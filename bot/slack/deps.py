@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import CreditsConfig
+from bot.services.directory import DirectoryCache
 from bot.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -60,3 +61,12 @@ class Deps:
     db: Database
     clock: Callable[[], datetime]
     workspace_admins: WorkspaceAdmins = field(default_factory=WorkspaceAdmins)
+    directory: DirectoryCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.directory = DirectoryCache(self.config)
+
+    def effective_config(self, workspace_id: str) -> CreditsConfig:
+        """The credits file merged with the workspace's admin changes."""
+        with self.db.read() as session:
+            return self.directory.effective(session, workspace_id)

@@ -149,6 +149,7 @@ class Approval(SQLModel, table=True):
     requester: str = Field(max_length=32)
     amount: int
     reasons: str = Field(max_length=500)
+    details: str = Field(default="", max_length=2000)
     status: str = Field(max_length=16)
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)

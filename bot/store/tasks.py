@@ -1,4 +1,4 @@
-"""Task repository: the finished tasks that give a team its own retry rate."""
+"""Task and approval repository: numbered tasks, their approvals, and the team's retry history."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.domain.pricing import RetryHistory
-from bot.store.models import Task
+from bot.store.models import Approval, AuditEntry, Task
 
 FINISHED = "done"
+OPEN_STATUSES = ("held", "pending", "overrun")
 
 
 def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:
@@ -24,3 +25,86 @@ def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, 
     )
     tasks, retries = session.exec(statement).one()
     return RetryHistory(tasks=int(tasks or 0), retries=int(retries or 0))
+
+
+def next_task_number(session: Session, *, workspace_id: str, team: str) -> int:
+    """The team's next short task number (the caller holds the team's write lock)."""
+    statement = select(func.max(Task.number)).where(Task.workspace_id == workspace_id, Task.team == team)
+    return int(session.exec(statement).one() or 0) + 1
+
+
+def task_by_number(session: Session, *, workspace_id: str, team: str, number: int) -> Task | None:
+    """A task by its short number within the team."""
+    statement = select(Task).where(Task.workspace_id == workspace_id, Task.team == team, Task.number == number)
+    return session.exec(statement).first()
+
+
+def recent_same_task(
+    session: Session, *, workspace_id: str, team: str, requester: str, fingerprint: str, since: datetime
+) -> Task | None:
+    """The member's latest identical task since ``since`` that was not cancelled or refused."""
+    statement = (
+        select(Task)
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.team == team,
+            Task.requester == requester,
+            Task.fingerprint == fingerprint,
+            col(Task.created_at) >= since,
+            col(Task.status).not_in(["cancelled", "denied", "expired", "withdrawn"]),
+        )
+        .order_by(col(Task.created_at).desc())
+    )
+    return session.exec(statement).first()
+
+
+def open_tasks(session: Session, *, workspace_id: str, team: str, requester: str) -> list[Task]:
+    """A member's tasks that still hold credits."""
+    statement = (
+        select(Task)
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.team == team,
+            Task.requester == requester,
+            col(Task.status).in_(OPEN_STATUSES),
+        )
+        .order_by(col(Task.number))
+    )
+    return list(session.exec(statement).all())
+
+
+def pending_approval_for(session: Session, *, task_id: int) -> Approval | None:
+    """The task's approval still waiting for a decision, if any."""
+    statement = select(Approval).where(Approval.task_id == task_id, Approval.status == "pending")
+    return session.exec(statement).first()
+
+
+def latest_approval_for(session: Session, *, task_id: int) -> Approval | None:
+    """The task's most recent approval, whatever its state."""
+    statement = select(Approval).where(Approval.task_id == task_id).order_by(col(Approval.id).desc())
+    return session.exec(statement).first()
+
+
+def due_approvals(session: Session, *, now: datetime) -> list[Approval]:
+    """Pending approvals whose time is up (any workspace)."""
+    statement = select(Approval).where(Approval.status == "pending", col(Approval.expires_at) <= now)
+    return list(session.exec(statement).all())
+
+
+def unannounced_approvals(session: Session) -> list[Approval]:
+    """Decided approvals whose Slack message was not yet updated (a crash, or a Slack error)."""
+    statement = select(Approval).where(
+        Approval.status != "pending", col(Approval.announced).is_(False), col(Approval.message_ts).is_not(None)
+    )
+    return list(session.exec(statement).all())
+
+
+def add_audit(
+    session: Session, *, workspace_id: str, actor: str, action: str, target: str, details: str, now: datetime
+) -> None:
+    """Record an admin change."""
+    session.add(
+        AuditEntry(
+            workspace_id=workspace_id, actor=actor, action=action, target=target, details=details, created_at=now
+        )
+    )

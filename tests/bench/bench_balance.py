@@ -38,7 +38,8 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` importable
 from bot.config import CreditsConfig, load_config  # noqa: E402
 from bot.domain import ledger as rules  # noqa: E402
 from bot.domain.calendar import cycle_start, local_date  # noqa: E402
-from bot.domain.commands import QuoteCommand, parse_command  # noqa: E402
+from bot.domain.command_line import parse_command  # noqa: E402
+from bot.domain.commands import QuoteCommand  # noqa: E402
 from bot.domain.ledger import Balance, Delta, EntryKind  # noqa: E402
 from bot.services.balances import balance_report  # noqa: E402
 from bot.services.members import Member  # noqa: E402

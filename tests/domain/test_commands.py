@@ -6,6 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.command_line import parse_command
 from bot.domain.commands import (
     MAX_DURATION_SECONDS,
     MAX_RETRIES,
@@ -13,7 +14,6 @@ from bot.domain.commands import (
     BalanceCommand,
     HelpCommand,
     QuoteCommand,
-    parse_command,
     parse_duration,
 )
 from bot.domain.errors import UserFacingError

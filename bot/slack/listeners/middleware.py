@@ -37,6 +37,7 @@ def register(app: App, deps: Deps) -> None:
             claims["count"] += 1
             if claims["count"] % PRUNE_EVERY == 0:
                 forget_old_requests(session, now=now)
+        req.context["request_key"] = digest[:40]  # idempotency key for what this request writes
         if not fresh:
             logger.info("ignored a replayed request (same signature already handled)")
             return BoltResponse(status=200, body="")

@@ -1,23 +1,77 @@
-"""``/credits``: parse, ack at once, call a service, render an ephemeral answer through ``response_url``."""
+"""``/credits``: parse, ack at once, call a service, answer ephemerally through ``response_url``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.models.blocks import Block
 
-from bot.domain.commands import BalanceCommand, HelpCommand, QuoteCommand, parse_command
-from bot.services.balances import balance_report
-from bot.services.members import Member, bot_admins, resolve_member
-from bot.services.quotes import quote_task
-from bot.slack.blocks.balance import balance_blocks, balance_text
-from bot.slack.blocks.help import help_blocks
-from bot.slack.blocks.quote import quote_blocks, quote_text
+from bot.domain.admin_commands import (
+    AdminDigestCommand,
+    AdminLimitCommand,
+    AdminRoleCommand,
+    AdminTeamCommand,
+    AdminTopupCommand,
+)
+from bot.domain.command_line import Command as ParsedCommand
+from bot.domain.command_line import parse_command
+from bot.domain.commands import BalanceCommand, HelpCommand, QuoteCommand
+from bot.domain.errors import UserFacingError
+from bot.domain.task_commands import CancelCommand, DoneCommand, LimitsCommand, RunCommand, TasksCommand
 from bot.slack.deps import Deps
 from bot.slack.ids import Command
+from bot.slack.listeners.commands.admin import answer_admin
+from bot.slack.listeners.commands.context import CommandContext, Reply
+from bot.slack.listeners.commands.quoting import answer_balance, answer_help, answer_quote
+from bot.slack.listeners.commands.tasks import answer_cancel, answer_done, answer_limits, answer_run, answer_tasks
 from bot.slack.listeners.errors import error_boundary
+
+Handler = Callable[[CommandContext, Any], Reply]
+HANDLERS: dict[type, Handler] = {
+    QuoteCommand: answer_quote,
+    BalanceCommand: answer_balance,
+    HelpCommand: answer_help,
+    RunCommand: answer_run,
+    DoneCommand: answer_done,
+    CancelCommand: answer_cancel,
+    TasksCommand: answer_tasks,
+    LimitsCommand: answer_limits,
+    AdminRoleCommand: answer_admin,
+    AdminLimitCommand: answer_admin,
+    AdminTopupCommand: answer_admin,
+    AdminTeamCommand: answer_admin,
+    AdminDigestCommand: answer_admin,
+}
+
+
+def command_context(
+    deps: Deps, body: dict[str, Any], client: WebClient, context: BoltContext, text: str
+) -> CommandContext:
+    """Who typed what where, with the workspace's effective config."""
+    workspace_id = body.get("team_id") or (body.get("team") or {}).get("id") or ""
+    user = body.get("user_id") or (body.get("user") or {}).get("id") or ""
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    return CommandContext(
+        deps=deps,
+        client=client,
+        config=deps.effective_config(workspace_id),
+        workspace_id=workspace_id,
+        user_id=user,
+        channel_id=channel,
+        text=text,
+        request_key=str(context.get("request_key") or ""),
+        now=deps.clock(),
+    )
+
+
+def answer(ctx: CommandContext, parsed: ParsedCommand) -> Reply:
+    """Route a parsed command to its handler."""
+    handler = HANDLERS.get(type(parsed))
+    if handler is None:
+        raise UserFacingError("That command is not available yet.")
+    return handler(ctx, parsed)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -25,45 +79,10 @@ def register(app: App, deps: Deps) -> None:
 
     @app.command(Command.CREDITS)
     @error_boundary
-    def handle_credits_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+    def handle_credits_command(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
         ack()
-        text, blocks = answer_credits_command(deps, command, client)
-        respond(response_type="ephemeral", text=text, blocks=blocks)
-
-
-def _member(deps: Deps, command: dict[str, Any], client: WebClient, team: str | None) -> Member:
-    workspace_id = command.get("team_id", "")
-    return resolve_member(
-        deps.config,
-        user_id=command["user_id"],
-        channel_id=command.get("channel_id", ""),
-        team=team,
-        is_workspace_admin=lambda user: deps.workspace_admins.is_admin(client, workspace_id, user),
-    )
-
-
-def answer_credits_command(deps: Deps, command: dict[str, Any], client: WebClient) -> tuple[str, list[Block]]:
-    """The reply to one ``/credits`` command; a UserFacingError goes to the error boundary."""
-    parsed = parse_command(command.get("text", ""))
-    workspace_id = command.get("team_id", "")
-    now = deps.clock()
-    if isinstance(parsed, QuoteCommand):
-        member = _member(deps, command, client, parsed.team)
-        report = quote_task(deps.db, deps.config, workspace_id=workspace_id, member=member, command=parsed, now=now)
-        pricing = deps.config.pricing
-        return quote_text(report), quote_blocks(
-            report,
-            history_days=pricing.history_days,
-            min_tasks=pricing.history_min_tasks,
-            extra_credit_admins=bot_admins(deps.config),
-        )
-    if isinstance(parsed, BalanceCommand):
-        member = _member(deps, command, client, parsed.team)
-        balance = balance_report(deps.db, deps.config, workspace_id=workspace_id, team=member.team, now=now)
-        return balance_text(balance), balance_blocks(balance)
-    assert isinstance(parsed, HelpCommand)
-    problem = None
-    if parsed.unknown:
-        hint = f" Did you mean `{parsed.suggestion}`?" if parsed.suggestion else ""
-        problem = f":grey_question: I don't know `/credits {parsed.unknown}`.{hint}"
-    return "How to use /credits", help_blocks(sorted(deps.config.pricing.tools), problem)
+        parsed = parse_command(command.get("text", ""))
+        reply = answer(command_context(deps, command, client, context, command.get("text", "")), parsed)
+        respond(response_type="ephemeral", text=reply.text, blocks=reply.blocks)

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("requester", sa.String(length=32), nullable=False),
         sa.Column("amount", sa.Integer(), nullable=False),
         sa.Column("reasons", sa.String(length=500), nullable=False),
+        sa.Column("details", sa.String(length=2000), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("channel_id", sa.String(length=32), nullable=True),
         sa.Column("message_ts", sa.String(length=32), nullable=True),

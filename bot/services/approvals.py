@@ -1,0 +1,219 @@
+"""Deciding approval requests exactly once, expiring them, and keeping their Slack messages in step.
+
+A decision, an expiry and a cancel all take the team's write lock and then look at the approval's
+status, so whichever comes first wins and the others see it already settled: never a capture and a
+release of the same hold. A click after the expiry time never approves, even if the sweep has not
+run yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Session
+
+from bot.config import ADMIN_ROLE, CreditsConfig
+from bot.domain import ledger as rules
+from bot.domain.calendar import local_date
+from bot.domain.errors import UserFacingError
+from bot.domain.ledger import EntryKind
+from bot.domain.limits import can_approve
+from bot.services.balances import open_team_cycle
+from bot.services.tasks import release_task
+from bot.services.views import ApprovalView, TaskView
+from bot.store import ledger as ledger_store
+from bot.store import tasks as task_store
+from bot.store.db import Database
+from bot.store.models import Approval, Task, TeamBalance
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a click: this click decided it, or it was already settled (and how)."""
+
+    decided_now: bool
+    approval: ApprovalView
+    task: TaskView
+
+
+def get_approval(db: Database, approval_id: int) -> tuple[ApprovalView, TaskView]:
+    """An approval and its task, or a user error if it does not exist."""
+    with db.read() as session:
+        approval = session.get(Approval, approval_id)
+        task = session.get(Task, approval.task_id) if approval else None
+        if approval is None or task is None:
+            raise UserFacingError("That request no longer exists.")
+        return ApprovalView.of(approval), TaskView.of(task)
+
+
+def check_eligible(config: CreditsConfig, approval: ApprovalView, *, user_id: str, is_workspace_admin: bool) -> None:
+    """Only a member of the team whose role covers the amount, and never the requester, may decide."""
+    if user_id == approval.requester:
+        raise UserFacingError("You can't decide your own request; another lead or an admin of the team has to.")
+    team = config.teams.get(approval.team)
+    role = ADMIN_ROLE if is_workspace_admin else (team.members.get(user_id) if team else None)
+    if role is None:
+        raise UserFacingError(
+            f"Only members of team {approval.team} who can approve {approval.amount} credits can decide this request."
+        )
+    if not can_approve(role, config.roles[role], approval.amount):
+        cap = config.roles[role].can_approve_up_to
+        limit = f"up to {cap} credits" if cap else "no requests"
+        raise UserFacingError(
+            f"Your role ({role}) can approve {limit}; this request is for {approval.amount}. "
+            "A lead or an admin has to decide it."
+        )
+
+
+def _settle(
+    session: Session,
+    config: CreditsConfig,
+    row: TeamBalance,
+    approval: Approval,
+    task: Task,
+    outcome: Literal["approved", "denied", "expired"],
+    now: datetime,
+) -> None:
+    """Apply an outcome to the hold and the task (the caller holds the team lock and saw it pending)."""
+    approval.status = outcome
+    approval.decided_at = now
+    if approval.kind == "overrun":
+        if outcome == "approved":
+            assert task.actual_cost is not None
+            delta = rules.capture(ledger_store.as_balance(row), task.held, task.actual_cost)
+            ledger_store.append_entry(
+                session,
+                row=row,
+                kind=EntryKind.CAPTURE,
+                delta=delta,
+                idempotency_key=f"capture:task:{task.id}",
+                now=now,
+                local_day=local_date(now, config.teams[task.team].zone),
+                member=task.requester,
+                tool=task.tool,
+                task_id=task.id,
+            )
+            task.held, task.status, task.finished_at = 0, "done", now
+        else:  # the extra hold goes back; the task stays open to be reported again or cancelled
+            delta = rules.release_hold(ledger_store.as_balance(row), approval.amount)
+            ledger_store.append_entry(
+                session,
+                row=row,
+                kind=EntryKind.RELEASE,
+                delta=delta,
+                idempotency_key=f"release:approval:{approval.id}",
+                now=now,
+                local_day=local_date(now, config.teams[task.team].zone),
+                member=task.requester,
+                tool=task.tool,
+                task_id=task.id,
+            )
+            task.held -= approval.amount
+            task.status, task.actual_cost = "held", None
+    elif outcome == "approved":
+        task.status = "held"
+    else:
+        release_task(session, config, row, task, outcome, f"release:approval:{approval.id}", now)
+    session.add_all([approval, task])
+    session.flush()
+
+
+def decide(
+    db: Database,
+    config: CreditsConfig,
+    *,
+    approval_id: int,
+    decider: str,
+    approve: bool,
+    note: str | None,
+    now: datetime,
+) -> Decision:
+    """Approve or deny, exactly once; a late click finds the request already settled or expired."""
+    with db.write() as session:
+        approval = session.get(Approval, approval_id)
+        if approval is None:
+            raise UserFacingError("That request no longer exists.")
+        row = open_team_cycle(session, config, workspace_id=approval.workspace_id, team=approval.team, now=now)
+        session.refresh(approval)
+        task = session.get(Task, approval.task_id)
+        assert task is not None
+        if approval.status != "pending":
+            return Decision(False, ApprovalView.of(approval), TaskView.of(task))
+        if now >= approval.expires_at:
+            _settle(session, config, row, approval, task, "expired", now)
+            return Decision(False, ApprovalView.of(approval), TaskView.of(task))
+        approval.decided_by = decider
+        approval.decision_note = note[:500] if note else None
+        _settle(session, config, row, approval, task, "approved" if approve else "denied", now)
+        return Decision(True, ApprovalView.of(approval), TaskView.of(task))
+
+
+def expire_due(db: Database, config: CreditsConfig, *, now: datetime) -> list[Decision]:
+    """Expire every pending request whose time is up, releasing its hold; safe to run anywhere, any time."""
+    with db.read() as session:
+        due = [(a.id, a.workspace_id, a.team) for a in task_store.due_approvals(session, now=now)]
+    expired = []
+    for approval_id, workspace_id, team in due:
+        if team not in config.teams:
+            continue
+        with db.write() as session:
+            row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
+            approval = session.get(Approval, approval_id)
+            assert approval is not None
+            session.refresh(approval)
+            task = session.get(Task, approval.task_id)
+            if approval.status != "pending" or task is None:
+                continue
+            _settle(session, config, row, approval, task, "expired", now)
+            expired.append(Decision(True, ApprovalView.of(approval), TaskView.of(task)))
+    return expired
+
+
+def attach_message(db: Database, *, approval_id: int, channel_id: str, message_ts: str) -> None:
+    """Remember where the request was posted, so decisions can update it in place."""
+    with db.write() as session:
+        approval = session.get(Approval, approval_id)
+        assert approval is not None
+        approval.channel_id, approval.message_ts = channel_id, message_ts
+        session.add(approval)
+
+
+def withdraw(db: Database, config: CreditsConfig, *, approval_id: int, now: datetime) -> None:
+    """The request could not be posted: release the hold so no credits stay stuck."""
+    with db.write() as session:
+        approval = session.get(Approval, approval_id)
+        assert approval is not None
+        row = open_team_cycle(session, config, workspace_id=approval.workspace_id, team=approval.team, now=now)
+        session.refresh(approval)
+        task = session.get(Task, approval.task_id)
+        if approval.status != "pending" or task is None:
+            return
+        approval.status, approval.decided_at, approval.announced = "withdrawn", now, True
+        if approval.kind == "overrun":
+            _settle(session, config, row, approval, task, "denied", now)
+            approval.status = "withdrawn"
+        else:
+            release_task(session, config, row, task, "withdrawn", f"release:approval:{approval.id}", now)
+        session.add(approval)
+
+
+def mark_announced(db: Database, *, approval_id: int) -> None:
+    """The Slack message and thread now show the outcome."""
+    with db.write() as session:
+        approval = session.get(Approval, approval_id)
+        if approval is not None:
+            approval.announced = True
+            session.add(approval)
+
+
+def unannounced(db: Database) -> list[tuple[ApprovalView, TaskView]]:
+    """Settled requests whose message still shows buttons (a crash or a Slack error came between)."""
+    with db.read() as session:
+        found = []
+        for approval in task_store.unannounced_approvals(session):
+            task = session.get(Task, approval.task_id)
+            if task is not None:
+                found.append((ApprovalView.of(approval), TaskView.of(task)))
+        return found

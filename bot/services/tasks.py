@@ -1,0 +1,333 @@
+"""``run``, ``done``, ``cancel``, ``tasks``: a task's life from reservation to its real cost.
+
+Every change happens in one write transaction that first locks the team's balance row, so the
+limit check, the affordability check, the task row, the ledger entry and the approval request are
+consistent with each other even when many members run tasks at the same moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlmodel import Session
+
+from bot.config import CreditsConfig
+from bot.domain import ledger as rules
+from bot.domain.calendar import local_date
+from bot.domain.errors import UserFacingError
+from bot.domain.ledger import EntryKind, InsufficientCreditsError
+from bot.domain.limits import LimitCheck, check_limits
+from bot.domain.pricing import TaskSpec, actual_cost
+from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
+from bot.services.balances import open_team_cycle
+from bot.services.members import Member, bot_admins
+from bot.services.quotes import QuoteReport, member_week_usage, quote_task
+from bot.services.views import ApprovalView, TaskView
+from bot.store import ledger as ledger_store
+from bot.store import tasks as task_store
+from bot.store.db import Database
+from bot.store.models import Approval, Task, TeamBalance
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``run`` did: reserved the credits, asked for approval, or stopped at a likely duplicate."""
+
+    kind: Literal["reserved", "approval_needed", "duplicate"]
+    report: QuoteReport
+    task: TaskView | None = None
+    approval: ApprovalView | None = None
+    week_spend: int = 0
+
+
+@dataclass(frozen=True)
+class FinishResult:
+    """What ``done`` did: charged the task, or asked for approval of what it cost over its hold."""
+
+    kind: Literal["captured", "approval_needed"]
+    task: TaskView
+    charged: int
+    released: int
+    retries_assumed: bool
+    approval: ApprovalView | None = None
+
+
+def shortfall_error(config: CreditsConfig, team: str, error: InsufficientCreditsError) -> UserFacingError:
+    """The team cannot afford it: say by how much and who can add extra credits."""
+    admins = ", ".join(f"<@{user}>" for user in bot_admins(config)) or "an admin"
+    return UserFacingError(
+        f"Team {team} is {error.shortfall} credits short: this needs {error.needed}, {error.available} are "
+        f"available. Nothing was reserved. {admins} can add extra credits (`/credits admin topup {team} <credits>`)."
+    )
+
+
+def fingerprint(command: RunCommand) -> str:
+    """What makes two runs "the same task" for the duplicate check."""
+    t = command.task
+    return f"{t.tool}|{t.quality}|{t.variants}|{t.duration_seconds}|{t.retries}|{command.note or ''}"[:300]
+
+
+def _hold(
+    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, amount: int, key: str, now: datetime
+) -> None:
+    delta = rules.place_hold(ledger_store.as_balance(row), amount)
+    ledger_store.append_entry(
+        session,
+        row=row,
+        kind=EntryKind.HOLD,
+        delta=delta,
+        idempotency_key=key,
+        now=now,
+        local_day=local_date(now, config.teams[task.team].zone),
+        member=task.requester,
+        tool=task.tool,
+        task_id=task.id,
+    )
+
+
+def _new_approval(
+    config: CreditsConfig, task: Task, amount: int, reasons: str, kind: str, now: datetime, details: str = ""
+) -> Approval:
+    assert task.id is not None
+    return Approval(
+        workspace_id=task.workspace_id,
+        team=task.team,
+        task_id=task.id,
+        kind=kind,
+        requester=task.requester,
+        amount=amount,
+        reasons=reasons[:500],
+        details=details[:2000],
+        status="pending",
+        expires_at=now + timedelta(hours=config.approvals.expire_after_hours),
+        created_at=now,
+    )
+
+
+def describe_breaches(limits: LimitCheck) -> str:
+    """``over the per-task limit of 50 by 250; over the weekly limit of 300 by 40``."""
+    return "; ".join(f"over the {b.kind.value} of {b.limit} by {b.over_by}" for b in limits.breaches)
+
+
+def itemise(report: QuoteReport) -> str:
+    """The cost lines an approver needs, kept with the request so its message can be redrawn later."""
+    quote = report.quote
+    retries = f"{quote.retries:g} {'given' if quote.retry_basis.value == 'given' else 'expected'}"
+    return f"first attempt {quote.attempt_cost:g} + retries ({retries}) {quote.retries_cost:g} = {quote.total} credits"
+
+
+def start_task(
+    db: Database,
+    config: CreditsConfig,
+    *,
+    workspace_id: str,
+    member: Member,
+    command: RunCommand,
+    now: datetime,
+    allow_duplicate: bool = False,
+) -> RunResult:
+    """Price the task and reserve its credits; over a limit, reserve them anyway and ask for approval."""
+    report = quote_task(db, config, workspace_id=workspace_id, member=member, command=command.task, now=now)
+    task_fingerprint = fingerprint(command)
+    if not allow_duplicate and config.approvals.duplicate_window_seconds:
+        with db.read() as session:
+            twin = task_store.recent_same_task(
+                session,
+                workspace_id=workspace_id,
+                team=member.team,
+                requester=member.user_id,
+                fingerprint=task_fingerprint,
+                since=now - timedelta(seconds=config.approvals.duplicate_window_seconds),
+            )
+            if twin is not None:
+                return RunResult("duplicate", report, task=TaskView.of(twin))
+    spec = report.quote.spec
+    with db.write() as session:
+        row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
+        used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
+        limits = check_limits(member.role, config.roles[member.role], report.quote.total, used)
+        task = Task(
+            workspace_id=workspace_id,
+            team=member.team,
+            requester=member.user_id,
+            number=task_store.next_task_number(session, workspace_id=workspace_id, team=member.team),
+            tool=spec.tool,
+            quality=spec.quality,
+            variants=spec.variants,
+            duration_seconds=spec.duration_seconds,
+            retries_planned=spec.retries,
+            quoted_cost=report.quote.total,
+            held=report.quote.total,
+            status="pending" if limits.needs_approval else "held",
+            note=command.note,
+            fingerprint=task_fingerprint,
+            created_at=now,
+        )
+        session.add(task)
+        session.flush()
+        try:
+            _hold(session, config, row, task, report.quote.total, f"hold:task:{task.id}", now)
+        except InsufficientCreditsError as short:
+            raise shortfall_error(config, member.team, short) from None
+        approval = None
+        if limits.needs_approval:
+            approval = _new_approval(
+                config, task, report.quote.total, describe_breaches(limits), "task", now, details=itemise(report)
+            )
+            session.add(approval)
+            session.flush()
+        final = QuoteReport(member=member, quote=report.quote, balance=report.balance, limits=limits)
+        return RunResult(
+            "approval_needed" if approval else "reserved",
+            final,
+            task=TaskView.of(task),
+            approval=ApprovalView.of(approval) if approval else None,
+            week_spend=used,
+        )
+
+
+def _own_task(session: Session, *, workspace_id: str, member: Member, number: int, verb: str) -> Task:
+    task = task_store.task_by_number(session, workspace_id=workspace_id, team=member.team, number=number)
+    if task is None:
+        raise UserFacingError(f"Team {member.team} has no task #{number}; `/credits tasks` lists your open tasks.")
+    if task.requester != member.user_id and not member.is_bot_admin:
+        raise UserFacingError(f"Task #{number} is <@{task.requester}>'s; only they or an admin can {verb} it.")
+    return task
+
+
+def _spec_of(task: Task, variants: int | None) -> TaskSpec:
+    return TaskSpec(task.tool, task.quality, variants or task.variants, task.duration_seconds, None)
+
+
+def finish_task(
+    db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, command: DoneCommand, now: datetime
+) -> FinishResult:
+    """Record what a task really cost: capture it and release the rest of the hold.
+
+    Above the hold, the difference is charged at once only within the member's limits; otherwise it is
+    held and goes for approval like a new task (denied or expired: that extra hold is released and the
+    task stays open, to be reported again or cancelled).
+    """
+    retries = command.retries if command.retries is not None else 0
+    with db.write() as session:
+        row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
+        task = _own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="finish")
+        if task.status == "pending":
+            raise UserFacingError(f"Task #{task.number} is still waiting for approval; finish it once it is approved.")
+        if task.status == "overrun":
+            raise UserFacingError(f"Task #{task.number}'s extra cost is waiting for approval.")
+        if task.status != "held":
+            raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to record.")
+        spec = _spec_of(task, command.variants)
+        cost = command.cost if command.cost is not None else actual_cost(config.pricing, spec, retries)
+        generated = spec.variants * (1 + retries)
+        if command.kept is not None and command.cost is None and command.kept > generated:
+            raise UserFacingError(f"`kept={command.kept}` is more than the {generated} versions generated.")
+        task.retries_used, task.kept, task.variants = retries, command.kept, spec.variants
+        day = local_date(now, config.teams[task.team].zone)
+        if cost > task.held:
+            extra = cost - task.held
+            used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
+            limits = check_limits(member.role, config.roles[member.role], extra, used)
+            if limits.needs_approval:
+                try:
+                    _hold(session, config, row, task, extra, f"hold:overrun:{task.id}", now)
+                except InsufficientCreditsError as short:
+                    raise shortfall_error(config, member.team, short) from None
+                task.held += extra
+                task.actual_cost = cost
+                task.status = "overrun"
+                approval = _new_approval(
+                    config,
+                    task,
+                    extra,
+                    f"cost {cost} is {extra} over the {task.quoted_cost} reserved; {describe_breaches(limits)}",
+                    "overrun",
+                    now,
+                )
+                session.add_all([task, approval])
+                session.flush()
+                return FinishResult(
+                    "approval_needed", TaskView.of(task), 0, 0, command.retries is None, ApprovalView.of(approval)
+                )
+        held = task.held
+        try:
+            delta = rules.capture(ledger_store.as_balance(row), held, cost)
+        except InsufficientCreditsError as short:
+            raise shortfall_error(config, member.team, short) from None
+        ledger_store.append_entry(
+            session,
+            row=row,
+            kind=EntryKind.CAPTURE,
+            delta=delta,
+            idempotency_key=f"capture:task:{task.id}",
+            now=now,
+            local_day=day,
+            member=task.requester,
+            tool=task.tool,
+            task_id=task.id,
+        )
+        task.actual_cost, task.held, task.status, task.finished_at = cost, 0, "done", now
+        session.add(task)
+        session.flush()
+        return FinishResult("captured", TaskView.of(task), cost, max(0, held - cost), command.retries is None)
+
+
+def release_task(
+    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, status: str, key: str, now: datetime
+) -> int:
+    """Give back everything the task holds and set its final status; returns the credits released."""
+    released = task.held
+    if released:
+        delta = rules.release_hold(ledger_store.as_balance(row), released)
+        ledger_store.append_entry(
+            session,
+            row=row,
+            kind=EntryKind.RELEASE,
+            delta=delta,
+            idempotency_key=key,
+            now=now,
+            local_day=local_date(now, config.teams[task.team].zone),
+            member=task.requester,
+            tool=task.tool,
+            task_id=task.id,
+        )
+    task.held, task.status = 0, status
+    session.add(task)
+    return released
+
+
+def cancel_task(
+    db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, command: CancelCommand, now: datetime
+) -> tuple[TaskView, int, ApprovalView | None]:
+    """Release a task's hold; a pending approval request is withdrawn with it."""
+    with db.write() as session:
+        row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
+        task = _own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="cancel")
+        if task.status not in task_store.OPEN_STATUSES:
+            raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to cancel.")
+        assert task.id is not None
+        approval = task_store.pending_approval_for(session, task_id=task.id)
+        if task.status == "overrun":
+            raise UserFacingError(
+                f"Task #{task.number} has run and its extra cost awaits approval; it can't be cancelled now."
+            )
+        released = release_task(session, config, row, task, "cancelled", f"release:cancel:{task.id}", now)
+        if approval is not None:
+            approval.status, approval.decided_by, approval.decided_at = "cancelled", member.user_id, now
+            session.add(approval)
+        session.flush()
+        return TaskView.of(task), released, ApprovalView.of(approval) if approval else None
+
+
+def my_open_tasks(db: Database, *, workspace_id: str, member: Member) -> list[TaskView]:
+    """The member's tasks that still hold credits."""
+    with db.read() as session:
+        return [
+            TaskView.of(t)
+            for t in task_store.open_tasks(
+                session, workspace_id=workspace_id, team=member.team, requester=member.user_id
+            )
+        ]

@@ -1,0 +1,159 @@
+"""The approval request in the team's channel: posted with buttons, redrawn once decided, and the modal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.services.views import ApprovalView, TaskView
+from bot.slack.blocks.format import credits
+from bot.slack.ids import ActionId, BlockId, CallbackId
+
+OUTCOME_WORDS = {
+    "approved": ":white_check_mark: *Approved*",
+    "denied": ":no_entry: *Denied*",
+    "expired": ":hourglass: *Expired*",
+    "cancelled": ":heavy_multiplication_x: *Cancelled*",
+    "withdrawn": ":heavy_multiplication_x: *Withdrawn*",
+}
+
+
+class DenyModalState(BaseModel):
+    """What the deny modal carries in ``private_metadata``."""
+
+    approval_id: int
+
+
+def task_line(task: TaskView) -> str:
+    """``#12 image · high · 4 variants`` plus the note."""
+    parts = [task.tool, task.quality]
+    if task.duration_seconds is not None:
+        parts.append(f"{task.duration_seconds} s")
+    parts.append(f"{task.variants} variant" + ("" if task.variants == 1 else "s"))
+    line = f"#{task.number} {' · '.join(parts)}"
+    return f"{line}: _{task.note}_" if task.note else line
+
+
+def _summary(approval: ApprovalView, task: TaskView, week_spend: int | None) -> SectionBlock:
+    what = "extra cost of task" if approval.kind == "overrun" else "task"
+    lines = [
+        f"<@{approval.requester}> asks to run {what} *{task_line(task)}* for *{credits(approval.amount)}*",
+        f"*Cost*: {approval.details}" if approval.details else f"*Cost*: {credits(approval.amount)}",
+        f"*Why it needs approval*: {approval.reasons}",
+    ]
+    if week_spend is not None:
+        lines.append(f"*Their spend this week*: {credits(week_spend)}")
+    return SectionBlock(block_id=BlockId.APPROVAL_SUMMARY, text=MarkdownTextObject(text="\n".join(lines)))
+
+
+def request_blocks(approval: ApprovalView, task: TaskView, *, week_spend: int, zone: ZoneInfo) -> list[Block]:
+    """The request as first posted: summary, buttons, and where the discussion goes."""
+    expires = approval.expires_at.astimezone(zone)
+    return [
+        _summary(approval, task, week_spend),
+        ActionsBlock(
+            block_id=BlockId.APPROVAL_ACTIONS,
+            elements=[
+                ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=str(approval.id), style="primary"),
+                ButtonElement(text="Deny", action_id=ActionId.DENY, value=str(approval.id), style="danger"),
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"{credits(approval.amount)} are held meanwhile. Discuss in the thread; "
+                    "a lead or admin decides. "
+                    f"Expires {expires:%a %d %b %H:%M} ({zone.key})."
+                )
+            ]
+        ),
+    ]
+
+
+def outcome_line(approval: ApprovalView, zone: ZoneInfo) -> str:
+    """``Approved by @bob at Tue 24 Nov 11:05``; the reason for a denial."""
+    words = OUTCOME_WORDS.get(approval.status, approval.status)
+    when = f" at {approval.decided_at.astimezone(zone):%a %d %b %H:%M}" if approval.decided_at else ""
+    who = f" by <@{approval.decided_by}>" if approval.decided_by else ""
+    line = f"{words}{who}{when}"
+    if approval.decision_note:
+        line += f": “{approval.decision_note}”"
+    return line
+
+
+def decided_blocks(approval: ApprovalView, task: TaskView, *, zone: ZoneInfo) -> list[Block]:
+    """The request once settled: same summary, no buttons, the outcome."""
+    return [
+        _summary(approval, task, None),
+        ContextBlock(
+            block_id=BlockId.APPROVAL_OUTCOME, elements=[MarkdownTextObject(text=outcome_line(approval, zone))]
+        ),
+    ]
+
+
+def thread_reply(approval: ApprovalView, task: TaskView) -> str:
+    """What the requester is told in the thread."""
+    who = f"<@{approval.requester}>"
+    if approval.status == "approved":
+        if approval.kind == "overrun":
+            charged = credits(task.actual_cost or 0)
+            return f"{who} the extra cost of task #{task.number} was approved and charged ({charged})."
+        return (
+            f"{who} approved by <@{approval.decided_by}>: task #{task.number} can go ahead. When it is done: "
+            f"`/credits done {task.number} retries=<n> kept=<n>`."
+        )
+    if approval.status == "denied":
+        reason = f" Reason: “{approval.decision_note}”." if approval.decision_note else ""
+        return f"{who} denied by <@{approval.decided_by}>; the {credits(approval.amount)} held were released.{reason}"
+    if approval.status == "expired":
+        held = credits(approval.amount)
+        return f"{who} nobody decided in time, so the request expired and the {held} held were released."
+    return f"{who} the request was {approval.status}; the credits held were released."
+
+
+def request_text(approval: ApprovalView, task: TaskView) -> str:
+    """Notification fallback."""
+    return f"Approval needed: {credits(approval.amount)} for task #{task.number} ({task.tool})"
+
+
+def deny_modal(approval: ApprovalView, task: TaskView) -> View:
+    """Ask for an optional reason before denying."""
+    return View(
+        type="modal",
+        callback_id=CallbackId.DENY_REASON,
+        title="Deny request",
+        submit="Deny",
+        close="Back",
+        private_metadata=DenyModalState(approval_id=approval.id).model_dump_json(),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Deny <@{approval.requester}>'s task *{task_line(task)}* ({credits(approval.amount)})?"
+                )
+            ),
+            InputBlock(
+                block_id=BlockId.DENY_REASON_INPUT,
+                label="Reason (shown in the thread)",
+                optional=True,
+                element=PlainTextInputElement(action_id="reason", multiline=True, max_length=400),
+            ),
+        ],
+    )
+
+
+def format_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A short local time for messages."""
+    return f"{moment.astimezone(zone):%a %d %b %H:%M}"

@@ -1,0 +1,142 @@
+"""Answers to ``run``, ``done``, ``cancel``, ``tasks`` and ``limits`` (all ephemeral)."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.domain.limits import LimitCheck
+from bot.services.tasks import FinishResult, RunResult
+from bot.services.views import ApprovalView, TaskView
+from bot.slack.blocks.approval import task_line
+from bot.slack.blocks.format import credits
+from bot.slack.ids import ActionId, BlockId
+
+STATUS_WORDS = {"held": "reserved", "pending": "waiting for approval", "overrun": "extra cost waiting for approval"}
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def finish_hint(task: TaskView) -> str:
+    """How to finish or drop a task."""
+    return (
+        f"When it is done: `/credits done {task.number} retries=<n> kept=<n>` (or `cost=<credits>`); "
+        f"to drop it: `/credits cancel {task.number}`."
+    )
+
+
+def reserved_blocks(result: RunResult) -> list[Block]:
+    """Within limits: the credits are reserved."""
+    assert result.task is not None
+    task = result.task
+    return [
+        _section(
+            f":white_check_mark: *Task #{task.number} reserved*: {credits(task.held)} for {task_line(task)}.\n"
+            f"Team {task.team} has {credits(result.report.available_after)} available after it."
+        ),
+        _context(finish_hint(task)),
+    ]
+
+
+def pending_blocks(result: RunResult, permalink: str | None) -> list[Block]:
+    """Over a limit: held meanwhile, and where the request is."""
+    assert result.task is not None and result.approval is not None
+    task, approval = result.task, result.approval
+    where = f"<{permalink}|the request in the team's channel>" if permalink else "the team's channel"
+    return [
+        _section(
+            f":hourglass: *Task #{task.number} needs approval*: {approval.reasons}.\n"
+            f"{credits(approval.amount)} are held while an approver decides; see {where}."
+        ),
+        _context("You'll be mentioned in its thread when it is decided."),
+    ]
+
+
+def duplicate_blocks(result: RunResult, command_text: str, seconds_ago: int) -> list[Block]:
+    """The same task a moment ago: ask before charging twice."""
+    assert result.task is not None
+    task = result.task
+    minutes = f"{seconds_ago} seconds" if seconds_ago < 90 else f"{round(seconds_ago / 60)} minutes"
+    return [
+        _section(
+            f":repeat: You started the same task *#{task.number}* {minutes} ago ({task_line(task)}, "
+            f"{STATUS_WORDS.get(task.status, task.status)}). Did you mean a second one?"
+        ),
+        ActionsBlock(
+            block_id=BlockId.TASK_ACTIONS,
+            elements=[
+                ButtonElement(text="Start a second task", action_id=ActionId.RUN_AGAIN, value=command_text[:2000]),
+            ],
+        ),
+        _context(f"If Slack showed a timeout, the first one went through: nothing more to do. {finish_hint(task)}"),
+    ]
+
+
+def finish_blocks(result: FinishResult, permalink: str | None = None) -> list[Block]:
+    """What was charged and released, or that the extra cost went for approval."""
+    task = result.task
+    assumed = " (no `retries=` given: charged as none)" if result.retries_assumed else ""
+    if result.kind == "approval_needed":
+        assert result.approval is not None
+        where = f" <{permalink}|See the request.>" if permalink else ""
+        return [
+            _section(
+                f":hourglass: Task #{task.number} cost {credits(task.actual_cost or 0)}, "
+                f"{credits(result.approval.amount)} more than reserved{assumed}: "
+                f"{result.approval.reasons}. The extra is held until an approver decides.{where}"
+            )
+        ]
+    kept = f" {task.kept} version(s) kept." if task.kept is not None else ""
+    released = f", {credits(result.released)} released" if result.released else ""
+    return [
+        _section(
+            f":white_check_mark: Task #{task.number} done: {credits(result.charged)} charged{released}{assumed}.{kept}"
+        )
+    ]
+
+
+def cancel_blocks(task: TaskView, released: int, approval: ApprovalView | None) -> list[Block]:
+    """A task dropped."""
+    extra = " Its approval request was withdrawn." if approval else ""
+    return [_section(f"Task #{task.number} cancelled: {credits(released)} released.{extra}")]
+
+
+def tasks_blocks(tasks: list[TaskView]) -> list[Block]:
+    """My open tasks, newest last."""
+    if not tasks:
+        return [_section("You have no open tasks. Start one with `/credits run <tool> …`.")]
+    lines = [f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}" for t in tasks[:40]]
+    more = [_context(f"…and {len(tasks) - 40} more.")] if len(tasks) > 40 else []
+    return [
+        _section("*Your open tasks*\n" + "\n".join(lines)),
+        *more,
+        _context("`/credits done <n> retries=<n>` records what one cost; `/credits cancel <n>` drops it."),
+    ]
+
+
+def limits_blocks(user_id: str, team: str, limits: LimitCheck, can_approve_up_to: str) -> list[Block]:
+    """Role, limits and this week's use."""
+    task = "no limit" if limits.task_limit is None else credits(limits.task_limit)
+    if limits.weekly_limit is None:
+        weekly = f"no limit ({credits(limits.weekly_used)} used this week)"
+    else:
+        weekly = (
+            f"{credits(limits.weekly_used)} used of {credits(limits.weekly_limit)}, "
+            f"{credits(limits.weekly_left or 0)} left"
+        )
+    return [
+        _section(
+            f"*<@{user_id}>* in team {team}: role *{limits.role}*\n"
+            f"*Per task*: {task}\n*This week* (since Monday 00:00): {weekly}\n*Can approve*: {can_approve_up_to}"
+        ),
+    ]
+
+
+def notice_blocks(text: str) -> list[Block]:
+    """A one-line confirmation."""
+    return [_section(text)]

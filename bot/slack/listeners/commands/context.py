@@ -1,0 +1,61 @@
+"""What every ``/credits`` subcommand handler gets: who, where, when, and the effective config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
+
+from bot.config import ADMIN_ROLE, CreditsConfig
+from bot.domain.errors import UserFacingError
+from bot.services.members import Member, bot_admins, resolve_member
+from bot.slack.deps import Deps
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An ephemeral answer: fallback text and blocks."""
+
+    text: str
+    blocks: list[Block]
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """One slash command being answered."""
+
+    deps: Deps
+    client: WebClient
+    config: CreditsConfig
+    workspace_id: str
+    user_id: str
+    channel_id: str
+    text: str
+    request_key: str
+    now: datetime
+
+    def actor(self) -> Member:
+        """The requester for admin commands: an admin needs no team of their own to act."""
+        try:
+            return self.member()
+        except UserFacingError:
+            is_admin = self.user_id in bot_admins(self.config) or self.deps.workspace_admins.is_admin(
+                self.client, self.workspace_id, self.user_id
+            )
+            if not is_admin:
+                raise
+            return Member(
+                user_id=self.user_id, team=next(iter(self.config.teams), ""), role=ADMIN_ROLE, is_bot_admin=True
+            )
+
+    def member(self, team: str | None = None, user_id: str | None = None) -> Member:
+        """The requester (or another user) as a member of the chosen team, with their role."""
+        return resolve_member(
+            self.config,
+            user_id=user_id or self.user_id,
+            channel_id=self.channel_id,
+            team=team,
+            is_workspace_admin=lambda user: self.deps.workspace_admins.is_admin(self.client, self.workspace_id, user),
+        )

@@ -1,0 +1,46 @@
+"""``quote``, ``balance`` and ``help``."""
+
+from __future__ import annotations
+
+from bot.domain.commands import BalanceCommand, HelpCommand, QuoteCommand
+from bot.services.balances import balance_report
+from bot.services.members import bot_admins
+from bot.services.quotes import quote_task
+from bot.slack.blocks.balance import balance_blocks, balance_text
+from bot.slack.blocks.help import help_blocks
+from bot.slack.blocks.quote import quote_blocks, quote_text
+from bot.slack.listeners.commands.context import CommandContext, Reply
+
+
+def answer_quote(ctx: CommandContext, command: QuoteCommand) -> Reply:
+    """An itemised forecast."""
+    member = ctx.member(command.team)
+    report = quote_task(
+        ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=member, command=command, now=ctx.now
+    )
+    pricing = ctx.config.pricing
+    return Reply(
+        quote_text(report),
+        quote_blocks(
+            report,
+            history_days=pricing.history_days,
+            min_tasks=pricing.history_min_tasks,
+            extra_credit_admins=bot_admins(ctx.config),
+        ),
+    )
+
+
+def answer_balance(ctx: CommandContext, command: BalanceCommand) -> Reply:
+    """The team's figures and forecast."""
+    member = ctx.member(command.team)
+    report = balance_report(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, team=member.team, now=ctx.now)
+    return Reply(balance_text(report), balance_blocks(report))
+
+
+def answer_help(ctx: CommandContext, command: HelpCommand) -> Reply:
+    """Usage, after what was not understood."""
+    problem = None
+    if command.unknown:
+        hint = f" Did you mean `{command.suggestion}`?" if command.suggestion else ""
+        problem = f":grey_question: I don't know `/credits {command.unknown}`.{hint}"
+    return Reply("How to use /credits", help_blocks(sorted(ctx.config.pricing.tools), problem))

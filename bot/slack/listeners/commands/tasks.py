@@ -1,0 +1,97 @@
+"""``run``, ``done``, ``cancel``, ``tasks`` and ``limits``."""
+
+from __future__ import annotations
+
+from bot.config import ADMIN_ROLE
+from bot.domain.limits import check_limits
+from bot.domain.task_commands import CancelCommand, DoneCommand, LimitsCommand, RunCommand, TasksCommand
+from bot.services import tasks
+from bot.services.quotes import member_week_usage
+from bot.slack.announce import announce_safely, post_request
+from bot.slack.blocks.tasks import (
+    cancel_blocks,
+    duplicate_blocks,
+    finish_blocks,
+    limits_blocks,
+    pending_blocks,
+    reserved_blocks,
+    tasks_blocks,
+)
+from bot.slack.listeners.commands.context import CommandContext, Reply
+
+
+def answer_run(ctx: CommandContext, command: RunCommand, *, allow_duplicate: bool = False) -> Reply:
+    """Reserve the task's credits, or hold them and post an approval request."""
+    member = ctx.member(command.task.team)
+    result = tasks.start_task(
+        ctx.deps.db,
+        ctx.config,
+        workspace_id=ctx.workspace_id,
+        member=member,
+        command=command,
+        now=ctx.now,
+        allow_duplicate=allow_duplicate,
+    )
+    assert result.task is not None
+    if result.kind == "duplicate":
+        seconds = int((ctx.now - result.task.created_at).total_seconds())
+        return Reply(
+            f"You started the same task #{result.task.number} a moment ago", duplicate_blocks(result, ctx.text, seconds)
+        )
+    if result.kind == "reserved":
+        return Reply(f"Task #{result.task.number} reserved", reserved_blocks(result))
+    assert result.approval is not None
+    permalink = post_request(
+        ctx.deps, ctx.client, ctx.config, result.approval, result.task, week_spend=result.week_spend
+    )
+    return Reply(f"Task #{result.task.number} needs approval", pending_blocks(result, permalink))
+
+
+def answer_done(ctx: CommandContext, command: DoneCommand) -> Reply:
+    """Capture what the task cost; an overrun beyond limits goes for approval."""
+    member = ctx.member(command.team)
+    result = tasks.finish_task(
+        ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=member, command=command, now=ctx.now
+    )
+    permalink = None
+    if result.approval is not None:
+        with ctx.deps.db.read() as session:
+            week = member_week_usage(session, ctx.config, workspace_id=ctx.workspace_id, member=member, now=ctx.now)
+        permalink = post_request(ctx.deps, ctx.client, ctx.config, result.approval, result.task, week_spend=week)
+    return Reply(f"Task #{result.task.number}: {result.kind}", finish_blocks(result, permalink))
+
+
+def answer_cancel(ctx: CommandContext, command: CancelCommand) -> Reply:
+    """Release the hold; withdraw a pending request and redraw it."""
+    member = ctx.member(command.team)
+    task, released, approval = tasks.cancel_task(
+        ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=member, command=command, now=ctx.now
+    )
+    if approval is not None:
+        announce_safely(ctx.deps, ctx.client, ctx.config, approval, task)
+    return Reply(f"Task #{task.number} cancelled", cancel_blocks(task, released, approval))
+
+
+def answer_tasks(ctx: CommandContext, command: TasksCommand) -> Reply:
+    """My open tasks."""
+    member = ctx.member(command.team)
+    open_tasks = tasks.my_open_tasks(ctx.deps.db, workspace_id=ctx.workspace_id, member=member)
+    return Reply(f"{len(open_tasks)} open tasks", tasks_blocks(open_tasks))
+
+
+def answer_limits(ctx: CommandContext, command: LimitsCommand) -> Reply:
+    """Role, limits and this week's use, for me or a member of my team."""
+    me = ctx.member(command.team)
+    target = ctx.member(me.team, user_id=command.member) if command.member else me
+    with ctx.deps.db.read() as session:
+        used = member_week_usage(session, ctx.config, workspace_id=ctx.workspace_id, member=target, now=ctx.now)
+    role = ctx.config.roles[target.role]
+    limits = check_limits(target.role, role, 0, used)
+    approve = (
+        "anything"
+        if target.role == ADMIN_ROLE
+        else f"up to {role.can_approve_up_to} credits"
+        if role.can_approve_up_to
+        else "nothing"
+    )
+    return Reply(f"Limits of {target.user_id}", limits_blocks(target.user_id, target.team, limits, approve))
