@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from urllib.parse import urlencode
@@ -52,4 +53,66 @@ def sign(signing_secret: str, body: str, timestamp: int | None = None) -> dict[s
 def signed_slash_command(signing_secret: str, **fields: str) -> tuple[str, dict[str, str]]:
     """A form-encoded slash command body and its signed headers."""
     body = urlencode(slash_command_form(**fields))
+    return body, sign(signing_secret, body)
+
+
+def block_action_payload(
+    *,
+    action_id: str,
+    value: str,
+    user_id: str,
+    channel_id: str,
+    message_ts: str,
+    response_url: str,
+    team_id: str = "T0STANDIN",
+) -> dict[str, object]:
+    """The ``block_actions`` payload Slack posts when a button is clicked."""
+    return {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "keter"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+        "api_app_id": "A0KETER",
+        "token": "deprecated-verification-token",
+        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}",
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
+        "channel": {"id": channel_id, "name": "design"},
+        "message": {"type": "message", "ts": message_ts, "text": ""},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b",
+                "type": "button",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+
+
+def view_submission_payload(
+    *, callback_id: str, private_metadata: str, values: dict[str, object], user_id: str, team_id: str = "T0STANDIN"
+) -> dict[str, object]:
+    """The ``view_submission`` payload Slack posts when a modal is submitted."""
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "keter"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+        "api_app_id": "A0KETER",
+        "token": "deprecated-verification-token",
+        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}",
+        "view": {
+            "id": f"V{uuid.uuid4().hex[:10].upper()}",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+            "blocks": [],
+        },
+    }
+
+
+def signed_interaction(signing_secret: str, payload: dict[str, object]) -> tuple[str, dict[str, str]]:
+    """An interactivity request: ``payload=<json>``, form-encoded and signed."""
+    body = urlencode({"payload": json.dumps(payload)})
     return body, sign(signing_secret, body)

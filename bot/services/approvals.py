@@ -8,6 +8,7 @@ run yet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -31,11 +32,16 @@ from bot.store.models import Approval, Task, TeamBalance
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of a click: this click decided it, or it was already settled (and how)."""
+    """What a click (or the sweep) did: decided it, found it past its time and expired it, or found it settled."""
 
-    decided_now: bool
+    outcome: Literal["decided", "expired_now", "already"]
     approval: ApprovalView
     task: TaskView
+
+    @property
+    def changed(self) -> bool:
+        """This call settled the request, so it is the one to announce it."""
+        return self.outcome != "already"
 
 
 def get_approval(db: Database, approval_id: int) -> tuple[ApprovalView, TaskView]:
@@ -140,22 +146,23 @@ def decide(
         task = session.get(Task, approval.task_id)
         assert task is not None
         if approval.status != "pending":
-            return Decision(False, ApprovalView.of(approval), TaskView.of(task))
+            return Decision("already", ApprovalView.of(approval), TaskView.of(task))
         if now >= approval.expires_at:
             _settle(session, config, row, approval, task, "expired", now)
-            return Decision(False, ApprovalView.of(approval), TaskView.of(task))
+            return Decision("expired_now", ApprovalView.of(approval), TaskView.of(task))
         approval.decided_by = decider
         approval.decision_note = note[:500] if note else None
         _settle(session, config, row, approval, task, "approved" if approve else "denied", now)
-        return Decision(True, ApprovalView.of(approval), TaskView.of(task))
+        return Decision("decided", ApprovalView.of(approval), TaskView.of(task))
 
 
-def expire_due(db: Database, config: CreditsConfig, *, now: datetime) -> list[Decision]:
+def expire_due(db: Database, config_for: Callable[[str], CreditsConfig], *, now: datetime) -> list[Decision]:
     """Expire every pending request whose time is up, releasing its hold; safe to run anywhere, any time."""
     with db.read() as session:
         due = [(a.id, a.workspace_id, a.team) for a in task_store.due_approvals(session, now=now)]
     expired = []
     for approval_id, workspace_id, team in due:
+        config = config_for(workspace_id)
         if team not in config.teams:
             continue
         with db.write() as session:
@@ -167,7 +174,7 @@ def expire_due(db: Database, config: CreditsConfig, *, now: datetime) -> list[De
             if approval.status != "pending" or task is None:
                 continue
             _settle(session, config, row, approval, task, "expired", now)
-            expired.append(Decision(True, ApprovalView.of(approval), TaskView.of(task)))
+            expired.append(Decision("expired_now", ApprovalView.of(approval), TaskView.of(task)))
     return expired
 
 

@@ -58,7 +58,7 @@ def shortfall_error(config: CreditsConfig, team: str, error: InsufficientCredits
     """The team cannot afford it: say by how much and who can add extra credits."""
     admins = ", ".join(f"<@{user}>" for user in bot_admins(config)) or "an admin"
     return UserFacingError(
-        f"Team {team} is {error.shortfall} credits short: this needs {error.needed}, {error.available} are "
+        f"Team {team} is {error.shortfall:,} credits short: this needs {error.needed:,}, {error.available:,} are "
         f"available. Nothing was reserved. {admins} can add extra credits (`/credits admin topup {team} <credits>`)."
     )
 

@@ -19,7 +19,13 @@ from slack_sdk.models.blocks import Block
 
 from bot.app import create_app
 from bot.config import CreditsConfig
-from bot.devtools.signing import sign, slash_command_form
+from bot.devtools.signing import (
+    block_action_payload,
+    sign,
+    signed_interaction,
+    slash_command_form,
+    view_submission_payload,
+)
 from bot.devtools.slack_standin import SlackStandIn
 from bot.settings import Settings
 from bot.store.db import Database
@@ -105,6 +111,40 @@ class BotUnderTest:
             reply.payloads = [r.payload for r in self.standin.wait_for_response(response_url, timeout=10)]
         return reply
 
+    def click(
+        self, action_id: str, value: str, *, user: str, message_ts: str = "", channel: str = DESIGN_CHANNEL
+    ) -> tuple[requests.Response, str]:
+        """Click a button as ``user``; returns the HTTP answer and the click's response_url."""
+        response_url = self.standin.new_response_url()
+        payload = block_action_payload(
+            action_id=action_id,
+            value=value,
+            user_id=user,
+            channel_id=channel,
+            message_ts=message_ts,
+            response_url=response_url,
+            team_id=WORKSPACE,
+        )
+        body, headers = signed_interaction(self.signing_secret, payload)
+        return self.post(body, headers), response_url
+
+    def submit_view(
+        self, callback_id: str, private_metadata: str, values: dict[str, Any], *, user: str
+    ) -> requests.Response:
+        """Submit a modal as ``user``."""
+        payload = view_submission_payload(
+            callback_id=callback_id, private_metadata=private_metadata, values=values, user_id=user, team_id=WORKSPACE
+        )
+        body, headers = signed_interaction(self.signing_secret, payload)
+        return self.post(body, headers)
+
+    def assert_ledger_consistent(self) -> None:
+        """After every test: each running balance equals the sum of its ledger entries."""
+        from bot.store.ledger import check_running_balances
+
+        with self.db.read() as session:
+            assert check_running_balances(session) == []
+
 
 @pytest.fixture
 def standin() -> Iterator[SlackStandIn]:
@@ -148,5 +188,7 @@ def serve_bot(
 def bot(standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock) -> Iterator[BotUnderTest]:
     """The app on a real port, on each database."""
     server, secret = serve_bot(standin, database, config, clock)
-    yield BotUnderTest(standin, server, secret, database)
+    under_test = BotUnderTest(standin, server, secret, database)
+    yield under_test
     server.stop()
+    under_test.assert_ledger_consistent()

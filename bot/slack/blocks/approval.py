@@ -37,14 +37,14 @@ class DenyModalState(BaseModel):
     approval_id: int
 
 
-def task_line(task: TaskView) -> str:
+def task_line(task: TaskView, *, numbered: bool = True) -> str:
     """``#12 image · high · 4 variants`` plus the note."""
     parts = [task.tool, task.quality]
     if task.duration_seconds is not None:
         parts.append(f"{task.duration_seconds} s")
     parts.append(f"{task.variants} variant" + ("" if task.variants == 1 else "s"))
-    line = f"#{task.number} {' · '.join(parts)}"
-    return f"{line}: _{task.note}_" if task.note else line
+    line = f"#{task.number} {' · '.join(parts)}" if numbered else " · ".join(parts)
+    return f"{line} “{task.note}”" if task.note else line
 
 
 def _summary(approval: ApprovalView, task: TaskView, week_spend: int | None) -> SectionBlock:

@@ -34,9 +34,10 @@ def reserved_blocks(result: RunResult) -> list[Block]:
     """Within limits: the credits are reserved."""
     assert result.task is not None
     task = result.task
+    what = task_line(task, numbered=False)
     return [
         _section(
-            f":white_check_mark: *Task #{task.number} reserved*: {credits(task.held)} for {task_line(task)}.\n"
+            f":white_check_mark: *Task #{task.number} reserved*: {credits(task.held)} for {what}.\n"
             f"Team {task.team} has {credits(result.report.available_after)} available after it."
         ),
         _context(finish_hint(task)),

@@ -1,0 +1,71 @@
+"""Admin commands: they work for admins, are refused for others, and leave an audit trail."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.store.models import AuditEntry
+from tests.e2e.conftest import ALICE, BOB, CAROL, BotUnderTest
+from tests.e2e.tasks_helpers import balance
+
+
+def audit(bot: BotUnderTest) -> list[AuditEntry]:
+    with bot.db.read() as session:
+        return list(session.exec(select(AuditEntry).order_by(AuditEntry.id)).all())  # type: ignore[arg-type]
+
+
+def test_non_admins_are_refused_and_nothing_changes(bot: BotUnderTest) -> None:
+    for text in [
+        "admin topup design 500",
+        "admin role <@U0ALICE|alice> lead",
+        "admin limit creator task=500",
+        "admin team video C0VIDEO plan=pro",
+    ]:
+        reply = bot.command(text, user=BOB)
+        assert "Only admins can" in reply.text and "@U0CAROL" in reply.text, text
+    assert audit(bot) == []
+    assert "Extra credits: 500 credits" in bot.command("balance").text
+
+
+def test_topup_adds_extra_credits_once(bot: BotUnderTest) -> None:
+    reply = bot.command("admin topup design 750 campaign budget", user=CAROL)
+    assert "Added 750 credits extra credits to team design: 1,250 credits extra" in reply.text
+    assert balance(bot).extra == 1250
+    entry = audit(bot)[0]
+    assert (entry.actor, entry.action, entry.target) == (CAROL, "topup", "design")
+    assert entry.created_at is not None
+
+
+def test_role_change_takes_effect_at_once(bot: BotUnderTest) -> None:
+    bot.standin.add_user("U0DAN", name="dan")
+    assert "not in any team" in bot.command("quote image", user="U0DAN").text
+    reply = bot.command("admin role <@U0DAN|dan> creator", user=CAROL)
+    assert "@U0DAN is now creator in team design" in reply.text
+    assert "Your weekly limit left (creator)" in bot.command("quote image", user="U0DAN").text
+    assert [e.action for e in audit(bot)] == ["role"]
+
+
+def test_limit_change_changes_what_needs_approval(bot: BotUnderTest) -> None:
+    assert "Needs approval" in bot.command("quote image quality=ultra variants=4").text
+    reply = bot.command("admin limit creator task=100 week=none", user=CAROL)
+    assert "Role creator: per task 100 credits, per week no limit" in reply.text
+    quote = bot.command("quote image quality=ultra variants=4").text
+    assert "Within your limits" in quote and "Your weekly limit left (creator): no limit" in quote
+    assert "Admins have no limits" in bot.command("admin limit admin task=1", user=CAROL).text
+
+
+def test_team_command_creates_a_team_with_its_channel(bot: BotUnderTest) -> None:
+    reply = bot.command("admin team video <#C0VIDEO|video> plan=starter", user=CAROL)
+    assert "Team video created: channel #C0VIDEO, plan starter" in reply.text
+    bot.command("admin role <@U0BOB|bob> lead video", user=CAROL)
+    text = bot.command("balance video", user=BOB).text
+    assert "Plan credits left (starter, 1,000/month): 1,000 credits" in text
+    assert (
+        "already team design's channel" in bot.command("admin team video2 <#C0DESIGN|design> plan=pro", user=CAROL).text
+    )
+    assert "Did you mean pro?" in bot.command("admin team video <#C0VIDEO|video> plan=prro", user=CAROL).text
+
+
+def test_unknown_admin_action_suggests(bot: BotUnderTest) -> None:
+    assert "Unknown admin command topop. Did you mean topup?" in bot.command("admin topop design 5", user=CAROL).text
+    assert ALICE
