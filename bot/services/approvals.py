@@ -89,7 +89,7 @@ def _settle(
         if outcome == "approved":
             assert task.actual_cost is not None
             delta = rules.capture(ledger_store.as_balance(row), task.held, task.actual_cost)
-            ledger_store.append_entry(
+            ledger_store.append_new_entry(
                 session,
                 row=row,
                 kind=EntryKind.CAPTURE,
@@ -104,7 +104,7 @@ def _settle(
             task.held, task.status, task.finished_at = 0, "done", now
         else:  # the extra hold goes back; the task stays open to be reported again or cancelled
             delta = rules.release_hold(ledger_store.as_balance(row), approval.amount)
-            ledger_store.append_entry(
+            ledger_store.append_new_entry(
                 session,
                 row=row,
                 kind=EntryKind.RELEASE,

@@ -73,7 +73,7 @@ def _hold(
     session: Session, config: CreditsConfig, row: TeamBalance, task: Task, amount: int, key: str, now: datetime
 ) -> None:
     delta = rules.place_hold(ledger_store.as_balance(row), amount)
-    ledger_store.append_entry(
+    ledger_store.append_new_entry(
         session,
         row=row,
         kind=EntryKind.HOLD,
@@ -232,13 +232,6 @@ def finish_task(
             used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
             limits = check_limits(member.role, config.roles[member.role], extra, used)
             if limits.needs_approval:
-                try:
-                    _hold(session, config, row, task, extra, f"hold:overrun:{task.id}", now)
-                except InsufficientCreditsError as short:
-                    raise shortfall_error(config, member.team, short) from None
-                task.held += extra
-                task.actual_cost = cost
-                task.status = "overrun"
                 approval = _new_approval(
                     config,
                     task,
@@ -247,7 +240,16 @@ def finish_task(
                     "overrun",
                     now,
                 )
-                session.add_all([task, approval])
+                session.add(approval)
+                session.flush()  # its id names the extra hold: a task may overrun more than once
+                try:
+                    _hold(session, config, row, task, extra, f"hold:approval:{approval.id}", now)
+                except InsufficientCreditsError as short:
+                    raise shortfall_error(config, member.team, short) from None
+                task.held += extra
+                task.actual_cost = cost
+                task.status = "overrun"
+                session.add(task)
                 session.flush()
                 return FinishResult(
                     "approval_needed", TaskView.of(task), 0, 0, command.retries is None, ApprovalView.of(approval)
@@ -257,7 +259,7 @@ def finish_task(
             delta = rules.capture(ledger_store.as_balance(row), held, cost)
         except InsufficientCreditsError as short:
             raise shortfall_error(config, member.team, short) from None
-        ledger_store.append_entry(
+        ledger_store.append_new_entry(
             session,
             row=row,
             kind=EntryKind.CAPTURE,
@@ -282,7 +284,7 @@ def release_task(
     released = task.held
     if released:
         delta = rules.release_hold(ledger_store.as_balance(row), released)
-        ledger_store.append_entry(
+        ledger_store.append_new_entry(
             session,
             row=row,
             kind=EntryKind.RELEASE,

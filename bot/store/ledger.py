@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -109,6 +110,16 @@ def append_entry(
         _add_daily_spend(session, row=row, day=local_day, tool=tool or "other", amount=delta.spent)
     session.flush()
     return True
+
+
+class DuplicateEntryError(RuntimeError):
+    """An entry that must be new already exists: the task and the ledger would disagree."""
+
+
+def append_new_entry(session: Session, **entry: Any) -> None:
+    """``append_entry`` for entries that can only be written once by design (a task's own hold, capture…)."""
+    if not append_entry(session, **entry):
+        raise DuplicateEntryError(f"ledger entry {entry['idempotency_key']} already exists")
 
 
 def _add_daily_spend(session: Session, *, row: TeamBalance, day: date, tool: str, amount: int) -> None:

@@ -21,10 +21,12 @@ def claim_request(session: Session, *, signature_hash: str, now: datetime) -> bo
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(ProcessedRequest).values(signature_hash=signature_hash, received_at=now).on_conflict_do_nothing()
+        dialect.insert(ProcessedRequest)
+        .values(signature_hash=signature_hash, received_at=now)
+        .on_conflict_do_nothing()
+        .returning(ProcessedRequest.signature_hash)  # rowcount is -1 on PostgreSQL; a returned row is not
     )
-    result = session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    return session.execute(statement).first() is not None
 
 
 def forget_old_requests(session: Session, *, now: datetime) -> int:

@@ -47,7 +47,7 @@ def change_phrase(spend: SpendSummary) -> str:
         return "nothing was spent the week before"
     if round(change) == 0:
         return f"about the same as the week before ({before})"
-    arrow = ":arrow_up:" if change > 0 else ":arrow_down:"
+    arrow = "▲" if change > 0 else "▼"
     return f"{arrow} {number(abs(round(change)))}% from {before} the week before"
 
 
@@ -76,7 +76,7 @@ def task_lines(figures: DigestFigures) -> str:
             kept.append(f"{v.tool} {v.kept} of {v.generated}{each}")
     line = f"*Versions kept*: {' · '.join(kept) or 'none recorded'}"
     if unknown:
-        line += f" ({plural(unknown, 'task')} did not record what they kept)"
+        line += f" (not recorded for {plural(unknown, 'task')})"
     lines.append(line)
     a = figures.approvals
     lines.append(f"*Approvals*: {a.asked} asked · {a.approved} approved · {a.denied} denied · {a.expired} expired")
@@ -92,16 +92,16 @@ def balance_lines(report: DigestReport) -> str:
     ]
     burn = f"*Burn rate*: {number(forecast.burn_per_day)} credits/day"
     if forecast.run_out_on is None:
-        lines.append(f"{burn}: :large_green_circle: nothing spent, nothing runs out")
+        lines.append(f"{burn} · :large_green_circle: nothing spent, nothing runs out")
     elif forecast.runs_out_before_renewal:
         early = (report.renews_on - forecast.run_out_on).days
         lines.append(
-            f"{burn}: :red_circle: *runs out around {day(forecast.run_out_on)}*, "
+            f"{burn} · :red_circle: *runs out around {day(forecast.run_out_on)}*, "
             f"{plural(early, 'day')} before the renewal"
         )
     else:
         lines.append(
-            f"{burn}: :large_green_circle: lasts past the renewal (runs out around {day(forecast.run_out_on)})"
+            f"{burn} · :large_green_circle: lasts past the renewal (runs out around {day(forecast.run_out_on)})"
         )
     return "\n".join(lines)
 
