@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -21,15 +22,24 @@ from pydantic import SecretStr
 from bot.app import create_app
 from bot.config import CreditsConfig
 from bot.devtools.render import render_blocks
-from bot.devtools.signing import signed_slash_command
-from bot.devtools.slack_standin import SlackStandIn
+from bot.devtools.signing import (
+    block_action_payload,
+    signed_interaction,
+    signed_slash_command,
+    view_submission_payload,
+)
+from bot.devtools.slack_standin import RecordedCall, SlackStandIn
 from bot.settings import Settings
 from bot.store.db import DEFAULT_DATABASE_URL, Database
 from bot.web import EVENTS_PATH, BackgroundServer, SlackWsgiApp
 
 CONSOLE_TOKEN = "xoxb-console"  # noqa: S105 - the stand-in's own token, never a real one
 REPLY_TIMEOUT_SECONDS = 10.0
-PROMPT_HELP = "Type `/credits ...`, or `as <USER_ID> /credits ...` to act as another member; Ctrl-D ends."
+SETTLE_SECONDS = 0.3
+PROMPT_HELP = (
+    "Type `/credits ...`, or `as <USER_ID> /credits ...` to act as another member; `as U0BOB approve` or "
+    "`as U0BOB deny <reason>` clicks that button on the newest approval request. Ctrl-D ends."
+)
 
 
 def _default_user(config: CreditsConfig) -> str:
@@ -99,7 +109,7 @@ class Console:
         )
 
     def run_line(self, line: str) -> str:
-        """Send one typed line as a signed slash command and return the bot's answer as text."""
+        """Send one typed line as Slack would (a slash command, or a button click) and return what it showed."""
         line = line.strip()
         if not line or line.startswith("#"):
             return ""
@@ -107,19 +117,25 @@ class Console:
         if line.lower().startswith("as "):
             _, user, line = [*line.split(None, 2), "", ""][:3]
             user = user.upper()
+        word, _, rest = line.partition(" ")
+        if word.lower() in ("approve", "deny"):
+            return self._click_latest_request(user, word.lower(), rest.strip())
         if not line.startswith("/credits"):
             return f"(not a command) {PROMPT_HELP}"
-        text = line[len("/credits") :].strip()
-        assert self.server is not None
         response_url = self.standin.new_response_url()
-        posted_before = len(self.standin.calls_to("chat.postMessage"))
         body, headers = signed_slash_command(
             self.signing_secret,
-            text=text,
+            text=line[len("/credits") :].strip(),
             user_id=user,
             channel_id=_channel_of(self.config, user),
             response_url=response_url,
         )
+        return self._send(body, headers, response_url)
+
+    def _send(self, body: str, headers: dict[str, str], response_url: str | None) -> str:
+        """POST a signed request, then show the reply and whatever the bot posted or updated meanwhile."""
+        assert self.server is not None
+        seen = len(self.standin.calls)
         request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 server
             self.server.url + EVENTS_PATH, data=body.encode(), headers=headers
         )
@@ -129,17 +145,74 @@ class Console:
         except urllib.error.HTTPError as exc:
             return f"(the app answered HTTP {exc.code})"
         parts = [ack_body] if ack_body.strip() else []
-        try:
-            reply = self.standin.wait_for_response(response_url, timeout=REPLY_TIMEOUT_SECONDS)[0]
-            parts.append(render_blocks(reply.payload.get("blocks") or [], reply.payload.get("text", "")))
-        except TimeoutError:
-            parts.append("(no reply)")
-        for call in self.standin.calls_to("chat.postMessage")[posted_before:]:
+        if response_url is not None:
+            try:
+                reply = self.standin.wait_for_response(response_url, timeout=REPLY_TIMEOUT_SECONDS)[0]
+                parts.append(render_blocks(reply.payload.get("blocks") or [], reply.payload.get("text", "")))
+            except TimeoutError:
+                parts.append("(no reply)")
+        time.sleep(SETTLE_SECONDS)  # work done after the ack (a thread reply, a message update) lands here
+        for call in self.standin.calls[seen:]:
+            where = call.args.get("channel")
+            label = {
+                "chat.postMessage": "posted in",
+                "chat.update": "updated in",
+                "chat.postEphemeral": "only you see, in",
+                "views.open": "a form opens",
+            }.get(call.method)
+            if label is None:
+                continue
+            if call.args.get("thread_ts"):
+                label = "replied in the thread, in"
+            content = (
+                call.args.get("view", {}).get("blocks") if call.method == "views.open" else call.args.get("blocks")
+            )
             parts.append(
-                f"[posted in {call.args.get('channel')}]\n"
-                + render_blocks(call.args.get("blocks") or [], call.args.get("text", ""))
+                f"[{label} {where or ''}]".replace(" ]", "]")
+                + "\n"
+                + render_blocks(content or [], call.args.get("text", ""))
             )
         return "\n".join(parts)
+
+    def _click_latest_request(self, user: str, action: str, reason: str) -> str:
+        """``approve`` / ``deny [reason]``: click that button on the newest approval request."""
+        for call in reversed(self.standin.calls_to("chat.postMessage")):
+            for block in call.args.get("blocks") or []:
+                for element in block.get("elements", []):
+                    if element.get("action_id") == f"approval_{action}":
+                        return self._click(user, action, str(element["value"]), call, reason)
+        return "(no approval request has been posted yet)"
+
+    def _click(self, user: str, action: str, value: str, message: RecordedCall, reason: str) -> str:
+        response_url = self.standin.new_response_url()
+        payload = block_action_payload(
+            action_id=f"approval_{action}",
+            value=value,
+            user_id=user,
+            channel_id=str(message.args.get("channel")),
+            message_ts=str(message.answer.get("ts")),
+            response_url=response_url,
+        )
+        opened = len(self.standin.calls_to("views.open"))
+        shown = self._send(*signed_interaction(self.signing_secret, payload), None)
+        forms = self.standin.calls_to("views.open")[opened:]
+        if action == "deny" and forms:
+            view = forms[-1].args["view"]
+            values: dict[str, object] = {
+                "deny_reason_input": {"reason": {"type": "plain_text_input", "value": reason or None}}
+            }
+            submission = view_submission_payload(
+                callback_id=view["callback_id"], private_metadata=view["private_metadata"], values=values, user_id=user
+            )
+            shown += "\n" + self._send(*signed_interaction(self.signing_secret, submission), None)
+        ephemeral = [r for r in self.standin.responses if r.url == response_url]
+        for reply in ephemeral:
+            shown = (
+                shown.rstrip("\n")
+                + "\n[only you see]\n"
+                + render_blocks(reply.payload.get("blocks") or [], reply.payload.get("text", ""))
+            )
+        return shown
 
     def loop(self, lines: TextIO) -> None:
         """Read commands until the end of input, printing each answer."""

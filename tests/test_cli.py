@@ -55,3 +55,11 @@ def test_db_upgrade_and_check(tmp_path: Path) -> None:
     checked = run_bot("db", "check", DATABASE_URL=url)
     assert checked.returncode == 0
     assert "every running balance equals the sum of its ledger entries" in checked.stdout
+
+
+def test_the_console_clicks_approval_buttons(tmp_path: Path) -> None:
+    script = "/credits run image quality=ultra variants=4 moodboard\nas U0BOB approve\nas U0CAROL approve\n"
+    out = run_bot(stdin=script, cwd=tmp_path).stdout
+    assert "Task #1 needs approval" in out and "[Approve] [Deny]" in out
+    assert "Approved by @U0BOB" in out and "@U0ALICE approved by @U0BOB: task #1 can go ahead" in out
+    assert "Too late: this request was already settled" in out

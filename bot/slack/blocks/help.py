@@ -8,7 +8,12 @@ USAGE = "\n".join(
     [
         "*`/credits quote <tool> [quality=…] [variants=…] [duration=…] [retries=…]`*: what a task will cost",
         "   e.g. `/credits quote image quality=high variants=4`, `/credits quote video duration=10 variants=2`",
+        "*`/credits run <tool> [options] [note]`*: reserve the credits (or ask an approver when over your limits)",
+        "*`/credits done <task> [retries=…] [variants=…] [kept=…]`* or *`[cost=…]`*: record what it really cost",
+        "*`/credits cancel <task>`* · *`/credits tasks`*: drop a task · list your open tasks",
         "*`/credits balance [team]`*: plan and extra credits, holds, burn rate, run-out day",
+        "*`/credits limits [@member]`*: role, limits and what is used this week",
+        "*`/credits admin role|limit|topup|team …`*: for admins (`/credits admin` shows how)",
         "*`/credits help`*: this message",
     ]
 )
