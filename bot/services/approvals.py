@@ -17,12 +17,11 @@ from sqlmodel import Session
 
 from bot.config import ADMIN_ROLE, CreditsConfig
 from bot.domain import ledger as rules
-from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind
 from bot.domain.limits import can_approve
 from bot.services.balances import open_team_cycle
-from bot.services.tasks import release_task
+from bot.services.tasks import release_task, write_task_entry
 from bot.services.views import ApprovalView, TaskView
 from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
@@ -89,32 +88,12 @@ def _settle(
         if outcome == "approved":
             assert task.actual_cost is not None
             delta = rules.capture(ledger_store.as_balance(row), task.held, task.actual_cost)
-            ledger_store.append_new_entry(
-                session,
-                row=row,
-                kind=EntryKind.CAPTURE,
-                delta=delta,
-                idempotency_key=f"capture:task:{task.id}",
-                now=now,
-                local_day=local_date(now, config.teams[task.team].zone),
-                member=task.requester,
-                tool=task.tool,
-                task_id=task.id,
-            )
+            write_task_entry(session, config, row, task, EntryKind.CAPTURE, delta, f"capture:task:{task.id}", now)
             task.held, task.status, task.finished_at = 0, "done", now
         else:  # the extra hold goes back; the task stays open to be reported again or cancelled
             delta = rules.release_hold(ledger_store.as_balance(row), approval.amount)
-            ledger_store.append_new_entry(
-                session,
-                row=row,
-                kind=EntryKind.RELEASE,
-                delta=delta,
-                idempotency_key=f"release:approval:{approval.id}",
-                now=now,
-                local_day=local_date(now, config.teams[task.team].zone),
-                member=task.requester,
-                tool=task.tool,
-                task_id=task.id,
+            write_task_entry(
+                session, config, row, task, EntryKind.RELEASE, delta, f"release:approval:{approval.id}", now
             )
             task.held -= approval.amount
             task.status, task.actual_cost = "held", None

@@ -69,14 +69,21 @@ def fingerprint(command: RunCommand) -> str:
     return f"{t.tool}|{t.quality}|{t.variants}|{t.duration_seconds}|{t.retries}|{command.note or ''}"[:300]
 
 
-def _hold(
-    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, amount: int, key: str, now: datetime
+def write_task_entry(
+    session: Session,
+    config: CreditsConfig,
+    row: TeamBalance,
+    task: Task,
+    kind: EntryKind,
+    delta: rules.Delta,
+    key: str,
+    now: datetime,
 ) -> None:
-    delta = rules.place_hold(ledger_store.as_balance(row), amount)
+    """A ledger entry about a task, by its requester, dated in the team's timezone; it must be new."""
     ledger_store.append_new_entry(
         session,
         row=row,
-        kind=EntryKind.HOLD,
+        kind=kind,
         delta=delta,
         idempotency_key=key,
         now=now,
@@ -85,6 +92,13 @@ def _hold(
         tool=task.tool,
         task_id=task.id,
     )
+
+
+def _hold(
+    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, amount: int, key: str, now: datetime
+) -> None:
+    delta = rules.place_hold(ledger_store.as_balance(row), amount)
+    write_task_entry(session, config, row, task, EntryKind.HOLD, delta, key, now)
 
 
 def _new_approval(
@@ -226,7 +240,6 @@ def finish_task(
         if command.kept is not None and command.cost is None and command.kept > generated:
             raise UserFacingError(f"`kept={command.kept}` is more than the {generated} versions generated.")
         task.retries_used, task.kept, task.variants = retries, command.kept, spec.variants
-        day = local_date(now, config.teams[task.team].zone)
         if cost > task.held:
             extra = cost - task.held
             used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
@@ -259,18 +272,7 @@ def finish_task(
             delta = rules.capture(ledger_store.as_balance(row), held, cost)
         except InsufficientCreditsError as short:
             raise shortfall_error(config, member.team, short) from None
-        ledger_store.append_new_entry(
-            session,
-            row=row,
-            kind=EntryKind.CAPTURE,
-            delta=delta,
-            idempotency_key=f"capture:task:{task.id}",
-            now=now,
-            local_day=day,
-            member=task.requester,
-            tool=task.tool,
-            task_id=task.id,
-        )
+        write_task_entry(session, config, row, task, EntryKind.CAPTURE, delta, f"capture:task:{task.id}", now)
         task.actual_cost, task.held, task.status, task.finished_at = cost, 0, "done", now
         session.add(task)
         session.flush()
@@ -284,18 +286,7 @@ def release_task(
     released = task.held
     if released:
         delta = rules.release_hold(ledger_store.as_balance(row), released)
-        ledger_store.append_new_entry(
-            session,
-            row=row,
-            kind=EntryKind.RELEASE,
-            delta=delta,
-            idempotency_key=key,
-            now=now,
-            local_day=local_date(now, config.teams[task.team].zone),
-            member=task.requester,
-            tool=task.tool,
-            task_id=task.id,
-        )
+        write_task_entry(session, config, row, task, EntryKind.RELEASE, delta, key, now)
     task.held, task.status = 0, status
     session.add(task)
     return released
