@@ -27,6 +27,9 @@ TABLES = (
     "member_role",
     "role_limit",
     "team_setting",
+    "scheduled_post",
+    "digest_schedule",
+    "scheduler_lease",
 )
 
 

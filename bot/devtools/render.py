@@ -17,6 +17,12 @@ _EMOJI = {
     ":x:": "❌",
     ":grey_question:": "❔",
     ":hourglass:": "⏳",
+    ":zzz:": "💤",
+    ":bar_chart:": "📊",
+    ":large_yellow_circle:": "🟡",
+    ":large_orange_circle:": "🟠",
+    ":heavy_multiplication_x:": "✖️",
+    ":repeat:": "🔁",
 }
 _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])")
 

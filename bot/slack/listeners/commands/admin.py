@@ -10,8 +10,10 @@ from bot.domain.admin_commands import (
     AdminTeamCommand,
     AdminTopupCommand,
 )
-from bot.domain.errors import UserFacingError
+from bot.domain.command_line import DigestPreviewCommand
 from bot.services import admin
+from bot.services.digests import preview_digest, set_digest_schedule
+from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
 from bot.slack.blocks.format import credits
 from bot.slack.blocks.tasks import notice_blocks
 from bot.slack.listeners.commands.context import CommandContext, Reply
@@ -51,6 +53,22 @@ def answer_admin(ctx: CommandContext, command: AdminCommand) -> Reply:
         text = f"Team {command.team} {verb}: channel <#{command.channel}>, plan {command.plan}."
     else:
         assert isinstance(command, AdminDigestCommand)
-        admin.require_admin(config, me, "move digests")
-        raise UserFacingError("Digest schedules are not available yet.")
+        schedule, upcoming = set_digest_schedule(
+            db, config, workspace_id=ctx.workspace_id, admin=me, command=command, now=ctx.now
+        )
+        text = schedule_moved_text(command.team, schedule, upcoming, config.teams[command.team].timezone)
     return Reply(text, notice_blocks(f":white_check_mark: {text} (recorded in the audit trail)"))
+
+
+def answer_digest_preview(ctx: CommandContext, command: DigestPreviewCommand) -> Reply:
+    """The digest of the last seven days for the asker's team, shown only to them."""
+    member = ctx.member(command.team)
+    report = preview_digest(
+        ctx.deps.db,
+        ctx.config,
+        workspace_id=ctx.workspace_id,
+        team=member.team,
+        now=ctx.now,
+        workspace_url=ctx.client.auth_test().get("url"),
+    )
+    return Reply(digest_text(report), digest_blocks(report))

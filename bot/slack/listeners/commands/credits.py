@@ -16,13 +16,13 @@ from bot.domain.admin_commands import (
     AdminTopupCommand,
 )
 from bot.domain.command_line import Command as ParsedCommand
-from bot.domain.command_line import parse_command
+from bot.domain.command_line import DigestPreviewCommand, parse_command
 from bot.domain.commands import BalanceCommand, HelpCommand, QuoteCommand
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import CancelCommand, DoneCommand, LimitsCommand, RunCommand, TasksCommand
 from bot.slack.deps import Deps
 from bot.slack.ids import Command
-from bot.slack.listeners.commands.admin import answer_admin
+from bot.slack.listeners.commands.admin import answer_admin, answer_digest_preview
 from bot.slack.listeners.commands.context import CommandContext, Reply
 from bot.slack.listeners.commands.quoting import answer_balance, answer_help, answer_quote
 from bot.slack.listeners.commands.tasks import answer_cancel, answer_done, answer_limits, answer_run, answer_tasks
@@ -43,6 +43,7 @@ HANDLERS: dict[type, Handler] = {
     AdminTopupCommand: answer_admin,
     AdminTeamCommand: answer_admin,
     AdminDigestCommand: answer_admin,
+    DigestPreviewCommand: answer_digest_preview,
 }
 
 

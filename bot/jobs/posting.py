@@ -1,0 +1,308 @@
+"""Posting a claimed digest or alert to Slack exactly once, and settling posts a crash left open.
+
+The protocol, for one ``scheduled_post`` row:
+
+1. **claimed**: the row was inserted (unique per slot) or taken over with compare-and-set. Nothing
+   has gone to Slack; if the owner dies here, another process takes the row over after CLAIM_LEASE.
+2. **posting** is committed *before* ``chat.postMessage``. The message carries ``metadata`` naming
+   the row, so whoever finds a row stuck in ``posting`` looks for that message in the channel's
+   history first: found, the row becomes ``posted``; not found after POSTING_LEASE, it is re-posted.
+3. **posted** with the message's ts; or **failed** with Slack's error when Slack refused the message
+   (it surely was not posted), retried with back-off while the slot is within its grace period.
+
+A 429 never reaches this code: the client's RateLimitErrorRetryHandler waits out ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+
+from bot.store import digests as store
+from bot.store.db import Database
+from bot.store.digest_models import ChartState, PostKind, PostState, ScheduledPost
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = {PostKind.DIGEST: "keter_credits_digest", PostKind.ALERT: "keter_credits_budget_alert"}
+CLAIM_LEASE = timedelta(minutes=5)
+POSTING_LEASE = timedelta(minutes=10)
+HISTORY_MARGIN = timedelta(minutes=2)
+MAX_ERROR = 500
+
+
+class Pacer:
+    """At most one message per channel per ``interval`` seconds from this process (Slack's limit)."""
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, channel: str) -> None:
+        """Block until ``channel`` may take another message, and book it."""
+        with self._lock:
+            now = self._monotonic()
+            ready = self._last.get(channel, float("-inf")) + self.interval
+            if ready > now:
+                self._sleep(ready - now)
+                now = ready
+            self._last[channel] = now
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A PNG to upload into the message's thread."""
+
+    png: bytes
+    filename: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a post says."""
+
+    text: str
+    blocks: list[Block]
+    chart: Chart | None = None
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before retrying a failed post: 1, 2, 4 … minutes, at most 30."""
+    return timedelta(minutes=min(30, 2 ** max(0, attempts - 1)))
+
+
+def _short(error: object) -> str:
+    return str(error)[:MAX_ERROR]
+
+
+@dataclass
+class Poster:
+    """Delivers claimed posts for one process (``owner`` names it in the claims it holds)."""
+
+    db: Database
+    client: WebClient
+    owner: str
+    pacer: Pacer = field(default_factory=Pacer)
+
+    # -- changing hands ------------------------------------------------------------------------------
+
+    def update(self, post: ScheduledPost, now: datetime, **changes: Any) -> ScheduledPost | None:
+        """Apply ``changes`` if the row is as we last read it; the fresh row, or None when we lost it."""
+        assert post.id is not None
+        with self.db.write() as session:
+            if not store.compare_and_set(session, post_id=post.id, version=post.version, now=now, **changes):
+                return None
+            return session.get(ScheduledPost, post.id)
+
+    def take_over(self, post: ScheduledPost, now: datetime) -> ScheduledPost | None:
+        """Claim a row for a new attempt (its state goes back to claimed)."""
+        return self.update(
+            post, now, state=PostState.CLAIMED.value, claimed_by=self.owner, claimed_at=now, attempts=post.attempts + 1
+        )
+
+    # -- posting -------------------------------------------------------------------------------------
+
+    def metadata(self, post: ScheduledPost) -> dict[str, Any]:
+        """The message metadata that lets a later run recognise this post in the channel."""
+        return {
+            "event_type": EVENT_TYPES[PostKind(post.kind)],
+            "event_payload": {"post_id": post.id, "team": post.team, "slot": post.slot_key},
+        }
+
+    def deliver(self, post: ScheduledPost, channel: str, message: Message, now: Callable[[], datetime]) -> PostState:
+        """Post a row we hold in ``claimed`` and record the outcome (see the module docstring)."""
+        chart = ChartState.PENDING if message.chart else ChartState.NONE
+        posting = self.update(
+            post, now(), state=PostState.POSTING.value, channel_id=channel, claimed_at=now(), chart_state=chart.value
+        )
+        if posting is None:
+            logger.info("post %s was taken over by another process before it went out", post.id)
+            return PostState.CLAIMED
+        self.pacer.wait(channel)
+        try:
+            answer = self.client.chat_postMessage(
+                channel=channel,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=self.metadata(posting),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:  # Slack answered and refused: the message does not exist
+            error = exc.response.get("error") or str(exc)
+            logger.warning("Slack refused %s %s for team %s: %s", post.kind, post.slot_key, post.team, error)
+            self.update(posting, now(), state=PostState.FAILED.value, error=_short(error))
+            return PostState.FAILED
+        except Exception as exc:  # no answer: the message may exist; reconcile from the channel later
+            logger.warning("%s %s for team %s: outcome unknown (%s)", post.kind, post.slot_key, post.team, exc)
+            self.update(posting, now(), error=_short(f"outcome unknown: {exc}"))
+            return PostState.POSTING
+        posted = self.update(
+            posting, now(), state=PostState.POSTED.value, message_ts=answer["ts"], posted_at=now(), error=None
+        )
+        if posted is None:
+            logger.error("post %s went out but another process had taken it over", post.id)
+            return PostState.POSTED
+        logger.info("posted %s %s for team %s", post.kind, post.slot_key, post.team)
+        if message.chart is not None:
+            self.upload_chart(posted, message.chart, now, check_thread=False)
+        return PostState.POSTED
+
+    def upload_chart(
+        self, post: ScheduledPost, chart: Chart, now: Callable[[], datetime], *, check_thread: bool = True
+    ) -> bool:
+        """Upload the chart into the digest's thread, once: a retry first looks for it there."""
+        assert post.channel_id and post.message_ts
+        if check_thread:
+            found = self.find_chart(post)
+            if found is not None:
+                self.update(post, now(), chart_state=ChartState.UPLOADED.value, chart_file_id=found)
+                return True
+        self.pacer.wait(post.channel_id)
+        try:
+            answer = self.client.files_upload_v2(
+                channel=post.channel_id,
+                thread_ts=post.message_ts,
+                content=chart.png,
+                filename=chart.filename,
+                title=chart.title,
+                alt_txt=chart.title,
+            )
+        except Exception as exc:  # the digest itself is out; the chart is retried by a later run
+            logger.warning("chart upload for post %s failed: %s", post.id, exc)
+            self.update(post, now(), chart_state=ChartState.FAILED.value, error=_short(f"chart: {exc}"))
+            return False
+        file_id = (answer.get("file") or {}).get("id")
+        self.update(post, now(), chart_state=ChartState.UPLOADED.value, chart_file_id=file_id)
+        return True
+
+    # -- finding what a crash left behind ------------------------------------------------------------
+
+    def find_message(self, post: ScheduledPost) -> str | None:
+        """The ts of this post's message in its channel, found by its metadata; None if it is not there."""
+        assert post.channel_id
+        since = (post.claimed_at or post.created_at) - HISTORY_MARGIN
+        wanted = self.metadata(post)
+        cursor: str | None = None
+        while True:
+            page = self.client.conversations_history(
+                channel=post.channel_id,
+                oldest=f"{since.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if metadata.get("event_type") == wanted["event_type"] and _same_payload(
+                    metadata.get("event_payload") or {}, wanted["event_payload"]
+                ):
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+
+    def find_chart(self, post: ScheduledPost) -> str | None:
+        """The id of a file the bot already put in the digest's thread, if any."""
+        assert post.channel_id and post.message_ts
+        page = self.client.conversations_replies(channel=post.channel_id, ts=post.message_ts, limit=200)
+        for message in (page.get("messages") or [])[1:]:
+            for file in message.get("files") or []:
+                return str(file.get("id"))
+        return None
+
+
+def _same_payload(found: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    return all(str(found.get(key)) == str(value) for key, value in wanted.items())
+
+
+def settle_action(post: ScheduledPost, now: datetime, owner: str) -> str | None:
+    """What a run should do with an unsettled row: take it over, reconcile, retry its chart, or nothing."""
+    claimed_at = post.claimed_at or post.created_at
+    if post.state == PostState.CLAIMED:
+        return "take_over" if now - claimed_at > CLAIM_LEASE and post.claimed_by != owner else None
+    if post.state == PostState.POSTING:
+        return "reconcile"
+    if post.state == PostState.FAILED:
+        return "take_over" if now - post.updated_at >= backoff(post.attempts) else None
+    if post.state == PostState.POSTED and post.chart_state == ChartState.FAILED:
+        return "chart" if now - post.updated_at >= backoff(post.attempts) else None
+    if post.state == PostState.POSTED and post.chart_state == ChartState.PENDING:
+        return "chart" if now - claimed_at > POSTING_LEASE else None
+    return None
+
+
+Rebuild = Callable[[ScheduledPost], tuple[str, Message] | None]
+
+
+def settle(
+    poster: Poster, post: ScheduledPost, now: Callable[[], datetime], *, grace: timedelta, rebuild: Rebuild
+) -> PostState | None:
+    """Move one unsettled row on: reconcile it, retry it, finish its chart, or give it up past its grace.
+
+    ``rebuild`` recomputes the message for the row (None when its team is gone). Returns the state the
+    row reached, or None when nothing was done (another process holds it, or its back-off is running).
+    """
+    at = now()
+    action = settle_action(post, at, poster.owner)
+    if action is None or (action == "take_over" and not post.scheduled and post.state == PostState.FAILED):
+        return None
+    late = at - post.slot_at > grace
+    if action == "reconcile":
+        try:
+            ts = poster.find_message(post)
+        except SlackApiError as exc:
+            logger.warning("cannot look for post %s in its channel: %s", post.id, exc.response.get("error"))
+            return None
+        if ts is not None:
+            found = poster.update(post, at, state=PostState.POSTED.value, message_ts=ts, posted_at=at, error=None)
+            logger.info("post %s was already in the channel (ts %s): recorded, not posted again", post.id, ts)
+            return PostState.POSTED if found is not None else None
+        if at - (post.claimed_at or post.created_at) <= POSTING_LEASE:
+            return None  # its poster may still be waiting for Slack's answer
+    if action == "chart":
+        if late:
+            poster.update(post, at, chart_state=ChartState.ABANDONED.value)
+            return None
+        taken = poster.update(post, at, claimed_by=poster.owner, claimed_at=at, attempts=post.attempts + 1)
+        built = rebuild(taken) if taken is not None else None
+        if taken is not None and built is not None and built[1].chart is not None:
+            poster.upload_chart(taken, built[1].chart, now)
+        return None
+    if late:
+        logger.error(
+            "%s %s for team %s was not posted (%s) and is past its grace period: giving up",
+            post.kind,
+            post.slot_key,
+            post.team,
+            post.error or post.state,
+        )
+        poster.update(post, at, state=PostState.ABANDONED.value)
+        return PostState.ABANDONED
+    taken = poster.take_over(post, at)
+    if taken is None:
+        return None
+    built = rebuild(taken)
+    if built is None:
+        poster.update(taken, at, state=PostState.ABANDONED.value, error="the team is no longer configured")
+        return PostState.ABANDONED
+    return poster.deliver(taken, built[0], built[1], now)

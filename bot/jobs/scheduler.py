@@ -1,0 +1,151 @@
+"""``build_scheduler()``: one APScheduler job, every minute: the approvals sweep, due digests, budget alerts.
+
+Correctness lives in the database, not in APScheduler: each digest slot and alert is claimed in
+``scheduled_post`` before it is posted, so a restart, a late start, or two schedulers at once post it
+once. APScheduler only supplies the tick (its job store is per process, its ``misfire_grace_time``
+is not the digest's grace period).
+
+**Once per deployment.** Every process that may run the schedule (each gunicorn worker of each web
+dyno, a Socket Mode process, ``python -m bot clock``) starts a scheduler, but a run first takes the
+``scheduler_lease`` row, renewed on every tick; only its holder does the work, and when the holder
+stops (deploy, crash, worker recycled) another takes over within LEASE_TTL. A lease in the database
+was chosen over starting the scheduler in gunicorn's master: the master forks (and re-forks) workers,
+and forking a process that runs threads is unsafe; the master is also once per dyno, not once per
+deployment. The lease is an optimisation, the claims are the guarantee: even two lease holders (a
+clock paused past its lease) would post each slot once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk import WebClient
+
+from bot.config import CreditsConfig
+from bot.jobs.alerts import AlertJob
+from bot.jobs.approvals import sweep_approvals
+from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
+from bot.jobs.posting import Pacer, Poster
+from bot.services.alerts import BudgetAlert
+from bot.services.directory import DirectoryCache
+from bot.slack.deps import Deps
+from bot.store import digests as store
+from bot.store.db import Database
+
+logger = logging.getLogger(__name__)
+
+JOB_ID = "digests-and-alerts"
+LEASE_NAME = "scheduler"
+LEASE_TTL = timedelta(minutes=3)
+DEFAULT_INTERVAL_SECONDS = 60
+
+
+def utc_now() -> datetime:
+    """The real clock; tests pass their own."""
+    return datetime.now(UTC)
+
+
+def process_name() -> str:
+    """Names this process in claims and the lease: host, pid and a random suffix."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class RunReport:
+    """What one run did."""
+
+    digests: list[Outcome] = field(default_factory=list)
+    alerts: list[BudgetAlert] = field(default_factory=list)
+
+
+@dataclass
+class JobRunner:
+    """One process's scheduled work. ``run_once`` is what the scheduler calls every tick."""
+
+    db: Database
+    config: CreditsConfig
+    client: WebClient
+    clock: Callable[[], datetime] = utc_now
+    grace: timedelta = DEFAULT_GRACE
+    pacer: Pacer = field(default_factory=Pacer)
+    owner: str = field(default_factory=process_name)
+    use_lease: bool = True
+
+    def __post_init__(self) -> None:
+        self._workspace: Workspace | None = None
+        self._directory = DirectoryCache(self.config)
+        self._deps = Deps(config=self.config, db=self.db, clock=self.clock)
+        self._lock = threading.Lock()
+
+    @property
+    def workspace(self) -> Workspace:
+        """The bot token's workspace (``auth.test``, asked once)."""
+        if self._workspace is None:
+            self._workspace = Workspace.of(self.client)
+        return self._workspace
+
+    def digest_job(self) -> DigestJob:
+        """The digest job of this runner."""
+        poster = Poster(self.db, self.client, self.owner, self.pacer)
+        return DigestJob(self.db, self.config, self.client, poster, self.workspace, self.grace, self._directory)
+
+    def take_lease(self) -> bool:
+        """Hold the deployment's scheduler lease for another LEASE_TTL, unless another process holds it."""
+        with self.db.write() as session:
+            return store.take_lease(session, name=LEASE_NAME, holder=self.owner, now=self.clock(), ttl=LEASE_TTL)
+
+    def release_lease(self) -> None:
+        """Hand the lease on at once (clean shutdown)."""
+        with self.db.write() as session:
+            store.release_lease(session, name=LEASE_NAME, holder=self.owner, now=self.clock())
+
+    def run_once(self) -> RunReport | None:
+        """Sweep approvals, post due digests and alerts; None when another process holds the lease."""
+        with self._lock:
+            if self.use_lease and not self.take_lease():
+                return None
+            try:
+                sweep_approvals(self._deps, self.client, self.clock())
+            except Exception:
+                logger.exception("approvals sweep failed")
+            digests = self.digest_job()
+            report = RunReport(digests=digests.post_due(self.clock))
+            alerts = AlertJob(self.db, self.client, digests.poster, self.workspace)
+            try:
+                report.alerts = alerts.run(digests.effective(), self.clock)
+            except Exception:
+                logger.exception("budget alerts failed")
+            return report
+
+    def tick(self) -> None:
+        """The scheduled job: a run whose errors are logged, never raised into APScheduler."""
+        try:
+            self.run_once()
+        except Exception:
+            logger.exception("scheduled run failed; the next tick tries again")
+
+
+def build_scheduler(runner: JobRunner, *, interval_seconds: int = DEFAULT_INTERVAL_SECONDS) -> BackgroundScheduler:
+    """A scheduler (not started) with one interval job that runs at once, then every ``interval_seconds``."""
+    scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
+    scheduler.add_job(
+        runner.tick,
+        "interval",
+        seconds=interval_seconds,
+        id=JOB_ID,
+        name="post due digests and budget alerts",
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=interval_seconds,
+        replace_existing=True,
+    )
+    return scheduler

@@ -1,0 +1,180 @@
+"""The weekly digest's figures for one team, the preview, and moving a team's digest slot.
+
+Figures come from a handful of grouped queries (``bot.store.digests``) and the pure rules in
+``bot.domain.digest``; the balance part reuses the balance service, so the digest and
+``/credits balance`` never disagree about what a team has left.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from bot.config import CreditsConfig, DigestSchedule, Team
+from bot.domain.admin_commands import AdminDigestCommand
+from bot.domain.calendar import local_date, next_renewal
+from bot.domain.digest import (
+    DIGEST_DAYS,
+    LARGEST_TASKS,
+    DigestFigures,
+    daily_series,
+    digest_window,
+    next_slot,
+    summarise_retries,
+    summarise_spend,
+    summarise_versions,
+)
+from bot.domain.errors import UserFacingError, unknown_name
+from bot.domain.forecast import RunOutForecast, forecast_run_out
+from bot.domain.ledger import Balance
+from bot.services.admin import require_admin
+from bot.services.balances import current_balance
+from bot.services.directory import DirectoryCache
+from bot.services.members import Member
+from bot.store import digests as store
+from bot.store.db import Database
+from bot.store.tasks import add_audit
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    """One team's digest: the week's figures and where its balance stands now."""
+
+    team: str
+    timezone: str
+    figures: DigestFigures
+    plan_name: str
+    monthly_credits: int
+    balance: Balance
+    renews_on: date
+    forecast: RunOutForecast
+
+
+def permalink(workspace_url: str | None, channel: str, ts: str) -> str | None:
+    """A message's permalink, built as Slack builds it from the workspace URL ``auth.test`` returns."""
+    if not workspace_url:
+        return None
+    return f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def effective_config(
+    session: Session, base: CreditsConfig, workspace_id: str, directory: DirectoryCache | None = None
+) -> CreditsConfig:
+    """The credits file with this workspace's admin changes, digest slots included."""
+    config = directory.effective(session, workspace_id) if directory else base
+    overrides = store.schedule_overrides(session, workspace_id=workspace_id)
+    if not overrides:
+        return config
+    teams = {
+        name: team.model_copy(update={"digest": overrides[name]}) if name in overrides else team
+        for name, team in config.teams.items()
+    }
+    return config.model_copy(update={"teams": teams})
+
+
+def compute_digest(
+    db: Database,
+    config: CreditsConfig,
+    *,
+    workspace_id: str,
+    team: str,
+    end: datetime,
+    now: datetime,
+    workspace_url: str | None = None,
+) -> DigestReport:
+    """The digest of the seven days up to ``end`` (a slot, or now), with today's balance and forecast."""
+    team_cfg: Team = config.teams[team]
+    window = digest_window(end, team_cfg.zone)
+    current = current_balance(db, config, workspace_id=workspace_id, team=team, now=now)
+    where = {"workspace_id": workspace_id, "team": team}
+    with db.read() as session:
+        spend = summarise_spend(store.spend_rows(session, window=window, **where))
+        groups = store.task_groups(session, start=window.start, end=window.end, **where)
+        largest = store.largest_tasks(session, start=window.start, end=window.end, limit=LARGEST_TASKS, **where)
+        threads = store.approval_messages(session, workspace_id=workspace_id, task_ids=[i for i, _ in largest])
+        approvals = store.approval_counts(session, start=window.start, end=window.end, **where)
+        daily = store.daily_spend_rows(
+            session, first_day=window.first_chart_day, last_day=window.last_chart_day, **where
+        )
+    tasks = tuple(
+        replace(task, approval_link=permalink(workspace_url, *threads[i])) if i in threads else task
+        for i, task in largest
+    )
+    figures = DigestFigures(
+        window=window,
+        spend=spend,
+        retries=summarise_retries(config.pricing, groups, spend.total),
+        versions=summarise_versions(groups),
+        approvals=approvals,
+        largest=tasks,
+        series=daily_series(window.chart_days, daily),
+    )
+    today = local_date(now, team_cfg.zone)
+    renews_on = next_renewal(today, team_cfg.renews_on_day)
+    burn = max(0, spend.total) / DIGEST_DAYS
+    return DigestReport(
+        team=team,
+        timezone=team_cfg.timezone,
+        figures=figures,
+        plan_name=team_cfg.plan,
+        monthly_credits=config.plans[team_cfg.plan].monthly_credits,
+        balance=current.balance,
+        renews_on=renews_on,
+        forecast=forecast_run_out(current.balance.available, burn, today, renews_on),
+    )
+
+
+def preview_digest(
+    db: Database,
+    config: CreditsConfig,
+    *,
+    workspace_id: str,
+    team: str,
+    now: datetime,
+    workspace_url: str | None = None,
+    directory: DirectoryCache | None = None,
+) -> DigestReport:
+    """``/credits digest preview``: the digest of the last seven days, for the asker's eyes only."""
+    with db.read() as session:
+        effective = effective_config(session, config, workspace_id, directory)
+    if team not in effective.teams:
+        raise unknown_name("team", team, effective.teams)
+    return compute_digest(
+        db, effective, workspace_id=workspace_id, team=team, end=now, now=now, workspace_url=workspace_url
+    )
+
+
+def set_digest_schedule(
+    db: Database, config: CreditsConfig, *, workspace_id: str, admin: Member, command: AdminDigestCommand, now: datetime
+) -> tuple[DigestSchedule, datetime]:
+    """``/credits admin digest <team> <day> <hh:mm>``: move the slot; returns it and its next time (UTC).
+
+    Slots are claimed by their start time, so a digest already posted this week is not posted again
+    when the new slot falls less than six days after it; the move then takes effect the week after.
+    """
+    require_admin(config, admin, "move digests")
+    if command.team not in config.teams:
+        raise unknown_name("team", command.team, config.teams)
+    try:
+        schedule = DigestSchedule.parse(f"{command.day} {command.time}")
+    except ValueError as exc:
+        raise UserFacingError(f"{exc}.") from None
+    team = config.teams[command.team]
+    with db.write() as session:
+        before = store.schedule_overrides(session, workspace_id=workspace_id).get(command.team, team.digest)
+        store.set_schedule_override(
+            session, workspace_id=workspace_id, team=command.team, schedule=str(schedule), set_by=admin.user_id, now=now
+        )
+        add_audit(
+            session,
+            workspace_id=workspace_id,
+            actor=admin.user_id,
+            action="digest",
+            target=command.team,
+            details=json.dumps({"before": before, "after": str(schedule)}),
+            now=now,
+        )
+    return schedule, next_slot(schedule, team.zone, now)

@@ -1,0 +1,216 @@
+"""The weekly digest and the budget alert, as Block Kit: short lines that read on a phone.
+
+Members appear by name where the caller resolved them, so a digest posted in a channel does not ping
+everyone it lists; without names (the ephemeral preview) they appear as mentions.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.config import DigestSchedule
+from bot.domain.digest import DigestFigures, LargeTask, SpendSummary
+from bot.services.alerts import BudgetAlert
+from bot.services.digests import DigestReport
+from bot.slack.blocks.format import credits, day, number, plural
+
+MAX_SECTION = 3000  # Slack's limit for a section's text
+
+
+def _who(user: str, names: Mapping[str, str] | None) -> str:
+    if names is None:
+        return f"<@{user}>"
+    return names.get(user) or user
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(
+        text=MarkdownTextObject(text=text if len(text) <= MAX_SECTION else text[: MAX_SECTION - 1] + "…")
+    )
+
+
+def period(figures: DigestFigures, timezone: str) -> str:
+    """``Mon 23 Nov – Mon 30 Nov``, in the team's timezone."""
+    zone = ZoneInfo(timezone)
+    start, end = figures.window.start.astimezone(zone), figures.window.end.astimezone(zone)
+    return f"{day(start.date())} – {day(end.date())}"
+
+
+def change_phrase(spend: SpendSummary) -> str:
+    """How this week compares with the one before."""
+    change = spend.change_percent
+    before = credits(spend.previous_total)
+    if change is None:
+        return "nothing was spent the week before"
+    if round(change) == 0:
+        return f"about the same as the week before ({before})"
+    arrow = "▲" if change > 0 else "▼"
+    return f"{arrow} {number(abs(round(change)))}% from {before} the week before"
+
+
+def spend_lines(spend: SpendSummary, names: Mapping[str, str] | None) -> str:
+    """Spend by tool and by member (the top few; the rest summed)."""
+    tools = " · ".join(f"{s.name} {number(s.amount)}" for s in spend.by_tool) or "none"
+    members = [f"{_who(s.name, names)} {number(s.amount)}" for s in spend.top_members]
+    if spend.other_members:
+        members.append(f"{plural(spend.other_members, 'other')} {number(spend.other_members_amount)}")
+    return f"*By tool*: {tools}\n*By member*: {' · '.join(members) or 'none'}"
+
+
+def task_lines(figures: DigestFigures) -> str:
+    """What retries cost, and versions kept against generated."""
+    retries = figures.retries
+    share = f", {number(round(retries.share_percent))}% of the spend" if retries.share_percent is not None else ""
+    lines = [f"*Retries*: {credits(retries.cost)}{share}"]
+    if retries.unpriced_tasks:
+        lines[0] += f" ({plural(retries.unpriced_tasks, 'task')} with tools no longer priced left out)"
+    kept = []
+    unknown = 0
+    for v in figures.versions:
+        unknown += v.unknown_tasks
+        if v.generated or v.kept:
+            each = f", {number(v.cost_per_kept)} credits each" if v.cost_per_kept is not None else ""
+            kept.append(f"{v.tool} {v.kept} of {v.generated}{each}")
+    line = f"*Versions kept*: {' · '.join(kept) or 'none recorded'}"
+    if unknown:
+        line += f" (not recorded for {plural(unknown, 'task')})"
+    lines.append(line)
+    a = figures.approvals
+    lines.append(f"*Approvals*: {a.asked} asked · {a.approved} approved · {a.denied} denied · {a.expired} expired")
+    return "\n".join(lines)
+
+
+def balance_lines(report: DigestReport) -> str:
+    """Where the team stands now, and when it runs out at this week's pace."""
+    b, forecast = report.balance, report.forecast
+    lines = [
+        f"*Plan credits left*: {credits(b.plan)} of {number(report.monthly_credits)}, renews {day(report.renews_on)}",
+        f"*Extra*: {number(b.extra)} · *Held*: {number(b.held)} · *Available*: *{credits(b.available)}*",
+    ]
+    burn = f"*Burn rate*: {number(forecast.burn_per_day)} credits/day"
+    if forecast.run_out_on is None:
+        lines.append(f"{burn} · :large_green_circle: nothing spent, nothing runs out")
+    elif forecast.runs_out_before_renewal:
+        early = (report.renews_on - forecast.run_out_on).days
+        lines.append(
+            f"{burn} · :red_circle: *runs out around {day(forecast.run_out_on)}*, "
+            f"{plural(early, 'day')} before the renewal"
+        )
+    else:
+        lines.append(
+            f"{burn} · :large_green_circle: lasts past the renewal (runs out around {day(forecast.run_out_on)})"
+        )
+    return "\n".join(lines)
+
+
+def describe_large_task(task: LargeTask, names: Mapping[str, str] | None) -> str:
+    """``#42 video · high · 60 s · 2 variants: 480 credits, ana · approval thread``."""
+    parts = [task.tool, task.quality]
+    if task.duration_seconds is not None:
+        parts.append(f"{task.duration_seconds} s")
+    if task.variants != 1:
+        parts.append(plural(task.variants, "variant"))
+    number_part = f"#{task.number} " if task.number is not None else ""
+    line = f"{number_part}{' · '.join(parts)}: *{credits(task.cost)}*, {_who(task.requester, names)}"
+    if task.approval_link:
+        line += f" · <{task.approval_link}|approval thread>"
+    return line
+
+
+def digest_blocks(
+    report: DigestReport,
+    *,
+    names: Mapping[str, str] | None = None,
+    schedule: str | None = None,
+    chart_in_thread: bool = False,
+) -> list[Block]:
+    """The whole digest, or a short "quiet week" one when nothing was spent."""
+    figures = report.figures
+    when = period(figures, report.timezone)
+    header = HeaderBlock(text=f"Weekly spend: {report.team}")
+    footer = [f"Every {schedule} ({report.timezone})" if schedule else "Preview of the last 7 days"]
+    if figures.quiet:
+        footer.append("`/credits balance` shows today's figures")
+        before = figures.spend.previous_total
+        note = f" (the week before: {credits(before)})" if before else ""
+        return [
+            header,
+            _section(f":zzz: *Quiet week*: no credits spent {when}{note}."),
+            _section(balance_lines(report)),
+            ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]),
+        ]
+    if chart_in_thread:
+        footer.insert(0, ":bar_chart: Daily spend over 4 weeks in the thread")
+    blocks: list[Block] = [
+        header,
+        _section(f"*{when}*: *{credits(figures.spend.total)}* spent, {change_phrase(figures.spend)}"),
+        _section(spend_lines(figures.spend, names)),
+        _section(task_lines(figures)),
+        DividerBlock(),
+        _section(balance_lines(report)),
+    ]
+    if figures.largest:
+        items = [f"{n}. {describe_large_task(t, names)}" for n, t in enumerate(figures.largest, start=1)]
+        blocks.append(_section("*Largest tasks*\n" + "\n".join(items)))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]))
+    return blocks
+
+
+def digest_text(report: DigestReport) -> str:
+    """Notification fallback text."""
+    spend = report.figures.spend
+    if report.figures.quiet:
+        return f"Weekly spend for {report.team}: a quiet week, nothing spent"
+    change = spend.change_percent
+    trend = f" ({'+' if change >= 0 else ''}{number(round(change))}%)" if change is not None else ""
+    return f"Weekly spend for {report.team}: {credits(spend.total)}{trend}"
+
+
+def chart_title(report: DigestReport) -> str:
+    """The chart's title, which also names its file in Slack."""
+    last = report.figures.window.last_chart_day
+    return f"{report.team}: credits spent per day, 4 weeks to {day(last)}"
+
+
+def alert_blocks(alert: BudgetAlert) -> list[Block]:
+    """A short budget alert."""
+    used = "all its plan credits" if alert.threshold >= 100 else f"{alert.threshold}% of its plan credits"
+    icon = {50: ":large_yellow_circle:", 80: ":large_orange_circle:"}.get(alert.threshold, ":red_circle:")
+    b = alert.balance
+    lines = [
+        f"{icon} *Team {alert.team} has used {used}* this cycle: {credits(alert.spent)} of "
+        f"{number(alert.monthly_credits)} spent since {day(alert.cycle_start)}.",
+        f"Plan credits left: {number(b.plan)} · extra: {number(b.extra)} · renews {day(alert.renews_on)}",
+    ]
+    if alert.threshold >= 100:
+        lines.append("New tasks now spend extra credits; an admin can add more with `/credits admin topup`.")
+    return [_section("\n".join(lines))]
+
+
+def alert_text(alert: BudgetAlert) -> str:
+    """Notification fallback text."""
+    return f"Team {alert.team} has used {alert.threshold}% of its plan credits this cycle"
+
+
+def format_slot(slot: datetime, timezone: str) -> str:
+    """``Mon 30 Nov 09:00`` in the team's timezone."""
+    local = slot.astimezone(ZoneInfo(timezone))
+    return f"{day(local.date())} {local:%H:%M}"
+
+
+def describe_schedule(schedule: DigestSchedule) -> str:
+    """``Monday 09:00``."""
+    return f"{calendar.day_name[schedule.weekday]} {schedule.hour:02d}:{schedule.minute:02d}"
+
+
+def schedule_moved_text(team: str, schedule: DigestSchedule, upcoming: datetime, timezone: str) -> str:
+    """The answer to ``/credits admin digest <team> <day> <hh:mm>``."""
+    return (
+        f"Team {team}'s digest now goes out every {describe_schedule(schedule)} ({timezone}); "
+        f"the next one on {format_slot(upcoming, timezone)}."
+    )

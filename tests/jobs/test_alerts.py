@@ -1,0 +1,95 @@
+"""Budget alerts: once per threshold per cycle, the highest when several are crossed at once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from bot.devtools.render import render_blocks
+from bot.store.db import Database
+from tests.jobs.conftest import SLOT, Harness
+
+FRIDAY = SLOT - timedelta(days=3)  # no digest is due: the alerts are all that is posted
+
+
+def alert_texts(harness: Harness) -> list[str]:
+    return [render_blocks(m["blocks"]) for m in harness.alerts()]
+
+
+def test_each_threshold_alerts_once_per_cycle(harness: Harness) -> None:
+    harness.clock.now = FRIDAY
+    runner = harness.runner()
+    harness.spend(2400, key="a", at=FRIDAY)  # 48 % of 5,000
+    runner.run_once()
+    assert harness.alerts() == []
+    harness.spend(200, key="b", at=FRIDAY)  # 52 %
+    runner.run_once()
+    runner.run_once()
+    harness.runner().run_once()  # a restarted process
+    assert len(harness.alerts()) == 1
+    assert "Team design has used 50% of its plan credits this cycle: 2,600 credits of 5,000" in alert_texts(harness)[0]
+    harness.spend(1500, key="c", at=FRIDAY)  # 82 %
+    runner.run_once()
+    harness.spend(1000, key="d", at=FRIDAY)  # 102 %: extra credits pay the rest
+    runner.run_once()
+    runner.run_once()
+    texts = alert_texts(harness)
+    assert len(texts) == 3
+    assert "used 80% of its plan credits" in texts[1]
+    assert "used all its plan credits" in texts[2] and "extra" in texts[2]
+    payloads = [m["metadata"]["event_payload"]["slot"] for m in harness.alerts()]
+    assert payloads == ["2026-11-01:50", "2026-11-01:80", "2026-11-01:100"]
+
+
+def test_a_jump_past_several_thresholds_posts_only_the_highest(harness: Harness) -> None:
+    harness.clock.now = FRIDAY
+    harness.spend(4200, key="big", at=FRIDAY)
+    harness.runner().run_once()
+    assert len(harness.alerts()) == 1
+    assert "used 80% of its plan credits" in alert_texts(harness)[0]
+    states = {p.slot_key: p.state for p in harness.posts() if p.kind == "budget_alert"}
+    assert states == {"2026-11-01:80": "posted", "2026-11-01:50": "superseded"}
+
+
+def test_a_new_cycle_alerts_again(harness: Harness) -> None:
+    harness.clock.now = FRIDAY
+    harness.spend(2600, key="nov", at=FRIDAY)
+    harness.runner().run_once()
+    december = SLOT + timedelta(days=2)  # Wed 2 Dec: the plan renewed on the 1st
+    harness.clock.now = december
+    harness.runner().run_once()
+    assert len(harness.alerts()) == 1  # November's spend is not December's
+    harness.spend(2600, key="dec", at=december)
+    harness.runner().run_once()
+    assert [m["metadata"]["event_payload"]["slot"] for m in harness.alerts()] == ["2026-11-01:50", "2026-12-01:50"]
+
+
+def test_two_schedulers_alert_once(harness: Harness) -> None:
+    harness.clock.now = FRIDAY
+    harness.spend(2600, key="a", at=FRIDAY)
+    other_db = Database(harness.db.url)
+    runners = [harness.runner(), harness.runner(db=other_db)]
+    start = threading.Barrier(2)
+
+    def run(index: int) -> None:
+        start.wait()
+        runners[index].run_once()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    other_db.dispose()
+    assert len(harness.alerts()) == 1
+
+
+def test_a_refused_alert_is_retried(harness: Harness) -> None:
+    harness.clock.now = FRIDAY
+    harness.spend(2600, key="a", at=FRIDAY)
+    harness.standin.fail_next("chat.postMessage", error="fatal_error", status=200)
+    harness.runner().run_once()
+    assert harness.alerts() == []
+    harness.clock.advance(minutes=2)
+    harness.runner().run_once()
+    assert len(harness.alerts()) == 1
