@@ -73,11 +73,9 @@ def settle_click(
 def register(app: App, deps: Deps) -> None:
     """Register the three buttons."""
 
-    @app.action(ActionId.APPROVE)
-    @error_boundary
-    def handle_approve_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
-        approval, _ = check_clicker(deps, client, body)
+    def settle_from_click(
+        body: dict[str, Any], respond: Respond, client: WebClient, approval_id: int, approve: bool
+    ) -> None:
         workspace_id, user_id = _clicker(body)
         settle_click(
             deps,
@@ -85,28 +83,25 @@ def register(app: App, deps: Deps) -> None:
             respond,
             workspace_id=workspace_id,
             user_id=user_id,
-            approval_id=approval.id,
-            approve=True,
+            approval_id=approval_id,
+            approve=approve,
             note=None,
         )
+
+    @app.action(ActionId.APPROVE)
+    @error_boundary
+    def handle_approve_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        approval, _ = check_clicker(deps, client, body)
+        settle_from_click(body, respond, client, approval.id, approve=True)
 
     @app.action(ActionId.DENY)
     @error_boundary
     def handle_deny_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         approval, task = check_clicker(deps, client, body)
-        if approval.status != "pending":
-            workspace_id, user_id = _clicker(body)
-            settle_click(
-                deps,
-                client,
-                respond,
-                workspace_id=workspace_id,
-                user_id=user_id,
-                approval_id=approval.id,
-                approve=False,
-                note=None,
-            )
+        if approval.status != "pending":  # settled already: say so instead of opening the form
+            settle_from_click(body, respond, client, approval.id, approve=False)
             return
         client.views_open(trigger_id=body["trigger_id"], view=deny_modal(approval, task))
 
