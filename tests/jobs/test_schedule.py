@@ -285,8 +285,23 @@ def test_a_failed_chart_upload_is_retried_without_reposting_the_digest(harness: 
     assert harness.standin.calls_to("conversations.replies")  # it looked in the thread first
 
 
-def test_each_run_also_sweeps_approvals(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    swept: list[datetime] = []
-    monkeypatch.setattr("bot.jobs.scheduler.sweep_approvals", lambda deps, client, now: swept.append(now) or 0)
+def test_each_run_also_expires_approval_requests_that_timed_out(harness: Harness) -> None:
+    from bot.domain.commands import QuoteCommand
+    from bot.domain.task_commands import RunCommand
+    from bot.services import approvals, tasks
+    from bot.services.members import Member
+
+    alice = Member("U0ALICE", "design", "creator", False)
+    command = RunCommand(QuoteCommand(tool="image", quality="ultra", variants=4), note="old request")
+    started = tasks.start_task(
+        harness.db,
+        harness.config,
+        workspace_id=WORKSPACE,
+        member=alice,
+        command=command,
+        now=SLOT - timedelta(hours=30),
+    )
+    assert started.approval is not None and started.approval.status == "pending"
     harness.runner().run_once()
-    assert swept == [SLOT]
+    approval, task = approvals.get_approval(harness.db, started.approval.id)
+    assert approval.status == "expired" and task.held == 0
