@@ -63,8 +63,22 @@ def verdict_line(report: QuoteReport, extra_credit_admins: list[str]) -> str:
         reasons = "; ".join(
             f"{credits(b.over_by)} over your {b.kind.value} of {number(b.limit)}" for b in report.limits.breaches
         )
-        return f":warning: *Needs approval*: {reasons}."
-    return ":white_check_mark: *Within your limits* and the team can afford it."
+        return f":warning: *Needs approval*: {reasons}. `{run_command(report.quote)}` holds it and asks an approver."
+    run = run_command(report.quote)
+    return f":white_check_mark: *Within your limits* and the team can afford it: `{run}` reserves it."
+
+
+def run_command(quote: Quote) -> str:
+    """The ``/credits run`` that starts exactly the task quoted."""
+    spec = quote.spec
+    words = ["/credits run", spec.tool, f"quality={spec.quality}"]
+    if spec.variants != 1:
+        words.append(f"variants={spec.variants}")
+    if spec.duration_seconds is not None:
+        words.append(f"duration={spec.duration_seconds}")
+    if spec.retries is not None:
+        words.append(f"retries={spec.retries}")
+    return " ".join(words)
 
 
 def quote_blocks(
