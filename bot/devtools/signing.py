@@ -33,7 +33,7 @@ def slash_command_form(
         "api_app_id": "A0KETER",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}",
+        "trigger_id": _trigger_id(),
     }
 
 
@@ -56,6 +56,22 @@ def signed_slash_command(signing_secret: str, **fields: str) -> tuple[str, dict[
     return body, sign(signing_secret, body)
 
 
+def _trigger_id() -> str:
+    return f"{int(time.time())}.{uuid.uuid4().int % 10**12}"
+
+
+def _interaction(kind: str, user_id: str, team_id: str) -> dict[str, object]:
+    """What every interactivity payload starts with: its type, the workspace and who acted."""
+    return {
+        "type": kind,
+        "team": {"id": team_id, "domain": "keter"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+        "api_app_id": "A0KETER",
+        "token": "deprecated-verification-token",
+        "trigger_id": _trigger_id(),
+    }
+
+
 def block_action_payload(
     *,
     action_id: str,
@@ -67,13 +83,7 @@ def block_action_payload(
     team_id: str = "T0STANDIN",
 ) -> dict[str, object]:
     """The ``block_actions`` payload Slack posts when a button is clicked."""
-    return {
-        "type": "block_actions",
-        "team": {"id": team_id, "domain": "keter"},
-        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
-        "api_app_id": "A0KETER",
-        "token": "deprecated-verification-token",
-        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}",
+    return _interaction("block_actions", user_id, team_id) | {
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": False},
         "channel": {"id": channel_id, "name": "design"},
         "message": {"type": "message", "ts": message_ts, "text": ""},
@@ -94,13 +104,7 @@ def view_submission_payload(
     *, callback_id: str, private_metadata: str, values: dict[str, object], user_id: str, team_id: str = "T0STANDIN"
 ) -> dict[str, object]:
     """The ``view_submission`` payload Slack posts when a modal is submitted."""
-    return {
-        "type": "view_submission",
-        "team": {"id": team_id, "domain": "keter"},
-        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
-        "api_app_id": "A0KETER",
-        "token": "deprecated-verification-token",
-        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}",
+    return _interaction("view_submission", user_id, team_id) | {
         "view": {
             "id": f"V{uuid.uuid4().hex[:10].upper()}",
             "type": "modal",
