@@ -47,6 +47,7 @@ from bot.services.quotes import quote_task  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.ledger import ledger_sum  # noqa: E402
 from bot.store.models import DailySpend, LedgerEntry, TeamBalance  # noqa: E402
+from tests.bench.rows import ledger_row  # noqa: E402
 
 WORKSPACE = "T0STANDIN"
 TEAM = "design"
@@ -118,21 +119,7 @@ def simulate(
         nonlocal balance, emitted
         balance = balance.apply(delta)
         emitted += 1
-        row = {
-            "workspace_id": WORKSPACE,
-            "team": TEAM,
-            "kind": kind.value,
-            "plan_delta": delta.plan,
-            "extra_delta": delta.extra,
-            "held_delta": delta.held,
-            "spent_delta": delta.spent,
-            "member": extra.get("member"),
-            "tool": extra.get("tool"),
-            "task_id": extra.get("task_id"),
-            "idempotency_key": key,
-            "note": extra.get("note"),
-            "created_at": at,
-        }
+        row = ledger_row(WORKSPACE, TEAM, kind, delta, key, at, **extra)
         return row, delta, at.astimezone(zone).date()
 
     at = start

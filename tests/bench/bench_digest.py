@@ -42,6 +42,7 @@ from bot.domain.pricing import TaskSpec, actual_cost  # noqa: E402
 from bot.services.digests import compute_digest  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.models import Approval, DailySpend, LedgerEntry, Task, TeamBalance  # noqa: E402
+from tests.bench.rows import ledger_row  # noqa: E402
 
 WORKSPACE = "T0BENCH"
 WORKSPACE_URL = "https://bench.slack.com/"
@@ -87,23 +88,7 @@ def simulate_team(
     def write(kind: EntryKind, delta: Delta, key: str, at: datetime, **extra: Any) -> None:
         nonlocal balance
         balance = balance.apply(delta)
-        ledger.append(
-            {
-                "workspace_id": WORKSPACE,
-                "team": team,
-                "kind": kind.value,
-                "plan_delta": delta.plan,
-                "extra_delta": delta.extra,
-                "held_delta": delta.held,
-                "spent_delta": delta.spent,
-                "member": extra.get("member"),
-                "tool": extra.get("tool"),
-                "task_id": extra.get("task_id"),
-                "idempotency_key": f"{team}:{key}",
-                "note": None,
-                "created_at": at,
-            }
-        )
+        ledger.append(ledger_row(WORKSPACE, team, kind, delta, f"{team}:{key}", at, **extra))
         if delta.spent:
             spend[(at.astimezone(zone).date(), extra.get("tool") or "other")] += delta.spent
 
