@@ -94,10 +94,10 @@ def test_settings_use_one_http_endpoint(manifest: dict[str, Any]) -> None:
 
 
 def test_manifest_declares_exactly_the_commands_the_app_registers(manifest: dict[str, Any]) -> None:
-    from bot.slack.ids import Command
+    from bot.slack.ids import SlashCommand
 
     declared = {command["command"] for command in manifest["features"]["slash_commands"]}
-    assert declared == {command.value for command in Command}
+    assert declared == {command.value for command in SlashCommand}
 
 
 def test_every_scope_is_used_by_a_call_the_bot_makes(manifest: dict[str, Any]) -> None:

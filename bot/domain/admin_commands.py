@@ -1,4 +1,7 @@
-"""Parsing ``/credits admin …``: roles, limits, top-ups and teams (admins only, checked by the service)."""
+"""Parsing ``/credits admin …``: roles, limits, top-ups, teams and digest slots (admins only, checked by the service).
+
+Each parser gets the words after its own name; ``bot.domain.command_line`` declares and routes them.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,15 @@ import re
 from dataclasses import dataclass
 
 from bot.domain.commands import parse_channel, parse_count, parse_user, split_words
-from bot.domain.errors import UserFacingError, closest
+from bot.domain.errors import UserFacingError
 
-ADMIN_ACTIONS = ("role", "limit", "topup", "team", "digest")
 MAX_TOPUP = 10_000_000
 UNLIMITED = ("none", "unlimited", "-")
-ADMIN_USAGE = (
-    "`/credits admin role @member <role> [team]` · `/credits admin limit <role> task=<n> week=<n>` · "
-    "`/credits admin topup <team> <credits> [note]` · `/credits admin team <name> #channel plan=<plan>` · "
-    "`/credits admin digest <team> <day> <hh:mm>`"
-)
+
+
+@dataclass(frozen=True)
+class AdminHelpCommand:
+    """``/credits admin`` alone: how to use the admin subcommands."""
 
 
 @dataclass(frozen=True)
@@ -72,52 +74,55 @@ def _limit_value(name: str, value: str) -> int:
     return parse_count(name, value, 0, MAX_TOPUP)
 
 
-def parse_admin(rest: str) -> AdminCommand:
-    """One admin command, or an error with the admin usage."""
-    action, _, tail = rest.strip().partition(" ")
-    action = action.lower()
-    if action == "role":
-        words = split_words(tail, ())
-        if len(words.positional) not in (2, 3) or parse_user(words.positional[0]) is None:
-            raise UserFacingError("Usage: `/credits admin role @member <role> [team]`.")
-        member = parse_user(words.positional[0])
-        assert member is not None
-        team = words.positional[2].lower() if len(words.positional) == 3 else None
-        return AdminRoleCommand(member=member, role=words.positional[1].lower(), team=team)
-    if action == "limit":
-        words = split_words(tail, ("task", "week"))
-        if len(words.positional) != 1 or not words.options:
-            raise UserFacingError("Usage: `/credits admin limit <role> task=<n> week=<n>` (`none` for no limit).")
-        return AdminLimitCommand(
-            role=words.positional[0].lower(),
-            task_limit=_limit_value("task", words.options["task"]) if "task" in words.options else None,
-            weekly_limit=_limit_value("week", words.options["week"]) if "week" in words.options else None,
-        )
-    if action == "topup":
-        words = split_words(tail, ())
-        if len(words.positional) < 2:
-            raise UserFacingError("Usage: `/credits admin topup <team> <credits> [note]`, e.g. `… topup design 500`.")
-        credits = parse_count("credits", words.positional[1], 1, MAX_TOPUP)
-        note = " ".join(words.positional[2:]) or None
-        return AdminTopupCommand(team=words.positional[0].lower(), credits=credits, note=note)
-    if action == "team":
-        words = split_words(tail, ("plan",))
-        channel = parse_channel(words.positional[1]) if len(words.positional) == 2 else None
-        if channel is None or "plan" not in words.options:
-            raise UserFacingError("Usage: `/credits admin team <name> #channel plan=<plan>`.")
-        name = words.positional[0].lower()
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
-            raise UserFacingError(f"`{name}` can't be a team name: use lowercase letters, digits, - and _.")
-        return AdminTeamCommand(team=name, channel=channel, plan=words.options["plan"].lower())
-    if action == "digest":
-        words = split_words(tail, ())
-        if len(words.positional) != 3:
-            raise UserFacingError(
-                "Usage: `/credits admin digest <team> <day> <hh:mm>`, e.g. `… digest design mon 09:00`."
-            )
-        return AdminDigestCommand(
-            team=words.positional[0].lower(), day=words.positional[1].lower(), time=words.positional[2]
-        )
-    guess = closest(action, ADMIN_ACTIONS) if action else None
-    hint = f" Did you mean `{guess}`?" if guess else ""
-    raise UserFacingError(f"Unknown admin command `{action or '(none)'}`.{hint} {ADMIN_USAGE}")
+def parse_admin_role(rest: str) -> AdminRoleCommand:
+    """``role @member <role> [team]``."""
+    words = split_words(rest, ())
+    member = parse_user(words.positional[0]) if words.positional else None
+    if len(words.positional) not in (2, 3) or member is None:
+        raise UserFacingError("Usage: `/credits admin role @member <role> [team]`.")
+    team = words.positional[2].lower() if len(words.positional) == 3 else None
+    return AdminRoleCommand(member=member, role=words.positional[1].lower(), team=team)
+
+
+def parse_admin_limit(rest: str) -> AdminLimitCommand:
+    """``limit <role> task=<n> week=<n>``."""
+    words = split_words(rest, ("task", "week"))
+    if len(words.positional) != 1 or not words.options:
+        raise UserFacingError("Usage: `/credits admin limit <role> task=<n> week=<n>` (`none` for no limit).")
+    return AdminLimitCommand(
+        role=words.positional[0].lower(),
+        task_limit=_limit_value("task", words.options["task"]) if "task" in words.options else None,
+        weekly_limit=_limit_value("week", words.options["week"]) if "week" in words.options else None,
+    )
+
+
+def parse_admin_topup(rest: str) -> AdminTopupCommand:
+    """``topup <team> <credits> [note]``."""
+    words = split_words(rest, ())
+    if len(words.positional) < 2:
+        raise UserFacingError("Usage: `/credits admin topup <team> <credits> [note]`, e.g. `… topup design 500`.")
+    credits = parse_count("credits", words.positional[1], 1, MAX_TOPUP)
+    note = " ".join(words.positional[2:]) or None
+    return AdminTopupCommand(team=words.positional[0].lower(), credits=credits, note=note)
+
+
+def parse_admin_team(rest: str) -> AdminTeamCommand:
+    """``team <name> #channel plan=<plan>``."""
+    words = split_words(rest, ("plan",))
+    channel = parse_channel(words.positional[1]) if len(words.positional) == 2 else None
+    if channel is None or "plan" not in words.options:
+        raise UserFacingError("Usage: `/credits admin team <name> #channel plan=<plan>`.")
+    name = words.positional[0].lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
+        raise UserFacingError(f"`{name}` can't be a team name: use lowercase letters, digits, - and _.")
+    return AdminTeamCommand(team=name, channel=channel, plan=words.options["plan"].lower())
+
+
+def parse_admin_digest(rest: str) -> AdminDigestCommand:
+    """``digest <team> <day> <hh:mm>``."""
+    words = split_words(rest, ())
+    if len(words.positional) != 3:
+        raise UserFacingError("Usage: `/credits admin digest <team> <day> <hh:mm>`, e.g. `… digest design mon 09:00`.")
+    return AdminDigestCommand(
+        team=words.positional[0].lower(), day=words.positional[1].lower(), time=words.positional[2]
+    )

@@ -1,11 +1,30 @@
-"""Turn the text after ``/credits`` into one typed command (or a clear error saying what would work)."""
+"""Every ``/credits`` subcommand, declared once; the text after ``/credits`` routed to one of them.
+
+A ``Subcommand`` holds what the rest of the bot derives from: its name, usage line, example, who may
+use it and its parser. The router, ``/credits help``, ``/credits admin`` and the "did you mean"
+suggestions all read ``SUBCOMMANDS``; the Slack edge binds one handler to each declaration
+(``bot.slack.subcommands``), and a test holds the README's command table to the same list.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
 
-from bot.domain.admin_commands import AdminCommand, parse_admin
+from bot.domain.admin_commands import (
+    AdminDigestCommand,
+    AdminHelpCommand,
+    AdminLimitCommand,
+    AdminRoleCommand,
+    AdminTeamCommand,
+    AdminTopupCommand,
+    parse_admin_digest,
+    parse_admin_limit,
+    parse_admin_role,
+    parse_admin_team,
+    parse_admin_topup,
+)
 from bot.domain.commands import BalanceCommand, HelpCommand, QuoteCommand, parse_balance, parse_quote
 from bot.domain.errors import UserFacingError, closest
 from bot.domain.task_commands import (
@@ -21,7 +40,8 @@ from bot.domain.task_commands import (
     parse_tasks,
 )
 
-SUBCOMMANDS = ("quote", "balance", "run", "done", "cancel", "tasks", "limits", "admin", "digest", "help")
+HELP_WORDS = ("help", "-h", "--help", "?")
+Audience = Literal["everyone", "admins"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +51,7 @@ class DigestPreviewCommand:
     team: str | None = None
 
 
-Command = (
+ParsedCommand = (
     QuoteCommand
     | BalanceCommand
     | HelpCommand
@@ -40,9 +60,45 @@ Command = (
     | CancelCommand
     | TasksCommand
     | LimitsCommand
-    | AdminCommand
+    | AdminHelpCommand
+    | AdminRoleCommand
+    | AdminLimitCommand
+    | AdminTopupCommand
+    | AdminTeamCommand
+    | AdminDigestCommand
     | DigestPreviewCommand
 )
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``/credits`` subcommand: the single place its name, usage, example, audience and parser live.
+
+    ``parse`` gets the words after the name. A group (``admin``) routes its next word to one of its
+    ``children``; its own ``parse`` answers the group alone (its help).
+    """
+
+    name: str
+    usage: str
+    summary: str
+    parse: Callable[[str], ParsedCommand]
+    example: str | None = None
+    audience: Audience = "everyone"
+    aliases: tuple[str, ...] = ()
+    children: tuple[Subcommand, ...] = field(default=())
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """What a user may type to reach it."""
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A routed command line: which declaration it reached and what its parser made of the rest."""
+
+    subcommand: Subcommand
+    command: ParsedCommand
 
 
 def _parse_digest(rest: str) -> DigestPreviewCommand:
@@ -53,29 +109,169 @@ def _parse_digest(rest: str) -> DigestPreviewCommand:
     return DigestPreviewCommand(team=team)
 
 
-PARSERS: dict[str, Callable[[str], Command]] = {
-    "quote": parse_quote,
-    "balance": parse_balance,
-    "run": parse_run,
-    "done": parse_done,
-    "cancel": parse_cancel,
-    "tasks": parse_tasks,
-    "limits": parse_limits,
-    "admin": parse_admin,
-    "digest": _parse_digest,
-}
+def _parse_help(rest: str) -> HelpCommand:
+    return HelpCommand()
 
 
-def parse_command(text: str) -> Command:
+def _parse_admin_help(rest: str) -> AdminHelpCommand:
+    return AdminHelpCommand()
+
+
+ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "role",
+        "/credits admin role @member <role> [team]",
+        "give a member a role (takes effect at once)",
+        parse_admin_role,
+        example="/credits admin role @ann lead design",
+        audience="admins",
+    ),
+    Subcommand(
+        "limit",
+        "/credits admin limit <role> task=<n> week=<n>",
+        "change a role's limits (`none` for no limit)",
+        parse_admin_limit,
+        example="/credits admin limit member task=200 week=none",
+        audience="admins",
+    ),
+    Subcommand(
+        "topup",
+        "/credits admin topup <team> <credits> [note]",
+        "add extra credits to a team",
+        parse_admin_topup,
+        example="/credits admin topup design 500 launch week",
+        audience="admins",
+    ),
+    Subcommand(
+        "team",
+        "/credits admin team <name> #channel plan=<plan>",
+        "create a team, or move it to another channel or plan",
+        parse_admin_team,
+        example="/credits admin team video #video plan=starter",
+        audience="admins",
+    ),
+    Subcommand(
+        "digest",
+        "/credits admin digest <team> <day> <hh:mm>",
+        "move the team's weekly digest (team's timezone)",
+        parse_admin_digest,
+        example="/credits admin digest design mon 09:00",
+        audience="admins",
+    ),
+)
+
+HELP = Subcommand("help", "/credits help", "this message", _parse_help, aliases=HELP_WORDS[1:], example="/credits help")
+ADMIN = Subcommand(
+    "admin",
+    "/credits admin",
+    f"for admins: {', '.join(sub.name for sub in ADMIN_SUBCOMMANDS)} (`/credits admin` shows how)",
+    _parse_admin_help,
+    audience="admins",
+    children=ADMIN_SUBCOMMANDS,
+)
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "quote",
+        "/credits quote <tool> [quality=…] [variants=…] [duration=…] [retries=…] [team=…]",
+        "what a task will cost",
+        parse_quote,
+        example="/credits quote image quality=high variants=4",
+    ),
+    Subcommand(
+        "run",
+        "/credits run <tool> [options] [note…]",
+        "reserve the credits (or ask an approver when over your limits)",
+        parse_run,
+        example="/credits run video duration=10 storyboard for the launch",
+    ),
+    Subcommand(
+        "done",
+        "/credits done <task> [retries=…] [variants=…] [kept=…]",
+        "record what it really cost (or `cost=…` as Keter Labs charged it)",
+        parse_done,
+        example="/credits done 12 retries=1 kept=2",
+    ),
+    Subcommand("cancel", "/credits cancel <task>", "drop a task and release its hold", parse_cancel),
+    Subcommand("tasks", "/credits tasks", "list your open tasks", parse_tasks),
+    Subcommand(
+        "balance",
+        "/credits balance [team]",
+        "plan and extra credits, holds, burn rate, run-out day",
+        parse_balance,
+    ),
+    Subcommand(
+        "limits",
+        "/credits limits [@member]",
+        "role, limits and what is used this week",
+        parse_limits,
+    ),
+    Subcommand(
+        "digest",
+        "/credits digest preview [team=…]",
+        "the digest of the last 7 days, shown only to you",
+        _parse_digest,
+    ),
+    ADMIN,
+    HELP,
+)
+
+
+def every_subcommand() -> Iterator[Subcommand]:
+    """Every declaration, groups before their children."""
+    for sub in SUBCOMMANDS:
+        yield sub
+        yield from sub.children
+
+
+def subcommand(name: str, child: str | None = None) -> Subcommand:
+    """The declaration called ``name`` (or its ``child``); a KeyError names what is not declared."""
+    found = _find(name, SUBCOMMANDS)
+    if found is not None and child is not None:
+        found = _find(child, found.children)
+    if found is None:
+        raise KeyError(f"no subcommand {' '.join(filter(None, (name, child)))!r} is declared")
+    return found
+
+
+def _find(word: str, declared: tuple[Subcommand, ...]) -> Subcommand | None:
+    return next((sub for sub in declared if word in sub.words), None)
+
+
+def _split(text: str) -> tuple[str, str]:
+    word, rest = [*text.strip().split(None, 1), "", ""][:2]
+    return word.lower(), rest
+
+
+def group_usage(group: Subcommand) -> str:
+    """The group's subcommands' usage lines on one line, for an error about the group."""
+    return " · ".join(f"`{sub.usage}`" for sub in group.children)
+
+
+def _route_group(group: Subcommand, rest: str) -> Invocation:
+    word, tail = _split(rest)
+    if not word or word in HELP_WORDS:
+        return Invocation(group, group.parse(tail))
+    child = _find(word, group.children)
+    if child is None:
+        guess = closest(word, [sub.name for sub in group.children])
+        hint = f" Did you mean `{guess}`?" if guess else ""
+        raise UserFacingError(f"Unknown {group.name} command `{word}`.{hint} {group_usage(group)}")
+    return Invocation(child, child.parse(tail))
+
+
+def route(text: str) -> Invocation:
     """Route to the subcommand's parser; unknown subcommands become help with a close match."""
-    stripped = text.strip()
-    if not stripped:
-        return HelpCommand()
-    sub, rest = [*stripped.split(None, 1), ""][:2]
-    sub = sub.lower()
-    parser = PARSERS.get(sub)
-    if parser is not None:
-        return parser(rest)
-    if sub in ("help", "-h", "--help", "?"):
-        return HelpCommand()
-    return HelpCommand(unknown=sub, suggestion=closest(sub, SUBCOMMANDS))
+    word, rest = _split(text)
+    if not word:
+        return Invocation(HELP, HelpCommand())
+    sub = _find(word, SUBCOMMANDS)
+    if sub is None:
+        return Invocation(HELP, HelpCommand(unknown=word, suggestion=closest(word, [s.name for s in SUBCOMMANDS])))
+    if sub.children:
+        return _route_group(sub, rest)
+    return Invocation(sub, sub.parse(rest))
+
+
+def parse_command(text: str) -> ParsedCommand:
+    """Just the parsed command (for callers that need no handler)."""
+    return route(text).command

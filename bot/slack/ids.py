@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Command(StrEnum):
+class SlashCommand(StrEnum):
     """Slash commands the app registers (and the manifest declares)."""
 
     CREDITS = "/credits"

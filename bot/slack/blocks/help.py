@@ -1,22 +1,33 @@
-"""Usage, shown for ``/credits help`` and for anything the bot does not recognise."""
+"""Usage, derived from the subcommand declarations: ``/credits help`` and ``/credits admin``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-USAGE = "\n".join(
-    [
-        "*`/credits quote <tool> [quality=…] [variants=…] [duration=…] [retries=…]`*: what a task will cost",
-        "   e.g. `/credits quote image quality=high variants=4`, `/credits quote video duration=10 variants=2`",
-        "*`/credits run <tool> [options] [note]`*: reserve the credits (or ask an approver when over your limits)",
-        "*`/credits done <task> [retries=…] [variants=…] [kept=…]`* or *`[cost=…]`*: record what it really cost",
-        "*`/credits cancel <task>`* · *`/credits tasks`*: drop a task · list your open tasks",
-        "*`/credits balance [team]`*: plan and extra credits, holds, burn rate, run-out day",
-        "*`/credits limits [@member]`*: role, limits and what is used this week",
-        "*`/credits admin role|limit|topup|team …`*: for admins (`/credits admin` shows how)",
-        "*`/credits help`*: this message",
-    ]
-)
+from bot.domain.command_line import ADMIN, SUBCOMMANDS, Subcommand
+
+SECTION_LIMIT = 3000  # Slack's limit on a section's text
+
+
+def usage_line(sub: Subcommand) -> str:
+    """``*`/credits quote <tool> …`*: what a task will cost``, then its example if it has one."""
+    line = f"*`{sub.usage}`*: {sub.summary}"
+    if sub.example and sub.example != sub.usage:
+        line += f"\n   e.g. `{sub.example}`"
+    return line
+
+
+def _sections(lines: Iterable[str]) -> list[Block]:
+    """The lines in as few sections as Slack's text limit allows."""
+    sections: list[str] = []
+    for line in lines:
+        if sections and len(sections[-1]) + 1 + len(line) <= SECTION_LIMIT:
+            sections[-1] += "\n" + line
+        else:
+            sections.append(line)
+    return [SectionBlock(text=MarkdownTextObject(text=text)) for text in sections]
 
 
 def help_blocks(tools: list[str], problem: str | None = None) -> list[Block]:
@@ -24,13 +35,29 @@ def help_blocks(tools: list[str], problem: str | None = None) -> list[Block]:
     blocks: list[Block] = []
     if problem:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=problem)))
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=USAGE)))
+    blocks += _sections(usage_line(sub) for sub in SUBCOMMANDS)
     blocks.append(
         ContextBlock(
             elements=[
                 MarkdownTextObject(
                     text=f"Tools: {', '.join(f'`{t}`' for t in tools)}. Without `retries=`, quotes add the expected "
                     "retries from your team's history. Add `team=<name>` if you are in several teams."
+                )
+            ]
+        )
+    )
+    return blocks
+
+
+def admin_help_blocks() -> list[Block]:
+    """Every admin subcommand with an example; the services refuse anyone who is not an admin."""
+    blocks = _sections(usage_line(sub) for sub in ADMIN.children)
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="For admins of the bot (the credits file's `admin` members) and Slack workspace admins. "
+                    "Each change takes effect at once and is recorded in the audit trail."
                 )
             ]
         )

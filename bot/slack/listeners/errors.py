@@ -1,68 +1,108 @@
 """The one error boundary: users see what to fix, or a reference; the logs get the traceback.
 
-Listeners are wrapped with ``error_boundary`` rather than left to ``@app.error`` alone: when a
-listener acks and then raises within a few milliseconds, Bolt's thread runner overwrites the ack
-with ``None`` and Slack gets a 404 after 3 s instead of our answer. ``@app.error`` still catches
-what fails outside a listener (middleware).
+Every listener is wrapped with ``error_boundary`` when it is registered, rather than left to
+``@app.error`` alone: when a listener acks and then raises within a few milliseconds, Bolt's thread
+runner overwrites the ack with ``None`` and Slack gets a 404 after 3 s instead of our answer.
+``report_unhandled`` (``@app.error``) still catches what fails outside a listener (middleware).
+Where a request has no ``respond`` (a modal's submission), the user is told with ``chat.postEphemeral``.
 """
 
 from __future__ import annotations
 
-import functools
+import inspect
 import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import BoltContext
 from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 
 from bot.domain.errors import UserFacingError
 from bot.slack.blocks.errors import internal_error_blocks, user_error_blocks
-from bot.slack.deps import Deps
 
 logger = logging.getLogger(__name__)
 
+# What the boundary itself needs from Bolt, whatever the listener asks for.
+BOUNDARY_ARGS = ("body", "respond", "client", "context")
+WRAPPED = "__error_boundary_wraps__"
 
-def report_error(error: Exception, respond: Respond | None, body: dict[str, Any] | None) -> None:
+
+def _tell_privately(client: WebClient | None, context: BoltContext | None, text: str, blocks: list[Block]) -> None:
+    """No ``respond``: an ephemeral message in the request's channel, or in the user's DM with the bot."""
+    if client is None or context is None or not context.get("user_id"):
+        return
+    user = str(context["user_id"])
+    channel = str(context.get("channel_id") or "") or user
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        logger.warning("could not tell a user about an error (%s)", exc.response.get("error"))
+
+
+def report_error(
+    error: Exception,
+    respond: Respond | None,
+    body: dict[str, Any] | None,
+    *,
+    client: WebClient | None = None,
+    context: BoltContext | None = None,
+) -> None:
     """Tell the user: their mistake plainly, ours with a reference that is also logged."""
     if isinstance(error, UserFacingError):
-        if respond is not None:
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=error.message,
-                blocks=user_error_blocks(error.message),
-            )
-        return
-    reference = uuid.uuid4().hex[:8]
-    kind = (body or {}).get("type") or "command"
-    logger.error("unhandled error (ref %s) in a %s request", reference, kind, exc_info=error)
+        text, blocks = error.message, user_error_blocks(error.message)
+    else:
+        reference = uuid.uuid4().hex[:8]
+        kind = (body or {}).get("type") or "command"
+        logger.error("unhandled error (ref %s) in a %s request", reference, kind, exc_info=error)
+        text, blocks = f"Something went wrong (ref {reference})", internal_error_blocks(reference)
     if respond is not None:
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text=f"Something went wrong (ref {reference})",
-            blocks=internal_error_blocks(reference),
-        )
+        respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+    else:
+        _tell_privately(client, context, text, blocks)
 
 
-def error_boundary(handler: Callable[..., None]) -> Callable[..., None]:
-    """Wrap a listener (which must take ``respond``) so no exception reaches Bolt's runner."""
+def error_boundary(listener: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a listener so no exception reaches Bolt's runner.
 
-    @functools.wraps(handler)
+    Bolt injects arguments by the names it reads from the wrapper's signature; the wrapper declares the
+    listener's own parameters plus what the boundary needs, and passes the listener only its own.
+    """
+    own = list(inspect.signature(listener).parameters)
+
     def guarded(**kwargs: Any) -> None:
         try:
-            handler(**kwargs)
+            listener(**{name: kwargs.get(name) for name in own})
         except Exception as error:  # the single boundary: reported to the user and logged
-            report_error(error, kwargs.get("respond"), kwargs.get("body"))
+            report_error(
+                error,
+                kwargs.get("respond"),
+                kwargs.get("body"),
+                client=kwargs.get("client"),
+                context=kwargs.get("context"),
+            )
 
+    names = own + [name for name in BOUNDARY_ARGS if name not in own]
+    guarded.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names]
+    )
+    guarded.__name__ = guarded.__qualname__ = listener.__name__
+    guarded.__doc__ = listener.__doc__
+    setattr(guarded, WRAPPED, listener)
     return guarded
 
 
-def register(app: App, deps: Deps) -> None:
-    """Install the app-wide handler for errors raised outside listeners."""
+def wrapped_listener(function: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The listener inside an ``error_boundary`` wrapper, or None if ``function`` is not one."""
+    inner = getattr(function, WRAPPED, None)
+    return inner if callable(inner) else None
 
-    @app.error
-    def handle_errors(error: Exception, body: dict[str, Any], respond: Respond | None) -> None:
-        report_error(error, respond, body)
+
+def report_unhandled(
+    error: Exception, body: dict[str, Any], respond: Respond | None, client: WebClient, context: BoltContext
+) -> None:
+    """``@app.error``: what failed outside a listener (middleware) goes the same way."""
+    report_error(error, respond, body, client=client, context=context)

@@ -2,118 +2,83 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.config import CreditsConfig
 from bot.domain.command_line import parse_command
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import RunCommand
-from bot.services import approvals
-from bot.services.views import ApprovalView, TaskView
-from bot.slack.announce import announce_safely
-from bot.slack.blocks.approval import deny_modal, outcome_line
+from bot.slack.answers.context import CommandContext
+from bot.slack.answers.tasks import answer_run
+from bot.slack.blocks.approval import deny_modal
+from bot.slack.decisions import clicked_approval_id, decide_and_show, request_for_decider
 from bot.slack.deps import Deps
-from bot.slack.ids import ActionId
-from bot.slack.listeners.commands.credits import command_context
-from bot.slack.listeners.commands.tasks import answer_run
-from bot.slack.listeners.errors import error_boundary
 
 
-def _approval_id(body: dict[str, Any]) -> int:
-    try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, ValueError):
-        raise UserFacingError("That button no longer points at a request.") from None
-
-
-def _clicker(body: dict[str, Any]) -> tuple[str, str]:
-    return (body.get("team") or {}).get("id", ""), (body.get("user") or {}).get("id", "")
-
-
-def check_clicker(deps: Deps, client: WebClient, body: dict[str, Any]) -> tuple[ApprovalView, TaskView]:
-    """The request behind the click, once the clicker is known to be allowed to decide it."""
-    workspace_id, user_id = _clicker(body)
-    config = deps.effective_config(workspace_id)
-    approval, task = approvals.get_approval(deps.db, _approval_id(body))
-    admin = deps.workspace_admins.is_admin(client, workspace_id, user_id)
-    approvals.check_eligible(config, approval, user_id=user_id, is_workspace_admin=admin)
-    return approval, task
-
-
-def settle_click(
-    deps: Deps,
+def handle_approve_click(
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
     client: WebClient,
-    respond: Respond | None,
-    *,
+    deps: Deps,
+    config: CreditsConfig,
     workspace_id: str,
     user_id: str,
-    approval_id: int,
-    approve: bool,
-    note: str | None,
 ) -> None:
-    """Decide, then show the outcome; a late clicker is told who was first."""
-    config = deps.effective_config(workspace_id)
-    decision = approvals.decide(
-        deps.db, config, approval_id=approval_id, decider=user_id, approve=approve, note=note, now=deps.clock()
+    """Approve, if the clicker may."""
+    ack()
+    approval, _ = request_for_decider(
+        deps, client, config, workspace_id=workspace_id, user_id=user_id, approval_id=clicked_approval_id(body)
     )
-    if decision.changed:  # only the call that settled it announces it; the sweep repairs a failure
-        announce_safely(deps, client, config, decision.approval, decision.task)
-    if decision.outcome == "decided":
-        return
-    zone = config.teams[decision.approval.team].zone
-    message = f"Too late: this request was already settled. {outcome_line(decision.approval, zone)}"
-    if respond is not None:
-        respond(response_type="ephemeral", replace_original=False, text=message)
-    elif decision.approval.channel_id:
-        client.chat_postEphemeral(channel=decision.approval.channel_id, user=user_id, text=message)
+    decide_and_show(deps, client, config, respond, user_id=user_id, approval_id=approval.id, approve=True, note=None)
 
 
-def register(app: App, deps: Deps) -> None:
-    """Register the three buttons."""
-
-    def settle_from_click(
-        body: dict[str, Any], respond: Respond, client: WebClient, approval_id: int, approve: bool
-    ) -> None:
-        workspace_id, user_id = _clicker(body)
-        settle_click(
-            deps,
-            client,
-            respond,
-            workspace_id=workspace_id,
-            user_id=user_id,
-            approval_id=approval_id,
-            approve=approve,
-            note=None,
+def handle_deny_click(
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    deps: Deps,
+    config: CreditsConfig,
+    workspace_id: str,
+    user_id: str,
+) -> None:
+    """Open the form for a reason; a request settled already is answered like a late click."""
+    ack()
+    approval, task = request_for_decider(
+        deps, client, config, workspace_id=workspace_id, user_id=user_id, approval_id=clicked_approval_id(body)
+    )
+    if approval.status != "pending":
+        decide_and_show(
+            deps, client, config, respond, user_id=user_id, approval_id=approval.id, approve=False, note=None
         )
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=deny_modal(approval, task))
 
-    @app.action(ActionId.APPROVE)
-    @error_boundary
-    def handle_approve_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
-        approval, _ = check_clicker(deps, client, body)
-        settle_from_click(body, respond, client, approval.id, approve=True)
 
-    @app.action(ActionId.DENY)
-    @error_boundary
-    def handle_deny_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
-        approval, task = check_clicker(deps, client, body)
-        if approval.status != "pending":  # settled already: say so instead of opening the form
-            settle_from_click(body, respond, client, approval.id, approve=False)
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=deny_modal(approval, task))
-
-    @app.action(ActionId.RUN_AGAIN)
-    @error_boundary
-    def handle_run_again_click(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> None:
-        ack()
-        text = str(body["actions"][0].get("value", ""))
-        parsed = parse_command(text)
-        if not isinstance(parsed, RunCommand):
-            raise UserFacingError("That button no longer points at a task; run it again with `/credits run …`.")
-        reply = answer_run(command_context(deps, body, client, context, text), parsed, allow_duplicate=True)
-        respond(response_type="ephemeral", replace_original=True, text=reply.text, blocks=reply.blocks)
+def handle_run_again_click(
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    deps: Deps,
+    config: CreditsConfig,
+    workspace_id: str,
+    user_id: str,
+    channel_id: str,
+    request_key: str,
+    now: datetime,
+) -> None:
+    """Start the task the duplicate warning held back, on purpose this time."""
+    ack()
+    text = str(body["actions"][0].get("value", ""))
+    parsed = parse_command(text)
+    if not isinstance(parsed, RunCommand):
+        raise UserFacingError("That button no longer points at a task; run it again with `/credits run …`.")
+    ctx = CommandContext(deps, client, config, workspace_id, user_id, channel_id, text, request_key, now)
+    reply = answer_run(ctx, parsed, allow_duplicate=True)
+    respond(response_type="ephemeral", replace_original=True, text=reply.text, blocks=reply.blocks)

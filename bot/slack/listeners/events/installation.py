@@ -8,24 +8,15 @@ from logging them as unhandled.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-from slack_bolt import App
-
-from bot.slack.deps import Deps
 
 logger = logging.getLogger(__name__)
 
 
-def register(app: App, deps: Deps) -> None:
-    """Register both installation events."""
+def handle_app_uninstalled(workspace_id: str) -> None:
+    """The ledger stays: it is the team's spending record."""
+    logger.warning("the app was uninstalled from workspace %s; its ledger is kept", workspace_id)
 
-    @app.event("app_uninstalled")
-    def handle_app_uninstalled(body: dict[str, Any]) -> None:
-        logger.warning("the app was uninstalled from workspace %s; its ledger is kept", body.get("team_id"))
 
-    @app.event("tokens_revoked")
-    def handle_tokens_revoked(body: dict[str, Any]) -> None:
-        logger.warning(
-            "tokens were revoked in workspace %s; Slack calls will fail until reinstalled", body.get("team_id")
-        )
+def handle_tokens_revoked(workspace_id: str) -> None:
+    """Nothing to delete: the bot keeps no per-workspace tokens."""
+    logger.warning("tokens were revoked in workspace %s; Slack calls will fail until reinstalled", workspace_id)

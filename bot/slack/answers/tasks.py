@@ -8,6 +8,7 @@ from bot.domain.task_commands import CancelCommand, DoneCommand, LimitsCommand, 
 from bot.services import tasks
 from bot.services.quotes import member_week_usage
 from bot.slack.announce import announce_safely, post_request
+from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.tasks import (
     cancel_blocks,
     duplicate_blocks,
@@ -17,7 +18,6 @@ from bot.slack.blocks.tasks import (
     reserved_blocks,
     tasks_blocks,
 )
-from bot.slack.listeners.commands.context import CommandContext, Reply
 
 
 def answer_run(ctx: CommandContext, command: RunCommand, *, allow_duplicate: bool = False) -> Reply:

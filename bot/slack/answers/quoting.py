@@ -6,10 +6,10 @@ from bot.domain.commands import BalanceCommand, HelpCommand, QuoteCommand
 from bot.services.balances import balance_report
 from bot.services.members import bot_admins
 from bot.services.quotes import quote_task
+from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.balance import balance_blocks, balance_text
 from bot.slack.blocks.help import help_blocks
 from bot.slack.blocks.quote import quote_blocks, quote_text
-from bot.slack.listeners.commands.context import CommandContext, Reply
 
 
 def answer_quote(ctx: CommandContext, command: QuoteCommand) -> Reply:

@@ -1,0 +1,64 @@
+"""Deciding an approval from Slack (a button or the deny modal), then showing the outcome.
+
+Shared by the button and modal listeners, which must not import each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
+from bot.config import CreditsConfig
+from bot.domain.errors import UserFacingError
+from bot.services import approvals
+from bot.services.views import ApprovalView, TaskView
+from bot.slack.announce import announce_safely
+from bot.slack.blocks.approval import outcome_line
+from bot.slack.deps import Deps
+
+
+def clicked_approval_id(body: dict[str, Any]) -> int:
+    """The approval an Approve/Deny button carries in its value."""
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, ValueError):
+        raise UserFacingError("That button no longer points at a request.") from None
+
+
+def request_for_decider(
+    deps: Deps, client: WebClient, config: CreditsConfig, *, workspace_id: str, user_id: str, approval_id: int
+) -> tuple[ApprovalView, TaskView]:
+    """The request, once the user is known to be allowed to decide it (else a UserFacingError says why)."""
+    approval, task = approvals.get_approval(deps.db, approval_id)
+    admin = deps.workspace_admins.is_admin(client, workspace_id, user_id)
+    approvals.check_eligible(config, approval, user_id=user_id, is_workspace_admin=admin)
+    return approval, task
+
+
+def decide_and_show(
+    deps: Deps,
+    client: WebClient,
+    config: CreditsConfig,
+    respond: Respond | None,
+    *,
+    user_id: str,
+    approval_id: int,
+    approve: bool,
+    note: str | None,
+) -> None:
+    """Decide, then redraw the request; a late clicker is told who was first."""
+    decision = approvals.decide(
+        deps.db, config, approval_id=approval_id, decider=user_id, approve=approve, note=note, now=deps.clock()
+    )
+    if decision.changed:  # only the call that settled it announces it; the sweep repairs a failure
+        announce_safely(deps, client, config, decision.approval, decision.task)
+    if decision.outcome == "decided":
+        return
+    zone = config.teams[decision.approval.team].zone
+    message = f"Too late: this request was already settled. {outcome_line(decision.approval, zone)}"
+    if respond is not None:
+        respond(response_type="ephemeral", replace_original=False, text=message)
+    elif decision.approval.channel_id:
+        client.chat_postEphemeral(channel=decision.approval.channel_id, user=user_id, text=message)

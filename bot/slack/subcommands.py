@@ -1,0 +1,54 @@
+"""The Slack half of each subcommand declaration: the handler that answers it.
+
+``bot.domain.command_line.SUBCOMMANDS`` declares every subcommand (name, usage, example, audience,
+parser); here each declaration gets its handler, keyed by the declaration itself: a handler for an
+undeclared name, or a declaration without a handler, fails at import instead of in a user's face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.domain.command_line import Invocation, Subcommand, every_subcommand, subcommand
+from bot.slack.answers.admin import (
+    answer_admin_digest,
+    answer_admin_help,
+    answer_admin_limit,
+    answer_admin_role,
+    answer_admin_team,
+    answer_admin_topup,
+    answer_digest_preview,
+)
+from bot.slack.answers.context import CommandContext, Reply
+from bot.slack.answers.quoting import answer_balance, answer_help, answer_quote
+from bot.slack.answers.tasks import answer_cancel, answer_done, answer_limits, answer_run, answer_tasks
+
+Handler = Callable[[CommandContext, Any], Reply]
+
+
+HANDLERS: dict[Subcommand, Handler] = {
+    subcommand("quote"): answer_quote,
+    subcommand("run"): answer_run,
+    subcommand("done"): answer_done,
+    subcommand("cancel"): answer_cancel,
+    subcommand("tasks"): answer_tasks,
+    subcommand("balance"): answer_balance,
+    subcommand("limits"): answer_limits,
+    subcommand("digest"): answer_digest_preview,
+    subcommand("admin"): answer_admin_help,
+    subcommand("admin", "role"): answer_admin_role,
+    subcommand("admin", "limit"): answer_admin_limit,
+    subcommand("admin", "topup"): answer_admin_topup,
+    subcommand("admin", "team"): answer_admin_team,
+    subcommand("admin", "digest"): answer_admin_digest,
+    subcommand("help"): answer_help,
+}
+_unanswered = [sub.usage for sub in every_subcommand() if sub not in HANDLERS]
+if _unanswered:
+    raise RuntimeError(f"subcommands declared without a handler: {', '.join(_unanswered)}")
+
+
+def answer(ctx: CommandContext, invocation: Invocation) -> Reply:
+    """Run the handler bound to the subcommand the command line reached."""
+    return HANDLERS[invocation.subcommand](ctx, invocation.command)
