@@ -53,6 +53,20 @@ def member_week_usage(
     )
 
 
+def week_usage(db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, now: datetime) -> int:
+    """``member_week_usage`` in its own read, for callers that hold no session."""
+    with db.read() as session:
+        return member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
+
+
+def member_limits(
+    db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, now: datetime
+) -> LimitCheck:
+    """The member's role, limits and what they used this week (``/credits limits``)."""
+    used = week_usage(db, config, workspace_id=workspace_id, member=member, now=now)
+    return check_limits(member.role, config.roles[member.role], 0, used)
+
+
 def quote_task(
     db: Database,
     config: CreditsConfig,

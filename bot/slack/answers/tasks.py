@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from bot.config import ADMIN_ROLE
-from bot.domain.limits import check_limits
 from bot.domain.task_commands import CancelCommand, DoneCommand, LimitsCommand, RunCommand, TasksCommand
 from bot.services import tasks
-from bot.services.quotes import member_week_usage
+from bot.services.quotes import member_limits, week_usage
 from bot.slack.announce import announce_safely, post_request
 from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.tasks import (
@@ -55,8 +54,9 @@ def answer_done(ctx: CommandContext, command: DoneCommand) -> Reply:
     )
     permalink = None
     if result.approval is not None:
-        with ctx.deps.db.read() as session:
-            week = member_week_usage(session, ctx.config, workspace_id=ctx.workspace_id, member=member, now=ctx.now)
+        week: int | None = getattr(result, "week_spend", None)  # finish_task is gaining this field
+        if week is None:
+            week = week_usage(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=member, now=ctx.now)
         permalink = post_request(ctx.deps, ctx.client, ctx.config, result.approval, result.task, week_spend=week)
     return Reply(f"Task #{result.task.number}: {result.kind}", finish_blocks(result, permalink))
 
@@ -83,10 +83,8 @@ def answer_limits(ctx: CommandContext, command: LimitsCommand) -> Reply:
     """Role, limits and this week's use, for me or a member of my team."""
     me = ctx.member(command.team)
     target = ctx.member(me.team, user_id=command.member) if command.member else me
-    with ctx.deps.db.read() as session:
-        used = member_week_usage(session, ctx.config, workspace_id=ctx.workspace_id, member=target, now=ctx.now)
+    limits = member_limits(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=target, now=ctx.now)
     role = ctx.config.roles[target.role]
-    limits = check_limits(target.role, role, 0, used)
     approve = (
         "anything"
         if target.role == ADMIN_ROLE

@@ -4,7 +4,7 @@ Every listener is wrapped with ``error_boundary`` when it is registered, rather 
 ``@app.error`` alone: when a listener acks and then raises within a few milliseconds, Bolt's thread
 runner overwrites the ack with ``None`` and Slack gets a 404 after 3 s instead of our answer.
 ``report_unhandled`` (``@app.error``) still catches what fails outside a listener (middleware).
-Where a request has no ``respond`` (a modal's submission), the user is told with ``chat.postEphemeral``.
+Where a request has no ``response_url`` (a modal's submission), the user is told with ``chat.postEphemeral``.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def report_error(
         kind = (body or {}).get("type") or "command"
         logger.error("unhandled error (ref %s) in a %s request", reference, kind, exc_info=error)
         text, blocks = f"Something went wrong (ref {reference})", internal_error_blocks(reference)
-    if respond is not None:
+    if respond is not None and respond.response_url:  # Bolt passes a respond without a URL to modals
         respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
     else:
         _tell_privately(client, context, text, blocks)
