@@ -131,7 +131,7 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/credits admin limit <role> task=<n> week=<n>",
         "change a role's limits (`none` for no limit)",
         parse_admin_limit,
-        example="/credits admin limit member task=200 week=none",
+        example="/credits admin limit creator task=100 week=none",
         audience="admins",
     ),
     Subcommand(
@@ -164,7 +164,7 @@ HELP = Subcommand("help", "/credits help", "this message", _parse_help, aliases=
 ADMIN = Subcommand(
     "admin",
     "/credits admin",
-    f"for admins: {', '.join(sub.name for sub in ADMIN_SUBCOMMANDS)} (`/credits admin` shows how)",
+    f"the admin commands ({', '.join(sub.name for sub in ADMIN_SUBCOMMANDS)}) with examples; admins only",
     _parse_admin_help,
     audience="admins",
     children=ADMIN_SUBCOMMANDS,

@@ -1,4 +1,5 @@
-"""Every registered listener runs inside the one error boundary, which always reaches the user.
+"""Every registered listener runs inside the one error boundary, which always reaches the user;
+``/credits admin`` and ``/credits help`` come from the subcommand declarations.
 
 These dispatch signed requests to a Bolt app in-process (``process_before_response``, so the
 listener has run when ``dispatch`` returns); Slack's Web API is the stand-in.
@@ -11,13 +12,15 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.config import CreditsConfig
-from bot.devtools.signing import signed_interaction, view_submission_payload
+from bot.devtools.render import render_blocks
+from bot.devtools.signing import sign, signed_interaction, slash_command_form, view_submission_payload
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.errors import UserFacingError
 from bot.slack.deps import Deps
@@ -132,3 +135,27 @@ def test_listeners_get_what_the_middleware_put_in_the_context(standin: SlackStan
     assert seen["deps"] is deps and seen["workspace_id"] == "T0STANDIN" and seen["user_id"] == BOB
     assert seen["channel_id"] == "" and isinstance(seen["now"], datetime)
     assert standin.calls_to("chat.postEphemeral") == []
+
+
+def run_command(standin: SlackStandIn, app: App, text: str) -> str:
+    """``/credits <text>`` signed, dispatched in-process; what the user saw on the response_url."""
+    response_url = standin.new_response_url()
+    body = urlencode(
+        slash_command_form(text=text, user_id=BOB, channel_id=CHANNEL, response_url=response_url, team_id="T0STANDIN")
+    )
+    assert app.dispatch(BoltRequest(body=body, headers=sign(SECRET, body))).status == 200
+    [answer] = standin.wait_for_response(response_url)
+    assert answer.payload["response_type"] == "ephemeral"
+    return render_blocks(answer.payload.get("blocks") or [], answer.payload.get("text", ""))
+
+
+def test_admin_alone_answers_with_the_admin_help(
+    standin: SlackStandIn, database: Database, config: CreditsConfig
+) -> None:
+    app = make_app(standin)
+    register_all(app, Deps(config=config, db=database, clock=lambda: datetime.now(UTC)))
+    shown = run_command(standin, app, "admin")
+    assert "Unknown admin command" not in shown
+    assert "/credits admin digest <team> <day> <hh:mm>" in shown and "e.g. /credits admin topup design 500" in shown
+    assert "/credits digest preview [team=…]" in run_command(standin, app, "help")
+    assert "Did you mean topup?" in run_command(standin, app, "admin topop design 5")
