@@ -1,4 +1,4 @@
-"""What listeners need, built once in ``create_app`` and handed to each ``register``."""
+"""What listeners need, built once in ``create_app``; middleware puts it in every request's context."""
 
 from __future__ import annotations
 
