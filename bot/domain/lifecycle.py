@@ -56,9 +56,7 @@ class TaskEvent(StrEnum):
 OPEN_TASK_STATUSES = frozenset({TaskStatus.PENDING, TaskStatus.HELD, TaskStatus.OVERRUN})
 """Tasks that still hold credits."""
 
-REFUSED_TASK_STATUSES = frozenset(
-    {TaskStatus.CANCELLED, TaskStatus.DENIED, TaskStatus.EXPIRED, TaskStatus.WITHDRAWN}
-)
+REFUSED_TASK_STATUSES = frozenset({TaskStatus.CANCELLED, TaskStatus.DENIED, TaskStatus.EXPIRED, TaskStatus.WITHDRAWN})
 """Tasks that never ran: a second identical run is not a duplicate of these."""
 
 _TASK_TRANSITIONS: dict[tuple[TaskStatus, TaskEvent], TaskStatus] = {

@@ -18,7 +18,7 @@ from slack_bolt import App
 from slack_bolt.context.respond import Respond
 
 from bot.domain.errors import UserFacingError
-from bot.slack.blocks.errors import internal_error_blocks, user_error_blocks
+from bot.slack.blocks.errors import internal_error_blocks, user_error_blocks, user_error_text
 from bot.slack.deps import Deps
 
 logger = logging.getLogger(__name__)
@@ -28,12 +28,8 @@ def report_error(error: Exception, respond: Respond | None, body: dict[str, Any]
     """Tell the user: their mistake plainly, ours with a reference that is also logged."""
     if isinstance(error, UserFacingError):
         if respond is not None:
-            respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=error.message,
-                blocks=user_error_blocks(error.message),
-            )
+            message = user_error_text(error)
+            respond(response_type="ephemeral", replace_original=False, text=message, blocks=user_error_blocks(message))
         return
     reference = uuid.uuid4().hex[:8]
     kind = (body or {}).get("type") or "command"

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.domain.command_line import parse_command
 from bot.domain.errors import UserFacingError
+from bot.domain.lifecycle import ApprovalStatus
 from bot.domain.task_commands import RunCommand
 from bot.services import approvals
 from bot.services.views import ApprovalView, TaskView
@@ -56,7 +57,15 @@ def settle_click(
     """Decide, then show the outcome; a late clicker is told who was first."""
     config = deps.effective_config(workspace_id)
     decision = approvals.decide(
-        deps.db, config, approval_id=approval_id, decider=user_id, approve=approve, note=note, now=deps.clock()
+        deps.db,
+        config,
+        workspace_id=workspace_id,
+        approval_id=approval_id,
+        decider=user_id,
+        is_workspace_admin=deps.workspace_admins.is_admin(client, workspace_id, user_id),
+        approve=approve,
+        note=note,
+        now=deps.clock(),
     )
     if decision.changed:  # only the call that settled it announces it; the sweep repairs a failure
         announce_safely(deps, client, config, decision.approval, decision.task)
@@ -92,15 +101,14 @@ def register(app: App, deps: Deps) -> None:
     @error_boundary
     def handle_approve_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        approval, _ = check_clicker(deps, client, body)
-        settle_from_click(body, respond, client, approval.id, approve=True)
+        settle_from_click(body, respond, client, _approval_id(body), approve=True)  # decide checks the clicker
 
     @app.action(ActionId.DENY)
     @error_boundary
     def handle_deny_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         approval, task = check_clicker(deps, client, body)
-        if approval.status != "pending":  # settled already: say so instead of opening the form
+        if approval.status != ApprovalStatus.PENDING:  # settled already: say so instead of opening the form
             settle_from_click(body, respond, client, approval.id, approve=False)
             return
         client.views_open(trigger_id=body["trigger_id"], view=deny_modal(approval, task))
