@@ -31,7 +31,7 @@ from bot.domain.lifecycle import (
 from bot.domain.limits import LimitCheck, check_limits
 from bot.domain.pricing import TaskSpec, actual_cost
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services.balances import open_team_cycle
+from bot.services.balances import current_balance, open_team_cycle
 from bot.services.members import Member, bot_admins
 from bot.services.quotes import QuoteReport, member_week_usage, quote_in_session, resolve_spec
 from bot.services.views import ApprovalView, TaskView
@@ -242,6 +242,9 @@ def start_task(
     """
     spec = resolve_spec(config, command.task)  # an unknown tool or option fails before any write
     task_fingerprint = fingerprint(command)
+    # A due renewal (or a new team's opening grant) is committed on its own, as for a quote, so it stays
+    # even when this run is refused; it reads one row when nothing is due.
+    current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
     with db.write() as session:
         row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
         report = quote_in_session(
