@@ -38,9 +38,7 @@ def test_allowed_task_steps(current: TaskStatus, event: TaskEvent) -> None:
     assert next_task_status(current, event) is ALLOWED[(current, event)]
 
 
-@pytest.mark.parametrize(
-    ("current", "event"), [(s, e) for s in TaskStatus for e in TaskEvent if (s, e) not in ALLOWED]
-)
+@pytest.mark.parametrize(("current", "event"), [(s, e) for s in TaskStatus for e in TaskEvent if (s, e) not in ALLOWED])
 def test_every_other_task_step_is_refused(current: TaskStatus, event: TaskEvent) -> None:
     with pytest.raises(IllegalTransitionError, match=f"task that is {current.value} cannot {event.value}"):
         next_task_status(current, event)
