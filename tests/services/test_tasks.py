@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from bot.config import CreditsConfig
 from bot.domain.commands import QuoteCommand
-from bot.domain.lifecycle import ApprovalStatus, TaskStatus
+from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
 from bot.services import approvals, tasks
 from bot.services.members import Member
 from bot.slack.blocks.errors import user_error_text
 from bot.store import ledger as store
 from bot.store.db import Database
+from bot.store.models import Approval, Task
 
 WORKSPACE = "T0TASKS"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -120,3 +122,17 @@ def test_services_name_people_by_id_and_the_slack_edge_mentions_them(database: D
         )
     assert not_yours.value.owner == "U0ALICE" and "<@" not in not_yours.value.message
     assert "is <@U0ALICE>'s; only they or an admin can cancel it" in user_error_text(not_yours.value)
+
+
+def test_statuses_read_back_from_the_database_are_the_enums(database: Database, config: CreditsConfig) -> None:
+    started = run(database, config, "ultra", 4, "over the limit")  # 80: waits for approval
+    assert started.task is not None and started.approval is not None
+    with database.read() as session:
+        task = session.get(Task, started.task.id)
+        approval = session.get(Approval, started.approval.id)
+        assert task is not None and approval is not None
+        assert task.status is TaskStatus.PENDING and task.status == "pending"
+        assert approval.status is ApprovalStatus.PENDING and approval.kind is ApprovalKind.TASK
+        by_enum = session.exec(select(Task).where(Task.status == TaskStatus.PENDING)).all()
+        by_text = session.exec(select(Task).where(Task.status == "pending")).all()
+        assert [t.id for t in by_enum] == [t.id for t in by_text] == [task.id]
