@@ -16,14 +16,12 @@ from typing import Literal
 from sqlmodel import Session
 
 from bot.config import ADMIN_ROLE, CreditsConfig
-from bot.domain import ledger as rules
 from bot.domain.errors import UserFacingError
-from bot.domain.ledger import EntryKind
+from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskEvent, next_approval_status, next_task_status
 from bot.domain.limits import can_approve
 from bot.services.balances import open_team_cycle
-from bot.services.tasks import release_task, write_task_entry
+from bot.services.tasks import capture_task, release_credits
 from bot.services.views import ApprovalView, TaskView
-from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
 from bot.store.db import Database
 from bot.store.models import Approval, Task, TeamBalance
@@ -53,8 +51,14 @@ def get_approval(db: Database, approval_id: int) -> tuple[ApprovalView, TaskView
         return ApprovalView.of(approval), TaskView.of(task)
 
 
-def check_eligible(config: CreditsConfig, approval: ApprovalView, *, user_id: str, is_workspace_admin: bool) -> None:
-    """Only a member of the team whose role covers the amount, and never the requester, may decide."""
+def check_eligible(
+    config: CreditsConfig, approval: ApprovalView | Approval, *, user_id: str, is_workspace_admin: bool
+) -> None:
+    """Only a member of the team whose role covers the amount, and never the requester, may decide.
+
+    ``decide`` enforces it under the team's lock; the Slack edge may also call it first, to refuse a
+    click before opening the deny form.
+    """
     if user_id == approval.requester:
         raise UserFacingError("You can't decide your own request; another lead or an admin of the team has to.")
     team = config.teams.get(approval.team)
@@ -72,35 +76,32 @@ def check_eligible(config: CreditsConfig, approval: ApprovalView, *, user_id: st
         )
 
 
-def _settle(
+def _apply_decision(
     session: Session,
     config: CreditsConfig,
     row: TeamBalance,
     approval: Approval,
     task: Task,
-    outcome: Literal["approved", "denied", "expired"],
+    event: TaskEvent,
     now: datetime,
 ) -> None:
-    """Apply an outcome to the hold and the task (the caller holds the team lock and saw it pending)."""
-    approval.status = outcome
+    """Carry out a pending request's outcome on its hold and its task (the caller holds the team lock).
+
+    Approved: a new task may run, an overrun is captured. Anything else gives back what the request
+    held: the whole hold of a new task, only the extra hold of an overrun.
+    """
+    approval.status = next_approval_status(approval.status, event)
     approval.decided_at = now
-    if approval.kind == "overrun":
-        if outcome == "approved":
-            assert task.actual_cost is not None
-            delta = rules.capture(ledger_store.as_balance(row), task.held, task.actual_cost)
-            write_task_entry(session, config, row, task, EntryKind.CAPTURE, delta, f"capture:task:{task.id}", now)
-            task.held, task.status, task.finished_at = 0, "done", now
-        else:  # the extra hold goes back; the task stays open to be reported again or cancelled
-            delta = rules.release_hold(ledger_store.as_balance(row), approval.amount)
-            write_task_entry(
-                session, config, row, task, EntryKind.RELEASE, delta, f"release:approval:{approval.id}", now
-            )
-            task.held -= approval.amount
-            task.status, task.actual_cost = "held", None
-    elif outcome == "approved":
-        task.status = "held"
+    if event is TaskEvent.APPROVE and approval.kind == ApprovalKind.OVERRUN:
+        assert task.actual_cost is not None
+        capture_task(session, config, row, task, cost=task.actual_cost, event=event, now=now)
+    elif event is TaskEvent.APPROVE:
+        task.status = next_task_status(task.status, event)
     else:
-        release_task(session, config, row, task, outcome, f"release:approval:{approval.id}", now)
+        amount = approval.amount if approval.kind == ApprovalKind.OVERRUN else task.held
+        release_credits(
+            session, config, row, task, amount=amount, event=event, key=f"release:approval:{approval.id}", now=now
+        )
     session.add_all([approval, task])
     session.flush()
 
@@ -109,29 +110,39 @@ def decide(
     db: Database,
     config: CreditsConfig,
     *,
+    workspace_id: str,
     approval_id: int,
     decider: str,
+    is_workspace_admin: bool,
     approve: bool,
     note: str | None,
     now: datetime,
 ) -> Decision:
-    """Approve or deny, exactly once; a late click finds the request already settled or expired."""
+    """Approve or deny, exactly once; a late click finds the request already settled or expired.
+
+    Who decides is checked here, under the team's lock: the request must belong to the clicker's
+    workspace and the clicker must be eligible (``check_eligible``); otherwise a UserFacingError and
+    nothing changes.
+    """
     with db.write() as session:
         approval = session.get(Approval, approval_id)
         if approval is None:
             raise UserFacingError("That request no longer exists.")
+        if approval.workspace_id != workspace_id:
+            raise UserFacingError("That request belongs to another Slack workspace; it can only be decided there.")
         row = open_team_cycle(session, config, workspace_id=approval.workspace_id, team=approval.team, now=now)
         session.refresh(approval)
         task = session.get(Task, approval.task_id)
         assert task is not None
-        if approval.status != "pending":
+        check_eligible(config, approval, user_id=decider, is_workspace_admin=is_workspace_admin)
+        if approval.status != ApprovalStatus.PENDING:
             return Decision("already", ApprovalView.of(approval), TaskView.of(task))
         if now >= approval.expires_at:
-            _settle(session, config, row, approval, task, "expired", now)
+            _apply_decision(session, config, row, approval, task, TaskEvent.EXPIRE, now)
             return Decision("expired_now", ApprovalView.of(approval), TaskView.of(task))
         approval.decided_by = decider
         approval.decision_note = note[:500] if note else None
-        _settle(session, config, row, approval, task, "approved" if approve else "denied", now)
+        _apply_decision(session, config, row, approval, task, TaskEvent.APPROVE if approve else TaskEvent.DENY, now)
         return Decision("decided", ApprovalView.of(approval), TaskView.of(task))
 
 
@@ -150,9 +161,9 @@ def expire_due(db: Database, config_for: Callable[[str], CreditsConfig], *, now:
             assert approval is not None
             session.refresh(approval)
             task = session.get(Task, approval.task_id)
-            if approval.status != "pending" or task is None:
+            if approval.status != ApprovalStatus.PENDING or task is None:
                 continue
-            _settle(session, config, row, approval, task, "expired", now)
+            _apply_decision(session, config, row, approval, task, TaskEvent.EXPIRE, now)
             expired.append(Decision("expired_now", ApprovalView.of(approval), TaskView.of(task)))
     return expired
 
@@ -174,14 +185,10 @@ def withdraw(db: Database, config: CreditsConfig, *, approval_id: int, now: date
         row = open_team_cycle(session, config, workspace_id=approval.workspace_id, team=approval.team, now=now)
         session.refresh(approval)
         task = session.get(Task, approval.task_id)
-        if approval.status != "pending" or task is None:
+        if approval.status != ApprovalStatus.PENDING or task is None:
             return
-        approval.status, approval.decided_at, approval.announced = "withdrawn", now, True
-        if approval.kind == "overrun":
-            _settle(session, config, row, approval, task, "denied", now)
-            approval.status = "withdrawn"
-        else:
-            release_task(session, config, row, task, "withdrawn", f"release:approval:{approval.id}", now)
+        _apply_decision(session, config, row, approval, task, TaskEvent.WITHDRAW, now)
+        approval.announced = True
         session.add(approval)
 
 

@@ -12,7 +12,7 @@ from bot.domain.calendar import week_start
 from bot.domain.commands import QuoteCommand
 from bot.domain.ledger import Balance
 from bot.domain.limits import LimitCheck, check_limits
-from bot.domain.pricing import Quote, price_task, resolve_task
+from bot.domain.pricing import Quote, TaskSpec, price_task, resolve_task
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.store import ledger as ledger_store
@@ -67,6 +67,45 @@ def member_limits(
     return check_limits(member.role, config.roles[member.role], 0, used)
 
 
+def resolve_spec(config: CreditsConfig, command: QuoteCommand) -> TaskSpec:
+    """The task the command describes, with defaults filled in; a user error names an unknown option."""
+    return resolve_task(
+        config.pricing,
+        command.tool,
+        command.quality,
+        command.variants,
+        command.duration_seconds,
+        command.retries,
+    )
+
+
+def quote_in_session(
+    session: Session,
+    config: CreditsConfig,
+    *,
+    workspace_id: str,
+    member: Member,
+    spec: TaskSpec,
+    balance: Balance,
+    now: datetime,
+) -> QuoteReport:
+    """Price ``spec`` from the team's retry history and check it against the member's limits.
+
+    ``/credits run`` calls it inside its write transaction, so the figures it checks are the ones it writes.
+    """
+    history = task_store.retry_history(
+        session,
+        workspace_id=workspace_id,
+        team=member.team,
+        tool=spec.tool,
+        since=now - timedelta(days=config.pricing.history_days),
+    )
+    used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
+    quote = price_task(config.pricing, spec, history)
+    limits = check_limits(member.role, config.roles[member.role], quote.total, used)
+    return QuoteReport(member=member, quote=quote, balance=balance, limits=limits)
+
+
 def quote_task(
     db: Database,
     config: CreditsConfig,
@@ -77,24 +116,9 @@ def quote_task(
     now: datetime,
 ) -> QuoteReport:
     """Price the task; nothing is written except a due plan renewal."""
-    spec = resolve_task(
-        config.pricing,
-        command.tool,
-        command.quality,
-        command.variants,
-        command.duration_seconds,
-        command.retries,
-    )
+    spec = resolve_spec(config, command)
     current = current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
     with db.read() as session:
-        history = task_store.retry_history(
-            session,
-            workspace_id=workspace_id,
-            team=member.team,
-            tool=spec.tool,
-            since=now - timedelta(days=config.pricing.history_days),
+        return quote_in_session(
+            session, config, workspace_id=workspace_id, member=member, spec=spec, balance=current.balance, now=now
         )
-        used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
-    quote = price_task(config.pricing, spec, history)
-    limits = check_limits(member.role, config.roles[member.role], quote.total, used)
-    return QuoteReport(member=member, quote=quote, balance=current.balance, limits=limits)

@@ -18,12 +18,22 @@ from bot.domain import ledger as rules
 from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind, InsufficientCreditsError
+from bot.domain.lifecycle import (
+    ApprovalKind,
+    ApprovalStatus,
+    TaskEvent,
+    TaskStatus,
+    initial_task_status,
+    is_open,
+    next_approval_status,
+    next_task_status,
+)
 from bot.domain.limits import LimitCheck, check_limits
 from bot.domain.pricing import TaskSpec, actual_cost
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services.balances import open_team_cycle
+from bot.services.balances import current_balance, open_team_cycle
 from bot.services.members import Member, bot_admins
-from bot.services.quotes import QuoteReport, member_week_usage, quote_task
+from bot.services.quotes import QuoteReport, member_week_usage, quote_in_session, resolve_spec
 from bot.services.views import ApprovalView, TaskView
 from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
@@ -52,15 +62,39 @@ class FinishResult:
     released: int
     retries_assumed: bool
     approval: ApprovalView | None = None
+    week_spend: int = 0  # the member's use this week after this call, for the approval request
 
 
-def shortfall_error(config: CreditsConfig, team: str, error: InsufficientCreditsError) -> UserFacingError:
-    """The team cannot afford it: say by how much and who can add extra credits."""
-    admins = ", ".join(f"<@{user}>" for user in bot_admins(config)) or "an admin"
-    return UserFacingError(
-        f"Team {team} is {error.shortfall:,} credits short: this needs {error.needed:,}, {error.available:,} are "
-        f"available. Nothing was reserved. {admins} can add extra credits (`/credits admin topup {team} <credits>`)."
-    )
+class ShortfallError(UserFacingError):
+    """The team cannot afford it: by how much, and the ids of who can add extra credits.
+
+    ``message`` names no one; the Slack edge renders the admins as mentions.
+    """
+
+    def __init__(self, team: str, error: InsufficientCreditsError, admins: list[str]) -> None:
+        self.team, self.shortfall, self.needed, self.available = team, error.shortfall, error.needed, error.available
+        self.admins = tuple(admins)
+        super().__init__(self.explain("an admin"))
+
+    def explain(self, who_can_add: str) -> str:
+        """The sentence, with ``who_can_add`` naming those who can add extra credits."""
+        return (
+            f"Team {self.team} is {self.shortfall:,} credits short: this needs {self.needed:,}, {self.available:,} "
+            f"are available. Nothing was reserved. {who_can_add} can add extra credits "
+            f"(`/credits admin topup {self.team} <credits>`)."
+        )
+
+
+class NotYourTaskError(UserFacingError):
+    """Someone else's task: ``owner`` is their user id, for the Slack edge to mention."""
+
+    def __init__(self, number: int, owner: str, verb: str) -> None:
+        self.number, self.owner, self.verb = number, owner, verb
+        super().__init__(self.explain("another member"))
+
+    def explain(self, owner: str) -> str:
+        """The sentence, with ``owner`` naming the task's requester."""
+        return f"Task #{self.number} is {owner}'s; only they or an admin can {self.verb} it."
 
 
 def fingerprint(command: RunCommand) -> str:
@@ -94,15 +128,74 @@ def write_task_entry(
     )
 
 
-def _hold(
+def hold_credits(
     session: Session, config: CreditsConfig, row: TeamBalance, task: Task, amount: int, key: str, now: datetime
 ) -> None:
-    delta = rules.place_hold(ledger_store.as_balance(row), amount)
+    """Reserve ``amount`` more for the task; ShortfallError (nothing written) when the team can't afford it."""
+    try:
+        delta = rules.place_hold(ledger_store.as_balance(row), amount)
+    except InsufficientCreditsError as short:
+        raise ShortfallError(task.team, short, bot_admins(config)) from None
     write_task_entry(session, config, row, task, EntryKind.HOLD, delta, key, now)
+    task.held += amount
+    session.add(task)
+
+
+def capture_task(
+    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, *, cost: int, event: TaskEvent, now: datetime
+) -> int:
+    """Spend the task's real cost against everything it holds and close it; returns the credits given back.
+
+    The one capture: ``done`` within the hold or limits (``FINISH``) and an approved overrun (``APPROVE``).
+    """
+    held = task.held
+    try:
+        delta = rules.capture(ledger_store.as_balance(row), held, cost)
+    except InsufficientCreditsError as short:
+        raise ShortfallError(task.team, short, bot_admins(config)) from None
+    status = next_task_status(task.status, event)
+    write_task_entry(session, config, row, task, EntryKind.CAPTURE, delta, f"capture:task:{task.id}", now)
+    task.actual_cost, task.held, task.status, task.finished_at = cost, 0, status, now
+    session.add(task)
+    return max(0, held - cost)
+
+
+def release_credits(
+    session: Session,
+    config: CreditsConfig,
+    row: TeamBalance,
+    task: Task,
+    *,
+    amount: int,
+    event: TaskEvent,
+    key: str,
+    now: datetime,
+) -> int:
+    """Give back ``amount`` of what the task holds and move it on by ``event``; returns the credits released.
+
+    The one release: a cancel, a refused request (the whole hold), and a refused overrun (only its extra
+    hold; the task is open again and forgets the cost it reported).
+    """
+    status = next_task_status(task.status, event)
+    if amount:
+        delta = rules.release_hold(ledger_store.as_balance(row), amount)
+        write_task_entry(session, config, row, task, EntryKind.RELEASE, delta, key, now)
+    if task.status == TaskStatus.OVERRUN:
+        task.actual_cost = None
+    task.held -= amount
+    task.status = status
+    session.add(task)
+    return amount
 
 
 def _new_approval(
-    config: CreditsConfig, task: Task, amount: int, reasons: str, kind: str, now: datetime, details: str = ""
+    config: CreditsConfig,
+    task: Task,
+    amount: int,
+    reasons: str,
+    kind: ApprovalKind,
+    now: datetime,
+    details: str = "",
 ) -> Approval:
     assert task.id is not None
     return Approval(
@@ -114,7 +207,7 @@ def _new_approval(
         amount=amount,
         reasons=reasons[:500],
         details=details[:2000],
-        status="pending",
+        status=ApprovalStatus.PENDING,
         expires_at=now + timedelta(hours=config.approvals.expire_after_hours),
         created_at=now,
     )
@@ -142,11 +235,28 @@ def start_task(
     now: datetime,
     allow_duplicate: bool = False,
 ) -> RunResult:
-    """Price the task and reserve its credits; over a limit, reserve them anyway and ask for approval."""
-    report = quote_task(db, config, workspace_id=workspace_id, member=member, command=command.task, now=now)
+    """Price the task and reserve its credits; over a limit, reserve them anyway and ask for approval.
+
+    Pricing, the limit check, the duplicate check and the hold all happen once, in one write transaction
+    under the team's lock, so what the member is told is exactly what was checked and written.
+    """
+    spec = resolve_spec(config, command.task)  # an unknown tool or option fails before any write
     task_fingerprint = fingerprint(command)
-    if not allow_duplicate and config.approvals.duplicate_window_seconds:
-        with db.read() as session:
+    # A due renewal (or a new team's opening grant) is committed on its own, as for a quote, so it stays
+    # even when this run is refused; it reads one row when nothing is due.
+    current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
+    with db.write() as session:
+        row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
+        report = quote_in_session(
+            session,
+            config,
+            workspace_id=workspace_id,
+            member=member,
+            spec=spec,
+            balance=ledger_store.as_balance(row),
+            now=now,
+        )
+        if not allow_duplicate and config.approvals.duplicate_window_seconds:
             twin = task_store.recent_same_task(
                 session,
                 workspace_id=workspace_id,
@@ -157,11 +267,7 @@ def start_task(
             )
             if twin is not None:
                 return RunResult("duplicate", report, task=TaskView.of(twin))
-    spec = report.quote.spec
-    with db.write() as session:
-        row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
-        used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
-        limits = check_limits(member.role, config.roles[member.role], report.quote.total, used)
+        limits = report.limits
         task = Task(
             workspace_id=workspace_id,
             team=member.team,
@@ -173,32 +279,33 @@ def start_task(
             duration_seconds=spec.duration_seconds,
             retries_planned=spec.retries,
             quoted_cost=report.quote.total,
-            held=report.quote.total,
-            status="pending" if limits.needs_approval else "held",
+            status=initial_task_status(limits.needs_approval),
             note=command.note,
             fingerprint=task_fingerprint,
             created_at=now,
         )
         session.add(task)
         session.flush()
-        try:
-            _hold(session, config, row, task, report.quote.total, f"hold:task:{task.id}", now)
-        except InsufficientCreditsError as short:
-            raise shortfall_error(config, member.team, short) from None
+        hold_credits(session, config, row, task, report.quote.total, f"hold:task:{task.id}", now)
         approval = None
         if limits.needs_approval:
             approval = _new_approval(
-                config, task, report.quote.total, describe_breaches(limits), "task", now, details=itemise(report)
+                config,
+                task,
+                report.quote.total,
+                describe_breaches(limits),
+                ApprovalKind.TASK,
+                now,
+                details=itemise(report),
             )
             session.add(approval)
-            session.flush()
-        final = QuoteReport(member=member, quote=report.quote, balance=report.balance, limits=limits)
+        session.flush()
         return RunResult(
             "approval_needed" if approval else "reserved",
-            final,
+            report,
             task=TaskView.of(task),
             approval=ApprovalView.of(approval) if approval else None,
-            week_spend=used,
+            week_spend=limits.weekly_used,
         )
 
 
@@ -207,7 +314,7 @@ def _own_task(session: Session, *, workspace_id: str, member: Member, number: in
     if task is None:
         raise UserFacingError(f"Team {member.team} has no task #{number}; `/credits tasks` lists your open tasks.")
     if task.requester != member.user_id and not member.is_bot_admin:
-        raise UserFacingError(f"Task #{number} is <@{task.requester}>'s; only they or an admin can {verb} it.")
+        raise NotYourTaskError(number, task.requester, verb)
     return task
 
 
@@ -228,11 +335,11 @@ def finish_task(
     with db.write() as session:
         row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
         task = _own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="finish")
-        if task.status == "pending":
+        if task.status == TaskStatus.PENDING:
             raise UserFacingError(f"Task #{task.number} is still waiting for approval; finish it once it is approved.")
-        if task.status == "overrun":
+        if task.status == TaskStatus.OVERRUN:
             raise UserFacingError(f"Task #{task.number}'s extra cost is waiting for approval.")
-        if task.status != "held":
+        if task.status != TaskStatus.HELD:
             raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to record.")
         spec = _spec_of(task, command.variants)
         cost = command.cost if command.cost is not None else actual_cost(config.pricing, spec, retries)
@@ -250,46 +357,29 @@ def finish_task(
                     task,
                     extra,
                     f"cost {cost} is {extra} over the {task.quoted_cost} reserved; {describe_breaches(limits)}",
-                    "overrun",
+                    ApprovalKind.OVERRUN,
                     now,
                 )
                 session.add(approval)
                 session.flush()  # its id names the extra hold: a task may overrun more than once
-                try:
-                    _hold(session, config, row, task, extra, f"hold:approval:{approval.id}", now)
-                except InsufficientCreditsError as short:
-                    raise shortfall_error(config, member.team, short) from None
-                task.held += extra
+                hold_credits(session, config, row, task, extra, f"hold:approval:{approval.id}", now)
                 task.actual_cost = cost
-                task.status = "overrun"
+                task.status = next_task_status(task.status, TaskEvent.OVERRUN)
                 session.add(task)
                 session.flush()
                 return FinishResult(
-                    "approval_needed", TaskView.of(task), 0, 0, command.retries is None, ApprovalView.of(approval)
+                    "approval_needed",
+                    TaskView.of(task),
+                    0,
+                    0,
+                    command.retries is None,
+                    ApprovalView.of(approval),
+                    week_spend=member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now),
                 )
-        held = task.held
-        try:
-            delta = rules.capture(ledger_store.as_balance(row), held, cost)
-        except InsufficientCreditsError as short:
-            raise shortfall_error(config, member.team, short) from None
-        write_task_entry(session, config, row, task, EntryKind.CAPTURE, delta, f"capture:task:{task.id}", now)
-        task.actual_cost, task.held, task.status, task.finished_at = cost, 0, "done", now
-        session.add(task)
+        released = capture_task(session, config, row, task, cost=cost, event=TaskEvent.FINISH, now=now)
         session.flush()
-        return FinishResult("captured", TaskView.of(task), cost, max(0, held - cost), command.retries is None)
-
-
-def release_task(
-    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, status: str, key: str, now: datetime
-) -> int:
-    """Give back everything the task holds and set its final status; returns the credits released."""
-    released = task.held
-    if released:
-        delta = rules.release_hold(ledger_store.as_balance(row), released)
-        write_task_entry(session, config, row, task, EntryKind.RELEASE, delta, key, now)
-    task.held, task.status = 0, status
-    session.add(task)
-    return released
+        week = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
+        return FinishResult("captured", TaskView.of(task), cost, released, command.retries is None, week_spend=week)
 
 
 def cancel_task(
@@ -299,17 +389,27 @@ def cancel_task(
     with db.write() as session:
         row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
         task = _own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="cancel")
-        if task.status not in task_store.OPEN_STATUSES:
+        if not is_open(task.status):
             raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to cancel.")
         assert task.id is not None
         approval = task_store.pending_approval_for(session, task_id=task.id)
-        if task.status == "overrun":
+        if task.status == TaskStatus.OVERRUN:
             raise UserFacingError(
                 f"Task #{task.number} has run and its extra cost awaits approval; it can't be cancelled now."
             )
-        released = release_task(session, config, row, task, "cancelled", f"release:cancel:{task.id}", now)
+        released = release_credits(
+            session,
+            config,
+            row,
+            task,
+            amount=task.held,
+            event=TaskEvent.CANCEL,
+            key=f"release:cancel:{task.id}",
+            now=now,
+        )
         if approval is not None:
-            approval.status, approval.decided_by, approval.decided_at = "cancelled", member.user_id, now
+            approval.status = next_approval_status(approval.status, TaskEvent.CANCEL)
+            approval.decided_by, approval.decided_at = member.user_id, now
             session.add(approval)
         session.flush()
         return TaskView.of(task), released, ApprovalView.of(approval) if approval else None

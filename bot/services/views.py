@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskStatus
 from bot.store.models import Approval, Task
 
 
@@ -23,7 +24,7 @@ class TaskView:
     retries_planned: int | None
     quoted_cost: int
     held: int
-    status: str
+    status: TaskStatus
     actual_cost: int | None
     retries_used: int | None
     kept: int | None
@@ -45,7 +46,7 @@ class TaskView:
             task.retries_planned,
             task.quoted_cost,
             task.held,
-            task.status,
+            TaskStatus(task.status),
             task.actual_cost,
             task.retries_used,
             task.kept,
@@ -62,12 +63,12 @@ class ApprovalView:
     workspace_id: str
     team: str
     task_id: int
-    kind: str
+    kind: ApprovalKind
     requester: str
     amount: int
     reasons: str
     details: str
-    status: str
+    status: ApprovalStatus
     channel_id: str | None
     message_ts: str | None
     decided_by: str | None
@@ -84,12 +85,12 @@ class ApprovalView:
             approval.workspace_id,
             approval.team,
             approval.task_id,
-            approval.kind,
+            ApprovalKind(approval.kind),
             approval.requester,
             approval.amount,
             approval.reasons,
             approval.details,
-            approval.status,
+            ApprovalStatus(approval.status),
             approval.channel_id,
             approval.message_ts,
             approval.decided_by,

@@ -32,6 +32,8 @@ def request_for_decider(
 ) -> tuple[ApprovalView, TaskView]:
     """The request, once the user is known to be allowed to decide it (else a UserFacingError says why)."""
     approval, task = approvals.get_approval(deps.db, approval_id)
+    if approval.workspace_id != workspace_id:  # a click from another workspace points at nothing of its own
+        raise UserFacingError("That button no longer points at a request.")
     admin = deps.workspace_admins.is_admin(client, workspace_id, user_id)
     approvals.check_eligible(config, approval, user_id=user_id, is_workspace_admin=admin)
     return approval, task
@@ -43,6 +45,7 @@ def decide_and_show(
     config: CreditsConfig,
     respond: Respond | None,
     *,
+    workspace_id: str,
     user_id: str,
     approval_id: int,
     approve: bool,
@@ -50,7 +53,15 @@ def decide_and_show(
 ) -> None:
     """Decide, then redraw the request; a late clicker is told who was first."""
     decision = approvals.decide(
-        deps.db, config, approval_id=approval_id, decider=user_id, approve=approve, note=note, now=deps.clock()
+        deps.db,
+        config,
+        workspace_id=workspace_id,
+        approval_id=approval_id,
+        decider=user_id,
+        is_workspace_admin=deps.workspace_admins.is_admin(client, workspace_id, user_id),
+        approve=approve,
+        note=note,
+        now=deps.clock(),
     )
     if decision.changed:  # only the call that settled it announces it; the sweep repairs a failure
         announce_safely(deps, client, config, decision.approval, decision.task)

@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 
 from bot.domain.digest import ApprovalCounts, DigestWindow, LargeTask, SpendRow, TaskGroup
 from bot.domain.ledger import EntryKind
+from bot.domain.lifecycle import ApprovalStatus, TaskStatus
 from bot.store.digest_models import DigestScheduleOverride, PostKind, PostState, ScheduledPost, SchedulerLease
 from bot.store.models import Approval, DailySpend, LedgerEntry, Task
-from bot.store.tasks import FINISHED
 
 # Approvals expire within 30 days (the config's cap), so one decided in the week was asked within this.
 APPROVAL_LOOKBACK = timedelta(days=31)
@@ -75,7 +75,7 @@ def _finished_in(workspace_id: str, team: str, start: datetime, end: datetime) -
         Task.team == team,
         col(Task.finished_at) >= start,
         col(Task.finished_at) < end,
-        Task.status == FINISHED,
+        Task.status == TaskStatus.DONE,
         col(Task.actual_cost).is_not(None),
     ]
 
@@ -156,11 +156,14 @@ def approval_counts(
     """Requests asked in the week, and those approved, denied or expired in it."""
     asked_at, decided_at = col(Approval.created_at), col(Approval.decided_at)
 
-    def decided(status: str) -> Any:
+    def decided(status: ApprovalStatus) -> Any:
         return func.sum(case((and_(col(Approval.status) == status, decided_at >= start, decided_at < end), 1), else_=0))
 
     statement = select(
-        func.sum(case((asked_at >= start, 1), else_=0)), decided("approved"), decided("denied"), decided("expired")
+        func.sum(case((asked_at >= start, 1), else_=0)),
+        decided(ApprovalStatus.APPROVED),
+        decided(ApprovalStatus.DENIED),
+        decided(ApprovalStatus.EXPIRED),
     ).where(
         Approval.workspace_id == workspace_id,
         Approval.team == team,

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, Index, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, Index, Integer, String, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskStatus
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -31,6 +36,31 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _utc_column(**kwargs: Any) -> Any:
     return Column(UTCDateTime(), **kwargs)
+
+
+class StrEnumText(TypeDecorator[E], Generic[E]):
+    """A StrEnum stored as its plain value in a VARCHAR column (no database enum type, no migration).
+
+    Rows read back carry the enum member, so ``task.status is TaskStatus.DONE`` holds as well as
+    ``== "done"``; an unknown stored value fails loudly instead of passing as a string.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+def _enum_column(enum: type[StrEnum], length: int) -> Any:
+    return Column(StrEnumText(enum, length), nullable=False)
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -113,7 +143,7 @@ class Task(SQLModel, table=True):
     retries_planned: int | None = None
     quoted_cost: int
     held: int = 0
-    status: str = Field(max_length=20)
+    status: TaskStatus = Field(sa_column=_enum_column(TaskStatus, 20))
     actual_cost: int | None = None
     retries_used: int | None = None
     kept: int | None = None
@@ -145,12 +175,12 @@ class Approval(SQLModel, table=True):
     workspace_id: str = Field(max_length=32)
     team: str = Field(max_length=40)
     task_id: int
-    kind: str = Field(default="task", max_length=16)
+    kind: ApprovalKind = Field(default=ApprovalKind.TASK, sa_column=_enum_column(ApprovalKind, 16))
     requester: str = Field(max_length=32)
     amount: int
     reasons: str = Field(max_length=500)
     details: str = Field(default="", max_length=2000)
-    status: str = Field(max_length=16)
+    status: ApprovalStatus = Field(sa_column=_enum_column(ApprovalStatus, 16))
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     decided_by: str | None = Field(default=None, max_length=32)

@@ -7,11 +7,9 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalStatus, TaskStatus
 from bot.domain.pricing import RetryHistory
 from bot.store.models import Approval, AuditEntry, Task
-
-FINISHED = "done"
-OPEN_STATUSES = ("held", "pending", "overrun")
 
 
 def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:
@@ -20,7 +18,7 @@ def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, 
         Task.workspace_id == workspace_id,
         Task.team == team,
         Task.tool == tool,
-        Task.status == FINISHED,
+        Task.status == TaskStatus.DONE,
         col(Task.finished_at) >= since,
     )
     tasks, retries = session.exec(statement).one()
@@ -51,7 +49,7 @@ def recent_same_task(
             Task.requester == requester,
             Task.fingerprint == fingerprint,
             col(Task.created_at) >= since,
-            col(Task.status).not_in(["cancelled", "denied", "expired", "withdrawn"]),
+            col(Task.status).not_in(sorted(REFUSED_TASK_STATUSES)),
         )
         .order_by(col(Task.created_at).desc())
     )
@@ -66,7 +64,7 @@ def open_tasks(session: Session, *, workspace_id: str, team: str, requester: str
             Task.workspace_id == workspace_id,
             Task.team == team,
             Task.requester == requester,
-            col(Task.status).in_(OPEN_STATUSES),
+            col(Task.status).in_(sorted(OPEN_TASK_STATUSES)),
         )
         .order_by(col(Task.number))
     )
@@ -75,26 +73,22 @@ def open_tasks(session: Session, *, workspace_id: str, team: str, requester: str
 
 def pending_approval_for(session: Session, *, task_id: int) -> Approval | None:
     """The task's approval still waiting for a decision, if any."""
-    statement = select(Approval).where(Approval.task_id == task_id, Approval.status == "pending")
-    return session.exec(statement).first()
-
-
-def latest_approval_for(session: Session, *, task_id: int) -> Approval | None:
-    """The task's most recent approval, whatever its state."""
-    statement = select(Approval).where(Approval.task_id == task_id).order_by(col(Approval.id).desc())
+    statement = select(Approval).where(Approval.task_id == task_id, Approval.status == ApprovalStatus.PENDING)
     return session.exec(statement).first()
 
 
 def due_approvals(session: Session, *, now: datetime) -> list[Approval]:
     """Pending approvals whose time is up (any workspace)."""
-    statement = select(Approval).where(Approval.status == "pending", col(Approval.expires_at) <= now)
+    statement = select(Approval).where(Approval.status == ApprovalStatus.PENDING, col(Approval.expires_at) <= now)
     return list(session.exec(statement).all())
 
 
 def unannounced_approvals(session: Session) -> list[Approval]:
     """Decided approvals whose Slack message was not yet updated (a crash, or a Slack error)."""
     statement = select(Approval).where(
-        Approval.status != "pending", col(Approval.announced).is_(False), col(Approval.message_ts).is_not(None)
+        Approval.status != ApprovalStatus.PENDING,
+        col(Approval.announced).is_(False),
+        col(Approval.message_ts).is_not(None),
     )
     return list(session.exec(statement).all())
 

@@ -13,11 +13,11 @@ from sqlmodel import select
 
 from bot.config import WEEKDAYS, default_config_text, load_config
 from bot.devtools.slack_standin import SlackStandIn
-from bot.services.holds import EntryContext, capture_hold, place_hold
 from bot.store.db import Database
 from bot.store.digest_models import SchedulerLease
 from tests.e2e.conftest import DESIGN_CHANNEL, WORKSPACE
 from tests.processes import REPO, bot_environment, free_port, run_bot
+from tests.services.production import finish, number_of, run_for
 
 
 def environment(standin: SlackStandIn, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -48,11 +48,9 @@ def test_digest_now_posts_the_last_seven_days_with_its_chart(standin: SlackStand
     db = Database(env["DATABASE_URL"])
     db.upgrade()
     config, at = load_config(None), datetime.now(UTC) - timedelta(days=1)
-    for key, cost in (("a", 64), ("b", 32)):
-        entry = EntryContext(WORKSPACE, "design", f"hold:{key}", "U0ALICE", "image")
-        place_hold(db, config, entry, amount=cost, now=at)
-        entry = EntryContext(WORKSPACE, "design", f"capture:{key}", "U0ALICE", "image")
-        capture_hold(db, config, entry, hold_amount=cost, cost=cost, now=at)
+    for key, cost in (("a", 64), ("b", 32)):  # `/credits run` then `/credits done`, as the bot does them
+        number = number_of(run_for(db, config, workspace_id=WORKSPACE, credits=cost, note=key, now=at))
+        finish(db, config, workspace_id=WORKSPACE, number=number, cost=cost, now=at)
     db.dispose()
     result = run_bot("digest", "--team", "design", "--now", **env)
     assert result.returncode == 0, result.stderr

@@ -15,10 +15,14 @@ from sqlmodel import select
 from bot.app import make_client
 from bot.config import CreditsConfig
 from bot.devtools.slack_standin import SlackStandIn
+from bot.domain import ledger as rules
+from bot.domain.calendar import local_date
+from bot.domain.ledger import EntryKind
 from bot.jobs.posting import Pacer
 from bot.jobs.scheduler import JobRunner
-from bot.services.holds import EntryContext, capture_hold, place_hold
+from bot.services.balances import open_team_cycle
 from bot.settings import Settings
+from bot.store import ledger as ledger_store
 from bot.store.db import Database
 from bot.store.digest_models import ScheduledPost
 from tests.conftest import Clock
@@ -94,11 +98,29 @@ class Harness:
             return list(session.exec(select(ScheduledPost).order_by(ScheduledPost.id)).all())  # type: ignore[arg-type]
 
     def spend(self, cost: int, *, member: str = "U0ALICE", tool: str = "image", key: str, at: datetime) -> None:
-        """A task's hold and capture at ``at``, as the tasks service writes them."""
-        entry = EntryContext(WORKSPACE, "design", f"hold:{key}", member, tool)
-        place_hold(self.db, self.config, entry, amount=cost, now=at)
-        entry = EntryContext(WORKSPACE, "design", f"capture:{key}", member, tool)
-        capture_hold(self.db, self.config, entry, hold_amount=cost, cost=cost, now=at)
+        """A task's hold and capture at ``at``, written with the store's functions as the tasks service writes them.
+
+        Digests read only the ledger, so any member and tool will do (the service would need them configured).
+        """
+        with self.db.write() as session:
+            row = open_team_cycle(session, self.config, workspace_id=WORKSPACE, team="design", now=at)
+            day = local_date(at, self.config.teams["design"].zone)
+            for kind, name in ((EntryKind.HOLD, "hold"), (EntryKind.CAPTURE, "capture")):
+                balance = ledger_store.as_balance(row)
+                delta = (
+                    rules.place_hold(balance, cost) if kind is EntryKind.HOLD else rules.capture(balance, cost, cost)
+                )
+                ledger_store.append_new_entry(
+                    session,
+                    row=row,
+                    kind=kind,
+                    delta=delta,
+                    idempotency_key=f"{name}:{key}",
+                    now=at,
+                    local_day=day,
+                    member=member,
+                    tool=tool,
+                )
 
 
 @pytest.fixture

@@ -12,12 +12,15 @@ from hypothesis import strategies as st
 from sqlmodel import func, select
 
 from bot.config import CreditsConfig
-from bot.domain.ledger import Balance, InsufficientCreditsError
+from bot.domain import ledger as rules
+from bot.domain.errors import UserFacingError
+from bot.domain.ledger import Balance, EntryKind
 from bot.services.balances import current_balance, open_team_cycle
-from bot.services.holds import EntryContext, capture_hold, place_hold, release_hold
+from bot.services.tasks import ShortfallError
 from bot.store import ledger as store
 from bot.store.db import Database
 from bot.store.models import LedgerEntry
+from tests.services.production import cancel, finish, number_of, run_for
 
 WORKSPACE = "T0TEST"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -42,10 +45,6 @@ def assert_running_equals_sum(db: Database, workspace: str = WORKSPACE, team: st
         return truth
 
 
-def ctx(key: str, workspace: str = WORKSPACE) -> EntryContext:
-    return EntryContext(workspace_id=workspace, team="design", idempotency_key=key, member="U0ALICE", tool="image")
-
-
 def test_a_new_team_gets_its_plan_and_opening_extra_credits(database: Database, config: CreditsConfig) -> None:
     snapshot = current_balance(database, config, workspace_id=WORKSPACE, team="design", now=NOW)
     assert snapshot.balance == Balance(plan=5000, extra=500, held=0, spent=0)
@@ -55,19 +54,53 @@ def test_a_new_team_gets_its_plan_and_opening_extra_credits(database: Database, 
 
 
 def test_the_same_idempotency_key_is_written_once(database: Database, config: CreditsConfig) -> None:
-    first = place_hold(database, config, ctx("hold:1"), amount=100, now=NOW)
-    again = place_hold(database, config, ctx("hold:1"), amount=100, now=NOW)
-    assert first.written and not again.written
-    assert again.balance.held == 100
+    current_balance(database, config, workspace_id=WORKSPACE, team="design", now=NOW)
+
+    def hold(key: str) -> tuple[bool, Balance]:
+        with database.write() as session:
+            row = open_team_cycle(session, config, workspace_id=WORKSPACE, team="design", now=NOW)
+            written = store.append_entry(
+                session,
+                row=row,
+                kind=EntryKind.HOLD,
+                delta=rules.place_hold(store.as_balance(row), 100),
+                idempotency_key=key,
+                now=NOW,
+                local_day=NOW.date(),
+                member="U0ALICE",
+                tool="image",
+            )
+            return written, store.as_balance(row)
+
+    first, _ = hold("hold:1")
+    again, balance = hold("hold:1")
+    assert first and not again
+    assert balance.held == 100
     assert [e.kind for e in entries(database)].count("hold") == 1
     assert_running_equals_sum(database)
 
 
+def test_a_task_is_held_and_charged_once_however_often_it_is_reported(
+    database: Database, config: CreditsConfig
+) -> None:
+    number = number_of(run_for(database, config, workspace_id=WORKSPACE, credits=100, note="once", now=NOW))
+    again = run_for(database, config, workspace_id=WORKSPACE, credits=100, note="once", now=NOW)
+    assert again.kind == "duplicate" and number_of(again) == number  # the same run a moment later reserves nothing
+    finish(database, config, workspace_id=WORKSPACE, number=number, cost=90, now=NOW)
+    with pytest.raises(UserFacingError, match="already done"):
+        finish(database, config, workspace_id=WORKSPACE, number=number, cost=90, now=NOW)
+    kinds = [e.kind for e in entries(database)]
+    assert kinds.count("hold") == 1 and kinds.count("capture") == 1
+    assert assert_running_equals_sum(database) == Balance(plan=4910, extra=500, held=0, spent=90)
+
+
 def test_capture_spends_plan_first_then_extra_and_feeds_daily_spend(database: Database, config: CreditsConfig) -> None:
-    place_hold(database, config, ctx("hold:big"), amount=5200, now=NOW)
-    result = capture_hold(database, config, ctx("capture:big"), hold_amount=5200, cost=5100, now=NOW)
-    assert result.balance == Balance(plan=0, extra=400, held=0, spent=5100)
+    number = number_of(run_for(database, config, workspace_id=WORKSPACE, credits=5200, note="big", now=NOW))
+    result = finish(database, config, workspace_id=WORKSPACE, number=number, cost=5100, now=NOW)
+    assert (result.kind, result.charged, result.released) == ("captured", 5100, 100)
     with database.read() as session:
+        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None and store.as_balance(row) == Balance(plan=0, extra=400, held=0, spent=5100)
         day = NOW.date()
         assert store.spent_between(session, workspace_id=WORKSPACE, team="design", first_day=day, last_day=day) == 5100
     assert_running_equals_sum(database)
@@ -76,8 +109,8 @@ def test_capture_spends_plan_first_then_extra_and_feeds_daily_spend(database: Da
 def test_a_hold_the_team_cannot_afford_writes_nothing(database: Database, config: CreditsConfig) -> None:
     current_balance(database, config, workspace_id=WORKSPACE, team="design", now=NOW)
     before = len(entries(database))
-    with pytest.raises(InsufficientCreditsError) as refused:
-        place_hold(database, config, ctx("hold:huge"), amount=6000, now=NOW)
+    with pytest.raises(ShortfallError) as refused:
+        run_for(database, config, workspace_id=WORKSPACE, credits=6000, note="huge", now=NOW)
     assert refused.value.shortfall == 500
     assert len(entries(database)) == before
 
@@ -85,7 +118,7 @@ def test_a_hold_the_team_cannot_afford_writes_nothing(database: Database, config
 def test_renewal_lapses_unreserved_plan_credits_once_even_after_downtime(
     database: Database, config: CreditsConfig
 ) -> None:
-    place_hold(database, config, ctx("hold:open"), amount=300, now=NOW)
+    run_for(database, config, workspace_id=WORKSPACE, credits=300, note="open", now=NOW)
     later = NOW + timedelta(days=70)  # the bot was down across two renewals
     with ThreadPoolExecutor(4) as pool:
         list(
@@ -106,8 +139,8 @@ def test_concurrent_holds_never_reserve_more_than_the_team_has(database: Databas
 
     def try_hold(number: int) -> bool:
         try:
-            place_hold(database, config, ctx(f"hold:{number}"), amount=1000, now=NOW)
-        except InsufficientCreditsError:
+            run_for(database, config, workspace_id=WORKSPACE, credits=1000, note=f"batch {number}", now=NOW)
+        except ShortfallError:
             return False
         return True
 
@@ -130,33 +163,35 @@ OPERATIONS = st.lists(
 def test_random_operations_keep_the_running_figure_equal_to_the_ledger(
     database: Database, config: CreditsConfig, operations: list[tuple[str, int]]
 ) -> None:
+    """``run``, ``done`` (at most the hold), ``cancel`` and a repeated ``run``, in any order."""
     workspace = f"T{uuid.uuid4().hex[:10].upper()}"
-    open_holds: list[tuple[str, int]] = []
-    for number, (operation, amount) in enumerate(operations):
-        key = f"{operation}:{number}"
+    open_holds: list[tuple[int, str, int]] = []  # task number, note, credits held
+    for step, (operation, amount) in enumerate(operations):
         try:
             if operation == "hold":
-                place_hold(database, config, ctx(key, workspace), amount=amount, now=NOW)
-                open_holds.append((key, amount))
+                note = f"step {step}"
+                result = run_for(database, config, workspace_id=workspace, credits=amount, note=note, now=NOW)
+                open_holds.append((number_of(result), note, amount))
             elif operation == "capture" and open_holds:
-                _, held = open_holds.pop()
-                capture_hold(database, config, ctx(key, workspace), hold_amount=held, cost=min(amount, held), now=NOW)
+                number, _, held = open_holds.pop()
+                finish(database, config, workspace_id=workspace, number=number, cost=min(amount, held), now=NOW)
             elif operation == "release" and open_holds:
-                _, held = open_holds.pop(0)
-                release_hold(database, config, ctx(key, workspace), hold_amount=held, now=NOW)
+                number, _, held = open_holds.pop(0)
+                assert cancel(database, config, workspace_id=workspace, number=number, now=NOW) == held
             elif operation == "replay" and open_holds:
-                replay_key, held = open_holds[-1]
-                assert not place_hold(database, config, ctx(replay_key, workspace), amount=held, now=NOW).written
-        except InsufficientCreditsError:
+                number, note, held = open_holds[-1]
+                replay = run_for(database, config, workspace_id=workspace, credits=held, note=note, now=NOW)
+                assert replay.kind == "duplicate" and number_of(replay) == number
+        except ShortfallError:
             pass
         if open_holds or operation == "hold":
             balance = assert_running_equals_sum(database, workspace)
             assert balance.available >= 0
-            assert balance.held == sum(held for _, held in open_holds)
+            assert balance.held == sum(held for _, _, held in open_holds)
 
 
 def test_check_command_finds_no_difference(database: Database, config: CreditsConfig) -> None:
-    place_hold(database, config, ctx("hold:x"), amount=10, now=NOW)
+    run_for(database, config, workspace_id=WORKSPACE, credits=10, note="x", now=NOW)
     with database.read() as session:
         assert store.check_running_balances(session) == []
         assert session.exec(select(func.count()).select_from(LedgerEntry)).one() == 3

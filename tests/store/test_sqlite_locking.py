@@ -8,14 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, text
+from sqlmodel import select
 
 from bot.config import load_config
-from bot.domain.ledger import InsufficientCreditsError
 from bot.services.balances import current_balance
-from bot.services.holds import EntryContext, place_hold
+from bot.services.tasks import ShortfallError
 from bot.store import ledger as store
 from bot.store.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from bot.store.models import Task
+from tests.services.production import run_for
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -48,22 +50,16 @@ def test_a_read_transaction_does_not_block_writers(sqlite_db: Database, tmp_path
     other.close()
 
 
-def _hold_in_another_process(url: str, worker: int, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _run_in_another_process(url: str, worker: int, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """Three ``/credits run`` of 700 credits each, through the tasks service as the bot runs them."""
     db = Database(url)
     config = load_config(None)
     granted = 0
     for attempt in range(3):
-        entry = EntryContext(
-            workspace_id="T0PROC",
-            team="design",
-            idempotency_key=f"hold:{worker}:{attempt}",
-            member="U0ALICE",
-            tool="video",
-        )
         try:
-            place_hold(db, config, entry, amount=700, now=NOW)
+            run_for(db, config, workspace_id="T0PROC", credits=700, note=f"worker {worker} try {attempt}", now=NOW)
             granted += 1
-        except InsufficientCreditsError:
+        except ShortfallError:
             pass
     db.dispose()
     results.put(granted)
@@ -74,7 +70,7 @@ def test_processes_holding_at_once_never_overspend(sqlite_db: Database) -> None:
     current_balance(sqlite_db, config, workspace_id="T0PROC", team="design", now=NOW)
     spawn = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue = spawn.Queue()  # type: ignore[type-arg]
-    workers = [spawn.Process(target=_hold_in_another_process, args=(sqlite_db.url, n, results)) for n in range(4)]
+    workers = [spawn.Process(target=_run_in_another_process, args=(sqlite_db.url, n, results)) for n in range(4)]
     for process in workers:
         process.start()
     for process in workers:
@@ -85,4 +81,8 @@ def test_processes_holding_at_once_never_overspend(sqlite_db: Database) -> None:
     with sqlite_db.read() as session:
         row = store.get_balance_row(session, workspace_id="T0PROC", team="design")
         assert row is not None and row.held == 7 * 700
+        held_by_tasks = session.exec(
+            select(func.coalesce(func.sum(Task.held), 0)).where(Task.workspace_id == "T0PROC")
+        ).one()
+        assert held_by_tasks == 7 * 700  # every hold belongs to a task the bot created
         assert store.ledger_sum(session, workspace_id="T0PROC", team="design") == store.as_balance(row)

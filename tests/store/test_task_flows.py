@@ -79,7 +79,9 @@ def test_approve_racing_deny_and_the_sweep_settles_once(database: Database, conf
             return approvals.decide(
                 database,
                 config,
+                workspace_id=WORKSPACE,
                 approval_id=approval_id,
+                is_workspace_admin=False,
                 decider="U0BOB",
                 approve=True,
                 note=None,
@@ -91,7 +93,9 @@ def test_approve_racing_deny_and_the_sweep_settles_once(database: Database, conf
             return approvals.decide(
                 database,
                 config,
+                workspace_id=WORKSPACE,
                 approval_id=approval_id,
+                is_workspace_admin=False,
                 decider="U0CAROL",
                 approve=False,
                 note="no",
@@ -163,6 +167,8 @@ class TaskLifecycle(RuleBasedStateMachine):
             approvals.decide(
                 self.db,
                 self.config,
+                workspace_id=self.workspace,
+                is_workspace_admin=False,
                 approval_id=pending[pick % len(pending)],
                 decider="U0CAROL",
                 approve=approve,
@@ -216,6 +222,8 @@ class TaskLifecycle(RuleBasedStateMachine):
             outcome = approvals.decide(
                 self.db,
                 self.config,
+                workspace_id=self.workspace,
+                is_workspace_admin=False,
                 approval_id=settled[pick % len(settled)] or 0,
                 decider="U0BOB",
                 approve=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.config import ADMIN_ROLE
 from bot.domain.task_commands import CancelCommand, DoneCommand, LimitsCommand, RunCommand, TasksCommand
 from bot.services import tasks
-from bot.services.quotes import member_limits, week_usage
+from bot.services.quotes import member_limits
 from bot.slack.announce import announce_safely, post_request
 from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.tasks import (
@@ -54,10 +54,9 @@ def answer_done(ctx: CommandContext, command: DoneCommand) -> Reply:
     )
     permalink = None
     if result.approval is not None:
-        week: int | None = getattr(result, "week_spend", None)  # finish_task is gaining this field
-        if week is None:
-            week = week_usage(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=member, now=ctx.now)
-        permalink = post_request(ctx.deps, ctx.client, ctx.config, result.approval, result.task, week_spend=week)
+        permalink = post_request(
+            ctx.deps, ctx.client, ctx.config, result.approval, result.task, week_spend=result.week_spend
+        )
     return Reply(f"Task #{result.task.number}: {result.kind}", finish_blocks(result, permalink))
 
 

@@ -18,16 +18,17 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.services.views import ApprovalView, TaskView
 from bot.slack.blocks.format import credits
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 OUTCOME_WORDS = {
-    "approved": ":white_check_mark: *Approved*",
-    "denied": ":no_entry: *Denied*",
-    "expired": ":hourglass: *Expired*",
-    "cancelled": ":heavy_multiplication_x: *Cancelled*",
-    "withdrawn": ":heavy_multiplication_x: *Withdrawn*",
+    ApprovalStatus.APPROVED: ":white_check_mark: *Approved*",
+    ApprovalStatus.DENIED: ":no_entry: *Denied*",
+    ApprovalStatus.EXPIRED: ":hourglass: *Expired*",
+    ApprovalStatus.CANCELLED: ":heavy_multiplication_x: *Cancelled*",
+    ApprovalStatus.WITHDRAWN: ":heavy_multiplication_x: *Withdrawn*",
 }
 
 
@@ -48,7 +49,7 @@ def task_line(task: TaskView, *, numbered: bool = True) -> str:
 
 
 def _summary(approval: ApprovalView, task: TaskView, week_spend: int | None) -> SectionBlock:
-    what = "extra cost of task" if approval.kind == "overrun" else "task"
+    what = "extra cost of task" if approval.kind == ApprovalKind.OVERRUN else "task"
     lines = [
         f"<@{approval.requester}> asks to run {what} *{task_line(task)}* for *{credits(approval.amount)}*",
         f"*Cost*: {approval.details}" if approval.details else f"*Cost*: {credits(approval.amount)}",
@@ -107,18 +108,18 @@ def decided_blocks(approval: ApprovalView, task: TaskView, *, zone: ZoneInfo) ->
 def thread_reply(approval: ApprovalView, task: TaskView) -> str:
     """What the requester is told in the thread."""
     who = f"<@{approval.requester}>"
-    if approval.status == "approved":
-        if approval.kind == "overrun":
+    if approval.status == ApprovalStatus.APPROVED:
+        if approval.kind == ApprovalKind.OVERRUN:
             charged = credits(task.actual_cost or 0)
             return f"{who} the extra cost of task #{task.number} was approved and charged ({charged})."
         return (
             f"{who} approved by <@{approval.decided_by}>: task #{task.number} can go ahead. When it is done: "
             f"`/credits done {task.number} retries=<n> kept=<n>`."
         )
-    if approval.status == "denied":
+    if approval.status == ApprovalStatus.DENIED:
         reason = f" Reason: “{approval.decision_note}”." if approval.decision_note else ""
         return f"{who} denied by <@{approval.decided_by}>; the {credits(approval.amount)} held were released.{reason}"
-    if approval.status == "expired":
+    if approval.status == ApprovalStatus.EXPIRED:
         held = credits(approval.amount)
         return f"{who} nobody decided in time, so the request expired and the {held} held were released."
     return f"{who} the request was {approval.status}; the credits held were released."

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.domain.errors import UserFacingError
+from bot.services.tasks import NotYourTaskError, ShortfallError
+
+
+def user_error_text(error: UserFacingError) -> str:
+    """The error's message, with the people it names (user ids from the service) shown as mentions."""
+    if isinstance(error, ShortfallError):
+        return error.explain(", ".join(f"<@{user}>" for user in error.admins) or "an admin")
+    if isinstance(error, NotYourTaskError):
+        return error.explain(f"<@{error.owner}>")
+    return error.message
+
 
 def user_error_blocks(message: str) -> list[Block]:
     """A mistake the user can fix, said plainly, with a pointer to help."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.domain.lifecycle import TaskStatus
 from bot.domain.limits import LimitCheck
 from bot.services.tasks import FinishResult, RunResult
 from bot.services.views import ApprovalView, TaskView
@@ -11,7 +12,11 @@ from bot.slack.blocks.approval import task_line
 from bot.slack.blocks.format import credits
 from bot.slack.ids import ActionId, BlockId
 
-STATUS_WORDS = {"held": "reserved", "pending": "waiting for approval", "overrun": "extra cost waiting for approval"}
+STATUS_WORDS = {
+    TaskStatus.HELD: "reserved",
+    TaskStatus.PENDING: "waiting for approval",
+    TaskStatus.OVERRUN: "extra cost waiting for approval",
+}
 
 
 def _section(text: str) -> SectionBlock:

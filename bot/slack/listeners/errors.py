@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.domain.errors import UserFacingError
-from bot.slack.blocks.errors import internal_error_blocks, user_error_blocks
+from bot.slack.blocks.errors import internal_error_blocks, user_error_blocks, user_error_text
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def report_error(
 ) -> None:
     """Tell the user: their mistake plainly, ours with a reference that is also logged."""
     if isinstance(error, UserFacingError):
-        text, blocks = error.message, user_error_blocks(error.message)
+        message = user_error_text(error)
+        text, blocks = message, user_error_blocks(message)
     else:
         reference = uuid.uuid4().hex[:8]
         kind = (body or {}).get("type") or "command"

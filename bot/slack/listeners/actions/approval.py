@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.config import CreditsConfig
 from bot.domain.command_line import parse_command
 from bot.domain.errors import UserFacingError
+from bot.domain.lifecycle import ApprovalStatus
 from bot.domain.task_commands import RunCommand
 from bot.slack.answers.context import CommandContext
 from bot.slack.answers.tasks import answer_run
@@ -29,12 +30,19 @@ def handle_approve_click(
     workspace_id: str,
     user_id: str,
 ) -> None:
-    """Approve, if the clicker may."""
+    """Approve; ``approvals.decide`` checks the clicker's workspace and eligibility under the team's lock."""
     ack()
-    approval, _ = request_for_decider(
-        deps, client, config, workspace_id=workspace_id, user_id=user_id, approval_id=clicked_approval_id(body)
+    decide_and_show(
+        deps,
+        client,
+        config,
+        respond,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        approval_id=clicked_approval_id(body),
+        approve=True,
+        note=None,
     )
-    decide_and_show(deps, client, config, respond, user_id=user_id, approval_id=approval.id, approve=True, note=None)
 
 
 def handle_deny_click(
@@ -52,9 +60,17 @@ def handle_deny_click(
     approval, task = request_for_decider(
         deps, client, config, workspace_id=workspace_id, user_id=user_id, approval_id=clicked_approval_id(body)
     )
-    if approval.status != "pending":
+    if approval.status != ApprovalStatus.PENDING:
         decide_and_show(
-            deps, client, config, respond, user_id=user_id, approval_id=approval.id, approve=False, note=None
+            deps,
+            client,
+            config,
+            respond,
+            workspace_id=workspace_id,
+            user_id=user_id,
+            approval_id=approval.id,
+            approve=False,
+            note=None,
         )
         return
     client.views_open(trigger_id=body["trigger_id"], view=deny_modal(approval, task))

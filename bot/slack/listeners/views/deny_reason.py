@@ -46,6 +46,7 @@ def handle_deny_submission(
         client,
         config,
         None,
+        workspace_id=workspace_id,
         user_id=user_id,
         approval_id=state.approval_id,
         approve=False,

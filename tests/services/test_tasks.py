@@ -1,0 +1,138 @@
+"""The tasks service on both databases: what it returns (ids, this week's use) and its one capture/release."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.config import CreditsConfig
+from bot.domain.commands import QuoteCommand
+from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskStatus
+from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
+from bot.services import approvals, tasks
+from bot.services.members import Member
+from bot.slack.blocks.errors import user_error_text
+from bot.store import ledger as store
+from bot.store.db import Database
+from bot.store.models import Approval, Task
+
+WORKSPACE = "T0TASKS"
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+ALICE = Member("U0ALICE", "design", "creator", False)
+BOB = Member("U0BOB", "design", "lead", False)
+
+
+def run(db: Database, config: CreditsConfig, quality: str, variants: int, note: str) -> tasks.RunResult:
+    command = RunCommand(QuoteCommand(tool="image", quality=quality, variants=variants), note=note)
+    return tasks.start_task(db, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=NOW)
+
+
+def done(db: Database, config: CreditsConfig, number: int, cost: int) -> tasks.FinishResult:
+    command = DoneCommand(number=number, cost=cost)
+    return tasks.finish_task(db, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=NOW)
+
+
+def held_and_spent(db: Database) -> tuple[int, int]:
+    with db.read() as session:
+        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None
+        assert store.as_balance(row) == store.ledger_sum(session, workspace_id=WORKSPACE, team="design")
+        return row.held, row.spent
+
+
+def test_run_reports_the_weekly_use_it_checked(database: Database, config: CreditsConfig) -> None:
+    first = run(database, config, "high", 4, "first")  # 32 + 8 = 40
+    second = run(database, config, "high", 4, "second")
+    assert (first.kind, first.week_spend, first.report.limits.weekly_used) == ("reserved", 0, 0)
+    assert (second.week_spend, second.report.limits.weekly_used) == (40, 40)
+    assert second.report.balance.held == 40  # the balance it checked, before its own hold
+
+
+def test_done_returns_the_members_use_this_week_after_it(database: Database, config: CreditsConfig) -> None:
+    first = run(database, config, "high", 4, "charged")
+    assert first.task is not None
+    captured = done(database, config, first.task.number, 30)
+    assert (captured.kind, captured.charged, captured.released, captured.week_spend) == ("captured", 30, 10, 30)
+    second = run(database, config, "high", 4, "overrun")
+    assert second.task is not None
+    overrun = done(database, config, second.task.number, 120)  # 80 over the 40 held: over the per-task limit
+    assert overrun.kind == "approval_needed" and overrun.approval is not None
+    assert overrun.week_spend == 30 + 120
+    assert held_and_spent(database) == (120, 30)
+
+
+def test_an_overrun_refused_gives_back_only_the_extra_and_approved_is_captured_once(
+    database: Database, config: CreditsConfig
+) -> None:
+    started = run(database, config, "high", 4, "twice over")
+    assert started.task is not None
+    number = started.task.number
+    first = done(database, config, number, 120)
+    assert first.approval is not None and first.task.status is TaskStatus.OVERRUN
+    denied = approvals.decide(
+        database,
+        config,
+        workspace_id=WORKSPACE,
+        approval_id=first.approval.id,
+        decider="U0BOB",
+        is_workspace_admin=False,
+        approve=False,
+        note="too much",
+        now=NOW + timedelta(minutes=1),
+    )
+    assert denied.approval.status is ApprovalStatus.DENIED
+    assert (denied.task.status, denied.task.held, denied.task.actual_cost) == (TaskStatus.HELD, 40, None)
+    assert held_and_spent(database) == (40, 0)
+    second = done(database, config, number, 120)
+    assert second.approval is not None
+    approved = approvals.decide(
+        database,
+        config,
+        workspace_id=WORKSPACE,
+        approval_id=second.approval.id,
+        decider="U0BOB",
+        is_workspace_admin=False,
+        approve=True,
+        note=None,
+        now=NOW + timedelta(minutes=2),
+    )
+    assert (approved.task.status, approved.task.held, approved.task.actual_cost) == (TaskStatus.DONE, 0, 120)
+    assert held_and_spent(database) == (0, 120)
+
+
+def test_services_name_people_by_id_and_the_slack_edge_mentions_them(database: Database, config: CreditsConfig) -> None:
+    with pytest.raises(tasks.ShortfallError) as short:
+        run(database, config, "ultra", 500, "too big")  # 10,000 credits, 5,500 available
+    assert short.value.admins == ("U0CAROL",) and "<@" not in short.value.message
+    assert "Team design is 4,500 credits short" in short.value.message
+    assert "<@U0CAROL> can add extra credits" in user_error_text(short.value)
+
+    started = run(database, config, "high", 4, "mine")
+    assert started.task is not None
+    with pytest.raises(tasks.NotYourTaskError) as not_yours:
+        tasks.cancel_task(
+            database,
+            config,
+            workspace_id=WORKSPACE,
+            member=BOB,
+            command=CancelCommand(number=started.task.number),
+            now=NOW,
+        )
+    assert not_yours.value.owner == "U0ALICE" and "<@" not in not_yours.value.message
+    assert "is <@U0ALICE>'s; only they or an admin can cancel it" in user_error_text(not_yours.value)
+
+
+def test_statuses_read_back_from_the_database_are_the_enums(database: Database, config: CreditsConfig) -> None:
+    started = run(database, config, "ultra", 4, "over the limit")  # 80: waits for approval
+    assert started.task is not None and started.approval is not None
+    with database.read() as session:
+        task = session.get(Task, started.task.id)
+        approval = session.get(Approval, started.approval.id)
+        assert task is not None and approval is not None
+        assert task.status is TaskStatus.PENDING and task.status == "pending"
+        assert approval.status is ApprovalStatus.PENDING and approval.kind is ApprovalKind.TASK
+        by_enum = session.exec(select(Task).where(Task.status == TaskStatus.PENDING)).all()
+        by_text = session.exec(select(Task).where(Task.status == "pending")).all()
+        assert [t.id for t in by_enum] == [t.id for t in by_text] == [task.id]
