@@ -29,8 +29,8 @@ from bot.devtools.signing import (
     view_submission_payload,
 )
 from bot.devtools.slack_standin import RecordedCall, SlackStandIn
-from bot.settings import Settings
-from bot.store.db import DEFAULT_DATABASE_URL, Database
+from bot.settings import DEFAULT_DATABASE_URL, Settings
+from bot.store.db import Database
 from bot.web import EVENTS_PATH, BackgroundServer, SlackWsgiApp
 
 CONSOLE_TOKEN = "xoxb-console"  # noqa: S105 - the stand-in's own token, never a real one
