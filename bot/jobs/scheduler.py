@@ -42,7 +42,7 @@ from bot.store.db import Database
 
 logger = logging.getLogger(__name__)
 
-JOB_ID = "digests-and-alerts"
+JOB_ID = "scheduled-tick"
 LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(minutes=3)
 DEFAULT_INTERVAL_SECONDS = 60
@@ -141,7 +141,7 @@ def build_scheduler(runner: JobRunner, *, interval_seconds: int = DEFAULT_INTERV
         "interval",
         seconds=interval_seconds,
         id=JOB_ID,
-        name="post due digests and budget alerts",
+        name="sweep approvals, post due digests and budget alerts",
         next_run_time=datetime.now(UTC),
         coalesce=True,
         max_instances=1,

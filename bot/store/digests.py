@@ -282,7 +282,7 @@ def last_posted_slot(session: Session, *, workspace_id: str, team: str, before: 
     return session.exec(statement).one()
 
 
-def unsettled_posts(session: Session, *, workspace_id: str, since: datetime) -> list[ScheduledPost]:
+def unfinished_posts(session: Session, *, workspace_id: str, since: datetime) -> list[ScheduledPost]:
     """Claims since ``since`` that are not final, or posted digests whose chart is still to come."""
     statement = (
         select(ScheduledPost)
