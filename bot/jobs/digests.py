@@ -20,8 +20,8 @@ from slack_sdk.errors import SlackApiError
 from bot.config import CreditsConfig
 from bot.domain.digest import SlotAction, latest_slot, slot_action, slot_key
 from bot.jobs.posting import Chart, Message, Poster, Rebuild, resume_post
-from bot.services.digests import DigestReport, compute_digest, effective_config
-from bot.services.directory import DirectoryCache
+from bot.services.digests import DigestReport, compute_digest
+from bot.services.directory import EffectiveConfigs
 from bot.slack.blocks.digest import chart_title, describe_schedule, digest_blocks, digest_text
 from bot.store import digests as store
 from bot.store.db import Database
@@ -76,12 +76,11 @@ class DigestJob:
     """Everything a digest run needs; one per process, reused by every run."""
 
     db: Database
-    config: CreditsConfig
+    configs: EffectiveConfigs
     client: WebClient
     poster: Poster
     workspace: Workspace
     grace: timedelta = DEFAULT_GRACE
-    directory: DirectoryCache | None = None
 
     def __post_init__(self) -> None:
         self._names: dict[str, str] = {}
@@ -89,7 +88,7 @@ class DigestJob:
     def effective(self) -> CreditsConfig:
         """The credits file with admin changes (moved slots, new teams)."""
         with self.db.read() as session:
-            return effective_config(session, self.config, self.workspace.id, self.directory)
+            return self.configs.get(session, self.workspace.id)
 
     def message(self, config: CreditsConfig, team: str, end: datetime, now: datetime, scheduled: bool) -> Message:
         """The digest of the seven days up to ``end``, with its chart unless the week was quiet."""

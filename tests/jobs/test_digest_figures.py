@@ -17,7 +17,8 @@ from bot.domain.digest import latest_slot
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind
 from bot.services.balances import open_team_cycle
-from bot.services.digests import compute_digest, effective_config, preview_digest, set_digest_schedule
+from bot.services.digests import compute_digest, preview_digest, set_digest_schedule
+from bot.services.directory import effective_config
 from bot.services.members import Member
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
 from bot.store import ledger as ledger_store

@@ -13,28 +13,24 @@ from bot.domain.admin_commands import (
 from bot.domain.command_line import DigestPreviewCommand
 from bot.services import admin
 from bot.services.digests import preview_digest, set_digest_schedule
+from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
-from bot.slack.blocks.format import credits
-from bot.slack.blocks.tasks import notice_blocks
 from bot.slack.listeners.commands.context import CommandContext, Reply
 
 
-def _limit(value: int | None) -> str:
-    return "no limit" if value is None else credits(value)
-
-
+@refusals_in_words
 def answer_admin(ctx: CommandContext, command: AdminCommand) -> Reply:
     """Run one admin command (the service refuses non-admins) and confirm it."""
     me = ctx.actor()
     db, config = ctx.deps.db, ctx.config
     if isinstance(command, AdminRoleCommand):
-        team, role = admin.set_role(db, config, workspace_id=ctx.workspace_id, admin=me, command=command, now=ctx.now)
-        text = f"<@{command.member}> is now *{role}* in team {team}."
+        role = admin.set_role(db, config, workspace_id=ctx.workspace_id, admin=me, command=command, now=ctx.now)
+        text = change_text(role)
     elif isinstance(command, AdminLimitCommand):
-        task, week = admin.set_limit(db, config, workspace_id=ctx.workspace_id, admin=me, command=command, now=ctx.now)
-        text = f"Role *{command.role}*: per task {_limit(task)}, per week {_limit(week)}."
+        limits = admin.set_limit(db, config, workspace_id=ctx.workspace_id, admin=me, command=command, now=ctx.now)
+        text = change_text(limits)
     elif isinstance(command, AdminTopupCommand):
-        balance = admin.top_up(
+        topped_up = admin.top_up(
             db,
             config,
             workspace_id=ctx.workspace_id,
@@ -43,21 +39,17 @@ def answer_admin(ctx: CommandContext, command: AdminCommand) -> Reply:
             request_key=ctx.request_key,
             now=ctx.now,
         )
-        text = (
-            f"Added {credits(command.credits)} extra credits to team {command.team}: "
-            f"{credits(balance.extra)} extra, {credits(balance.available)} available."
-        )
+        text = change_text(topped_up)
     elif isinstance(command, AdminTeamCommand):
-        created = admin.set_team(db, config, workspace_id=ctx.workspace_id, admin=me, command=command, now=ctx.now)
-        verb = "created" if created else "updated"
-        text = f"Team {command.team} {verb}: channel <#{command.channel}>, plan {command.plan}."
+        team = admin.set_team(db, config, workspace_id=ctx.workspace_id, admin=me, command=command, now=ctx.now)
+        text = change_text(team)
     else:
         assert isinstance(command, AdminDigestCommand)
         schedule, upcoming = set_digest_schedule(
             db, config, workspace_id=ctx.workspace_id, admin=me, command=command, now=ctx.now
         )
         text = schedule_moved_text(command.team, schedule, upcoming, config.teams[command.team].timezone)
-    return Reply(text, notice_blocks(f":white_check_mark: {text} (recorded in the audit trail)"))
+    return Reply(text, recorded_blocks(text))
 
 
 def answer_digest_preview(ctx: CommandContext, command: DigestPreviewCommand) -> Reply:
