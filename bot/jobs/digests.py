@@ -180,7 +180,7 @@ class DigestJob:
             raise
         state = self.poster.deliver(post, config.teams[post.team].channel, message, clock)
         with self.db.read() as session:
-            row = session.get(ScheduledPost, post.id)
+            row = store.post_by_id(session, post_id=post.id) if post.id is not None else None
         return Outcome(post.team, post.slot_key, state.value, row.message_ts if row else None)
 
     def post_now(self, team: str, clock: Callable[[], datetime]) -> Outcome:

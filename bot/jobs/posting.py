@@ -111,7 +111,7 @@ class Poster:
         with self.db.write() as session:
             if not store.compare_and_set(session, post_id=post.id, version=post.version, now=now, **changes):
                 return None
-            return session.get(ScheduledPost, post.id)
+            return store.post_by_id(session, post_id=post.id)
 
     def take_over(self, post: ScheduledPost, now: datetime) -> ScheduledPost | None:
         """Claim a row for a new attempt (its state goes back to claimed)."""

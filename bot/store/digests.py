@@ -259,6 +259,11 @@ def get_post(session: Session, *, workspace_id: str, kind: PostKind, team: str, 
     return session.exec(statement).first()
 
 
+def post_by_id(session: Session, *, post_id: int) -> ScheduledPost | None:
+    """A scheduled post by id, as it is now."""
+    return session.get(ScheduledPost, post_id)
+
+
 def compare_and_set(session: Session, *, post_id: int, version: int, now: datetime, **changes: Any) -> bool:
     """Change a claim only if nobody changed it since ``version`` was read; bumps the version."""
     statement = (
