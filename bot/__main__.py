@@ -35,7 +35,7 @@ def _serve(settings: Settings, config: CreditsConfig, jobs: JobSettings) -> None
     from bot.web import SlackWsgiApp
 
     if settings.mode is RunMode.CONSOLE:
-        from bot.console import run_console
+        from bot.devtools.console import run_console
 
         run_console(settings, config)
         return

@@ -12,9 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.store.db import DEFAULT_DATABASE_URL
-
 SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///keter-credits.db"
 
 
 class SettingsError(Exception):

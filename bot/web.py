@@ -1,18 +1,14 @@
-"""The WSGI edge: ``POST /slack/events`` for Bolt, ``GET /healthz``, and a threaded server for tests.
+"""The WSGI edge: ``POST /slack/events`` for Bolt and ``GET /healthz``.
 
 Production serves this with gunicorn's threaded workers (see ``bot.server``), never Bolt's
-``app.start()`` development server.
+``app.start()`` development server; the console and the tests use ``bot.devtools.http_server``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from collections.abc import Iterable
-from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -45,36 +41,3 @@ def _reply(start_response: StartResponse, status: str, payload: dict[str, Any]) 
     body = json.dumps(payload).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        logging.getLogger("bot.web").debug(format, *args)
-
-
-class BackgroundServer:
-    """The WSGI app over real HTTP on 127.0.0.1 (port 0), in a thread: for the console and the tests."""
-
-    def __init__(self, wsgi_app: SlackWsgiApp) -> None:
-        self._server = make_server("127.0.0.1", 0, wsgi_app, server_class=_ThreadingServer, handler_class=_QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:54321``."""
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> BackgroundServer:
-        """Serve until ``stop``."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()

@@ -6,14 +6,13 @@ handful of methods the bot uses with Slack-shaped answers, records every call, a
 
 This module holds the public face (``SlackStandIn``, ``RecordedCall``, ``RecordedResponse``): lifecycle,
 configuration, recording, fault injection and waiting. The HTTP plumbing lives in
-:mod:`bot.devtools.standin_http` and what each Web API method answers in :mod:`bot.devtools.standin_methods`,
-so that no one file has to be read whole to change one of those concerns.
+:mod:`bot.devtools.standin_http`; the workspace's state and what each Web API method answers in
+:mod:`bot.devtools.standin_methods`. The stand-in owns one ``WorkspaceState`` and hands it to the methods.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import logging
 import threading
@@ -25,39 +24,16 @@ from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from bot.devtools.standin_http import (
-    ApiAnswer,
-    ApiArgs,
-    _ApiError,
-    _parse_api_args,
-    _Reply,
-    _Server,  # also a module attribute here, as before the split
-)
+from bot.devtools.standin_http import ApiAnswer, ApiArgs, ApiError, Reply, StandInServer, parse_api_args
 from bot.devtools.standin_methods import (
-    APP_ID,
     BOT_ID,
     BOT_USER_ID,
     TEAM_ID,
-    TEAM_NAME,
-    WORKSPACE_URL,
-    _Channel,
-    _StandInMethods,
+    Channel,
+    WebApiMethods,
+    WorkspaceState,
+    resolve_channel,
 )
-
-# Names importable from here before the stand-in was split into modules, re-exported so imports keep working.
-__all__ = [
-    "APP_ID",
-    "BOT_ID",
-    "BOT_USER_ID",
-    "TEAM_ID",
-    "TEAM_NAME",
-    "WORKSPACE_URL",
-    "ApiAnswer",
-    "ApiArgs",
-    "RecordedCall",
-    "RecordedResponse",
-    "SlackStandIn",
-]
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +79,7 @@ class _Fault:
     retry_after: int
 
 
-class SlackStandIn(_StandInMethods):
+class SlackStandIn:
     """Serves a small Slack Web API on 127.0.0.1 and records what the bot sent to it."""
 
     team_id = TEAM_ID
@@ -118,23 +94,14 @@ class SlackStandIn(_StandInMethods):
     ) -> None:
         """``clock`` gives wall-clock seconds for message timestamps (a test may pin it)."""
         self.bot_token = bot_token
-        self._clock = clock
         self._cond = threading.Condition()
-        self._server: _Server | None = None
+        self._server: StandInServer | None = None
         self._thread: threading.Thread | None = None
-        self._ids = itertools.count(1)
-        self._last_ts = 0
         self.calls: list[RecordedCall] = []
         self.responses: list[RecordedResponse] = []
-        self.uploads: dict[str, bytes] = {}
         self._faults: dict[str, deque[_Fault]] = {}
-        self._users: dict[str, dict[str, Any]] = {}
-        self._channels: dict[str, _Channel] = {}
-        self._messages: dict[str, list[dict[str, Any]]] = {}
-        self._views: dict[str, dict[str, Any]] = {}
-        self._pending_files: dict[str, dict[str, Any]] = {}
-        self._response_ids: set[str] = set()
-        self._methods: dict[str, Callable[[ApiArgs], ApiAnswer]] = self._method_table()
+        self._workspace = WorkspaceState(clock)
+        self._methods = WebApiMethods(self._workspace, lambda: self.root_url).table()
         self.add_user(BOT_USER_ID, name="credits", real_name="Keter Credits", is_bot=True)
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -143,7 +110,7 @@ class SlackStandIn(_StandInMethods):
         """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
         if self._server is not None:
             raise RuntimeError("SlackStandIn is already running")
-        self._server = _Server(self)
+        self._server = StandInServer(self)
         # A short poll interval keeps stop() (and so every test's teardown) fast.
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="slack-standin", daemon=True
@@ -171,6 +138,11 @@ class SlackStandIn(_StandInMethods):
         self.stop()
 
     @property
+    def uploads(self) -> dict[str, bytes]:
+        """File contents the bot uploaded, by file id."""
+        return self._workspace.uploads
+
+    @property
     def port(self) -> int:
         """The bound port (only while running)."""
         if self._server is None:
@@ -190,8 +162,8 @@ class SlackStandIn(_StandInMethods):
     def new_response_url(self) -> str:
         """A fresh ``response_url`` the stand-in accepts posts on, like a slash command's."""
         with self._cond:
-            response_id = f"R{next(self._ids):06d}"
-            self._response_ids.add(response_id)
+            response_id = f"R{next(self._workspace.ids):06d}"
+            self._workspace.response_ids.add(response_id)
         return f"{self.root_url}/response/{response_id}"
 
     # -- configuration -----------------------------------------------------------------------------
@@ -211,7 +183,7 @@ class SlackStandIn(_StandInMethods):
         ZoneInfo(tz)  # fail here, not inside a request, on a bad zone name
         handle = name or user_id.lower()
         with self._cond:
-            self._users[user_id] = {
+            self._workspace.users[user_id] = {
                 "id": user_id,
                 "team_id": TEAM_ID,
                 "name": handle,
@@ -229,12 +201,12 @@ class SlackStandIn(_StandInMethods):
     def add_channel(self, channel_id: str, name: str, *, is_private: bool = False, is_member: bool = True) -> None:
         """Give a channel a name for ``conversations.info``; unknown channels get a made-up name."""
         with self._cond:
-            self._channels[channel_id] = _Channel(channel_id, name, is_member, is_private)
+            self._workspace.channels[channel_id] = Channel(channel_id, name, is_member, is_private)
 
     def set_bot_in_channel(self, channel_id: str, member: bool) -> None:
         """Add or remove the bot from a channel (by default it is in every channel)."""
         with self._cond:
-            self._channel(channel_id).is_member = member
+            self._workspace.channel(channel_id).is_member = member
 
     def fail_next(self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1) -> None:
         """Make the next call of ``method`` fail; queue several to fail several calls in a row."""
@@ -247,11 +219,8 @@ class SlackStandIn(_StandInMethods):
             self.calls.clear()
             self.responses.clear()
             if state:
-                self._messages.clear()
-                self._views.clear()
+                self._workspace.clear_content()
                 self._faults.clear()
-                self._pending_files.clear()
-                self.uploads.clear()
 
     # -- inspection --------------------------------------------------------------------------------
 
@@ -263,7 +232,7 @@ class SlackStandIn(_StandInMethods):
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Copies of the messages the bot posted to a channel (or a user's DM), oldest first."""
         with self._cond:
-            return copy.deepcopy(self._messages.get(self._resolve_channel(channel), []))
+            return copy.deepcopy(self._workspace.messages.get(resolve_channel(channel), []))
 
     def wait_for_call(self, method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedCall]:
         """Block until ``count`` calls of ``method`` have arrived; return all of them so far."""
@@ -302,15 +271,15 @@ class SlackStandIn(_StandInMethods):
         more = f"... {len(self.calls) - 20} earlier, " if len(self.calls) > 20 else ""
         return more + ", ".join(shown)
 
-    # -- HTTP entry points (called from server threads) ---------------------------------------------
+    # -- HTTP entry points (the server's ``Endpoints``, called from its threads) ---------------------
 
-    def _handle_api(self, method: str, query: str, body: bytes, headers: dict[str, str]) -> _Reply:
+    def handle_api(self, method: str, query: str, body: bytes, headers: dict[str, str]) -> Reply:
         at = time.monotonic()
         parse_error: str | None = None
         by_name = {name.lower(): value for name, value in headers.items()}  # header names ignore case
         try:
-            args = _parse_api_args(query, body, by_name.get("content-type", ""))
-        except _ApiError as exc:
+            args = parse_api_args(query, body, by_name.get("content-type", ""))
+        except ApiError as exc:
             args, parse_error = {}, exc.error
         form_token = args.pop("token", None)
         auth = by_name.get("authorization", "")
@@ -324,7 +293,7 @@ class SlackStandIn(_StandInMethods):
 
     def _answer(
         self, method: str, args: ApiArgs, token: str | None, parse_error: str | None
-    ) -> tuple[_Reply, ApiAnswer]:
+    ) -> tuple[Reply, ApiAnswer]:
         implementation = self._methods.get(method)
         answer: ApiAnswer
         if implementation is None:
@@ -337,32 +306,32 @@ class SlackStandIn(_StandInMethods):
             fault = self._faults[method].popleft()
             answer = {"ok": False, "error": fault.error}
             extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
-            return _Reply.of_json(answer, fault.status, extra), answer
+            return Reply.of_json(answer, fault.status, extra), answer
         else:
             try:
                 answer = {"ok": True, **implementation(args)}
-            except _ApiError as exc:
+            except ApiError as exc:
                 answer = {"ok": False, "error": exc.error}
-        return _Reply.of_json(answer), answer
+        return Reply.of_json(answer), answer
 
-    def _handle_response_url(self, response_id: str, body: bytes) -> _Reply:
+    def handle_response_url(self, response_id: str, body: bytes) -> Reply:
         with self._cond:
-            if response_id not in self._response_ids:
-                return _Reply.plain("no_such_response_url", 404)
+            if response_id not in self._workspace.response_ids:
+                return Reply.plain("no_such_response_url", 404)
             try:
                 payload = json.loads(body)
             except ValueError:
                 payload = None
             if not isinstance(payload, dict):
-                return _Reply.plain("invalid_payload", 400)
+                return Reply.plain("invalid_payload", 400)
             url = f"{self.root_url}/response/{response_id}"
             self.responses.append(RecordedResponse(url, payload, time.monotonic()))
             self._cond.notify_all()
-        return _Reply.plain("ok")
+        return Reply.plain("ok")
 
-    def _handle_upload(self, file_id: str, body: bytes) -> _Reply:
+    def handle_upload(self, file_id: str, body: bytes) -> Reply:
         with self._cond:
-            if file_id not in self._pending_files:
-                return _Reply.plain("file_not_found", 404)
-            self.uploads[file_id] = body
-        return _Reply.plain(f"OK - {len(body)}")
+            if file_id not in self._workspace.pending_files:
+                return Reply.plain("file_not_found", 404)
+            self._workspace.uploads[file_id] = body
+        return Reply.plain(f"OK - {len(body)}")

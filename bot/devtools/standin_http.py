@@ -4,9 +4,10 @@ That covers reading Web API arguments the way Slack does (query string, form or 
 leniency about booleans, integers and timestamps in forms) as well as the server and request handler.
 
 Kept apart from :mod:`bot.devtools.slack_standin` (recording, faults, lifecycle) and
-:mod:`bot.devtools.standin_methods` (what each Web API method answers) so that the transport can be read and
-changed without wading through Slack semantics. Nothing here knows which methods exist; the server hands every
-request to an object with the three entry points of :class:`_Endpoints`, which ``SlackStandIn`` provides.
+:mod:`bot.devtools.standin_methods` (the workspace and what each Web API method answers) so that the transport
+can be read and changed without wading through Slack semantics. Nothing here knows which methods exist; the
+server hands every request to an object with the three entry points of :class:`Endpoints`, which
+``SlackStandIn`` provides.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-# One logger name for the whole stand-in, as before it was split into modules, so log filters keep working.
-logger = logging.getLogger("bot.devtools.slack_standin")
+logger = logging.getLogger(__name__)
 
 # Values slack_sdk sends as JSON strings inside form bodies; decoded so tests see Python objects.
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view", "files")
@@ -30,7 +30,7 @@ ApiArgs = dict[str, Any]
 ApiAnswer = dict[str, Any]
 
 
-class _ApiError(Exception):
+class ApiError(Exception):
     """Raised by a method implementation to answer ``{"ok": false, "error": ...}``."""
 
     def __init__(self, error: str) -> None:
@@ -39,7 +39,7 @@ class _ApiError(Exception):
 
 
 @dataclass(frozen=True)
-class _Reply:
+class Reply:
     """A complete HTTP answer, built by the stand-in and written out unchanged by the handler."""
 
     status: int
@@ -48,30 +48,30 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of_json(cls, payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> _Reply:
+    def of_json(cls, payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Reply:
         """A JSON answer, the shape of every Web API reply."""
         return cls(status, json.dumps(payload).encode(), headers=headers or {})
 
     @classmethod
-    def plain(cls, text: str, status: int = 200) -> _Reply:
+    def plain(cls, text: str, status: int = 200) -> Reply:
         """A text answer, as Slack gives on response URLs and upload URLs (and the stand-in on unknown paths)."""
         return cls(status, text.encode(), content_type="text/plain; charset=utf-8")
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
     """Slack's reading of a boolean argument: JSON true, or "1"/"true" in a form."""
     return value is True or (isinstance(value, int | str) and str(value).lower() in ("1", "true"))
 
 
-def _ts_micros(ts: Any, error: str = "invalid_ts_oldest") -> int:
+def ts_micros(ts: Any, error: str = "invalid_ts_oldest") -> int:
     """A message timestamp as integer microseconds, so comparisons do not lose precision to floats."""
     try:
         return int(Decimal(str(ts)) * 1_000_000)
     except InvalidOperation as exc:
-        raise _ApiError(error) from exc
+        raise ApiError(error) from exc
 
 
-def _int_arg(args: ApiArgs, key: str, default: int) -> int:
+def int_arg(args: ApiArgs, key: str, default: int) -> int:
     """An integer argument, answering invalid_arguments (not a server error) when it is not one."""
     value = args.get(key)
     if value in (None, ""):
@@ -79,10 +79,10 @@ def _int_arg(args: ApiArgs, key: str, default: int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise _ApiError("invalid_arguments") from exc
+        raise ApiError("invalid_arguments") from exc
 
 
-def _parse_api_args(query: str, body: bytes, content_type: str) -> ApiArgs:
+def parse_api_args(query: str, body: bytes, content_type: str) -> ApiArgs:
     """Read arguments the way Slack does: query string, then a form or JSON body."""
     args: ApiArgs = dict(parse_qsl(query, keep_blank_values=True))
     media_type = content_type.split(";", 1)[0].strip().lower()
@@ -91,14 +91,14 @@ def _parse_api_args(query: str, body: bytes, content_type: str) -> ApiArgs:
             try:
                 decoded = json.loads(body)
             except ValueError as exc:
-                raise _ApiError("invalid_json") from exc
+                raise ApiError("invalid_json") from exc
             if not isinstance(decoded, dict):
-                raise _ApiError("invalid_json")
+                raise ApiError("invalid_json")
             args.update(decoded)
         elif media_type in ("", "application/x-www-form-urlencoded"):
             args.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         else:
-            raise _ApiError("invalid_form_data")
+            raise ApiError("invalid_form_data")
     for key in _JSON_FIELDS:
         value = args.get(key)
         if isinstance(value, str) and value[:1] in ("[", "{"):
@@ -107,24 +107,24 @@ def _parse_api_args(query: str, body: bytes, content_type: str) -> ApiArgs:
     return args
 
 
-class _Endpoints(Protocol):
+class Endpoints(Protocol):
     """What the server needs from the stand-in: one entry point per URL prefix (a protocol, to avoid a cycle)."""
 
-    def _handle_api(self, method: str, query: str, body: bytes, headers: dict[str, str]) -> _Reply: ...
+    def handle_api(self, method: str, query: str, body: bytes, headers: dict[str, str]) -> Reply: ...
 
-    def _handle_response_url(self, response_id: str, body: bytes) -> _Reply: ...
+    def handle_response_url(self, response_id: str, body: bytes) -> Reply: ...
 
-    def _handle_upload(self, file_id: str, body: bytes) -> _Reply: ...
+    def handle_upload(self, file_id: str, body: bytes) -> Reply: ...
 
 
-class _Server(ThreadingHTTPServer):
+class StandInServer(ThreadingHTTPServer):
     """A threaded server on a free 127.0.0.1 port that hands each request to one stand-in."""
 
     daemon_threads = True
     # http.server's default backlog of 5 drops connections when many replies arrive at once.
     request_queue_size = 1024
 
-    def __init__(self, standin: _Endpoints) -> None:
+    def __init__(self, standin: Endpoints) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.standin = standin
 
@@ -132,7 +132,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     """Reads one request, routes it by its first path segment and writes the stand-in's reply."""
 
-    server: _Server
+    server: StandInServer
 
     def do_POST(self) -> None:
         self._dispatch()
@@ -149,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self._route(url.path, url.query, body, headers)
         except Exception:  # the server's single error boundary: answer 500 rather than drop the connection
             logger.exception("Slack stand-in failed on a %s request", self.command)
-            reply = _Reply.of_json({"ok": False, "error": "internal_error"}, 500)
+            reply = Reply.of_json({"ok": False, "error": "internal_error"}, 500)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -158,16 +158,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply.body)
 
-    def _route(self, path: str, query: str, body: bytes, headers: dict[str, str]) -> _Reply:
+    def _route(self, path: str, query: str, body: bytes, headers: dict[str, str]) -> Reply:
         standin = self.server.standin
         prefix, _, rest = path.lstrip("/").partition("/")
         if prefix == "api" and rest:
-            return standin._handle_api(rest, query, body, headers)
+            return standin.handle_api(rest, query, body, headers)
         if prefix == "response" and rest:
-            return standin._handle_response_url(rest, body)
+            return standin.handle_response_url(rest, body)
         if prefix == "upload" and rest:
-            return standin._handle_upload(rest, body)
-        return _Reply.plain("not_found", 404)
+            return standin.handle_upload(rest, body)
+        return Reply.plain("not_found", 404)
 
     def log_message(self, format: str, *args: Any) -> None:
         # Log only the route: the rest of the path holds response-URL and file ids.

@@ -1,22 +1,22 @@
-"""The Slack stand-in's Web API methods: what ``chat.*``, ``users.*``, ``conversations.*``, ``files.*`` and
-``views.*`` answer, and the workspace state (users, channels, messages, views, files) they read and change.
+"""The Slack stand-in's workspace and its Web API methods: what ``chat.*``, ``users.*``, ``conversations.*``,
+``files.*`` and ``views.*`` answer.
 
-Kept apart from :mod:`bot.devtools.slack_standin`, which owns that state, the lock, the recording of calls and
-fault injection, so that each method's Slack semantics can be read in one place. The methods live on a mixin
-rather than in free functions because they share the stand-in's state and its timestamp and id counters;
-:meth:`_StandInMethods._method_table` is the dispatch table from Web API method name to implementation.
+``WorkspaceState`` is the workspace itself (users, channels, messages, views, files, id and timestamp
+counters). One instance is shared by composition: ``SlackStandIn`` configures, inspects and resets it,
+``WebApiMethods`` reads and changes it on each request. Both touch it only under the stand-in's lock.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.devtools.standin_http import ApiAnswer, ApiArgs, _ApiError, _int_arg, _truthy, _ts_micros
+from bot.devtools.standin_http import ApiAnswer, ApiArgs, ApiError, int_arg, truthy, ts_micros
 
 TEAM_ID = "T0STANDIN"
 TEAM_NAME = "Stand-in"
@@ -29,7 +29,7 @@ _MAX_TEXT = 40_000
 
 
 @dataclass
-class _Channel:
+class Channel:
     """What the stand-in knows of a channel (or a DM): enough for ``conversations.info`` and membership checks."""
 
     id: str
@@ -38,32 +38,82 @@ class _Channel:
     is_private: bool = False
 
 
-class _StandInMethods:
-    """The Web API method implementations, mixed into ``SlackStandIn``.
+def resolve_channel(channel: str) -> str:
+    """Posting to a user ID lands in the DM with that user, as on Slack."""
+    return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
+
+
+class WorkspaceState:
+    """Everything the stand-in's workspace holds; callers hold the stand-in's lock."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        """``clock`` gives wall-clock seconds for message timestamps (a test may pin it)."""
+        self.clock = clock
+        self.ids = itertools.count(1)
+        self.last_ts = 0
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, Channel] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.pending_files: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.response_ids: set[str] = set()
+
+    def clear_content(self) -> None:
+        """Forget messages, views and files (users, channels and response URLs stay)."""
+        self.messages.clear()
+        self.views.clear()
+        self.pending_files.clear()
+        self.uploads.clear()
+
+    def new_id(self, prefix: str) -> str:
+        """A fresh Slack-shaped id (``V0STANDIN0001``); the prefix letter says what kind, as on Slack."""
+        return f"{prefix}0STANDIN{next(self.ids):04d}"
+
+    def next_ts(self) -> str:
+        """Unique, increasing timestamps taken from the (possibly pinned) clock."""
+        self.last_ts = max(int(self.clock() * 1_000_000), self.last_ts + 1)
+        return f"{self.last_ts // 1_000_000}.{self.last_ts % 1_000_000:06d}"
+
+    def channel(self, channel_id: str) -> Channel:
+        """The channel (or DM) by id, made up on first use so tests need not declare every channel."""
+        channel_id = resolve_channel(channel_id)
+        if channel_id not in self.channels:
+            self.channels[channel_id] = Channel(channel_id, f"channel-{channel_id.lower()}")
+        return self.channels[channel_id]
+
+    def find_message(self, channel: str, ts: Any) -> dict[str, Any]:
+        """The stored message itself (not a copy), so ``chat.update`` can change it in place."""
+        for message in self.messages.get(resolve_channel(channel), []):
+            if message["ts"] == ts:
+                return message
+        raise ApiError("message_not_found")
+
+    def store_message(self, channel: Channel, message: dict[str, Any]) -> None:
+        """Keep a posted message; a reply also updates its parent's thread fields, as Slack does."""
+        thread_ts = message.get("thread_ts")
+        if thread_ts and thread_ts != message["ts"]:
+            for parent in self.messages.get(channel.id, []):
+                if parent["ts"] == thread_ts:
+                    parent["thread_ts"] = thread_ts
+                    parent["reply_count"] = parent.get("reply_count", 0) + 1
+                    parent["latest_reply"] = message["ts"]
+        self.messages.setdefault(channel.id, []).append(message)
+
+
+class WebApiMethods:
+    """The Web API method implementations over one workspace.
 
     Every method is called with the stand-in's lock held and either returns the answer's fields (``ok: true``
-    is added by the caller) or raises :class:`_ApiError`. The state below is initialised by
-    ``SlackStandIn.__init__``; it is only declared here so the implementations type-check.
+    is added by the caller) or raises :class:`ApiError`.
     """
 
-    _clock: Callable[[], float]
-    _ids: Iterator[int]
-    _last_ts: int
-    uploads: dict[str, bytes]
-    _users: dict[str, dict[str, Any]]
-    _channels: dict[str, _Channel]
-    _messages: dict[str, list[dict[str, Any]]]
-    _views: dict[str, dict[str, Any]]
-    _pending_files: dict[str, dict[str, Any]]
+    def __init__(self, workspace: WorkspaceState, root_url: Callable[[], str]) -> None:
+        """``root_url`` is the running server's address: upload URLs point back at it."""
+        self.workspace = workspace
+        self._root_url = root_url
 
-    if TYPE_CHECKING:
-
-        @property
-        def root_url(self) -> str:
-            """Provided by ``SlackStandIn``: upload URLs point back at the running server."""
-            ...
-
-    def _method_table(self) -> dict[str, Callable[[ApiArgs], ApiAnswer]]:
+    def table(self) -> dict[str, Callable[[ApiArgs], ApiAnswer]]:
         """Web API method name to implementation; a name not in here answers ``unknown_method``."""
         return {
             "auth.test": self._auth_test,
@@ -81,74 +131,35 @@ class _StandInMethods:
             "files.completeUploadExternal": self._files_complete_upload,
         }
 
-    # -- helpers for the method implementations (called with the lock held) ------------------------
+    # -- checks and shapes shared by several methods -------------------------------------------------
 
-    def _new_id(self, prefix: str) -> str:
-        """A fresh Slack-shaped id (``V0STANDIN0001``); the prefix letter says what kind, as on Slack."""
-        return f"{prefix}0STANDIN{next(self._ids):04d}"
-
-    def _next_ts(self) -> str:
-        """Unique, increasing timestamps taken from the (possibly pinned) clock."""
-        self._last_ts = max(int(self._clock() * 1_000_000), self._last_ts + 1)
-        return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
-
-    @staticmethod
-    def _resolve_channel(channel: str) -> str:
-        """Posting to a user ID lands in the DM with that user, as on Slack."""
-        return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
-
-    def _channel(self, channel_id: str) -> _Channel:
-        """The channel (or DM) by id, made up on first use so tests need not declare every channel."""
-        channel_id = self._resolve_channel(channel_id)
-        if channel_id not in self._channels:
-            self._channels[channel_id] = _Channel(channel_id, f"channel-{channel_id.lower()}")
-        return self._channels[channel_id]
-
-    def _member_channel(self, args: ApiArgs, key: str = "channel") -> _Channel:
+    def _member_channel(self, args: ApiArgs, key: str = "channel") -> Channel:
         """The channel named by ``args[key]``, refused as Slack does when missing or the bot is not in it."""
         channel_id = args.get(key)
         if not channel_id or not isinstance(channel_id, str):
-            raise _ApiError("channel_not_found")
-        channel = self._channel(channel_id)
+            raise ApiError("channel_not_found")
+        channel = self.workspace.channel(channel_id)
         if not channel.is_member:
-            raise _ApiError("not_in_channel")
+            raise ApiError("not_in_channel")
         return channel
-
-    def _find_message(self, channel: str, ts: Any) -> dict[str, Any]:
-        """The stored message itself (not a copy), so ``chat.update`` can change it in place."""
-        for message in self._messages.get(self._resolve_channel(channel), []):
-            if message["ts"] == ts:
-                return message
-        raise _ApiError("message_not_found")
 
     @staticmethod
     def _check_content(args: ApiArgs) -> None:
         """Refuse a message Slack would refuse, so the bot meets the errors it would meet in production."""
         if not any(args.get(k) for k in ("text", "blocks", "attachments", "markdown_text")):
-            raise _ApiError("no_text")
+            raise ApiError("no_text")
         blocks = args.get("blocks")
         if blocks is not None and (not isinstance(blocks, list) or len(blocks) > _MAX_BLOCKS):
-            raise _ApiError("invalid_blocks")
+            raise ApiError("invalid_blocks")
         if "attachments" in args and not isinstance(args["attachments"], list):
-            raise _ApiError("invalid_attachments")
+            raise ApiError("invalid_attachments")
         metadata = args.get("metadata")
         if metadata is not None and not (
             isinstance(metadata, dict) and "event_type" in metadata and "event_payload" in metadata
         ):
-            raise _ApiError("invalid_metadata_format")
+            raise ApiError("invalid_metadata_format")
         if len(str(args.get("text", ""))) > _MAX_TEXT:
-            raise _ApiError("msg_too_long")
-
-    def _store_message(self, channel: _Channel, message: dict[str, Any]) -> None:
-        """Keep a posted message; a reply also updates its parent's thread fields, as Slack does."""
-        thread_ts = message.get("thread_ts")
-        if thread_ts and thread_ts != message["ts"]:
-            for parent in self._messages.get(channel.id, []):
-                if parent["ts"] == thread_ts:
-                    parent["thread_ts"] = thread_ts
-                    parent["reply_count"] = parent.get("reply_count", 0) + 1
-                    parent["latest_reply"] = message["ts"]
-        self._messages.setdefault(channel.id, []).append(message)
+            raise ApiError("msg_too_long")
 
     @staticmethod
     def _permalink(channel: str, ts: str) -> str:
@@ -169,23 +180,23 @@ class _StandInMethods:
         }
 
     def _users_info(self, args: ApiArgs) -> ApiAnswer:
-        user = self._users.get(str(args.get("user", "")))
+        user = self.workspace.users.get(str(args.get("user", "")))
         if user is None:
-            raise _ApiError("user_not_found")
+            raise ApiError("user_not_found")
         user = copy.deepcopy(user)
         zone = ZoneInfo(user["tz"])
         now = datetime.now(zone)
         offset = now.utcoffset()
         user["tz_label"] = now.tzname()
         user["tz_offset"] = int(offset.total_seconds()) if offset is not None else 0
-        if _truthy(args.get("include_locale")):
+        if truthy(args.get("include_locale")):
             user["locale"] = "en-US"
         return {"user": user}
 
     def _chat_post_message(self, args: ApiArgs) -> ApiAnswer:
         channel = self._member_channel(args)
         self._check_content(args)
-        ts = self._next_ts()
+        ts = self.workspace.next_ts()
         message: dict[str, Any] = {
             "type": "message",
             "user": BOT_USER_ID,
@@ -198,24 +209,24 @@ class _StandInMethods:
         for key in ("blocks", "attachments", "metadata", "thread_ts"):
             if args.get(key) is not None:
                 message[key] = args[key]
-        self._store_message(channel, message)
+        self.workspace.store_message(channel, message)
         return {"channel": channel.id, "ts": ts, "message": copy.deepcopy(message)}
 
     def _chat_post_ephemeral(self, args: ApiArgs) -> ApiAnswer:
         self._member_channel(args)
         if not args.get("user"):
-            raise _ApiError("user_not_found")
+            raise ApiError("user_not_found")
         self._check_content(args)
-        return {"message_ts": self._next_ts()}
+        return {"message_ts": self.workspace.next_ts()}
 
     def _chat_update(self, args: ApiArgs) -> ApiAnswer:
         channel = str(args.get("channel", ""))
-        message = self._find_message(channel, args.get("ts"))
+        message = self.workspace.find_message(channel, args.get("ts"))
         changes: dict[str, Any] = {k: args[k] for k in ("text", "blocks", "attachments", "metadata") if k in args}
         self._check_content({**message, **changes})
         message.update(changes)
-        message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
-        resolved = self._resolve_channel(channel)
+        message["edited"] = {"user": BOT_USER_ID, "ts": self.workspace.next_ts()}
+        resolved = resolve_channel(channel)
         return {
             "channel": resolved,
             "ts": message["ts"],
@@ -226,20 +237,20 @@ class _StandInMethods:
     def _chat_get_permalink(self, args: ApiArgs) -> ApiAnswer:
         channel, ts = str(args.get("channel", "")), str(args.get("message_ts", ""))
         if not channel:
-            raise _ApiError("channel_not_found")
+            raise ApiError("channel_not_found")
         if not ts:
-            raise _ApiError("message_not_found")
-        channel = self._resolve_channel(channel)
+            raise ApiError("message_not_found")
+        channel = resolve_channel(channel)
         permalink = self._permalink(channel, ts)
-        known = [m for m in self._messages.get(channel, []) if m["ts"] == ts]
+        known = [m for m in self.workspace.messages.get(channel, []) if m["ts"] == ts]
         if known and known[0].get("thread_ts") not in (None, ts):
             permalink += f"?thread_ts={known[0]['thread_ts']}&cid={channel}"
         return {"channel": channel, "permalink": permalink}
 
     def _conversations_info(self, args: ApiArgs) -> ApiAnswer:
         if not args.get("channel"):
-            raise _ApiError("channel_not_found")
-        channel = self._channel(str(args["channel"]))
+            raise ApiError("channel_not_found")
+        channel = self.workspace.channel(str(args["channel"]))
         is_im = channel.id.startswith("D")
         return {
             "channel": {
@@ -264,10 +275,10 @@ class _StandInMethods:
 
     def _page(self, messages: list[dict[str, Any]], args: ApiArgs) -> ApiAnswer:
         """Apply ``limit``/``cursor`` the way Slack pages: ``has_more`` plus an opaque next cursor."""
-        limit = max(1, min(_int_arg(args, "limit", 100), 999))
+        limit = max(1, min(int_arg(args, "limit", 100), 999))
         cursor = str(args.get("cursor") or "")
         start = int(cursor.removeprefix("standin:")) if cursor.startswith("standin:") else 0
-        include_metadata = _truthy(args.get("include_all_metadata"))
+        include_metadata = truthy(args.get("include_all_metadata"))
         page = [self._visible(m, include_metadata) for m in messages[start : start + limit]]
         has_more = start + limit < len(messages)
         next_cursor = f"standin:{start + limit}" if has_more else ""
@@ -276,9 +287,9 @@ class _StandInMethods:
     def _conversations_history(self, args: ApiArgs) -> ApiAnswer:
         """Top-level messages only (replies stay in their thread), newest first, within oldest/latest."""
         channel = self._member_channel(args)
-        oldest = _ts_micros(args.get("oldest") or 0)
-        latest = _ts_micros(args["latest"], "invalid_ts_latest") if args.get("latest") else None
-        inclusive = _truthy(args.get("inclusive"))
+        oldest = ts_micros(args.get("oldest") or 0)
+        latest = ts_micros(args["latest"], "invalid_ts_latest") if args.get("latest") else None
+        inclusive = truthy(args.get("inclusive"))
 
         def in_range(ts: int) -> bool:
             above = ts >= oldest if inclusive else ts > oldest
@@ -287,27 +298,29 @@ class _StandInMethods:
 
         top_level = [
             m
-            for m in self._messages.get(channel.id, [])
-            if m.get("thread_ts") in (None, m["ts"]) and in_range(_ts_micros(m["ts"]))
+            for m in self.workspace.messages.get(channel.id, [])
+            if m.get("thread_ts") in (None, m["ts"]) and in_range(ts_micros(m["ts"]))
         ]
         return self._page(list(reversed(top_level)), args)
 
     def _conversations_replies(self, args: ApiArgs) -> ApiAnswer:
         """The thread's parent first, then its replies oldest first."""
         channel = self._member_channel(args)
-        parent = self._find_message(channel.id, args.get("ts"))
+        parent = self.workspace.find_message(channel.id, args.get("ts"))
         thread = [parent] + [
-            m for m in self._messages.get(channel.id, []) if m.get("thread_ts") == parent["ts"] and m is not parent
+            m
+            for m in self.workspace.messages.get(channel.id, [])
+            if m.get("thread_ts") == parent["ts"] and m is not parent
         ]
         return self._page(thread, args)
 
     def _views_open(self, args: ApiArgs) -> ApiAnswer:
         if not args.get("trigger_id"):
-            raise _ApiError("invalid_trigger_id")
+            raise ApiError("invalid_trigger_id")
         view = args.get("view")
         if not isinstance(view, dict) or view.get("type") != "modal" or not isinstance(view.get("blocks"), list):
-            raise _ApiError("invalid_arguments")
-        view_id = self._new_id("V")
+            raise ApiError("invalid_arguments")
+        view_id = self.workspace.new_id("V")
         stored = {
             **view,
             "id": view_id,
@@ -316,55 +329,55 @@ class _StandInMethods:
             "bot_id": BOT_ID,
             "root_view_id": view_id,
             "previous_view_id": None,
-            "hash": self._next_ts(),
+            "hash": self.workspace.next_ts(),
             "state": {"values": {}},
         }
-        self._views[view_id] = stored
+        self.workspace.views[view_id] = stored
         return {"view": copy.deepcopy(stored)}
 
     def _views_update(self, args: ApiArgs) -> ApiAnswer:
         """Replace a view by id or ``external_id``; a stale ``hash`` is refused, as Slack guards races."""
         view_id = args.get("view_id")
         if not view_id and args.get("external_id"):
-            found = [v for v in self._views.values() if v.get("external_id") == args["external_id"]]
+            found = [v for v in self.workspace.views.values() if v.get("external_id") == args["external_id"]]
             view_id = found[0]["id"] if found else None
-        if not view_id or view_id not in self._views:
-            raise _ApiError("not_found")
-        current = self._views[view_id]
+        if not view_id or view_id not in self.workspace.views:
+            raise ApiError("not_found")
+        current = self.workspace.views[view_id]
         if args.get("hash") and args["hash"] != current["hash"]:
-            raise _ApiError("hash_conflict")
+            raise ApiError("hash_conflict")
         view = args.get("view")
         if not isinstance(view, dict) or not isinstance(view.get("blocks"), list):
-            raise _ApiError("invalid_arguments")
+            raise ApiError("invalid_arguments")
         keep = {k: current[k] for k in ("id", "team_id", "app_id", "bot_id", "root_view_id", "state")}
-        self._views[view_id] = {**view, **keep, "hash": self._next_ts()}
-        return {"view": copy.deepcopy(self._views[view_id])}
+        self.workspace.views[view_id] = {**view, **keep, "hash": self.workspace.next_ts()}
+        return {"view": copy.deepcopy(self.workspace.views[view_id])}
 
     def _files_get_upload_url(self, args: ApiArgs) -> ApiAnswer:
-        length = _int_arg(args, "length", -1)
+        length = int_arg(args, "length", -1)
         if not args.get("filename") or length < 0:
-            raise _ApiError("invalid_arguments")
-        file_id = self._new_id("F")
-        self._pending_files[file_id] = {"name": args["filename"], "length": length}
-        return {"upload_url": f"{self.root_url}/upload/{file_id}", "file_id": file_id}
+            raise ApiError("invalid_arguments")
+        file_id = self.workspace.new_id("F")
+        self.workspace.pending_files[file_id] = {"name": args["filename"], "length": length}
+        return {"upload_url": f"{self._root_url()}/upload/{file_id}", "file_id": file_id}
 
     def _files_complete_upload(self, args: ApiArgs) -> ApiAnswer:
         """Finish uploads already posted to their upload URLs, and share them in the target channels."""
         entries = args.get("files")
         if not isinstance(entries, list) or not entries:
-            raise _ApiError("invalid_arguments")
+            raise ApiError("invalid_arguments")
         files: list[dict[str, Any]] = []
         for entry in entries:
             file_id = entry.get("id") if isinstance(entry, dict) else None
-            if file_id not in self.uploads:
-                raise _ApiError("file_not_found")
-            name = self._pending_files[file_id]["name"]
+            if file_id not in self.workspace.uploads:
+                raise ApiError("file_not_found")
+            name = self.workspace.pending_files[file_id]["name"]
             files.append(
                 {
                     "id": file_id,
                     "name": name,
                     "title": entry.get("title") or name,
-                    "size": len(self.uploads[file_id]),
+                    "size": len(self.workspace.uploads[file_id]),
                     "user": BOT_USER_ID,
                     "permalink": f"{WORKSPACE_URL}files/{BOT_USER_ID}/{file_id}/{name}",
                 }
@@ -377,11 +390,11 @@ class _StandInMethods:
                 "user": BOT_USER_ID,
                 "bot_id": BOT_ID,
                 "text": args.get("initial_comment") or "",
-                "ts": self._next_ts(),
+                "ts": self.workspace.next_ts(),
                 "files": copy.deepcopy(files),
                 "upload": True,
             }
             if args.get("thread_ts"):
                 message["thread_ts"] = args["thread_ts"]
-            self._store_message(channel, message)
+            self.workspace.store_message(channel, message)
         return {"files": files}

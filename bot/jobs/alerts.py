@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from bot.config import CreditsConfig
 from bot.jobs.digests import Workspace
-from bot.jobs.posting import Message, Poster, Rebuild, settle
+from bot.jobs.posting import Message, Poster, Rebuild, resume_post
 from bot.services.alerts import BudgetAlert, budget_alerts, parse_alert_key
 from bot.slack.blocks.digest import alert_blocks, alert_text
 from bot.store import digests as store
@@ -25,7 +25,7 @@ from bot.store.digest_models import PostKind, PostState, ScheduledPost
 logger = logging.getLogger(__name__)
 
 ALERT_GRACE = timedelta(hours=24)
-SETTLE_HORIZON = timedelta(days=2)
+RESUME_HORIZON = timedelta(days=2)
 
 
 @dataclass
@@ -41,30 +41,30 @@ class AlertJob:
     def _message(self, alert: BudgetAlert) -> Message:
         return Message(alert_text(alert), alert_blocks(alert))
 
-    def rebuild(self, config: CreditsConfig, now: Callable[[], datetime]) -> Rebuild:
+    def rebuild(self, config: CreditsConfig, clock: Callable[[], datetime]) -> Rebuild:
         """Recompute an alert for a retry; None once its cycle is over (the alert no longer applies)."""
 
         def build(post: ScheduledPost) -> tuple[str, Message] | None:
             cycle, threshold = parse_alert_key(post.slot_key)
-            for alert in budget_alerts(self.db, config, workspace_id=self.workspace.id, now=now()):
+            for alert in budget_alerts(self.db, config, workspace_id=self.workspace.id, now=clock()):
                 if alert.team == post.team and alert.cycle_start == cycle and alert.threshold == threshold:
                     return config.teams[post.team].channel, self._message(alert)
             return None
 
         return build
 
-    def run(self, config: CreditsConfig, now: Callable[[], datetime]) -> list[BudgetAlert]:
-        """Settle earlier alert rows, then post each team's newly reached threshold once."""
+    def run(self, config: CreditsConfig, clock: Callable[[], datetime]) -> list[BudgetAlert]:
+        """Resume alert rows earlier runs left unfinished, then post each team's newly reached threshold once."""
         with self.db.read() as session:
-            unsettled = store.unsettled_posts(session, workspace_id=self.workspace.id, since=now() - SETTLE_HORIZON)
-        build = self.rebuild(config, now)
-        for post in unsettled:
+            unfinished = store.unfinished_posts(session, workspace_id=self.workspace.id, since=clock() - RESUME_HORIZON)
+        build = self.rebuild(config, clock)
+        for post in unfinished:
             if post.kind == PostKind.ALERT:
                 try:
-                    settle(self.poster, post, now, grace=self.grace, rebuild=build)
+                    resume_post(self.poster, post, clock, grace=self.grace, rebuild=build)
                 except Exception:
-                    logger.exception("settling budget alert %s of team %s failed", post.slot_key, post.team)
-        alerts = budget_alerts(self.db, config, workspace_id=self.workspace.id, now=now())
+                    logger.exception("resuming budget alert %s of team %s failed", post.slot_key, post.team)
+        alerts = budget_alerts(self.db, config, workspace_id=self.workspace.id, now=clock())
         with self.db.read() as session:
             existing = store.posts_for_slots(
                 session, workspace_id=self.workspace.id, kind=PostKind.ALERT, slot_keys=[a.key for a in alerts]
@@ -76,16 +76,16 @@ class AlertJob:
         posted = []
         for team, new in by_team.items():
             try:
-                if self._claim_and_post(config, max(new, key=lambda a: a.threshold), new, now):
+                if self._claim_and_post(config, max(new, key=lambda a: a.threshold), new, clock):
                     posted.append(max(new, key=lambda a: a.threshold))
             except Exception:
                 logger.exception("budget alert for team %s failed", team)
         return posted
 
     def _claim_and_post(
-        self, config: CreditsConfig, top: BudgetAlert, new: list[BudgetAlert], now: Callable[[], datetime]
+        self, config: CreditsConfig, top: BudgetAlert, new: list[BudgetAlert], clock: Callable[[], datetime]
     ) -> bool:
-        at = now()
+        at = clock()
         channel = config.teams[top.team].channel
 
         def insert(alert: BudgetAlert, state: PostState) -> ScheduledPost | None:
@@ -111,4 +111,4 @@ class AlertJob:
                         insert(lower, PostState.SUPERSEDED)
         if post is None:
             return False
-        return self.poster.deliver(post, channel, self._message(top), now) is PostState.POSTED
+        return self.poster.deliver(post, channel, self._message(top), clock) is PostState.POSTED

@@ -1,4 +1,4 @@
-"""The digest job: post every team's digest that is due, exactly once, and settle what a crash left.
+"""The digest job: post every team's digest that is due, exactly once, and resume what a crash left unfinished.
 
 A slot is due from its start until ``grace`` later. The first run that sees it claims it in the
 database (``scheduled_post``, unique per workspace, team and slot) and posts; every other run, in this
@@ -19,9 +19,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import CreditsConfig
 from bot.domain.digest import SlotAction, latest_slot, slot_action, slot_key
-from bot.jobs.posting import Chart, Message, Poster, Rebuild, settle
-from bot.services.digests import DigestReport, compute_digest, effective_config
-from bot.services.directory import DirectoryCache
+from bot.jobs.posting import Chart, Message, Poster, Rebuild, resume_post
+from bot.services.digests import DigestReport, compute_digest
+from bot.services.directory import EffectiveConfigs
 from bot.slack.blocks.digest import chart_title, describe_schedule, digest_blocks, digest_text
 from bot.store import digests as store
 from bot.store.db import Database
@@ -30,7 +30,7 @@ from bot.store.digest_models import PostKind, PostState, ScheduledPost
 logger = logging.getLogger(__name__)
 
 DEFAULT_GRACE = timedelta(hours=6)
-SETTLE_HORIZON = timedelta(days=2)
+RESUME_HORIZON = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,11 @@ class DigestJob:
     """Everything a digest run needs; one per process, reused by every run."""
 
     db: Database
-    config: CreditsConfig
+    configs: EffectiveConfigs
     client: WebClient
     poster: Poster
     workspace: Workspace
     grace: timedelta = DEFAULT_GRACE
-    directory: DirectoryCache | None = None
 
     def __post_init__(self) -> None:
         self._names: dict[str, str] = {}
@@ -89,7 +88,7 @@ class DigestJob:
     def effective(self) -> CreditsConfig:
         """The credits file with admin changes (moved slots, new teams)."""
         with self.db.read() as session:
-            return effective_config(session, self.config, self.workspace.id, self.directory)
+            return self.configs.get(session, self.workspace.id)
 
     def message(self, config: CreditsConfig, team: str, end: datetime, now: datetime, scheduled: bool) -> Message:
         """The digest of the seven days up to ``end``, with its chart unless the week was quiet."""
@@ -104,31 +103,33 @@ class DigestJob:
         blocks = digest_blocks(report, names=names, schedule=when, chart_in_thread=chart is not None)
         return Message(digest_text(report), blocks, chart)
 
-    def rebuild(self, config: CreditsConfig, now: Callable[[], datetime]) -> Rebuild:
+    def rebuild(self, config: CreditsConfig, clock: Callable[[], datetime]) -> Rebuild:
         """Recompute a claimed row's message (for a retry) from its slot."""
 
         def build(post: ScheduledPost) -> tuple[str, Message] | None:
             team = config.teams.get(post.team)
             if team is None:
                 return None
-            return team.channel, self.message(config, post.team, post.slot_at, now(), post.scheduled)
+            return team.channel, self.message(config, post.team, post.slot_at, clock(), post.scheduled)
 
         return build
 
-    def settle(self, config: CreditsConfig, now: Callable[[], datetime]) -> None:
-        """Reconcile, retry or give up the digest rows earlier runs left unsettled."""
+    def resume_unfinished(self, config: CreditsConfig, clock: Callable[[], datetime]) -> None:
+        """Reconcile, retry or give up the digest rows earlier runs left unfinished."""
         with self.db.read() as session:
-            posts = store.unsettled_posts(session, workspace_id=self.workspace.id, since=now() - SETTLE_HORIZON)
-        build = self.rebuild(config, now)
+            posts = store.unfinished_posts(session, workspace_id=self.workspace.id, since=clock() - RESUME_HORIZON)
+        build = self.rebuild(config, clock)
         for post in posts:
             if post.kind == PostKind.DIGEST:
-                self._guarded(post.team, partial(settle, self.poster, post, now, grace=self.grace, rebuild=build))
+                self._guarded(
+                    post.team, partial(resume_post, self.poster, post, clock, grace=self.grace, rebuild=build)
+                )
 
-    def post_due(self, now: Callable[[], datetime]) -> list[Outcome]:
-        """One scheduler run: settle old rows, then claim and post every slot that is due and unclaimed."""
+    def post_due(self, clock: Callable[[], datetime]) -> list[Outcome]:
+        """One scheduler run: resume unfinished rows, then claim and post every slot that is due and unclaimed."""
         config = self.effective()
-        self.settle(config, now)
-        at = now()
+        self.resume_unfinished(config, clock)
+        at = clock()
         slots = {name: latest_slot(team.digest_schedule, team.zone, at) for name, team in config.teams.items()}
         with self.db.read() as session:
             existing = store.posts_for_slots(
@@ -138,13 +139,15 @@ class DigestJob:
         for team, slot in slots.items():
             if (team, slot_key(slot)) in existing:
                 continue
-            outcome = self._guarded(team, partial(self._claim_and_post, config, team, slot, now))
+            outcome = self._guarded(team, partial(self._claim_and_post, config, team, slot, clock))
             if outcome is not None:
                 outcomes.append(outcome)
         return outcomes
 
-    def _claim_and_post(self, config: CreditsConfig, team: str, slot: datetime, now: Callable[[], datetime]) -> Outcome:
-        key, at = slot_key(slot), now()
+    def _claim_and_post(
+        self, config: CreditsConfig, team: str, slot: datetime, clock: Callable[[], datetime]
+    ) -> Outcome:
+        key, at = slot_key(slot), clock()
         channel = config.teams[team].channel
         with self.db.write() as session:
             last = store.last_posted_slot(session, workspace_id=self.workspace.id, team=team, before=slot)
@@ -167,25 +170,25 @@ class DigestJob:
         if state is not PostState.CLAIMED:
             logger.warning("digest of team %s for %s not posted: %s (now %s)", team, key, state.value, at.isoformat())
             return Outcome(team, key, state.value)
-        return self._post(config, post, now)
+        return self._post(config, post, clock)
 
-    def _post(self, config: CreditsConfig, post: ScheduledPost, now: Callable[[], datetime]) -> Outcome:
+    def _post(self, config: CreditsConfig, post: ScheduledPost, clock: Callable[[], datetime]) -> Outcome:
         try:
-            message = self.message(config, post.team, post.slot_at, now(), post.scheduled)
+            message = self.message(config, post.team, post.slot_at, clock(), post.scheduled)
         except Exception as exc:
-            self.poster.update(post, now(), state=PostState.FAILED.value, error=f"computing the digest: {exc}"[:500])
+            self.poster.update(post, clock(), state=PostState.FAILED.value, error=f"computing the digest: {exc}"[:500])
             raise
-        state = self.poster.deliver(post, config.teams[post.team].channel, message, now)
+        state = self.poster.deliver(post, config.teams[post.team].channel, message, clock)
         with self.db.read() as session:
-            row = session.get(ScheduledPost, post.id)
+            row = store.post_by_id(session, post_id=post.id) if post.id is not None else None
         return Outcome(post.team, post.slot_key, state.value, row.message_ts if row else None)
 
-    def post_now(self, team: str, now: Callable[[], datetime]) -> Outcome:
+    def post_now(self, team: str, clock: Callable[[], datetime]) -> Outcome:
         """``python -m bot digest --team <name> --now``: a digest of the last seven days, posted at once."""
         config = self.effective()
         if team not in config.teams:
             raise KeyError(team)
-        at = now()
+        at = clock()
         key = "now:" + at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         with self.db.write() as session:
             post = store.insert_post(
@@ -202,7 +205,7 @@ class DigestJob:
                 scheduled=False,
             )
         assert post is not None
-        return self._post(config, post, now)
+        return self._post(config, post, clock)
 
     def _guarded(self, team: str, run: Callable[[], Outcome | PostState | None]) -> Outcome | None:
         """One team's failure is logged (and recorded in its row) without stopping the other teams."""

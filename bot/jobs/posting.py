@@ -1,4 +1,4 @@
-"""Posting a claimed digest or alert to Slack exactly once, and settling posts a crash left open.
+"""Posting a claimed digest or alert to Slack exactly once, and resuming posts a crash left unfinished.
 
 The protocol, for one ``scheduled_post`` row:
 
@@ -111,7 +111,7 @@ class Poster:
         with self.db.write() as session:
             if not store.compare_and_set(session, post_id=post.id, version=post.version, now=now, **changes):
                 return None
-            return session.get(ScheduledPost, post.id)
+            return store.post_by_id(session, post_id=post.id)
 
     def take_over(self, post: ScheduledPost, now: datetime) -> ScheduledPost | None:
         """Claim a row for a new attempt (its state goes back to claimed)."""
@@ -128,11 +128,16 @@ class Poster:
             "event_payload": {"post_id": post.id, "team": post.team, "slot": post.slot_key},
         }
 
-    def deliver(self, post: ScheduledPost, channel: str, message: Message, now: Callable[[], datetime]) -> PostState:
+    def deliver(self, post: ScheduledPost, channel: str, message: Message, clock: Callable[[], datetime]) -> PostState:
         """Post a row we hold in ``claimed`` and record the outcome (see the module docstring)."""
         chart = ChartState.PENDING if message.chart else ChartState.NONE
         posting = self.update(
-            post, now(), state=PostState.POSTING.value, channel_id=channel, claimed_at=now(), chart_state=chart.value
+            post,
+            clock(),
+            state=PostState.POSTING.value,
+            channel_id=channel,
+            claimed_at=clock(),
+            chart_state=chart.value,
         )
         if posting is None:
             logger.info("post %s was taken over by another process before it went out", post.id)
@@ -150,32 +155,32 @@ class Poster:
         except SlackApiError as exc:  # Slack answered and refused: the message does not exist
             error = exc.response.get("error") or str(exc)
             logger.warning("Slack refused %s %s for team %s: %s", post.kind, post.slot_key, post.team, error)
-            self.update(posting, now(), state=PostState.FAILED.value, error=_short(error))
+            self.update(posting, clock(), state=PostState.FAILED.value, error=_short(error))
             return PostState.FAILED
         except Exception as exc:  # no answer: the message may exist; reconcile from the channel later
             logger.warning("%s %s for team %s: outcome unknown (%s)", post.kind, post.slot_key, post.team, exc)
-            self.update(posting, now(), error=_short(f"outcome unknown: {exc}"))
+            self.update(posting, clock(), error=_short(f"outcome unknown: {exc}"))
             return PostState.POSTING
         posted = self.update(
-            posting, now(), state=PostState.POSTED.value, message_ts=answer["ts"], posted_at=now(), error=None
+            posting, clock(), state=PostState.POSTED.value, message_ts=answer["ts"], posted_at=clock(), error=None
         )
         if posted is None:
             logger.error("post %s went out but another process had taken it over", post.id)
             return PostState.POSTED
         logger.info("posted %s %s for team %s", post.kind, post.slot_key, post.team)
         if message.chart is not None:
-            self.upload_chart(posted, message.chart, now, check_thread=False)
+            self.upload_chart(posted, message.chart, clock, check_thread=False)
         return PostState.POSTED
 
     def upload_chart(
-        self, post: ScheduledPost, chart: Chart, now: Callable[[], datetime], *, check_thread: bool = True
+        self, post: ScheduledPost, chart: Chart, clock: Callable[[], datetime], *, check_thread: bool = True
     ) -> bool:
         """Upload the chart into the digest's thread, once: a retry first looks for it there."""
         assert post.channel_id and post.message_ts
         if check_thread:
             found = self.find_chart(post)
             if found is not None:
-                self.update(post, now(), chart_state=ChartState.UPLOADED.value, chart_file_id=found)
+                self.update(post, clock(), chart_state=ChartState.UPLOADED.value, chart_file_id=found)
                 return True
         self.pacer.wait(post.channel_id)
         try:
@@ -189,10 +194,10 @@ class Poster:
             )
         except Exception as exc:  # the digest itself is out; the chart is retried by a later run
             logger.warning("chart upload for post %s failed: %s", post.id, exc)
-            self.update(post, now(), chart_state=ChartState.FAILED.value, error=_short(f"chart: {exc}"))
+            self.update(post, clock(), chart_state=ChartState.FAILED.value, error=_short(f"chart: {exc}"))
             return False
         file_id = (answer.get("file") or {}).get("id")
-        self.update(post, now(), chart_state=ChartState.UPLOADED.value, chart_file_id=file_id)
+        self.update(post, clock(), chart_state=ChartState.UPLOADED.value, chart_file_id=file_id)
         return True
 
     # -- finding what a crash left behind ------------------------------------------------------------
@@ -235,8 +240,8 @@ def _same_payload(found: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(str(found.get(key)) == str(value) for key, value in wanted.items())
 
 
-def settle_action(post: ScheduledPost, now: datetime, owner: str) -> str | None:
-    """What a run should do with an unsettled row: take it over, reconcile, retry its chart, or nothing."""
+def resume_action(post: ScheduledPost, now: datetime, owner: str) -> str | None:
+    """What a run should do with an unfinished row: take it over, reconcile, retry its chart, or nothing."""
     claimed_at = post.claimed_at or post.created_at
     if post.state == PostState.CLAIMED:
         return "take_over" if now - claimed_at > CLAIM_LEASE and post.claimed_by != owner else None
@@ -254,16 +259,16 @@ def settle_action(post: ScheduledPost, now: datetime, owner: str) -> str | None:
 Rebuild = Callable[[ScheduledPost], tuple[str, Message] | None]
 
 
-def settle(
-    poster: Poster, post: ScheduledPost, now: Callable[[], datetime], *, grace: timedelta, rebuild: Rebuild
+def resume_post(
+    poster: Poster, post: ScheduledPost, clock: Callable[[], datetime], *, grace: timedelta, rebuild: Rebuild
 ) -> PostState | None:
-    """Move one unsettled row on: reconcile it, retry it, finish its chart, or give it up past its grace.
+    """Move one unfinished row on: reconcile it, retry it, finish its chart, or give it up past its grace.
 
     ``rebuild`` recomputes the message for the row (None when its team is gone). Returns the state the
     row reached, or None when nothing was done (another process holds it, or its back-off is running).
     """
-    at = now()
-    action = settle_action(post, at, poster.owner)
+    at = clock()
+    action = resume_action(post, at, poster.owner)
     if action is None or (action == "take_over" and not post.scheduled and post.state == PostState.FAILED):
         return None
     late = at - post.slot_at > grace
@@ -286,7 +291,7 @@ def settle(
         taken = poster.update(post, at, claimed_by=poster.owner, claimed_at=at, attempts=post.attempts + 1)
         built = rebuild(taken) if taken is not None else None
         if taken is not None and built is not None and built[1].chart is not None:
-            poster.upload_chart(taken, built[1].chart, now)
+            poster.upload_chart(taken, built[1].chart, clock)
         return None
     if late:
         logger.error(
@@ -305,4 +310,4 @@ def settle(
     if built is None:
         poster.update(taken, at, state=PostState.ABANDONED.value, error="the team is no longer configured")
         return PostState.ABANDONED
-    return poster.deliver(taken, built[0], built[1], now)
+    return poster.deliver(taken, built[0], built[1], clock)

@@ -35,14 +35,13 @@ from bot.jobs.approvals import sweep_approvals
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
 from bot.jobs.posting import Pacer, Poster
 from bot.services.alerts import BudgetAlert
-from bot.services.directory import DirectoryCache
 from bot.slack.deps import Deps
 from bot.store import digests as store
 from bot.store.db import Database
 
 logger = logging.getLogger(__name__)
 
-JOB_ID = "digests-and-alerts"
+JOB_ID = "scheduled-tick"
 LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(minutes=3)
 DEFAULT_INTERVAL_SECONDS = 60
@@ -81,7 +80,6 @@ class JobRunner:
 
     def __post_init__(self) -> None:
         self._workspace: Workspace | None = None
-        self._directory = DirectoryCache(self.config)
         self._deps = Deps(config=self.config, db=self.db, clock=self.clock)
         self._lock = threading.Lock()
 
@@ -95,7 +93,7 @@ class JobRunner:
     def digest_job(self) -> DigestJob:
         """The digest job of this runner."""
         poster = Poster(self.db, self.client, self.owner, self.pacer)
-        return DigestJob(self.db, self.config, self.client, poster, self.workspace, self.grace, self._directory)
+        return DigestJob(self.db, self._deps.configs, self.client, poster, self.workspace, self.grace)
 
     def take_lease(self) -> bool:
         """Hold the deployment's scheduler lease for another LEASE_TTL, unless another process holds it."""
@@ -141,7 +139,7 @@ def build_scheduler(runner: JobRunner, *, interval_seconds: int = DEFAULT_INTERV
         "interval",
         seconds=interval_seconds,
         id=JOB_ID,
-        name="post due digests and budget alerts",
+        name="sweep approvals, post due digests and budget alerts",
         next_run_time=datetime.now(UTC),
         coalesce=True,
         max_instances=1,

@@ -1,8 +1,12 @@
-"""``/credits admin``: roles, limits, top-ups and teams; admins only, each change in the audit trail."""
+"""``/credits admin``: roles, limits, top-ups and teams; admins only, each change in the audit trail.
+
+Each use case returns what it changed as data; ``bot.slack.blocks.admin`` words it (mentions included).
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
@@ -16,16 +20,73 @@ from bot.domain.ledger import Balance, EntryKind
 from bot.services.balances import open_team_cycle
 from bot.services.members import Member, bot_admins
 from bot.store import ledger as ledger_store
+from bot.store import overrides
 from bot.store.db import Database
-from bot.store.models import MemberRole, RoleLimit, TeamSetting
 from bot.store.tasks import add_audit
+
+
+class AdminOnlyError(UserFacingError):
+    """A non-admin asked for an admin change; ``admins`` are the members who could make it."""
+
+    def __init__(self, what: str, admins: tuple[str, ...]) -> None:
+        super().__init__(f"Only admins can {what}. Ask {', '.join(admins) or 'a Slack workspace admin'}.")
+        self.what = what
+        self.admins = admins
+
+
+class ChannelTakenError(UserFacingError):
+    """A team was to move into a channel that is already another team's."""
+
+    def __init__(self, channel: str, owner: str) -> None:
+        super().__init__(f"{channel} is already team {owner}'s channel; one team per channel.")
+        self.channel = channel
+        self.owner = owner
+
+
+@dataclass(frozen=True)
+class RoleSet:
+    """``/credits admin role``: ``member`` now has ``role`` in ``team``."""
+
+    member: str
+    team: str
+    role: str
+
+
+@dataclass(frozen=True)
+class LimitsSet:
+    """``/credits admin limit``: the role's new limits, None meaning no limit."""
+
+    role: str
+    task_limit: int | None
+    weekly_limit: int | None
+
+
+@dataclass(frozen=True)
+class ToppedUp:
+    """``/credits admin topup``: credits added and the team's balance after them."""
+
+    team: str
+    credits: int
+    balance: Balance
+
+
+@dataclass(frozen=True)
+class TeamSet:
+    """``/credits admin team``: the team's channel and plan, and whether it is new."""
+
+    team: str
+    channel: str
+    plan: str
+    created: bool
+
+
+AdminChange = RoleSet | LimitsSet | ToppedUp | TeamSet
 
 
 def require_admin(config: CreditsConfig, member: Member, what: str) -> None:
     """Refuse non-admins, naming who can do it."""
     if not member.is_bot_admin:
-        admins = ", ".join(f"<@{user}>" for user in bot_admins(config)) or "a Slack workspace admin"
-        raise UserFacingError(f"Only admins can {what}. Ask {admins}.")
+        raise AdminOnlyError(what, tuple(bot_admins(config)))
 
 
 def _audit(
@@ -44,8 +105,8 @@ def _audit(
 
 def set_role(
     db: Database, config: CreditsConfig, *, workspace_id: str, admin: Member, command: AdminRoleCommand, now: datetime
-) -> tuple[str, str]:
-    """Give a member a role in a team (the admin's team unless one is named); returns (team, role)."""
+) -> RoleSet:
+    """Give a member a role in a team (the admin's team unless one is named)."""
     require_admin(config, admin, "change roles")
     if command.role not in config.roles:
         raise unknown_name("role", command.role, config.roles)
@@ -53,16 +114,18 @@ def set_role(
     if team not in config.teams:
         raise unknown_name("team", team, config.teams)
     with db.write() as session:
-        session.merge(MemberRole(workspace_id=workspace_id, team=team, user_id=command.member, role=command.role))
+        overrides.set_member_role(
+            session, workspace_id=workspace_id, team=team, user_id=command.member, role=command.role
+        )
         before = config.teams[team].members.get(command.member)
         _audit(session, admin, workspace_id, "role", f"{team}/{command.member}", now, before=before, after=command.role)
-    return team, command.role
+    return RoleSet(command.member, team, command.role)
 
 
 def set_limit(
     db: Database, config: CreditsConfig, *, workspace_id: str, admin: Member, command: AdminLimitCommand, now: datetime
-) -> tuple[int | None, int | None]:
-    """Change a role's limits; returns the new (task, weekly) limits, None meaning no limit."""
+) -> LimitsSet:
+    """Change a role's limits; a negative number means no limit, a missing one keeps the current limit."""
     require_admin(config, admin, "change limits")
     if command.role not in config.roles:
         raise unknown_name("role", command.role, config.roles)
@@ -78,8 +141,8 @@ def set_limit(
     task_limit = pick(command.task_limit, current.task_limit)
     weekly_limit = pick(command.weekly_limit, current.weekly_limit)
     with db.write() as session:
-        session.merge(
-            RoleLimit(workspace_id=workspace_id, role=command.role, task_limit=task_limit, weekly_limit=weekly_limit)
+        overrides.set_role_limit(
+            session, workspace_id=workspace_id, role=command.role, task_limit=task_limit, weekly_limit=weekly_limit
         )
         _audit(
             session,
@@ -91,7 +154,7 @@ def set_limit(
             before=[current.task_limit, current.weekly_limit],
             after=[task_limit, weekly_limit],
         )
-    return task_limit, weekly_limit
+    return LimitsSet(command.role, task_limit, weekly_limit)
 
 
 def top_up(
@@ -103,7 +166,7 @@ def top_up(
     command: AdminTopupCommand,
     request_key: str,
     now: datetime,
-) -> Balance:
+) -> ToppedUp:
     """Add extra credits (they never lapse); the request's key makes a redelivery a no-op."""
     require_admin(config, admin, "add extra credits")
     if command.team not in config.teams:
@@ -123,22 +186,22 @@ def top_up(
         )
         if written:
             _audit(session, admin, workspace_id, "topup", command.team, now, credits=command.credits, note=command.note)
-        return ledger_store.as_balance(row)
+        return ToppedUp(command.team, command.credits, ledger_store.as_balance(row))
 
 
 def set_team(
     db: Database, config: CreditsConfig, *, workspace_id: str, admin: Member, command: AdminTeamCommand, now: datetime
-) -> bool:
-    """Create a team or move it to another channel or plan; returns True when the team is new."""
+) -> TeamSet:
+    """Create a team or move it to another channel or plan."""
     require_admin(config, admin, "set up teams")
     if command.plan not in config.plans:
         raise unknown_name("plan", command.plan, config.plans)
     owner = config.team_by_channel.get(command.channel)
     if owner is not None and owner != command.team:
-        raise UserFacingError(f"<#{command.channel}> is already team {owner}'s channel; one team per channel.")
+        raise ChannelTakenError(command.channel, owner)
     with db.write() as session:
-        session.merge(
-            TeamSetting(workspace_id=workspace_id, team=command.team, channel=command.channel, plan=command.plan)
+        overrides.set_team_setting(
+            session, workspace_id=workspace_id, team=command.team, channel=command.channel, plan=command.plan
         )
         existing = config.teams.get(command.team)
         _audit(
@@ -151,4 +214,4 @@ def set_team(
             before=[existing.channel, existing.plan] if existing else None,
             after=[command.channel, command.plan],
         )
-    return command.team not in config.teams
+    return TeamSet(command.team, command.channel, command.plan, created=command.team not in config.teams)

@@ -9,15 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import select
-
 from bot.config import CreditsConfig
 from bot.domain.calendar import cycle_start, local_date, next_renewal
 from bot.domain.digest import crossed_thresholds
 from bot.domain.ledger import Balance
 from bot.store import ledger as ledger_store
 from bot.store.db import Database
-from bot.store.models import TeamBalance
 
 
 @dataclass(frozen=True)
@@ -52,9 +49,7 @@ def parse_alert_key(key: str) -> tuple[date, int]:
 def budget_alerts(db: Database, config: CreditsConfig, *, workspace_id: str, now: datetime) -> list[BudgetAlert]:
     """Every threshold each team has reached in its current cycle (claims decide which are new)."""
     with db.read() as session:
-        rows = {
-            row.team: row for row in session.exec(select(TeamBalance).where(TeamBalance.workspace_id == workspace_id))
-        }
+        rows = ledger_store.team_balances(session, workspace_id=workspace_id)
     alerts: list[BudgetAlert] = []
     for team, team_cfg in config.teams.items():
         row = rows.get(team)

@@ -11,8 +11,6 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlmodel import Session
-
 from bot.config import CreditsConfig, DigestSchedule, Team
 from bot.domain.admin_commands import AdminDigestCommand
 from bot.domain.calendar import local_date, next_renewal
@@ -32,7 +30,6 @@ from bot.domain.forecast import RunOutForecast, forecast_run_out
 from bot.domain.ledger import Balance
 from bot.services.admin import require_admin
 from bot.services.balances import current_balance
-from bot.services.directory import DirectoryCache
 from bot.services.members import Member
 from bot.store import digests as store
 from bot.store.db import Database
@@ -58,21 +55,6 @@ def permalink(workspace_url: str | None, channel: str, ts: str) -> str | None:
     if not workspace_url:
         return None
     return f"{workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
-
-
-def effective_config(
-    session: Session, base: CreditsConfig, workspace_id: str, directory: DirectoryCache | None = None
-) -> CreditsConfig:
-    """The credits file with this workspace's admin changes, digest slots included."""
-    config = directory.effective(session, workspace_id) if directory else base
-    overrides = store.schedule_overrides(session, workspace_id=workspace_id)
-    if not overrides:
-        return config
-    teams = {
-        name: team.model_copy(update={"digest": overrides[name]}) if name in overrides else team
-        for name, team in config.teams.items()
-    }
-    return config.model_copy(update={"teams": teams})
 
 
 def compute_digest(
@@ -135,15 +117,15 @@ def preview_digest(
     team: str,
     now: datetime,
     workspace_url: str | None = None,
-    directory: DirectoryCache | None = None,
 ) -> DigestReport:
-    """``/credits digest preview``: the digest of the last seven days, for the asker's eyes only."""
-    with db.read() as session:
-        effective = effective_config(session, config, workspace_id, directory)
-    if team not in effective.teams:
-        raise unknown_name("team", team, effective.teams)
+    """``/credits digest preview``: the digest of the last seven days, for the asker's eyes only.
+
+    ``config`` is the workspace's effective config (``bot.services.directory``), moved slots included.
+    """
+    if team not in config.teams:
+        raise unknown_name("team", team, config.teams)
     return compute_digest(
-        db, effective, workspace_id=workspace_id, team=team, end=now, now=now, workspace_url=workspace_url
+        db, config, workspace_id=workspace_id, team=team, end=now, now=now, workspace_url=workspace_url
     )
 
 

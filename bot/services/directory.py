@@ -1,8 +1,10 @@
 """The effective setup of a workspace: the credits file plus what admins changed with ``/credits admin``.
 
-Admin commands write override rows (and an audit entry) instead of editing the file, so a change
-takes effect at once in every process. The merged config is cached per workspace and rebuilt only
-when the audit trail has grown, which costs one indexed query per request.
+Admin commands write override rows (roles, limits, teams, digest slots) and an audit entry in the same
+transaction instead of editing the file, so a change takes effect at once in every process.
+``effective_config`` is the one merge; ``EffectiveConfigs`` caches its result per workspace and rebuilds
+it only when the audit trail has grown, which costs one indexed query per request. Listeners, the
+scheduled jobs and the digest all read a workspace's config through it.
 """
 
 from __future__ import annotations
@@ -10,18 +12,20 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.config import CreditsConfig
-from bot.store.models import AuditEntry, MemberRole, RoleLimit, TeamSetting
+from bot.store import digests as digest_store
+from bot.store import overrides
 
 
-def _merged(session: Session, base: CreditsConfig, workspace_id: str) -> CreditsConfig:
-    roles = session.exec(select(RoleLimit).where(RoleLimit.workspace_id == workspace_id)).all()
-    teams = session.exec(select(TeamSetting).where(TeamSetting.workspace_id == workspace_id)).all()
-    members = session.exec(select(MemberRole).where(MemberRole.workspace_id == workspace_id)).all()
-    if not (roles or teams or members):
+def effective_config(session: Session, base: CreditsConfig, workspace_id: str) -> CreditsConfig:
+    """The credits file merged with this workspace's admin changes, digest slots included."""
+    roles = overrides.role_limits(session, workspace_id=workspace_id)
+    teams = overrides.team_settings(session, workspace_id=workspace_id)
+    members = overrides.member_roles(session, workspace_id=workspace_id)
+    slots = digest_store.schedule_overrides(session, workspace_id=workspace_id)
+    if not (roles or teams or members or slots):
         return base
     data: dict[str, Any] = base.model_dump(mode="python")
     for limit in roles:
@@ -32,26 +36,28 @@ def _merged(session: Session, base: CreditsConfig, workspace_id: str) -> Credits
     for member in members:
         if member.team in data["teams"]:
             data["teams"][member.team]["members"][member.user_id] = member.role
+    for name, schedule in slots.items():
+        if name in data["teams"]:
+            data["teams"][name]["digest"] = schedule
     return CreditsConfig.model_validate(data)
 
 
-class DirectoryCache:
-    """Effective configs per workspace, keyed by the newest audit entry id."""
+class EffectiveConfigs:
+    """Effective configs per workspace, keyed by the newest audit entry id (every admin change adds one)."""
 
     def __init__(self, base: CreditsConfig) -> None:
         self.base = base
         self._cache: dict[str, tuple[int, CreditsConfig]] = {}
         self._lock = threading.Lock()
 
-    def effective(self, session: Session, workspace_id: str) -> CreditsConfig:
-        """The credits file merged with this workspace's admin overrides."""
-        newest = session.exec(select(func.max(AuditEntry.id)).where(AuditEntry.workspace_id == workspace_id)).one()
-        version = int(newest or 0)
+    def get(self, session: Session, workspace_id: str) -> CreditsConfig:
+        """The credits file merged with this workspace's admin changes, rebuilt only after a change."""
+        version = overrides.newest_audit_id(session, workspace_id=workspace_id)
         with self._lock:
             cached = self._cache.get(workspace_id)
         if cached is not None and cached[0] == version:
             return cached[1]
-        config = self.base if version == 0 else _merged(session, self.base, workspace_id)
+        config = self.base if version == 0 else effective_config(session, self.base, workspace_id)
         with self._lock:
             self._cache[workspace_id] = (version, config)
         return config

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import CreditsConfig
-from bot.services.directory import DirectoryCache
+from bot.services.directory import EffectiveConfigs
 from bot.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -61,12 +61,12 @@ class Deps:
     db: Database
     clock: Callable[[], datetime]
     workspace_admins: WorkspaceAdmins = field(default_factory=WorkspaceAdmins)
-    directory: DirectoryCache = field(init=False)
+    configs: EffectiveConfigs = field(init=False)
 
     def __post_init__(self) -> None:
-        self.directory = DirectoryCache(self.config)
+        self.configs = EffectiveConfigs(self.config)
 
     def effective_config(self, workspace_id: str) -> CreditsConfig:
-        """The credits file merged with the workspace's admin changes."""
+        """The credits file merged with the workspace's admin changes (cached until the next change)."""
         with self.db.read() as session:
-            return self.directory.effective(session, workspace_id)
+            return self.configs.get(session, workspace_id)

@@ -42,17 +42,6 @@ class PostState(StrEnum):
     ABANDONED = "abandoned"
 
 
-FINAL_STATES = frozenset(
-    {
-        PostState.POSTED,
-        PostState.SKIPPED_BEYOND_GRACE,
-        PostState.SKIPPED_RECENT,
-        PostState.SUPERSEDED,
-        PostState.ABANDONED,
-    }
-)
-
-
 class ChartState(StrEnum):
     """The digest's chart, uploaded into the message's thread after the message itself."""
 

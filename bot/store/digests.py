@@ -262,6 +262,11 @@ def get_post(session: Session, *, workspace_id: str, kind: PostKind, team: str, 
     return session.exec(statement).first()
 
 
+def post_by_id(session: Session, *, post_id: int) -> ScheduledPost | None:
+    """A scheduled post by id, as it is now."""
+    return session.get(ScheduledPost, post_id)
+
+
 def compare_and_set(session: Session, *, post_id: int, version: int, now: datetime, **changes: Any) -> bool:
     """Change a claim only if nobody changed it since ``version`` was read; bumps the version."""
     statement = (
@@ -285,7 +290,7 @@ def last_posted_slot(session: Session, *, workspace_id: str, team: str, before: 
     return session.exec(statement).one()
 
 
-def unsettled_posts(session: Session, *, workspace_id: str, since: datetime) -> list[ScheduledPost]:
+def unfinished_posts(session: Session, *, workspace_id: str, since: datetime) -> list[ScheduledPost]:
     """Claims since ``since`` that are not final, or posted digests whose chart is still to come."""
     statement = (
         select(ScheduledPost)

@@ -23,6 +23,12 @@ def as_balance(row: TeamBalance) -> Balance:
     return Balance(plan=row.plan, extra=row.extra, held=row.held, spent=row.spent)
 
 
+def team_balances(session: Session, *, workspace_id: str) -> dict[str, TeamBalance]:
+    """Every team's running balance row in the workspace, by team."""
+    statement = select(TeamBalance).where(TeamBalance.workspace_id == workspace_id)
+    return {row.team: row for row in session.exec(statement)}
+
+
 def get_balance_row(session: Session, *, workspace_id: str, team: str, lock: bool = False) -> TeamBalance | None:
     """A team's running balance; ``lock`` takes its row lock (PostgreSQL) for a read-then-write."""
     statement = select(TeamBalance).where(TeamBalance.workspace_id == workspace_id, TeamBalance.team == team)

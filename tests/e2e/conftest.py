@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.app import create_app
 from bot.config import CreditsConfig
+from bot.devtools.http_server import BackgroundServer
 from bot.devtools.signing import (
     block_action_payload,
     sign,
@@ -29,7 +30,7 @@ from bot.devtools.signing import (
 from bot.devtools.slack_standin import SlackStandIn
 from bot.settings import Settings
 from bot.store.db import Database
-from bot.web import EVENTS_PATH, BackgroundServer, SlackWsgiApp
+from bot.web import EVENTS_PATH, SlackWsgiApp
 from tests.conftest import Clock
 from tests.slack_api_spec import check_call_against_spec, spec_available
 

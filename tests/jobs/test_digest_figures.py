@@ -17,9 +17,11 @@ from bot.domain.digest import latest_slot
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind
 from bot.services.balances import open_team_cycle
-from bot.services.digests import compute_digest, effective_config, preview_digest, set_digest_schedule
+from bot.services.digests import compute_digest, preview_digest, set_digest_schedule
+from bot.services.directory import effective_config
 from bot.services.members import Member
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
+from bot.slack.deps import Deps
 from bot.store import ledger as ledger_store
 from bot.store.models import Approval, Task
 from tests.e2e.conftest import DESIGN_CHANNEL, WORKSPACE, check_blocks
@@ -234,6 +236,21 @@ def test_an_admin_moves_the_digest_slot(harness: Harness) -> None:
     bad = AdminDigestCommand(team="design", day="tue", time="25:00")
     with pytest.raises(UserFacingError, match="no such time"):
         set_digest_schedule(harness.db, harness.config, workspace_id=WORKSPACE, admin=carol, command=bad, now=SLOT)
+
+
+def test_listeners_and_jobs_see_an_admin_change_at_once(harness: Harness) -> None:
+    deps = Deps(config=harness.config, db=harness.db, clock=harness.clock)
+    job = harness.runner().digest_job()
+    cached = deps.effective_config(WORKSPACE)
+    assert deps.effective_config(WORKSPACE) is cached  # no admin change: the cached merge is reused
+    assert cached.teams["design"].digest == job.effective().teams["design"].digest == "mon 09:00"
+    carol = Member(user_id="U0CAROL", team="design", role="admin", is_bot_admin=True)
+    command = AdminDigestCommand(team="design", day="tue", time="14:30")
+    set_digest_schedule(harness.db, harness.config, workspace_id=WORKSPACE, admin=carol, command=command, now=SLOT)
+    assert deps.effective_config(WORKSPACE).teams["design"].digest == "tue 14:30"
+    assert job.effective().teams["design"].digest == "tue 14:30"
+    with harness.db.read() as session:
+        assert effective_config(session, harness.config, WORKSPACE).teams["design"].digest == "tue 14:30"
 
 
 def test_the_job_follows_a_moved_slot(harness: Harness) -> None:

@@ -14,18 +14,13 @@ from bot.domain.command_line import DigestPreviewCommand
 from bot.services import admin
 from bot.services.digests import preview_digest, set_digest_schedule
 from bot.slack.answers.context import CommandContext, Reply
+from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
-from bot.slack.blocks.format import credits
 from bot.slack.blocks.help import admin_help_blocks
-from bot.slack.blocks.tasks import notice_blocks
-
-
-def _limit(value: int | None) -> str:
-    return "no limit" if value is None else credits(value)
 
 
 def _recorded(text: str) -> Reply:
-    return Reply(text, notice_blocks(f":white_check_mark: {text} (recorded in the audit trail)"))
+    return Reply(text, recorded_blocks(text))
 
 
 def answer_admin_help(ctx: CommandContext, command: AdminHelpCommand) -> Reply:
@@ -33,25 +28,28 @@ def answer_admin_help(ctx: CommandContext, command: AdminHelpCommand) -> Reply:
     return Reply("How to use /credits admin", admin_help_blocks())
 
 
+@refusals_in_words
 def answer_admin_role(ctx: CommandContext, command: AdminRoleCommand) -> Reply:
     """Give a member a role (the service refuses non-admins)."""
-    team, role = admin.set_role(
+    change = admin.set_role(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now
     )
-    return _recorded(f"<@{command.member}> is now *{role}* in team {team}.")
+    return _recorded(change_text(change))
 
 
+@refusals_in_words
 def answer_admin_limit(ctx: CommandContext, command: AdminLimitCommand) -> Reply:
     """Change a role's limits."""
-    task, week = admin.set_limit(
+    change = admin.set_limit(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now
     )
-    return _recorded(f"Role *{command.role}*: per task {_limit(task)}, per week {_limit(week)}.")
+    return _recorded(change_text(change))
 
 
+@refusals_in_words
 def answer_admin_topup(ctx: CommandContext, command: AdminTopupCommand) -> Reply:
     """Add extra credits; the request key makes a redelivery add nothing."""
-    balance = admin.top_up(
+    change = admin.top_up(
         ctx.deps.db,
         ctx.config,
         workspace_id=ctx.workspace_id,
@@ -60,21 +58,19 @@ def answer_admin_topup(ctx: CommandContext, command: AdminTopupCommand) -> Reply
         request_key=ctx.request_key,
         now=ctx.now,
     )
-    return _recorded(
-        f"Added {credits(command.credits)} extra credits to team {command.team}: "
-        f"{credits(balance.extra)} extra, {credits(balance.available)} available."
-    )
+    return _recorded(change_text(change))
 
 
+@refusals_in_words
 def answer_admin_team(ctx: CommandContext, command: AdminTeamCommand) -> Reply:
     """Create a team or change its channel and plan."""
-    created = admin.set_team(
+    change = admin.set_team(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now
     )
-    verb = "created" if created else "updated"
-    return _recorded(f"Team {command.team} {verb}: channel <#{command.channel}>, plan {command.plan}.")
+    return _recorded(change_text(change))
 
 
+@refusals_in_words
 def answer_admin_digest(ctx: CommandContext, command: AdminDigestCommand) -> Reply:
     """Move a team's weekly digest slot."""
     schedule, upcoming = set_digest_schedule(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -153,8 +152,3 @@ def deny_modal(approval: ApprovalView, task: TaskView) -> View:
             ),
         ],
     )
-
-
-def format_time(moment: datetime, zone: ZoneInfo) -> str:
-    """A short local time for messages."""
-    return f"{moment.astimezone(zone):%a %d %b %H:%M}"

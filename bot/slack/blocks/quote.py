@@ -9,8 +9,6 @@ from bot.services.quotes import QuoteReport
 from bot.slack.blocks.format import credits, credits_exact, number, plural
 from bot.slack.ids import BlockId
 
-UNIT_SHORT = {"second": "s", "minute": "min"}
-
 
 def describe_task(quote: Quote) -> str:
     """``image · high · 4 variants`` or ``video · high · 10 s · 2 variants``."""

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from bot.app import create_app
 from bot.config import CreditsConfig
+from bot.devtools.http_server import BackgroundServer
 from bot.devtools.render import render_blocks
 from bot.devtools.signing import (
     block_action_payload,
@@ -29,9 +30,9 @@ from bot.devtools.signing import (
     view_submission_payload,
 )
 from bot.devtools.slack_standin import RecordedCall, SlackStandIn
-from bot.settings import Settings
-from bot.store.db import DEFAULT_DATABASE_URL, Database
-from bot.web import EVENTS_PATH, BackgroundServer, SlackWsgiApp
+from bot.settings import DEFAULT_DATABASE_URL, Settings
+from bot.store.db import Database
+from bot.web import EVENTS_PATH, SlackWsgiApp
 
 CONSOLE_TOKEN = "xoxb-console"  # noqa: S105 - the stand-in's own token, never a real one
 REPLY_TIMEOUT_SECONDS = 10.0

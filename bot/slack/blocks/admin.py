@@ -1,0 +1,63 @@
+"""What ``/credits admin`` answers: each change confirmed in words, and refusals that name people."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from slack_sdk.models.blocks import Block
+
+from bot.domain.errors import UserFacingError
+from bot.services.admin import AdminChange, AdminOnlyError, ChannelTakenError, LimitsSet, RoleSet, TeamSet, ToppedUp
+from bot.slack.blocks.format import credits
+from bot.slack.blocks.tasks import notice_blocks
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _limit(value: int | None) -> str:
+    return "no limit" if value is None else credits(value)
+
+
+def change_text(change: AdminChange) -> str:
+    """One line saying what the admin changed, mentioning the member or channel it is about."""
+    if isinstance(change, RoleSet):
+        return f"<@{change.member}> is now *{change.role}* in team {change.team}."
+    if isinstance(change, LimitsSet):
+        return f"Role *{change.role}*: per task {_limit(change.task_limit)}, per week {_limit(change.weekly_limit)}."
+    if isinstance(change, ToppedUp):
+        return (
+            f"Added {credits(change.credits)} extra credits to team {change.team}: "
+            f"{credits(change.balance.extra)} extra, {credits(change.balance.available)} available."
+        )
+    assert isinstance(change, TeamSet)
+    verb = "created" if change.created else "updated"
+    return f"Team {change.team} {verb}: channel <#{change.channel}>, plan {change.plan}."
+
+
+def recorded_blocks(text: str) -> list[Block]:
+    """The confirmation of an admin change, which is always in the audit trail."""
+    return notice_blocks(f":white_check_mark: {text} (recorded in the audit trail)")
+
+
+def refusal_text(error: AdminOnlyError | ChannelTakenError) -> str:
+    """Why an admin command was refused, mentioning the admins to ask or the channel in use."""
+    if isinstance(error, AdminOnlyError):
+        admins = ", ".join(f"<@{user}>" for user in error.admins) or "a Slack workspace admin"
+        return f"Only admins can {error.what}. Ask {admins}."
+    return f"<#{error.channel}> is already team {error.owner}'s channel; one team per channel."
+
+
+def refusals_in_words(answer: Callable[P, R]) -> Callable[P, R]:
+    """Wrap an admin command's answer so a refusal reaches the user worded with its mentions."""
+
+    @functools.wraps(answer)
+    def worded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return answer(*args, **kwargs)
+        except (AdminOnlyError, ChannelTakenError) as refused:
+            raise UserFacingError(refusal_text(refused)) from None
+
+    return worded
