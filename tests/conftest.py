@@ -78,7 +78,25 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+def database_backends() -> list[str]:
+    """SQLite always; PostgreSQL only when a server is given (no skipped half of every test otherwise)."""
+    return ["sqlite", "postgres"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say once, at the top of the run, which databases the ``database`` tests run on."""
+    if os.environ.get(POSTGRES_ENV):
+        return "databases: sqlite, postgres"
+    return f"databases: sqlite only; the PostgreSQL leg is off ({NO_POSTGRES})"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses ``database`` once per available backend."""
+    if "database" in metafunc.fixturenames:
+        metafunc.parametrize("database", database_backends(), indirect=True)
+
+
+@pytest.fixture
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """The same tests on an SQLite file and on a real PostgreSQL server, each starting empty."""
     if request.param == "sqlite":
