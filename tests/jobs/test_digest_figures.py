@@ -22,7 +22,7 @@ from bot.services.members import Member
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
 from bot.store import ledger as ledger_store
 from bot.store.models import Approval, Task
-from tests.e2e.conftest import DESIGN_CHANNEL, WORKSPACE, check_blocks
+from tests.bot_harness import DESIGN_CHANNEL, WORKSPACE, check_blocks
 from tests.jobs.conftest import SLOT, Harness
 
 WORKSPACE_URL = "https://standin.slack.com/"

@@ -15,7 +15,7 @@ from bot.jobs.scheduler import JOB_ID, LEASE_TTL, build_scheduler, utc_now
 from bot.store import digests as store
 from bot.store.db import Database
 from bot.store.digest_models import PostKind, PostState
-from tests.e2e.conftest import DESIGN_CHANNEL, WORKSPACE
+from tests.bot_harness import DESIGN_CHANNEL, WORKSPACE
 from tests.jobs.conftest import SLOT, Harness
 
 

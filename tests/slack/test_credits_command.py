@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from bot.store.models import LedgerEntry, ProcessedRequest, Task
-from tests.e2e.conftest import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest
+from tests.bot_harness import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest
 
 
 def ledger_rows(bot: BotUnderTest) -> int:
