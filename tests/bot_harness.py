@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -145,11 +146,21 @@ def dispatcher(app: App) -> Transport:
 class BotUnderTest:
     """The app plus a way to send it signed slash commands, clicks and submissions as Slack would."""
 
-    def __init__(self, standin: SlackStandIn, send: Transport, signing_secret: str, db: Database) -> None:
+    def __init__(
+        self, standin: SlackStandIn, send: Transport, signing_secret: str, db: Database, app: App | None = None
+    ) -> None:
         self.standin = standin
         self.send = send
         self.signing_secret = signing_secret
         self.db = db
+        self.app = app
+
+    def finish_work(self) -> None:
+        """Wait until every listener started so far has returned; the app takes no requests after this."""
+        assert self.app is not None, "only the in-process app exposes its listener pool"
+        executor = self.app.listener_runner.listener_executor
+        assert isinstance(executor, ThreadPoolExecutor)
+        executor.shutdown(wait=True)
 
     def command_body(self, text: str, *, user: str = ALICE, channel: str = DESIGN_CHANNEL) -> tuple[str, str]:
         """A form-encoded /credits body and its response_url."""
@@ -208,4 +219,4 @@ class BotUnderTest:
 def in_process_bot(standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock) -> BotUnderTest:
     """The app reached through ``app.dispatch``: the same signed requests, no socket, milliseconds each."""
     app, secret = build_app(standin, database, config, clock)
-    return BotUnderTest(standin, dispatcher(app), secret, database)
+    return BotUnderTest(standin, dispatcher(app), secret, database, app)

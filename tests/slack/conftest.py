@@ -24,4 +24,5 @@ def bot(standin: SlackStandIn, database: Database, config: CreditsConfig, clock:
     """The app, in-process, on each database."""
     under_test = in_process_bot(standin, database, config, clock)
     yield under_test
+    under_test.finish_work()
     under_test.assert_ledger_consistent()

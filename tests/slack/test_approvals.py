@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.config import CreditsConfig
@@ -108,7 +107,7 @@ def test_concurrent_clicks_decide_exactly_once(bot: BotUnderTest) -> None:
     decided = approvals(bot)[0]
     assert decided.status in ("approved", "denied")
     bot.standin.wait_for_call("chat.postMessage", count=2)
-    time.sleep(0.5)  # let any wrongly duplicated announcement arrive
+    bot.finish_work()  # every listener has returned, so a wrongly duplicated announcement would be here
     assert len(bot.standin.calls_to("chat.update")) == 1
     assert len(thread_replies(bot)) == 1
     assert balance(bot).held == (80 if decided.status == "approved" else 0)
