@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -79,9 +80,11 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-def database_backends() -> list[str]:
+def database_backends() -> list[Any]:
     """SQLite always; PostgreSQL only when a server is given (no skipped half of every test otherwise)."""
-    return ["sqlite", "postgres"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
+    if not os.environ.get(POSTGRES_ENV):
+        return ["sqlite"]
+    return ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
