@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -78,12 +80,48 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+def database_backends() -> list[Any]:
+    """SQLite always; PostgreSQL only when a server is given (no skipped half of every test otherwise)."""
+    if not os.environ.get(POSTGRES_ENV):
+        return ["sqlite"]
+    return ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say once, at the top of the run, which databases the ``database`` tests run on."""
+    if os.environ.get(POSTGRES_ENV):
+        return "databases: sqlite, postgres"
+    return f"databases: sqlite only; the PostgreSQL leg is off ({NO_POSTGRES})"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses ``database`` once per available backend."""
+    if "database" in metafunc.fixturenames:
+        metafunc.parametrize("database", database_backends(), indirect=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once per session; each test gets its own copy (running Alembic costs ~0.2 s)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "ledger.db"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    db.dispose()  # the last connection closing checkpoints the WAL into the file
+    return path
+
+
+def fresh_sqlite(template: Path, tmp_path: Path) -> Database:
+    """A private, migrated, empty SQLite database for one test."""
+    target = tmp_path / "ledger.db"
+    shutil.copyfile(template, target)
+    return Database(f"sqlite:///{target}")
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
     """The same tests on an SQLite file and on a real PostgreSQL server, each starting empty."""
     if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'ledger.db'}")
-        db.upgrade()
+        db = fresh_sqlite(sqlite_template, tmp_path)
     else:
         db = Database(request.getfixturevalue("postgres_url"))
         with db.engine.begin() as connection:
@@ -93,9 +131,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+def sqlite_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
     """An SQLite database only, for what is specific to SQLite."""
-    db = Database(f"sqlite:///{tmp_path / 'ledger.db'}")
-    db.upgrade()
+    db = fresh_sqlite(sqlite_template, tmp_path)
     yield db
     db.dispose()

@@ -10,12 +10,11 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-SPEC_PATH = (
-    Path(__file__).resolve().parents[2] / "shared" / "slack-web-api-spec" / "slack_web_openapi_v2_without_examples.json"
-)
+from tests.processes import SHARED
+
+SPEC_PATH = SHARED / "slack-web-api-spec" / "slack_web_openapi_v2_without_examples.json"
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,58 @@
-"""``python -m bot`` as a user runs it: bad settings, the console, database maintenance."""
+"""``python -m bot`` as a user runs it: bad settings, the console, database maintenance.
+
+Most tests call ``bot.__main__.main([...])`` in-process with a clean environment; only the exit status of
+a real process on bad settings needs a subprocess (gunicorn and log redaction: ``tests/e2e``).
+"""
 
 from __future__ import annotations
 
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from tests.processes import run_bot
+import pytest
+
+from bot.__main__ import main
+from tests.processes import BOT_VARIABLES, REPO, run_bot
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one in-process ``main([...])`` returned and printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class RunMain(Protocol):
+    def __call__(self, *args: str, stdin: str = "", **env: str) -> Run: ...
+
+
+@pytest.fixture
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Iterator[RunMain]:
+    """``main(args)`` in this process, in ``tmp_path``, with only the given bot settings in the environment."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+
+    def run(*args: str, stdin: str = "", **env: str) -> Run:
+        for name in BOT_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))  # the console reads standard input at call time
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    yield run
+    root.handlers[:] = saved[0]  # main() configured logging for the process: undo it for the next test
+    root.setLevel(saved[1])
 
 
 def test_a_malformed_setting_is_one_line_naming_it_and_exit_2(tmp_path: Path) -> None:
@@ -15,28 +63,26 @@ def test_a_malformed_setting_is_one_line_naming_it_and_exit_2(tmp_path: Path) ->
     assert "Traceback" not in result.stderr
 
 
-def test_a_missing_signing_secret_is_named(tmp_path: Path) -> None:
-    result = run_bot(SLACK_BOT_TOKEN="xoxb-123", cwd=tmp_path)
+def test_a_missing_signing_secret_is_named(run_main: RunMain) -> None:
+    result = run_main(SLACK_BOT_TOKEN="xoxb-123")
     assert result.returncode == 2
     assert "SLACK_SIGNING_SECRET: is not set" in result.stderr
 
 
-def test_a_bad_credits_file_names_the_bad_key(tmp_path: Path) -> None:
+def test_a_bad_credits_file_names_the_bad_key(run_main: RunMain, tmp_path: Path) -> None:
     bad = tmp_path / "credits.yml"
-    bad.write_text(
-        (Path(__file__).parents[1] / "bot" / "default_credits.yml").read_text().replace("plan: pro", "plan: prro")
-    )
-    result = run_bot(CREDITS_CONFIG=str(bad), cwd=tmp_path)
+    bad.write_text((REPO / "bot" / "default_credits.yml").read_text().replace("plan: pro", "plan: prro"))
+    result = run_main(CREDITS_CONFIG=str(bad))
     assert result.returncode == 2
     assert "teams.design.plan: unknown plan 'prro' (known: starter, pro)" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_the_console_answers_scripted_commands(tmp_path: Path) -> None:
+def test_the_console_answers_scripted_commands(run_main: RunMain, tmp_path: Path) -> None:
     script = (
         "/credits help\n/credits quote image quality=high variants=4\nas U0BOB /credits balance\n/credits quote imgae\n"
     )
-    result = run_bot(stdin=script, cwd=tmp_path)
+    result = run_main(stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "local console" in out and "no Slack credentials" in out
@@ -48,18 +94,18 @@ def test_the_console_answers_scripted_commands(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.db")), "the console must not create the default database"
 
 
-def test_db_upgrade_and_check(tmp_path: Path) -> None:
+def test_db_upgrade_and_check(run_main: RunMain, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    upgraded = run_bot("db", "upgrade", DATABASE_URL=url)
+    upgraded = run_main("db", "upgrade", DATABASE_URL=url)
     assert upgraded.returncode == 0 and "up to date" in upgraded.stdout
-    checked = run_bot("db", "check", DATABASE_URL=url)
+    checked = run_main("db", "check", DATABASE_URL=url)
     assert checked.returncode == 0
     assert "every running balance equals the sum of its ledger entries" in checked.stdout
 
 
-def test_the_console_clicks_approval_buttons(tmp_path: Path) -> None:
+def test_the_console_clicks_approval_buttons(run_main: RunMain) -> None:
     script = "/credits run image quality=ultra variants=4 moodboard\nas U0BOB approve\nas U0CAROL approve\n"
-    out = run_bot(stdin=script, cwd=tmp_path).stdout
+    out = run_main(stdin=script).stdout
     assert "Task #1 needs approval" in out and "[Approve] [Deny]" in out
     assert "Approved by @U0BOB" in out and "@U0ALICE approved by @U0BOB: task #1 can go ahead" in out
     assert "Too late: this request was already settled" in out

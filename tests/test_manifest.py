@@ -11,9 +11,11 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.processes import SHARED
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST_PATH = REPO_ROOT / "manifest.yml"
-SCHEMA_DIR = REPO_ROOT.parent / "shared" / "slack-manifest-schema"
+SCHEMA_DIR = SHARED / "slack-manifest-schema"
 
 # Every bot scope the bot has a use for; a new scope must be added here on purpose (and justified).
 ALLOWED_BOT_SCOPES = {

@@ -60,9 +60,9 @@ def _channel_of(config: CreditsConfig, user: str) -> str:
 class Console:
     """A scripted or interactive session against the real app and the stand-in."""
 
-    def __init__(self, settings: Settings, config: CreditsConfig, out: TextIO = sys.stdout) -> None:
+    def __init__(self, settings: Settings, config: CreditsConfig, out: TextIO | None = None) -> None:
         self.config = config
-        self.out = out
+        self.out = out if out is not None else sys.stdout  # read at call time, so a redirected stdout is used
         self.signing_secret = secrets.token_hex(16)
         self.standin = SlackStandIn(bot_token=CONSOLE_TOKEN)
         self._tmp = tempfile.TemporaryDirectory(prefix="keter-console-")
@@ -232,11 +232,11 @@ class Console:
                 print(answer + "\n", file=self.out, flush=True)
 
 
-def run_console(settings: Settings, config: CreditsConfig, lines: TextIO = sys.stdin) -> None:
+def run_console(settings: Settings, config: CreditsConfig, lines: TextIO | None = None) -> None:
     """Start, loop over the input, stop."""
     console = Console(settings, config)
     console.start()
     try:
-        console.loop(lines)
+        console.loop(lines if lines is not None else sys.stdin)
     finally:
         console.stop()

@@ -1,195 +1,77 @@
 """The real Bolt app served over real HTTP on 127.0.0.1, signature checks on, talking to the stand-in.
 
-Every test here ends by checking what the bot sent to Slack: each Web API call against Slack's
-published method list and required arguments, and each blocks payload through slack_sdk's Block Kit
-models (which carry Slack's length limits).
+Only what needs a socket lives here: the WSGI edge (its 401 on malformed timestamps, ``/healthz``),
+signature checks as Slack's requests reach them, a replay over the wire, concurrent HTTP load, and the
+production process under gunicorn. Listener behaviour is tested in-process under ``tests/slack/``.
 """
 
 from __future__ import annotations
 
-import secrets
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import requests
-from pydantic import SecretStr
-from slack_sdk.models.blocks import Block
 
-from bot.app import create_app
 from bot.config import CreditsConfig
 from bot.devtools.http_server import BackgroundServer
-from bot.devtools.signing import (
-    block_action_payload,
-    sign,
-    signed_interaction,
-    slash_command_form,
-    view_submission_payload,
-)
 from bot.devtools.slack_standin import SlackStandIn
-from bot.settings import Settings
 from bot.store.db import Database
 from bot.web import EVENTS_PATH, SlackWsgiApp
+from tests.bot_harness import (
+    ALICE,
+    BOB,
+    CAROL,
+    DESIGN_CHANNEL,
+    WORKSPACE,
+    Answer,
+    BotUnderTest,
+    Reply,
+    build_app,
+    check_blocks,
+)
+from tests.bot_harness import standin as standin  # the stand-in that checks every call at teardown
 from tests.conftest import Clock
-from tests.slack_api_spec import check_call_against_spec, spec_available
 
-WORKSPACE = "T0STANDIN"
-ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
-DESIGN_CHANNEL = "C0DESIGN"
+__all__ = ["ALICE", "BOB", "CAROL", "DESIGN_CHANNEL", "WORKSPACE", "Reply", "check_blocks", "serve_bot"]
 
 
-def check_blocks(blocks: list[dict[str, Any]]) -> list[str]:
-    """Problems slack_sdk's typed models find in a blocks payload (unknown types, Slack's limits)."""
-    problems = []
-    for parsed, raw in zip(Block.parse_all(blocks), blocks, strict=True):
-        if type(parsed) is Block:
-            problems.append(f"unknown block type {raw.get('type')!r}")
-            continue
-        try:
-            if parsed.to_dict() != raw:
-                problems.append(f"block {raw.get('type')} does not round-trip through slack_sdk")
-        except Exception as exc:
-            problems.append(f"block {raw.get('type')}: {exc}")
-    return problems
-
-
-@dataclass
-class Reply:
-    """What one slash command produced: the HTTP answer and the posts to its response_url."""
-
-    status: int
-    body: str
-    response_url: str
-    payloads: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        assert self.payloads, "the bot posted nothing to the response_url"
-        return self.payloads[0]
-
-    @property
-    def text(self) -> str:
-        """Everything visible in the first reply, flattened, for substring checks."""
-        from bot.devtools.render import render_blocks
-
-        return render_blocks(self.payload.get("blocks") or [], self.payload.get("text", ""))
-
-
-class BotUnderTest:
-    """The served app plus a way to send it signed slash commands as Slack would."""
+class HttpBot(BotUnderTest):
+    """The app on a real port: every request goes through the WSGI edge and Bolt's HTTP adapter."""
 
     def __init__(self, standin: SlackStandIn, server: BackgroundServer, signing_secret: str, db: Database) -> None:
-        self.standin = standin
         self.server = server
-        self.signing_secret = signing_secret
-        self.db = db
         self.http = requests.Session()
+        super().__init__(standin, self._post_over_http, signing_secret, db)
 
     @property
     def events_url(self) -> str:
         return self.server.url + EVENTS_PATH
 
-    def command_body(self, text: str, *, user: str = ALICE, channel: str = DESIGN_CHANNEL) -> tuple[str, str]:
-        """A form-encoded /credits body and its response_url."""
-        from urllib.parse import urlencode
-
-        response_url = self.standin.new_response_url()
-        form = slash_command_form(
-            text=text, user_id=user, channel_id=channel, response_url=response_url, team_id=WORKSPACE
-        )
-        return urlencode(form), response_url
-
-    def post(self, body: str, headers: dict[str, str]) -> requests.Response:
-        return self.http.post(self.events_url, data=body.encode(), headers=headers, timeout=10)
-
-    def command(self, text: str, *, user: str = ALICE, channel: str = DESIGN_CHANNEL, wait: bool = True) -> Reply:
-        """Send ``/credits <text>`` signed; wait for the answer on its response_url."""
-        body, response_url = self.command_body(text, user=user, channel=channel)
-        answer = self.post(body, sign(self.signing_secret, body))
-        reply = Reply(answer.status_code, answer.text, response_url)
-        if wait and answer.status_code == 200:
-            reply.payloads = [r.payload for r in self.standin.wait_for_response(response_url, timeout=10)]
-        return reply
-
-    def click(
-        self, action_id: str, value: str, *, user: str, message_ts: str = "", channel: str = DESIGN_CHANNEL
-    ) -> tuple[requests.Response, str]:
-        """Click a button as ``user``; returns the HTTP answer and the click's response_url."""
-        response_url = self.standin.new_response_url()
-        payload = block_action_payload(
-            action_id=action_id,
-            value=value,
-            user_id=user,
-            channel_id=channel,
-            message_ts=message_ts,
-            response_url=response_url,
-            team_id=WORKSPACE,
-        )
-        body, headers = signed_interaction(self.signing_secret, payload)
-        return self.post(body, headers), response_url
-
-    def submit_view(
-        self, callback_id: str, private_metadata: str, values: dict[str, Any], *, user: str
-    ) -> requests.Response:
-        """Submit a modal as ``user``."""
-        payload = view_submission_payload(
-            callback_id=callback_id, private_metadata=private_metadata, values=values, user_id=user, team_id=WORKSPACE
-        )
-        body, headers = signed_interaction(self.signing_secret, payload)
-        return self.post(body, headers)
-
-    def assert_ledger_consistent(self) -> None:
-        """After every test: each running balance equals the sum of its ledger entries."""
-        from bot.store.ledger import check_running_balances
-
-        with self.db.read() as session:
-            assert check_running_balances(session) == []
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    """The Slack Web API stand-in, knowing the default config's members; checks what it was sent."""
-    with SlackStandIn() as api:
-        api.add_user(ALICE, name="alice")
-        api.add_user(BOB, name="bob")
-        api.add_user(CAROL, name="carol")
-        api.add_channel(DESIGN_CHANNEL, "design")
-        yield api
-        problems: list[str] = []
-        for call in api.calls:
-            if spec_available():
-                problems += [
-                    f"{call.method}: {p}" for p in check_call_against_spec(call.method, call.args, call.has_token)
-                ]
-            if isinstance(call.args.get("blocks"), list):
-                problems += [f"{call.method}: {p}" for p in check_blocks(call.args["blocks"])]
-        for response in api.responses:
-            if isinstance(response.payload.get("blocks"), list):
-                problems += [f"response_url: {p}" for p in check_blocks(response.payload["blocks"])]
-        assert not problems, "the bot sent Slack something it would reject:\n" + "\n".join(problems)
+    def _post_over_http(self, body: str, headers: dict[str, str]) -> Answer:
+        answer = self.http.post(self.events_url, data=body.encode(), headers=headers, timeout=10)
+        return Answer(answer.status_code, answer.text)
 
 
 def serve_bot(
     standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock, **settings: Any
 ) -> tuple[BackgroundServer, str]:
     """Build the app exactly as production does (create_app) and serve it on 127.0.0.1."""
-    signing_secret = secrets.token_hex(16)
-    app_settings = Settings(
-        slack_bot_token=SecretStr(standin.bot_token),
-        slack_signing_secret=SecretStr(signing_secret),
-        slack_api_url=standin.base_url,
-        **settings,
-    )
-    app = create_app(app_settings, config, database, clock=clock)
+    app, signing_secret = build_app(standin, database, config, clock, **settings)
     return BackgroundServer(SlackWsgiApp(app)).start(), signing_secret
 
 
+def stop_in_background(server: BackgroundServer) -> None:
+    """Stop the server without making the next test wait for ``serve_forever``'s poll to notice."""
+    threading.Thread(target=server.stop, name="stop-http", daemon=True).start()
+
+
 @pytest.fixture
-def bot(standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock) -> Iterator[BotUnderTest]:
+def bot(standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock) -> Iterator[HttpBot]:
     """The app on a real port, on each database."""
     server, secret = serve_bot(standin, database, config, clock)
-    under_test = BotUnderTest(standin, server, secret, database)
+    under_test = HttpBot(standin, server, secret, database)
     yield under_test
-    server.stop()
+    stop_in_background(server)
     under_test.assert_ledger_consistent()

@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from bot.devtools.signing import sign
-from tests.e2e.conftest import ALICE, BOB, CAROL, BotUnderTest
+from tests.e2e.conftest import ALICE, BOB, CAROL, HttpBot
 
 CONCURRENT = 50
 
 
-def test_fifty_concurrent_commands_are_all_acknowledged_and_answered(bot: BotUnderTest) -> None:
+def test_fifty_concurrent_commands_are_all_acknowledged_and_answered(bot: HttpBot) -> None:
     users = [ALICE, BOB, CAROL]
     prepared = [bot.command_body("quote image quality=high variants=4", user=users[n % 3]) for n in range(CONCURRENT)]
 

@@ -24,7 +24,7 @@ from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_t
 from bot.slack.deps import Deps
 from bot.store import ledger as ledger_store
 from bot.store.models import Approval, Task
-from tests.e2e.conftest import DESIGN_CHANNEL, WORKSPACE, check_blocks
+from tests.bot_harness import DESIGN_CHANNEL, WORKSPACE, check_blocks
 from tests.jobs.conftest import SLOT, Harness
 
 WORKSPACE_URL = "https://standin.slack.com/"

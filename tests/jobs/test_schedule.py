@@ -15,7 +15,7 @@ from bot.jobs.scheduler import JOB_ID, LEASE_TTL, build_scheduler, utc_now
 from bot.store import digests as store
 from bot.store.db import Database
 from bot.store.digest_models import PostKind, PostState
-from tests.e2e.conftest import DESIGN_CHANNEL, WORKSPACE
+from tests.bot_harness import DESIGN_CHANNEL, WORKSPACE
 from tests.jobs.conftest import SLOT, Harness
 
 
@@ -170,7 +170,7 @@ def test_a_failed_slot_past_its_grace_is_given_up_loudly(harness: Harness, caplo
 
 
 def test_a_429_is_waited_out_and_posted_once(harness: Harness) -> None:
-    harness.standin.fail_next("chat.postMessage", retry_after=1)
+    harness.standin.fail_next("chat.postMessage", retry_after=0)  # Slack says when; 0 keeps the test quick
     harness.runner().run_once()
     calls = harness.standin.calls_to("chat.postMessage")
     assert [c.status for c in calls] == [429, 200]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.store.models import AuditEntry
-from tests.e2e.conftest import ALICE, BOB, CAROL, BotUnderTest
-from tests.e2e.tasks_helpers import balance
+from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest
+from tests.slack.tasks_helpers import balance
 
 
 def audit(bot: BotUnderTest) -> list[AuditEntry]:

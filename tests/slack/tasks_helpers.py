@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.store import ledger as store
 from bot.store.models import Approval, Task
-from tests.e2e.conftest import DESIGN_CHANNEL, WORKSPACE, BotUnderTest
+from tests.bot_harness import DESIGN_CHANNEL, WORKSPACE, BotUnderTest
 
 OVER_TASK_LIMIT = "run image quality=ultra variants=4 moodboard"  # 64 + 16 expected retries = 80 > 50
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.domain.ledger import Balance
-from tests.e2e.conftest import ALICE, BOB, CAROL, DESIGN_CHANNEL, BotUnderTest
-from tests.e2e.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message, tasks
+from tests.bot_harness import ALICE, BOB, CAROL, DESIGN_CHANNEL, BotUnderTest
+from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message, tasks
 
 
 def test_within_limits_the_credits_are_reserved_at_once(bot: BotUnderTest) -> None:

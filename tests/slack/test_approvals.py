@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.config import CreditsConfig
@@ -12,9 +11,9 @@ from bot.devtools.slack_standin import SlackStandIn
 from bot.jobs.approvals import sweep_approvals
 from bot.slack.deps import Deps
 from bot.store.db import Database
+from tests.bot_harness import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest, in_process_bot
 from tests.conftest import Clock
-from tests.e2e.conftest import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest, serve_bot
-from tests.e2e.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message, tasks, thread_replies
+from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message, tasks, thread_replies
 
 
 def ask(bot: BotUnderTest) -> dict[str, object]:
@@ -108,7 +107,7 @@ def test_concurrent_clicks_decide_exactly_once(bot: BotUnderTest) -> None:
     decided = approvals(bot)[0]
     assert decided.status in ("approved", "denied")
     bot.standin.wait_for_call("chat.postMessage", count=2)
-    time.sleep(0.5)  # let any wrongly duplicated announcement arrive
+    bot.finish_work()  # every listener has returned, so a wrongly duplicated announcement would be here
     assert len(bot.standin.calls_to("chat.update")) == 1
     assert len(thread_replies(bot)) == 1
     assert balance(bot).held == (80 if decided.status == "approved" else 0)
@@ -158,35 +157,31 @@ def test_a_click_after_expiry_never_approves(bot: BotUnderTest, clock: Clock) ->
 def test_expiry_while_the_bot_was_down(
     standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock
 ) -> None:
-    server, secret = serve_bot(standin, database, config, clock)
-    first = BotUnderTest(standin, server, secret, database)
+    first = in_process_bot(standin, database, config, clock)
     first.command(OVER_TASK_LIMIT)
     message = request_message(first)
-    server.stop()  # the bot goes down with the request pending
+    # The bot goes down with the request pending: that app receives nothing more.
     clock.advance(hours=30)
-    server, secret = serve_bot(standin, database, config, clock)  # ...and comes back
-    try:
-        from slack_sdk import WebClient
+    in_process_bot(standin, database, config, clock)  # ...and comes back (create_app: auth.test again)
+    from slack_sdk import WebClient
 
-        expired = sweep_approvals(
+    expired = sweep_approvals(
+        Deps(config=config, db=database, clock=clock),
+        WebClient(token=standin.bot_token, base_url=standin.base_url),
+        clock(),
+    )
+    assert expired == 1
+    assert [a.status for a in approvals(first)] == ["expired"] and balance(first).held == 0
+    update = standin.wait_for_call("chat.update")[0].args
+    assert update["ts"] == message["ts"] and "Expired" in str(update["blocks"])
+    assert "nobody decided in time" in thread_replies(first)[0]["text"]
+    assert (
+        sweep_approvals(
             Deps(config=config, db=database, clock=clock),
             WebClient(token=standin.bot_token, base_url=standin.base_url),
             clock(),
         )
-        assert expired == 1
-        assert [a.status for a in approvals(first)] == ["expired"] and balance(first).held == 0
-        update = standin.wait_for_call("chat.update")[0].args
-        assert update["ts"] == message["ts"] and "Expired" in str(update["blocks"])
-        assert "nobody decided in time" in thread_replies(first)[0]["text"]
-        assert (
-            sweep_approvals(
-                Deps(config=config, db=database, clock=clock),
-                WebClient(token=standin.bot_token, base_url=standin.base_url),
-                clock(),
-            )
-            == 0
-        )
-        assert len(standin.calls_to("chat.update")) == 1
-    finally:
-        server.stop()
+        == 0
+    )
+    assert len(standin.calls_to("chat.update")) == 1
     first.assert_ledger_consistent()

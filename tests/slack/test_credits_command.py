@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from bot.store.models import LedgerEntry, ProcessedRequest, Task
-from tests.e2e.conftest import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest
+from tests.bot_harness import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest
 
 
 def ledger_rows(bot: BotUnderTest) -> int:
@@ -133,22 +133,3 @@ def test_replayed_request_has_no_second_effect(bot: BotUnderTest) -> None:
     # A later, different request is answered, so the replay was ignored rather than still in flight.
     bot.command("help")
     assert len([r for r in bot.standin.responses if r.url == response_url]) == 1
-
-
-def test_installation_events_are_acknowledged(bot: BotUnderTest) -> None:
-    import json
-
-    from bot.devtools.signing import sign
-
-    body = json.dumps(
-        {
-            "type": "event_callback",
-            "team_id": WORKSPACE,
-            "api_app_id": "A0KETER",
-            "event": {"type": "tokens_revoked", "tokens": {"bot": ["U0BOT"]}},
-            "event_id": "Ev0001",
-            "event_time": 1,
-        }
-    )
-    headers = sign(bot.signing_secret, body) | {"Content-Type": "application/json"}
-    assert bot.post(body, headers).status_code == 200
