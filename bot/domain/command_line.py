@@ -25,7 +25,7 @@ from bot.domain.admin_commands import (
     parse_admin_team,
     parse_admin_topup,
 )
-from bot.domain.commands import BalanceCommand, HelpCommand, QuoteCommand, parse_balance, parse_quote
+from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest, parse_balance, parse_quote
 from bot.domain.errors import UserFacingError, closest
 from bot.domain.task_commands import (
     CancelCommand,
@@ -52,7 +52,7 @@ class DigestPreviewCommand:
 
 
 ParsedCommand = (
-    QuoteCommand
+    TaskRequest
     | BalanceCommand
     | HelpCommand
     | RunCommand

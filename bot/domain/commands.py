@@ -20,7 +20,7 @@ BALANCE_OPTIONS = ("team",)
 
 
 @dataclass(frozen=True)
-class QuoteCommand:
+class TaskRequest:
     """``/credits quote <tool> [quality=] [variants=] [duration=] [retries=] [team=]``."""
 
     tool: str
@@ -148,14 +148,14 @@ def parse_duration(value: str) -> int:
     return int(seconds)
 
 
-def parse_task(words: Words, verb: str) -> QuoteCommand:
+def parse_task(words: Words, verb: str) -> TaskRequest:
     """The task part shared by ``quote`` and ``run``: a tool and its options."""
     if not words.positional:
         raise UserFacingError(
             f"Which tool? e.g. `/credits {verb} image quality=high variants=4` or `/credits {verb} video duration=10`."
         )
     opts = words.options
-    return QuoteCommand(
+    return TaskRequest(
         tool=words.positional[0].lower(),
         quality=opts["quality"].lower() if "quality" in opts else None,
         variants=parse_count("variants", opts["variants"], 1, MAX_VARIANTS) if "variants" in opts else 1,
@@ -165,7 +165,7 @@ def parse_task(words: Words, verb: str) -> QuoteCommand:
     )
 
 
-def parse_quote(rest: str) -> QuoteCommand:
+def parse_quote(rest: str) -> TaskRequest:
     words = split_words(rest, QUOTE_OPTIONS)
     if len(words.positional) > 1:
         extra = " ".join(words.positional[1:])

@@ -8,7 +8,7 @@ from bot.domain.commands import (
     MAX_RETRIES,
     MAX_VARIANTS,
     QUOTE_OPTIONS,
-    QuoteCommand,
+    TaskRequest,
     parse_count,
     parse_task,
     parse_task_number,
@@ -26,7 +26,7 @@ NOTE_LIMIT = 300
 class RunCommand:
     """``/credits run <tool> [options] [note text]``: price it, then reserve it or ask for approval."""
 
-    task: QuoteCommand
+    request: TaskRequest
     note: str | None = None
 
 
@@ -72,7 +72,7 @@ def parse_run(rest: str) -> RunCommand:
     note = " ".join(words.positional[1:]).strip() or None
     if note and len(note) > NOTE_LIMIT:
         raise UserFacingError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.")
-    return RunCommand(task=task, note=note)
+    return RunCommand(request=task, note=note)
 
 
 def parse_done(rest: str) -> DoneCommand:

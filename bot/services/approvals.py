@@ -20,8 +20,8 @@ from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskEvent, next_approval_status, next_task_status
 from bot.domain.limits import can_approve
 from bot.services.balances import open_team_cycle
+from bot.services.records import ApprovalRecord, TaskRecord
 from bot.services.tasks import capture_task, release_credits
-from bot.services.views import ApprovalView, TaskView
 from bot.store import tasks as task_store
 from bot.store.db import Database
 from bot.store.models import Approval, Task, TeamBalance
@@ -32,8 +32,8 @@ class Decision:
     """What a click (or the sweep) did: decided it, found it past its time and expired it, or found it settled."""
 
     outcome: Literal["decided", "expired_now", "already"]
-    approval: ApprovalView
-    task: TaskView
+    approval: ApprovalRecord
+    task: TaskRecord
 
     @property
     def changed(self) -> bool:
@@ -41,18 +41,18 @@ class Decision:
         return self.outcome != "already"
 
 
-def get_approval(db: Database, approval_id: int) -> tuple[ApprovalView, TaskView]:
+def get_approval(db: Database, approval_id: int) -> tuple[ApprovalRecord, TaskRecord]:
     """An approval and its task, or a user error if it does not exist."""
     with db.read() as session:
         approval = session.get(Approval, approval_id)
         task = session.get(Task, approval.task_id) if approval else None
         if approval is None or task is None:
             raise UserFacingError("That request no longer exists.")
-        return ApprovalView.of(approval), TaskView.of(task)
+        return ApprovalRecord.of(approval), TaskRecord.of(task)
 
 
 def check_eligible(
-    config: CreditsConfig, approval: ApprovalView | Approval, *, user_id: str, is_workspace_admin: bool
+    config: CreditsConfig, approval: ApprovalRecord | Approval, *, user_id: str, is_workspace_admin: bool
 ) -> None:
     """Only a member of the team whose role covers the amount, and never the requester, may decide.
 
@@ -136,14 +136,14 @@ def decide(
         assert task is not None
         check_eligible(config, approval, user_id=decider, is_workspace_admin=is_workspace_admin)
         if approval.status != ApprovalStatus.PENDING:
-            return Decision("already", ApprovalView.of(approval), TaskView.of(task))
+            return Decision("already", ApprovalRecord.of(approval), TaskRecord.of(task))
         if now >= approval.expires_at:
             _apply_decision(session, config, row, approval, task, TaskEvent.EXPIRE, now)
-            return Decision("expired_now", ApprovalView.of(approval), TaskView.of(task))
+            return Decision("expired_now", ApprovalRecord.of(approval), TaskRecord.of(task))
         approval.decided_by = decider
         approval.decision_note = note[:500] if note else None
         _apply_decision(session, config, row, approval, task, TaskEvent.APPROVE if approve else TaskEvent.DENY, now)
-        return Decision("decided", ApprovalView.of(approval), TaskView.of(task))
+        return Decision("decided", ApprovalRecord.of(approval), TaskRecord.of(task))
 
 
 def expire_due(db: Database, config_for: Callable[[str], CreditsConfig], *, now: datetime) -> list[Decision]:
@@ -164,7 +164,7 @@ def expire_due(db: Database, config_for: Callable[[str], CreditsConfig], *, now:
             if approval.status != ApprovalStatus.PENDING or task is None:
                 continue
             _apply_decision(session, config, row, approval, task, TaskEvent.EXPIRE, now)
-            expired.append(Decision("expired_now", ApprovalView.of(approval), TaskView.of(task)))
+            expired.append(Decision("expired_now", ApprovalRecord.of(approval), TaskRecord.of(task)))
     return expired
 
 
@@ -201,12 +201,12 @@ def mark_announced(db: Database, *, approval_id: int) -> None:
             session.add(approval)
 
 
-def unannounced(db: Database) -> list[tuple[ApprovalView, TaskView]]:
+def unannounced(db: Database) -> list[tuple[ApprovalRecord, TaskRecord]]:
     """Settled requests whose message still shows buttons (a crash or a Slack error came between)."""
     with db.read() as session:
         found = []
         for approval in task_store.unannounced_approvals(session):
             task = session.get(Task, approval.task_id)
             if task is not None:
-                found.append((ApprovalView.of(approval), TaskView.of(task)))
+                found.append((ApprovalRecord.of(approval), TaskRecord.of(task)))
         return found

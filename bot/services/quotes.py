@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bot.config import CreditsConfig
 from bot.domain.calendar import week_start
-from bot.domain.commands import QuoteCommand
+from bot.domain.commands import TaskRequest
 from bot.domain.ledger import Balance
 from bot.domain.limits import LimitCheck, check_limits
 from bot.domain.pricing import Quote, TaskSpec, price_task, resolve_task
@@ -67,7 +67,7 @@ def member_limits(
     return check_limits(member.role, config.roles[member.role], 0, used)
 
 
-def resolve_spec(config: CreditsConfig, command: QuoteCommand) -> TaskSpec:
+def resolve_spec(config: CreditsConfig, command: TaskRequest) -> TaskSpec:
     """The task the command describes, with defaults filled in; a user error names an unknown option."""
     return resolve_task(
         config.pricing,
@@ -112,7 +112,7 @@ def quote_task(
     *,
     workspace_id: str,
     member: Member,
-    command: QuoteCommand,
+    command: TaskRequest,
     now: datetime,
 ) -> QuoteReport:
     """Price the task; nothing is written except a due plan renewal."""

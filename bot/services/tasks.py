@@ -34,7 +34,7 @@ from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
 from bot.services.balances import current_balance, open_team_cycle
 from bot.services.members import Member, bot_admins
 from bot.services.quotes import QuoteReport, member_week_usage, quote_in_session, resolve_spec
-from bot.services.views import ApprovalView, TaskView
+from bot.services.records import ApprovalRecord, TaskRecord
 from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
 from bot.store.db import Database
@@ -47,8 +47,8 @@ class RunResult:
 
     kind: Literal["reserved", "approval_needed", "duplicate"]
     report: QuoteReport
-    task: TaskView | None = None
-    approval: ApprovalView | None = None
+    task: TaskRecord | None = None
+    approval: ApprovalRecord | None = None
     week_spend: int = 0
 
 
@@ -57,11 +57,11 @@ class FinishResult:
     """What ``done`` did: charged the task, or asked for approval of what it cost over its hold."""
 
     kind: Literal["captured", "approval_needed"]
-    task: TaskView
+    task: TaskRecord
     charged: int
     released: int
     retries_assumed: bool
-    approval: ApprovalView | None = None
+    approval: ApprovalRecord | None = None
     week_spend: int = 0  # the member's use this week after this call, for the approval request
 
 
@@ -99,7 +99,7 @@ class NotYourTaskError(UserFacingError):
 
 def fingerprint(command: RunCommand) -> str:
     """What makes two runs "the same task" for the duplicate check."""
-    t = command.task
+    t = command.request
     return f"{t.tool}|{t.quality}|{t.variants}|{t.duration_seconds}|{t.retries}|{command.note or ''}"[:300]
 
 
@@ -240,7 +240,7 @@ def start_task(
     Pricing, the limit check, the duplicate check and the hold all happen once, in one write transaction
     under the team's lock, so what the member is told is exactly what was checked and written.
     """
-    spec = resolve_spec(config, command.task)  # an unknown tool or option fails before any write
+    spec = resolve_spec(config, command.request)  # an unknown tool or option fails before any write
     task_fingerprint = fingerprint(command)
     # A due renewal (or a new team's opening grant) is committed on its own, as for a quote, so it stays
     # even when this run is refused; it reads one row when nothing is due.
@@ -266,7 +266,7 @@ def start_task(
                 since=now - timedelta(seconds=config.approvals.duplicate_window_seconds),
             )
             if twin is not None:
-                return RunResult("duplicate", report, task=TaskView.of(twin))
+                return RunResult("duplicate", report, task=TaskRecord.of(twin))
         limits = report.limits
         task = Task(
             workspace_id=workspace_id,
@@ -303,8 +303,8 @@ def start_task(
         return RunResult(
             "approval_needed" if approval else "reserved",
             report,
-            task=TaskView.of(task),
-            approval=ApprovalView.of(approval) if approval else None,
+            task=TaskRecord.of(task),
+            approval=ApprovalRecord.of(approval) if approval else None,
             week_spend=limits.weekly_used,
         )
 
@@ -369,22 +369,22 @@ def finish_task(
                 session.flush()
                 return FinishResult(
                     "approval_needed",
-                    TaskView.of(task),
+                    TaskRecord.of(task),
                     0,
                     0,
                     command.retries is None,
-                    ApprovalView.of(approval),
+                    ApprovalRecord.of(approval),
                     week_spend=member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now),
                 )
         released = capture_task(session, config, row, task, cost=cost, event=TaskEvent.FINISH, now=now)
         session.flush()
         week = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
-        return FinishResult("captured", TaskView.of(task), cost, released, command.retries is None, week_spend=week)
+        return FinishResult("captured", TaskRecord.of(task), cost, released, command.retries is None, week_spend=week)
 
 
 def cancel_task(
     db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, command: CancelCommand, now: datetime
-) -> tuple[TaskView, int, ApprovalView | None]:
+) -> tuple[TaskRecord, int, ApprovalRecord | None]:
     """Release a task's hold; a pending approval request is withdrawn with it."""
     with db.write() as session:
         row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
@@ -412,14 +412,14 @@ def cancel_task(
             approval.decided_by, approval.decided_at = member.user_id, now
             session.add(approval)
         session.flush()
-        return TaskView.of(task), released, ApprovalView.of(approval) if approval else None
+        return TaskRecord.of(task), released, ApprovalRecord.of(approval) if approval else None
 
 
-def my_open_tasks(db: Database, *, workspace_id: str, member: Member) -> list[TaskView]:
+def my_open_tasks(db: Database, *, workspace_id: str, member: Member) -> list[TaskRecord]:
     """The member's tasks that still hold credits."""
     with db.read() as session:
         return [
-            TaskView.of(t)
+            TaskRecord.of(t)
             for t in task_store.open_tasks(
                 session, workspace_id=workspace_id, team=member.team, requester=member.user_id
             )

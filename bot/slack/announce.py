@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.services import approvals
-from bot.services.views import ApprovalView, TaskView
+from bot.services.records import ApprovalRecord, TaskRecord
 from bot.slack.blocks.approval import decided_blocks, request_blocks, request_text, thread_reply
 from bot.slack.deps import Deps
 from bot.slack.ids import MetadataEvent
@@ -34,7 +34,7 @@ class NotInChannelError(UserFacingError):
 
 
 def post_request(
-    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalView, task: TaskView, *, week_spend: int
+    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord, *, week_spend: int
 ) -> str | None:
     """Post the request with its buttons; returns a permalink to it (None if Slack would not give one)."""
     team = config.teams[approval.team]
@@ -63,7 +63,7 @@ def post_request(
 
 
 def announce_outcome(
-    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalView, task: TaskView
+    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord
 ) -> None:
     """Redraw the request without buttons and tell the requester in the thread."""
     if approval.channel_id and approval.message_ts:
@@ -81,7 +81,7 @@ def announce_outcome(
 
 
 def announce_safely(
-    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalView, task: TaskView
+    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord
 ) -> None:
     """Announce, leaving a Slack failure to the next sweep (logged, never lost)."""
     try:

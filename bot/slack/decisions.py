@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.services import approvals
-from bot.services.views import ApprovalView, TaskView
+from bot.services.records import ApprovalRecord, TaskRecord
 from bot.slack.announce import announce_safely
 from bot.slack.blocks.approval import outcome_line
 from bot.slack.deps import Deps
@@ -29,7 +29,7 @@ def clicked_approval_id(body: dict[str, Any]) -> int:
 
 def request_for_decider(
     deps: Deps, client: WebClient, config: CreditsConfig, *, workspace_id: str, user_id: str, approval_id: int
-) -> tuple[ApprovalView, TaskView]:
+) -> tuple[ApprovalRecord, TaskRecord]:
     """The request, once the user is known to be allowed to decide it (else a UserFacingError says why)."""
     approval, task = approvals.get_approval(deps.db, approval_id)
     if approval.workspace_id != workspace_id:  # a click from another workspace points at nothing of its own

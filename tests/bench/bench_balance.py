@@ -39,7 +39,7 @@ from bot.config import CreditsConfig, load_config  # noqa: E402
 from bot.domain import ledger as rules  # noqa: E402
 from bot.domain.calendar import cycle_start, local_date  # noqa: E402
 from bot.domain.command_line import parse_command  # noqa: E402
-from bot.domain.commands import QuoteCommand  # noqa: E402
+from bot.domain.commands import TaskRequest  # noqa: E402
 from bot.domain.ledger import Balance, Delta, EntryKind  # noqa: E402
 from bot.services.balances import balance_report  # noqa: E402
 from bot.services.members import Member  # noqa: E402
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             return lambda: balance_report(db, config, workspace_id=WORKSPACE, team=TEAM, now=now)
 
         quote = parse_command("quote image quality=high variants=4")
-        assert isinstance(quote, QuoteCommand)
+        assert isinstance(quote, TaskRequest)
         alice = Member(user_id="U0ALICE", team=TEAM, role=MEMBERS["U0ALICE"], is_bot_admin=False)
 
         def quote_call(db: Database) -> Callable[[], object]:

@@ -13,7 +13,7 @@ from bot.domain.commands import (
     MAX_VARIANTS,
     BalanceCommand,
     HelpCommand,
-    QuoteCommand,
+    TaskRequest,
     parse_duration,
 )
 from bot.domain.errors import UserFacingError
@@ -29,31 +29,31 @@ def error_of(text: str) -> str:
 
 
 def test_quote_defaults() -> None:
-    assert parse_command("quote image") == QuoteCommand(
+    assert parse_command("quote image") == TaskRequest(
         tool="image", quality=None, variants=1, duration_seconds=None, retries=None, team=None
     )
 
 
 def test_quote_with_every_option() -> None:
     command = parse_command("quote video quality=high variants=3 duration=45 retries=2 team=design")
-    assert command == QuoteCommand(
+    assert command == TaskRequest(
         tool="video", quality="high", variants=3, duration_seconds=45, retries=2, team="design"
     )
 
 
 def test_quote_options_in_any_order() -> None:
-    assert parse_command("quote retries=1 variants=4 image quality=high") == QuoteCommand(
+    assert parse_command("quote retries=1 variants=4 image quality=high") == TaskRequest(
         tool="image", quality="high", variants=4, retries=1
     )
 
 
 def test_quote_subcommand_tool_and_quality_are_case_insensitive() -> None:
     command = parse_command("QUOTE Image Quality=HIGH VARIANTS=4")
-    assert command == QuoteCommand(tool="image", quality="high", variants=4)
+    assert command == TaskRequest(tool="image", quality="high", variants=4)
 
 
 def test_surrounding_whitespace_is_ignored() -> None:
-    assert parse_command("   quote   image   variants=2  ") == QuoteCommand(tool="image", variants=2)
+    assert parse_command("   quote   image   variants=2  ") == TaskRequest(tool="image", variants=2)
 
 
 @pytest.mark.parametrize(
@@ -74,26 +74,26 @@ def test_surrounding_whitespace_is_ignored() -> None:
 )
 def test_duration_forms(value: str, seconds: int) -> None:
     command = parse_command(f"quote video duration={value}")
-    assert isinstance(command, QuoteCommand)
+    assert isinstance(command, TaskRequest)
     assert command.duration_seconds == seconds
     assert parse_duration(value) == seconds
 
 
 def test_quoted_duration_with_a_space() -> None:
     command = parse_command('quote video duration="1m 30s"')
-    assert isinstance(command, QuoteCommand)
+    assert isinstance(command, TaskRequest)
     assert command.duration_seconds == 90
 
 
 def test_retries_zero_is_accepted() -> None:
     command = parse_command("quote image retries=0")
-    assert isinstance(command, QuoteCommand)
+    assert isinstance(command, TaskRequest)
     assert command.retries == 0
 
 
 def test_limits_are_inclusive() -> None:
     command = parse_command(f"quote image variants={MAX_VARIANTS} retries={MAX_RETRIES}")
-    assert command == QuoteCommand(tool="image", variants=MAX_VARIANTS, retries=MAX_RETRIES)
+    assert command == TaskRequest(tool="image", variants=MAX_VARIANTS, retries=MAX_RETRIES)
 
 
 # --- balance and help ----------------------------------------------------------------------------
@@ -248,7 +248,7 @@ def test_huge_count_is_a_user_facing_error() -> None:
 
 
 def test_quote_team_is_lowercased_like_balance() -> None:
-    assert parse_command("quote image team=Design") == QuoteCommand(tool="image", team="design")
+    assert parse_command("quote image team=Design") == TaskRequest(tool="image", team="design")
 
 
 # --- robustness ----------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_parse_command_only_raises_user_facing_errors(text: str) -> None:
     except UserFacingError as error:
         assert error.message
         return
-    assert isinstance(command, QuoteCommand | BalanceCommand | HelpCommand)
+    assert isinstance(command, TaskRequest | BalanceCommand | HelpCommand)
 
 
 @settings(deadline=None, max_examples=300)
@@ -289,7 +289,7 @@ def test_parse_command_on_arbitrary_text(text: str) -> None:
     except UserFacingError as error:
         assert error.message
         return
-    if isinstance(command, QuoteCommand):
+    if isinstance(command, TaskRequest):
         assert 1 <= command.variants <= MAX_VARIANTS
         assert command.retries is None or 0 <= command.retries <= MAX_RETRIES
         assert command.duration_seconds is None or 1 <= command.duration_seconds <= MAX_DURATION_SECONDS

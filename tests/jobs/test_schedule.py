@@ -286,13 +286,13 @@ def test_a_failed_chart_upload_is_retried_without_reposting_the_digest(harness: 
 
 
 def test_each_run_also_expires_approval_requests_that_timed_out(harness: Harness) -> None:
-    from bot.domain.commands import QuoteCommand
+    from bot.domain.commands import TaskRequest
     from bot.domain.task_commands import RunCommand
     from bot.services import approvals, tasks
     from bot.services.members import Member
 
     alice = Member("U0ALICE", "design", "creator", False)
-    command = RunCommand(QuoteCommand(tool="image", quality="ultra", variants=4), note="old request")
+    command = RunCommand(TaskRequest(tool="image", quality="ultra", variants=4), note="old request")
     started = tasks.start_task(
         harness.db,
         harness.config,

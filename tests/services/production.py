@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.config import CreditsConfig
-from bot.domain.commands import QuoteCommand
+from bot.domain.commands import TaskRequest
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
 from bot.services import tasks
 from bot.services.members import Member
@@ -30,7 +30,7 @@ def run_for(
     member: Member = CAROL,
 ) -> tasks.RunResult:
     """``/credits run image quality=draft variants=<credits> retries=0 "<note>"``: reserves ``credits``."""
-    command = RunCommand(QuoteCommand(tool="image", quality="draft", variants=credits, retries=0), note=note)
+    command = RunCommand(TaskRequest(tool="image", quality="draft", variants=credits, retries=0), note=note)
     return tasks.start_task(db, config, workspace_id=workspace_id, member=member, command=command, now=now)
 
 

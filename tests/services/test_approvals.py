@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.config import CreditsConfig, default_config_text, parse_config
-from bot.domain.commands import QuoteCommand
+from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalStatus, TaskStatus
 from bot.domain.task_commands import RunCommand
@@ -31,7 +31,7 @@ def team_config() -> CreditsConfig:
 
 def ask(db: Database, config: CreditsConfig, variants: int) -> int:
     """Alice runs ultra images over her per-task limit of 50: the run waits for an approver."""
-    command = RunCommand(QuoteCommand(tool="image", quality="ultra", variants=variants), note=f"{variants} ultra")
+    command = RunCommand(TaskRequest(tool="image", quality="ultra", variants=variants), note=f"{variants} ultra")
     result = tasks.start_task(db, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=NOW)
     assert result.kind == "approval_needed" and result.approval is not None
     return result.approval.id

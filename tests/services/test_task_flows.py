@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from bot.config import CreditsConfig, load_config
-from bot.domain.commands import QuoteCommand
+from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
 from bot.services import approvals, tasks
@@ -36,7 +36,7 @@ def run(
     now: datetime = NOW,
     quality: str = "ultra",
 ) -> tasks.RunResult:
-    command = RunCommand(QuoteCommand(tool="image", quality=quality, variants=variants), note=note)
+    command = RunCommand(TaskRequest(tool="image", quality=quality, variants=variants), note=note)
     return tasks.start_task(db, config, workspace_id=WORKSPACE, member=member, command=command, now=now)
 
 
@@ -154,7 +154,7 @@ class TaskLifecycle(RuleBasedStateMachine):
     @rule(variants=st.integers(1, 30), quality=st.sampled_from(["draft", "high", "ultra"]))
     def run_task(self, variants: int, quality: str) -> None:
         self.count += 1
-        command = RunCommand(QuoteCommand(tool="image", quality=quality, variants=variants), note=f"n{self.count}")
+        command = RunCommand(TaskRequest(tool="image", quality=quality, variants=variants), note=f"n{self.count}")
         with contextlib.suppress(UserFacingError):
             tasks.start_task(
                 self.db, self.config, workspace_id=self.workspace, member=ALICE, command=command, now=self._tick()

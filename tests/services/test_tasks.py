@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.config import CreditsConfig
-from bot.domain.commands import QuoteCommand
+from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
 from bot.services import approvals, tasks
@@ -25,7 +25,7 @@ BOB = Member("U0BOB", "design", "lead", False)
 
 
 def run(db: Database, config: CreditsConfig, quality: str, variants: int, note: str) -> tasks.RunResult:
-    command = RunCommand(QuoteCommand(tool="image", quality=quality, variants=variants), note=note)
+    command = RunCommand(TaskRequest(tool="image", quality=quality, variants=variants), note=note)
     return tasks.start_task(db, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=NOW)
 
 

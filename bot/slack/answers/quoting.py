@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.commands import BalanceCommand, HelpCommand, QuoteCommand
+from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest
 from bot.services.balances import balance_report
 from bot.services.members import bot_admins
 from bot.services.quotes import quote_task
@@ -12,7 +12,7 @@ from bot.slack.blocks.help import help_blocks
 from bot.slack.blocks.quote import quote_blocks, quote_text
 
 
-def answer_quote(ctx: CommandContext, command: QuoteCommand) -> Reply:
+def answer_quote(ctx: CommandContext, command: TaskRequest) -> Reply:
     """An itemised forecast."""
     member = ctx.member(command.team)
     report = quote_task(

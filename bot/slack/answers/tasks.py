@@ -21,7 +21,7 @@ from bot.slack.blocks.tasks import (
 
 def answer_run(ctx: CommandContext, command: RunCommand, *, allow_duplicate: bool = False) -> Reply:
     """Reserve the task's credits, or hold them and post an approval request."""
-    member = ctx.member(command.task.team)
+    member = ctx.member(command.request.team)
     result = tasks.start_task(
         ctx.deps.db,
         ctx.config,

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
-from bot.services.views import ApprovalView, TaskView
+from bot.services.records import ApprovalRecord, TaskRecord
 from bot.slack.blocks.format import credits
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
@@ -37,7 +37,7 @@ class DenyModalState(BaseModel):
     approval_id: int
 
 
-def task_line(task: TaskView, *, numbered: bool = True) -> str:
+def task_line(task: TaskRecord, *, numbered: bool = True) -> str:
     """``#12 image · high · 4 variants`` plus the note."""
     parts = [task.tool, task.quality]
     if task.duration_seconds is not None:
@@ -47,7 +47,7 @@ def task_line(task: TaskView, *, numbered: bool = True) -> str:
     return f"{line} “{task.note}”" if task.note else line
 
 
-def _summary(approval: ApprovalView, task: TaskView, week_spend: int | None) -> SectionBlock:
+def _summary(approval: ApprovalRecord, task: TaskRecord, week_spend: int | None) -> SectionBlock:
     what = "extra cost of task" if approval.kind == ApprovalKind.OVERRUN else "task"
     lines = [
         f"<@{approval.requester}> asks to run {what} *{task_line(task)}* for *{credits(approval.amount)}*",
@@ -59,7 +59,7 @@ def _summary(approval: ApprovalView, task: TaskView, week_spend: int | None) -> 
     return SectionBlock(block_id=BlockId.APPROVAL_SUMMARY, text=MarkdownTextObject(text="\n".join(lines)))
 
 
-def request_blocks(approval: ApprovalView, task: TaskView, *, week_spend: int, zone: ZoneInfo) -> list[Block]:
+def request_blocks(approval: ApprovalRecord, task: TaskRecord, *, week_spend: int, zone: ZoneInfo) -> list[Block]:
     """The request as first posted: summary, buttons, and where the discussion goes."""
     expires = approval.expires_at.astimezone(zone)
     return [
@@ -83,7 +83,7 @@ def request_blocks(approval: ApprovalView, task: TaskView, *, week_spend: int, z
     ]
 
 
-def outcome_line(approval: ApprovalView, zone: ZoneInfo) -> str:
+def outcome_line(approval: ApprovalRecord, zone: ZoneInfo) -> str:
     """``Approved by @bob at Tue 24 Nov 11:05``; the reason for a denial."""
     words = OUTCOME_WORDS.get(approval.status, approval.status)
     when = f" at {approval.decided_at.astimezone(zone):%a %d %b %H:%M}" if approval.decided_at else ""
@@ -94,7 +94,7 @@ def outcome_line(approval: ApprovalView, zone: ZoneInfo) -> str:
     return line
 
 
-def decided_blocks(approval: ApprovalView, task: TaskView, *, zone: ZoneInfo) -> list[Block]:
+def decided_blocks(approval: ApprovalRecord, task: TaskRecord, *, zone: ZoneInfo) -> list[Block]:
     """The request once settled: same summary, no buttons, the outcome."""
     return [
         _summary(approval, task, None),
@@ -104,7 +104,7 @@ def decided_blocks(approval: ApprovalView, task: TaskView, *, zone: ZoneInfo) ->
     ]
 
 
-def thread_reply(approval: ApprovalView, task: TaskView) -> str:
+def thread_reply(approval: ApprovalRecord, task: TaskRecord) -> str:
     """What the requester is told in the thread."""
     who = f"<@{approval.requester}>"
     if approval.status == ApprovalStatus.APPROVED:
@@ -124,12 +124,12 @@ def thread_reply(approval: ApprovalView, task: TaskView) -> str:
     return f"{who} the request was {approval.status}; the credits held were released."
 
 
-def request_text(approval: ApprovalView, task: TaskView) -> str:
+def request_text(approval: ApprovalRecord, task: TaskRecord) -> str:
     """Notification fallback."""
     return f"Approval needed: {credits(approval.amount)} for task #{task.number} ({task.tool})"
 
 
-def deny_modal(approval: ApprovalView, task: TaskView) -> View:
+def deny_modal(approval: ApprovalRecord, task: TaskRecord) -> View:
     """Ask for an optional reason before denying."""
     return View(
         type="modal",

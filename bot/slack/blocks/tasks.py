@@ -6,8 +6,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.limits import LimitCheck
+from bot.services.records import ApprovalRecord, TaskRecord
 from bot.services.tasks import FinishResult, RunResult
-from bot.services.views import ApprovalView, TaskView
 from bot.slack.blocks.approval import task_line
 from bot.slack.blocks.format import credits
 from bot.slack.ids import ActionId, BlockId
@@ -27,7 +27,7 @@ def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
-def finish_hint(task: TaskView) -> str:
+def finish_hint(task: TaskRecord) -> str:
     """How to finish or drop a task."""
     return (
         f"When it is done: `/credits done {task.number} retries=<n> kept=<n>` (or `cost=<credits>`); "
@@ -106,13 +106,13 @@ def finish_blocks(result: FinishResult, permalink: str | None = None) -> list[Bl
     ]
 
 
-def cancel_blocks(task: TaskView, released: int, approval: ApprovalView | None) -> list[Block]:
+def cancel_blocks(task: TaskRecord, released: int, approval: ApprovalRecord | None) -> list[Block]:
     """A task dropped."""
     extra = " Its approval request was withdrawn." if approval else ""
     return [_section(f"Task #{task.number} cancelled: {credits(released)} released.{extra}")]
 
 
-def tasks_blocks(tasks: list[TaskView]) -> list[Block]:
+def tasks_blocks(tasks: list[TaskRecord]) -> list[Block]:
     """My open tasks, newest last."""
     if not tasks:
         return [_section("You have no open tasks. Start one with `/credits run <tool> …`.")]

@@ -10,7 +10,7 @@ from bot.store.models import Approval, Task
 
 
 @dataclass(frozen=True)
-class TaskView:
+class TaskRecord:
     """A task as the member sees it."""
 
     id: int
@@ -32,7 +32,7 @@ class TaskView:
     created_at: datetime
 
     @classmethod
-    def of(cls, task: Task) -> TaskView:
+    def of(cls, task: Task) -> TaskRecord:
         assert task.id is not None and task.number is not None
         return cls(
             task.id,
@@ -56,7 +56,7 @@ class TaskView:
 
 
 @dataclass(frozen=True)
-class ApprovalView:
+class ApprovalRecord:
     """An approval request and its outcome."""
 
     id: int
@@ -78,7 +78,7 @@ class ApprovalView:
     created_at: datetime
 
     @classmethod
-    def of(cls, approval: Approval) -> ApprovalView:
+    def of(cls, approval: Approval) -> ApprovalRecord:
         assert approval.id is not None
         return cls(
             approval.id,
