@@ -26,10 +26,22 @@ def bot_admins(config: CreditsConfig) -> list[str]:
     return sorted({user for team in config.teams.values() for user, role in team.members.items() if role == ADMIN_ROLE})
 
 
-def _who_can_add(config: CreditsConfig) -> str:
-    admins = bot_admins(config)
-    named = ", ".join(f"<@{user}>" for user in admins)
-    return f"an admin ({named}) or a Slack workspace admin" if admins else "a Slack workspace admin"
+class NotAMemberError(UserFacingError):
+    """The user is in no team (``team`` None) or not in the chosen one; ``admins`` are ids who can add them.
+
+    ``message`` names no one; the Slack edge renders the admins as mentions.
+    """
+
+    def __init__(self, team: str | None, admins: list[str]) -> None:
+        self.team, self.admins = team, tuple(admins)
+        super().__init__(self.explain(", ".join(f"@{user}" for user in self.admins)))
+
+    def explain(self, named_admins: str) -> str:
+        """The sentence, with ``named_admins`` naming the bot's admins (empty: none in the file)."""
+        who = f"an admin ({named_admins}) or a Slack workspace admin" if named_admins else "a Slack workspace admin"
+        if self.team is None:
+            return f"You are not in any team yet. Ask {who} to add you to a team's `members` in the credits file."
+        return f"You are not a member of team `{self.team}`. Ask {who} to add you."
 
 
 def resolve_member(
@@ -65,15 +77,12 @@ def resolve_member(
 
     is_admin = config_admin or is_workspace_admin(user_id)
     if not my_teams and not is_admin:
-        raise UserFacingError(
-            f"You are not in any team yet. Ask {_who_can_add(config)} to add you to a team's `members` "
-            "in the credits file."
-        )
+        raise NotAMemberError(None, bot_admins(config))
     if chosen is None:
         raise UserFacingError(f"Which team? Add `team=<name>` (teams: {', '.join(config.teams)}).")
     role = config.teams[chosen].members.get(user_id)
     if is_admin:
         role = ADMIN_ROLE
     if role is None:
-        raise UserFacingError(f"You are not a member of team `{chosen}`. Ask {_who_can_add(config)} to add you.")
+        raise NotAMemberError(chosen, bot_admins(config))
     return Member(user_id=user_id, team=chosen, role=role, is_bot_admin=is_admin)

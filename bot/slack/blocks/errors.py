@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.errors import UserFacingError
+from bot.services.members import NotAMemberError
 from bot.services.tasks import NotYourTaskError, ShortfallError
 
 
@@ -12,6 +13,8 @@ def user_error_text(error: UserFacingError) -> str:
     """The error's message, with the people it names (user ids from the service) shown as mentions."""
     if isinstance(error, ShortfallError):
         return error.explain(", ".join(f"<@{user}>" for user in error.admins) or "an admin")
+    if isinstance(error, NotAMemberError):
+        return error.explain(", ".join(f"<@{user}>" for user in error.admins))
     if isinstance(error, NotYourTaskError):
         return error.explain(f"<@{error.owner}>")
     return error.message
