@@ -35,3 +35,8 @@ def week_start(now: datetime, zone: ZoneInfo) -> datetime:
     today = local_date(now, zone)
     monday = today - timedelta(days=today.weekday())
     return datetime.combine(monday, time(0, 0), tzinfo=zone)
+
+
+def shows_year(value: date, today: date) -> bool:
+    """A date people read carries its year when it is not this year's (``Fri 1 Jan 2027`` in December)."""
+    return value.year != today.year

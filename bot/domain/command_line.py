@@ -172,7 +172,7 @@ ADMIN = Subcommand(
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "quote",
-        "/credits quote <tool> [quality=…] [variants=…] [duration=…] [retries=…] [team=…]",
+        "/credits quote <tool> [quality=…] [variants=…] [duration=…] [retries=…] [team=…] [keep=…]",
         "what a task will cost",
         parse_quote,
         example="/credits quote image quality=high variants=4",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.errors import UserFacingError, unknown_name
 
@@ -17,11 +17,12 @@ MAX_RETRIES = 50
 MAX_DURATION_SECONDS = 4 * 60 * 60
 QUOTE_OPTIONS = ("quality", "variants", "duration", "retries", "team")
 BALANCE_OPTIONS = ("team",)
+QUOTE_ONLY_OPTIONS = ("keep",)  # plan by kept versions: a quote, not a task to run
 
 
 @dataclass(frozen=True)
 class TaskRequest:
-    """``/credits quote <tool> [quality=] [variants=] [duration=] [retries=] [team=]``."""
+    """``/credits quote <tool> [quality=] [variants=] [duration=] [retries=] [team=] [keep=]``."""
 
     tool: str
     quality: str | None = None
@@ -29,6 +30,7 @@ class TaskRequest:
     duration_seconds: int | None = None
     retries: int | None = None
     team: str | None = None
+    keep: int | None = None  # quote only: versions worth keeping, the variants come from the keep rate
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ _EXAMPLES = {
     "task": "50",
     "week": "300",
     "plan": "pro",
+    "keep": "3",
 }
 TASK_NUMBER = re.compile(r"#?(\d{1,9})")
 USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,})")
@@ -166,11 +169,19 @@ def parse_task(words: Words, verb: str) -> TaskRequest:
 
 
 def parse_quote(rest: str) -> TaskRequest:
-    words = split_words(rest, QUOTE_OPTIONS)
+    words = split_words(rest, QUOTE_OPTIONS + QUOTE_ONLY_OPTIONS)
     if len(words.positional) > 1:
         extra = " ".join(words.positional[1:])
         raise UserFacingError(f"I don't understand `{extra}`; options look like `variants=2`.")
-    return parse_task(words, "quote")
+    task = parse_task(words, "quote")
+    if "keep" not in words.options:
+        return task
+    if "variants" in words.options:
+        raise UserFacingError(
+            "Give either `variants=` (how many to generate) or `keep=` (how many you want to keep), not both; "
+            "with `keep=` your team's keep rate sets the variants."
+        )
+    return replace(task, keep=parse_count("keep", words.options["keep"], 1, MAX_VARIANTS))
 
 
 def parse_balance(rest: str) -> BalanceCommand:

@@ -12,7 +12,9 @@ from datetime import date, datetime
 from bot.config import CreditsConfig
 from bot.domain.calendar import cycle_start, local_date, next_renewal
 from bot.domain.digest import crossed_thresholds
+from bot.domain.forecast import CycleOutlook, percent_used
 from bot.domain.ledger import Balance
+from bot.services.balances import recent_spend, team_outlook
 from bot.store import ledger as ledger_store
 from bot.store.db import Database
 
@@ -28,6 +30,12 @@ class BudgetAlert:
     cycle_start: date
     renews_on: date
     balance: Balance
+    outlook: CycleOutlook  # at the last 7 days' pace, within the cycle
+
+    @property
+    def percent(self) -> int:
+        """The real share of the plan credits spent (55 when 2,746 of 5,000), not the threshold."""
+        return percent_used(self.spent, self.monthly_credits)
 
     @property
     def key(self) -> str:
@@ -61,8 +69,14 @@ def budget_alerts(db: Database, config: CreditsConfig, *, workspace_id: str, now
             continue
         balance = ledger_store.as_balance(row)
         renews_on = next_renewal(today, team_cfg.renews_on_day)
+        thresholds = crossed_thresholds(balance.spent, monthly)
+        if not thresholds:
+            continue
+        with db.read() as session:
+            spent_recently = recent_spend(session, workspace_id=workspace_id, team=team, today=today)
+        outlook = team_outlook(balance.available, spent_recently, today, team_cfg.renews_on_day)
         alerts += [
-            BudgetAlert(team, threshold, balance.spent, monthly, row.cycle_start, renews_on, balance)
-            for threshold in crossed_thresholds(balance.spent, monthly)
+            BudgetAlert(team, threshold, balance.spent, monthly, row.cycle_start, renews_on, balance, outlook)
+            for threshold in thresholds
         ]
     return alerts

@@ -10,7 +10,14 @@ from sqlmodel import Session
 from bot.config import CreditsConfig
 from bot.domain import ledger as rules
 from bot.domain.calendar import cycle_start, local_date, next_renewal
-from bot.domain.forecast import BURN_WINDOW_DAYS, RunOutForecast, burn_rate, forecast_run_out
+from bot.domain.forecast import (
+    BURN_WINDOW_DAYS,
+    CycleOutlook,
+    RunOutForecast,
+    burn_rate,
+    cycle_outlook,
+    forecast_run_out,
+)
 from bot.domain.ledger import Balance, EntryKind
 from bot.store import ledger as store
 from bot.store.db import Database
@@ -29,6 +36,8 @@ class BalanceReport:
     renews_on: date
     spent_last_window: int
     forecast: RunOutForecast
+    outlook: CycleOutlook  # the forecast within the cycle: what ``/credits balance`` says
+    today: date  # in the team's timezone, so dates can say their year when it is not this one
 
 
 def open_team_cycle(
@@ -118,6 +127,7 @@ def balance_report(
     balance = current.balance
     renews_on = next_renewal(today, team_cfg.renews_on_day)
     forecast = forecast_run_out(balance.available, burn_rate(spent_recently), today, renews_on)
+    outlook = team_outlook(balance.available, spent_recently, today, team_cfg.renews_on_day)
     return BalanceReport(
         team=team,
         plan_name=team_cfg.plan,
@@ -127,4 +137,24 @@ def balance_report(
         renews_on=renews_on,
         spent_last_window=spent_recently,
         forecast=forecast,
+        outlook=outlook,
+        today=today,
     )
+
+
+def recent_spend(session: Session, *, workspace_id: str, team: str, today: date) -> int:
+    """What the team spent over the burn window ending today (its local days)."""
+    return store.spent_between(
+        session,
+        workspace_id=workspace_id,
+        team=team,
+        first_day=today - timedelta(days=BURN_WINDOW_DAYS - 1),
+        last_day=today,
+    )
+
+
+def team_outlook(available: int, spent_recently: int, today: date, renews_on_day: int) -> CycleOutlook:
+    """The run-out forecast within the cycle at the last window's pace, and the next cycle at that pace."""
+    renews_on = next_renewal(today, renews_on_day)
+    next_cycle_days = (next_renewal(renews_on, renews_on_day) - renews_on).days
+    return cycle_outlook(available, burn_rate(spent_recently), today, renews_on, next_cycle_days)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from bot.config import CreditsConfig
 from bot.domain.calendar import week_start
-from bot.domain.commands import TaskRequest
+from bot.domain.commands import MAX_VARIANTS, TaskRequest
+from bot.domain.errors import UserFacingError
+from bot.domain.estimates import KeepHistory, KeepPlan, LikelyRange, likely_range, one_in, plan_keepers
 from bot.domain.ledger import Balance
 from bot.domain.limits import LimitCheck, check_limits
-from bot.domain.pricing import Quote, TaskSpec, price_task, resolve_task
+from bot.domain.pricing import Quote, TaskSpec, expected_retries, price_task, resolve_task
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.store import ledger as ledger_store
@@ -28,6 +31,8 @@ class QuoteReport:
     quote: Quote
     balance: Balance
     limits: LimitCheck
+    likely: LikelyRange | None = None  # what it will likely cost (``/credits quote`` only)
+    keep_plan: KeepPlan | None = None  # the variants planned for ``keep=`` keepers
 
     @property
     def available_after(self) -> int:
@@ -115,10 +120,38 @@ def quote_task(
     command: TaskRequest,
     now: datetime,
 ) -> QuoteReport:
-    """Price the task; nothing is written except a due plan renewal."""
+    """Price the task, its likely range and (``keep=``) the variants to plan; nothing is written but a renewal."""
     spec = resolve_spec(config, command)
     current = current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
+    since = now - timedelta(days=config.pricing.history_days)
+    team, tool = member.team, spec.tool
     with db.read() as session:
-        return quote_in_session(
+        plan = None
+        if command.keep is not None:
+            kept = task_store.keep_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since)
+            plan = keep_plan(config, spec, command.keep, kept)
+            spec = replace(spec, variants=plan.variants)
+        report = quote_in_session(
             session, config, workspace_id=workspace_id, member=member, spec=spec, balance=current.balance, now=now
         )
+        shapes = task_store.finished_shapes(session, workspace_id=workspace_id, team=team, tool=tool, since=since)
+    habit, _ = expected_retries(config.pricing, replace(spec, retries=None), report.quote.history)
+    likely = likely_range(config.pricing, spec, shapes, habit)
+    return replace(report, likely=likely, keep_plan=plan)
+
+
+def keep_plan(config: CreditsConfig, spec: TaskSpec, keep: int, by_quality: dict[str, KeepHistory]) -> KeepPlan:
+    """The variants for ``keep`` keepers at the team's keep rate; a plan too big for one task is refused."""
+    tool_total = KeepHistory(
+        sum(h.tasks for h in by_quality.values()),
+        sum(h.generated for h in by_quality.values()),
+        sum(h.kept for h in by_quality.values()),
+    )
+    plan = plan_keepers(keep, by_quality.get(spec.quality, KeepHistory()), tool_total, config.pricing.history_min_tasks)
+    if plan.variants > MAX_VARIANTS and plan.rate is not None:
+        raise UserFacingError(
+            f"Your team keeps {one_in(plan.rate)} {spec.tool} versions, so {keep} keepers need {plan.variants} "
+            f"variants, more than the {MAX_VARIANTS} one task allows. Ask for fewer keepers, e.g. "
+            f"`keep={max(1, math.floor(keep * MAX_VARIANTS / plan.variants))}`, and run it twice."
+        )
+    return plan

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
+from bot.domain.estimates import FinishedShape, KeepHistory
 from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalStatus, TaskStatus
 from bot.domain.pricing import RetryHistory
 from bot.store.models import Approval, AuditEntry, Task
@@ -23,6 +25,61 @@ def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, 
     )
     tasks, retries = session.exec(statement).one()
     return RetryHistory(tasks=int(tasks or 0), retries=int(retries or 0))
+
+
+def finished_shapes(
+    session: Session, *, workspace_id: str, team: str, tool: str, since: datetime
+) -> list[FinishedShape]:
+    """The tool's finished tasks since ``since``, grouped by what their price depends on and what they cost."""
+    keys = (
+        col(Task.quality),
+        col(Task.variants),
+        col(Task.duration_seconds),
+        col(Task.retries_used),
+        col(Task.actual_cost),
+    )
+    statement = (
+        select_columns(*keys, func.count())
+        .where(
+            col(Task.workspace_id) == workspace_id,
+            col(Task.team) == team,
+            col(Task.tool) == tool,
+            col(Task.status) == TaskStatus.DONE,
+            col(Task.finished_at) >= since,
+            col(Task.actual_cost).is_not(None),
+        )
+        .group_by(*keys)
+    )
+    return [
+        FinishedShape(quality, variants, duration, retries, int(cost), int(tasks))
+        for quality, variants, duration, retries, cost, tasks in session.execute(statement)
+    ]
+
+
+def keep_history(
+    session: Session, *, workspace_id: str, team: str, tool: str, since: datetime
+) -> dict[str, KeepHistory]:
+    """Per quality: the tool's finished tasks since ``since`` that recorded ``kept=``, versions generated and kept.
+
+    Generated versions are variants × attempts (the first and each retry), as in the digest.
+    """
+    generated = Task.variants * (1 + func.coalesce(Task.retries_used, 0))
+    statement = (
+        select(col(Task.quality), func.count(), func.sum(generated), func.sum(Task.kept))
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.team == team,
+            Task.tool == tool,
+            Task.status == TaskStatus.DONE,
+            col(Task.finished_at) >= since,
+            col(Task.kept).is_not(None),
+        )
+        .group_by(col(Task.quality))
+    )
+    return {
+        quality: KeepHistory(int(tasks), int(made or 0), int(kept or 0))
+        for quality, tasks, made, kept in session.exec(statement)
+    }
 
 
 def next_task_number(session: Session, *, workspace_id: str, team: str) -> int:

@@ -20,7 +20,7 @@ def answer_quote(ctx: CommandContext, command: TaskRequest) -> Reply:
     )
     pricing = ctx.config.pricing
     return Reply(
-        quote_text(report),
+        quote_text(report, history_days=pricing.history_days, min_tasks=pricing.history_min_tasks),
         quote_blocks(
             report,
             history_days=pricing.history_days,

@@ -4,31 +4,46 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.domain.forecast import CycleOutlook, Outlook
 from bot.services.balances import BalanceReport
-from bot.slack.blocks.format import credits, day, number
+from bot.slack.blocks.format import credits, day_seen_from, number, plural
 from bot.slack.ids import BlockId
 
 
+def outlook_lines(outlook: CycleOutlook, monthly_credits: int) -> list[str]:
+    """Whether the credits last to the renewal at this pace; if not, what it takes, now and next cycle.
+
+    Never a day past the renewal: unused plan credits lapse then, so a later date would not be true.
+    """
+    renews = day_seen_from(outlook.renews_on, outlook.today)
+    need = f"At this pace you need about {credits(outlook.needed)} more before {renews}."
+    next_cycle = f"Next cycle at this pace: about {credits(outlook.next_cycle_need)} for a {monthly_credits:,} plan."
+    if outlook.outlook is Outlook.NO_SPEND:
+        return [f":large_green_circle: No spending in the last 7 days; the plan renews on {renews}."]
+    if outlook.outlook is Outlook.LASTS:
+        return [f":large_green_circle: Lasts to the renewal on {renews} at this pace; unused plan credits lapse then."]
+    if outlook.outlook is Outlook.OUT_NOW:
+        overdrawn = f" (overdrawn by {credits(-outlook.available)})" if outlook.available < 0 else ""
+        lines = [f":red_circle: *No credits available now*{overdrawn}; the plan renews on {renews}."]
+        if outlook.needed:
+            lines.append(need)
+        if outlook.burn_per_day > 0:
+            lines.append(next_cycle)
+        return lines
+    assert outlook.run_out_on is not None
+    early = (outlook.renews_on - outlook.run_out_on).days
+    return [
+        f":red_circle: *Runs out around {day_seen_from(outlook.run_out_on, outlook.today)}*, "
+        f"{plural(early, 'day')} before the plan renews on {renews}.",
+        need,
+        next_cycle,
+    ]
+
+
 def forecast_line(report: BalanceReport) -> str:
-    """When the credits run out at the current pace, compared with the renewal day."""
-    forecast = report.forecast
-    burn = (
-        f"*Burn rate*: {number(forecast.burn_per_day)} credits/day (last 7 days: {credits(report.spent_last_window)})"
-    )
-    if forecast.run_out_on is None:
-        outlook = f":large_green_circle: No spending in the last 7 days; the plan renews on {day(report.renews_on)}."
-    elif forecast.runs_out_before_renewal:
-        days_early = (report.renews_on - forecast.run_out_on).days
-        outlook = (
-            f":red_circle: *Runs out around {day(forecast.run_out_on)}*, {days_early} days before the "
-            f"plan renews on {day(report.renews_on)}."
-        )
-    else:
-        outlook = (
-            f":large_green_circle: Lasts past the renewal on {day(report.renews_on)} at this pace "
-            f"(runs out around {day(forecast.run_out_on)})."
-        )
-    return f"{burn}\n{outlook}"
+    """The burn rate in whole credits, then the outlook within the cycle."""
+    burn = f"*Burn rate*: {credits(report.outlook.burn_whole)}/day (last 7 days: {credits(report.spent_last_window)})"
+    return "\n".join([burn, *outlook_lines(report.outlook, report.monthly_credits)])
 
 
 def balance_blocks(report: BalanceReport) -> list[Block]:
@@ -36,11 +51,11 @@ def balance_blocks(report: BalanceReport) -> list[Block]:
     b = report.balance
     figures = [
         f"*Plan credits left* ({report.plan_name}, {number(report.monthly_credits)}/month): {credits(b.plan)}, "
-        f"renews {day(report.renews_on)}",
+        f"renews {day_seen_from(report.renews_on, report.today)}",
         f"*Extra credits*: {credits(b.extra)} (do not lapse)",
         f"*Held for pending tasks*: {credits(b.held)}",
         f"*Available now*: *{credits(b.available)}*",
-        f"*Spent this cycle* (since {day(report.cycle_start)}): {credits(b.spent)}",
+        f"*Spent this cycle* (since {day_seen_from(report.cycle_start, report.today)}): {credits(b.spent)}",
     ]
     return [
         HeaderBlock(text=f"Balance: team {report.team}"),

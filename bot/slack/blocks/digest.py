@@ -15,9 +15,10 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 
 from bot.config import DigestSchedule
 from bot.domain.digest import DigestFigures, LargeTask, SpendSummary
+from bot.domain.forecast import Outlook, round_half_up
 from bot.services.alerts import BudgetAlert
 from bot.services.digests import DigestReport
-from bot.slack.blocks.format import credits, day, number, plural
+from bot.slack.blocks.format import credits, day, day_seen_from, number, plural
 
 MAX_SECTION = 3000  # Slack's limit for a section's text
 
@@ -92,7 +93,7 @@ def balance_lines(report: DigestReport) -> str:
         f"*Plan credits left*: {credits(b.plan)} of {number(report.monthly_credits)}, renews {day(report.renews_on)}",
         f"*Extra*: {number(b.extra)} · *Held*: {number(b.held)} · *Available*: *{credits(b.available)}*",
     ]
-    burn = f"*Burn rate*: {number(forecast.burn_per_day)} credits/day"
+    burn = f"*Burn rate*: {credits(round_half_up(forecast.burn_per_day))}/day"
     if forecast.run_out_on is None:
         lines.append(f"{burn} · :large_green_circle: nothing spent, nothing runs out")
     elif forecast.runs_out_before_renewal:
@@ -102,9 +103,7 @@ def balance_lines(report: DigestReport) -> str:
             f"{plural(early, 'day')} before the renewal"
         )
     else:
-        lines.append(
-            f"{burn} · :large_green_circle: lasts past the renewal (runs out around {day(forecast.run_out_on)})"
-        )
+        lines.append(f"{burn} · :large_green_circle: lasts to the renewal")  # plan credits lapse then
     return "\n".join(lines)
 
 
@@ -177,24 +176,45 @@ def chart_title(report: DigestReport) -> str:
     return f"{report.team}: credits spent per day, 4 weeks to {day(last)}"
 
 
+def alert_pace(alert: BudgetAlert) -> str:
+    """What happens next at the last 7 days' pace, within the cycle."""
+    outlook = alert.outlook
+    if outlook.outlook is Outlook.RUNS_OUT and outlook.run_out_on is not None:
+        return f"at this pace it runs out on {day_seen_from(outlook.run_out_on, outlook.today)}"
+    if outlook.outlook is Outlook.LASTS:
+        return "at this pace it lasts to the renewal"
+    if outlook.outlook is Outlook.OUT_NOW:
+        return "it has no credits available now"
+    return "nothing was spent in the last 7 days"
+
+
+def alert_headline(alert: BudgetAlert) -> str:
+    """``Team design has used 55 % of its plan credits (2,746 of 5,000) with 10 days to the renewal; …``."""
+    used = "all its plan credits" if alert.spent >= alert.monthly_credits else f"{alert.percent} % of its plan credits"
+    days = plural(alert.outlook.days_to_renewal, "day")
+    return (
+        f"Team {alert.team} has used {used} ({alert.spent:,} of {alert.monthly_credits:,}) with {days} to the "
+        f"renewal; {alert_pace(alert)}."
+    )
+
+
 def alert_blocks(alert: BudgetAlert) -> list[Block]:
-    """A short budget alert."""
-    used = "all its plan credits" if alert.threshold >= 100 else f"{alert.threshold}% of its plan credits"
+    """A short budget alert: the real percentage and the forecast, then what is left."""
     icon = {50: ":large_yellow_circle:", 80: ":large_orange_circle:"}.get(alert.threshold, ":red_circle:")
-    b = alert.balance
-    lines = [
-        f"{icon} *Team {alert.team} has used {used}* this cycle: {credits(alert.spent)} of "
-        f"{number(alert.monthly_credits)} spent since {day(alert.cycle_start)}.",
-        f"Plan credits left: {number(b.plan)} · extra: {number(b.extra)} · renews {day(alert.renews_on)}",
-    ]
+    b, outlook = alert.balance, alert.outlook
+    renews = day_seen_from(alert.renews_on, outlook.today)
+    lines = [f"{icon} *{alert_headline(alert)}*"]
+    if outlook.outlook in (Outlook.RUNS_OUT, Outlook.OUT_NOW) and outlook.needed:
+        lines.append(f"It needs about {credits(outlook.needed)} more before {renews}.")
+    lines.append(f"Plan credits left: {number(b.plan)} · extra: {number(b.extra)} · renews {renews}")
     if alert.threshold >= 100:
         lines.append("New tasks now spend extra credits; an admin can add more with `/credits admin topup`.")
     return [_section("\n".join(lines))]
 
 
 def alert_text(alert: BudgetAlert) -> str:
-    """Notification fallback text."""
-    return f"Team {alert.team} has used {alert.threshold}% of its plan credits this cycle"
+    """Notification fallback text: the same headline."""
+    return alert_headline(alert)
 
 
 def format_slot(slot: datetime, timezone: str) -> str:

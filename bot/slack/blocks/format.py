@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.domain.calendar import shows_year
+
 
 def credits(amount: int) -> str:
     """``1,234 credits`` (``1 credit``)."""
@@ -29,3 +31,8 @@ def day(value: date) -> str:
 def plural(count: float, word: str) -> str:
     """``1 variant``, ``4 variants``, ``1.5 minutes``."""
     return f"{number(count)} {word}" + ("" if count == 1 else "s")
+
+
+def day_seen_from(value: date, today: date) -> str:
+    """``Tue 1 Dec``, with the year when it is not the current one: ``Fri 1 Jan 2027``."""
+    return f"{day(value)} {value.year}" if shows_year(value, today) else day(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.domain.estimates import RANGE_MIN_TASKS, KeepBasis, KeepPlan, LikelyRange, RangeBasis, one_in
 from bot.domain.pricing import Quote, RetryBasis
 from bot.services.quotes import QuoteReport
 from bot.slack.blocks.format import credits, credits_exact, number, plural
@@ -46,6 +47,49 @@ def retries_line(quote: Quote, history_days: int, min_tasks: int) -> str:
     return (
         f"{number(quote.retries)} expected (configured rate; the team has {quote.history.tasks} of the "
         f"{min_tasks} finished {quote.spec.tool} tasks its own rate needs) → {cost}"
+    )
+
+
+def credit_span(low: int, high: int) -> str:
+    """``32–64 credits``, or ``32 credits`` when both ends agree."""
+    return credits(low) if low == high else f"{low:,}–{credits(high)}"
+
+
+def likely_line(quote: Quote, likely: LikelyRange, history_days: int, min_tasks: int) -> str:
+    """``Likely: 32–64 credits (9 in 10 of your team's 41 image tasks in 30 days)``, or the model's."""
+    span = credit_span(likely.low, likely.high)
+    tool = quote.spec.tool
+    if likely.basis is RangeBasis.QUALITY_HISTORY:
+        which = f"{quote.spec.quality} {tool}"
+        return f"Likely: {span} (9 in 10 of your team's {likely.tasks:,} {which} tasks in {history_days} days)"
+    if likely.basis is RangeBasis.TOOL_HISTORY:
+        return f"Likely: {span} (9 in 10 of your team's {likely.tasks:,} {tool} tasks in {history_days} days)"
+    whose = "your team's" if quote.history.tasks >= min_tasks else "the configured"
+    most = likely.max_retries
+    retries = "no retries" if most == 0 else f"0–{most} {'retry' if most == 1 else 'retries'}"
+    return (
+        f"Likely: {span} (a model, not your history: {retries} 9 times in 10 if attempts fail at random at "
+        f"{whose} {number(likely.retry_rate)} retries a task; your team has {likely.tasks} of the {RANGE_MIN_TASKS} "
+        f"finished {tool} tasks a range from its own history needs)"
+    )
+
+
+def keep_line(quote: Quote, plan: KeepPlan, likely: LikelyRange | None, min_tasks: int) -> str:
+    """How many variants ``keep=`` asks for, from the team's keep rate, or why it could not use one."""
+    spec = quote.spec
+    keepers = plural(plan.keep, "keeper")
+    if plan.rate is None:
+        recorded = (
+            f"kept versions recorded for {plural(plan.history.tasks, 'task')}, not the {min_tasks} needed"
+            if plan.history.tasks
+            else "no kept versions recorded yet (`/credits done <task> kept=<n>` records them)"
+        )
+        return f"Your team has {recorded} for {spec.tool}: priced as {plural(plan.variants, 'variant')} for {keepers}."
+    which = f"{spec.quality} {spec.tool}" if plan.basis is KeepBasis.QUALITY else spec.tool
+    likely_part = f", likely {likely.low:,}–{likely.high:,}" if likely else ""
+    return (
+        f"Your team keeps {one_in(plan.rate)} {which} versions: plan {plural(plan.variants, 'variant')} for "
+        f"{keepers} — {credits(quote.total)}{likely_part}"
     )
 
 
@@ -95,6 +139,10 @@ def quote_blocks(
         f"*Retries*: {retries_line(quote, history_days, min_tasks)}",
         f"*Total*: *{credits(quote.total)}*",
     ]
+    if report.likely is not None:
+        items.append(likely_line(quote, report.likely, history_days, min_tasks))
+    if report.keep_plan is not None:
+        items.insert(0, keep_line(quote, report.keep_plan, report.likely, min_tasks))
     after = (
         f"*Team {report.member.team} after it*: {credits(report.available_after)} available "
         f"(now {credits(report.balance.available)})"
@@ -111,6 +159,9 @@ def quote_blocks(
     ]
 
 
-def quote_text(report: QuoteReport) -> str:
-    """Notification fallback text."""
-    return f"Quote: {credits(report.quote.total)} for {describe_task(report.quote)}"
+def quote_text(report: QuoteReport, *, history_days: int = 30, min_tasks: int = 10) -> str:
+    """Notification fallback text; the likely range on its own line, as in the blocks."""
+    text = f"Quote: {credits(report.quote.total)} for {describe_task(report.quote)}"
+    if report.likely is not None:
+        text += "\n" + likely_line(report.quote, report.likely, history_days, min_tasks)
+    return text
