@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.domain.commands import (
     MAX_RETRIES,
     MAX_VARIANTS,
+    QUOTE_ONLY_OPTIONS,
     QUOTE_OPTIONS,
     TaskRequest,
     parse_count,
@@ -67,7 +68,12 @@ class LimitsCommand:
 
 def parse_run(rest: str) -> RunCommand:
     """A task like ``quote``; words after the tool are a free-text note."""
-    words = split_words(rest, QUOTE_OPTIONS)
+    words = split_words(rest, QUOTE_OPTIONS + QUOTE_ONLY_OPTIONS)
+    if "keep" in words.options:
+        raise UserFacingError(
+            "`keep=` plans a quote: `/credits quote <tool> keep=<n>` says how many variants to run, "
+            "then run it with `variants=`."
+        )
     task = parse_task(words, "run")
     note = " ".join(words.positional[1:]).strip() or None
     if note and len(note) > NOTE_LIMIT:

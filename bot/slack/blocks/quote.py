@@ -68,9 +68,9 @@ def likely_line(quote: Quote, likely: LikelyRange, history_days: int, min_tasks:
     most = likely.max_retries
     retries = "no retries" if most == 0 else f"0–{most} {'retry' if most == 1 else 'retries'}"
     return (
-        f"Likely: {span} (a model, not your history: {retries} 9 times in 10 if attempts fail at random at "
-        f"{whose} {number(likely.retry_rate)} retries a task; your team has {likely.tasks} of the {RANGE_MIN_TASKS} "
-        f"finished {tool} tasks a range from its own history needs)"
+        f"Likely: {span} (model: attempts fail at random at {whose} {number(likely.retry_rate)} retries a task, "
+        f"so {retries} 9 times in 10; your team has {likely.tasks} of the {RANGE_MIN_TASKS} {tool} tasks a range "
+        "from its history needs)"
     )
 
 
@@ -80,11 +80,12 @@ def keep_line(quote: Quote, plan: KeepPlan, likely: LikelyRange | None, min_task
     keepers = plural(plan.keep, "keeper")
     if plan.rate is None:
         recorded = (
-            f"kept versions recorded for {plural(plan.history.tasks, 'task')}, not the {min_tasks} needed"
+            f"recorded kept {spec.tool} versions for {plural(plan.history.tasks, 'task')}, not the {min_tasks} a "
+            "keep rate needs"
             if plan.history.tasks
-            else "no kept versions recorded yet (`/credits done <task> kept=<n>` records them)"
+            else f"no kept {spec.tool} versions recorded yet (`/credits done <task> kept=<n>` records them)"
         )
-        return f"Your team has {recorded} for {spec.tool}: priced as {plural(plan.variants, 'variant')} for {keepers}."
+        return f"Your team has {recorded}: priced as {plural(plan.variants, 'variant')} for {keepers}."
     which = f"{spec.quality} {spec.tool}" if plan.basis is KeepBasis.QUALITY else spec.tool
     likely_part = f", likely {likely.low:,}–{likely.high:,}" if likely else ""
     return (
