@@ -16,7 +16,8 @@ def outlook_lines(outlook: CycleOutlook, monthly_credits: int) -> list[str]:
     Never a day past the renewal: unused plan credits lapse then, so a later date would not be true.
     """
     renews = day_seen_from(outlook.renews_on, outlook.today)
-    need = f"At this pace you need about {credits(outlook.needed)} more before {renews}."
+    more = f"{outlook.needed:,} more credit" + ("" if outlook.needed == 1 else "s")
+    need = f"At this pace you need about {more} before {renews}."
     next_cycle = f"Next cycle at this pace: about {credits(outlook.next_cycle_need)} for a {monthly_credits:,} plan."
     if outlook.outlook is Outlook.NO_SPEND:
         return [f":large_green_circle: No spending in the last 7 days; the plan renews on {renews}."]

@@ -205,7 +205,8 @@ def alert_blocks(alert: BudgetAlert) -> list[Block]:
     renews = day_seen_from(alert.renews_on, outlook.today)
     lines = [f"{icon} *{alert_headline(alert)}*"]
     if outlook.outlook in (Outlook.RUNS_OUT, Outlook.OUT_NOW) and outlook.needed:
-        lines.append(f"It needs about {credits(outlook.needed)} more before {renews}.")
+        more = f"{outlook.needed:,} more credit" + ("" if outlook.needed == 1 else "s")
+        lines.append(f"At this pace it needs about {more} before {renews}.")
     lines.append(f"Plan credits left: {number(b.plan)} · extra: {number(b.extra)} · renews {renews}")
     if alert.threshold >= 100:
         lines.append("New tasks now spend extra credits; an admin can add more with `/credits admin topup`.")

@@ -87,7 +87,9 @@ def keep_line(quote: Quote, plan: KeepPlan, likely: LikelyRange | None, min_task
         )
         return f"Your team has {recorded}: priced as {plural(plan.variants, 'variant')} for {keepers}."
     which = f"{spec.quality} {spec.tool}" if plan.basis is KeepBasis.QUALITY else spec.tool
-    likely_part = f", likely {likely.low:,}–{likely.high:,}" if likely else ""
+    likely_part = ""
+    if likely is not None:
+        likely_part = f", likely {likely.low:,}" + (f"–{likely.high:,}" if likely.high != likely.low else "")
     return (
         f"Your team keeps {one_in(plan.rate)} {which} versions: plan {plural(plan.variants, 'variant')} for "
         f"{keepers} — {credits(quote.total)}{likely_part}"

@@ -1,0 +1,118 @@
+"""The likely range and keep= planning in ``/credits quote``; the balance's outlook around a renewal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.store.models import Task
+from tests.bot_harness import ALICE, CAROL, WORKSPACE, BotUnderTest
+from tests.conftest import Clock
+
+
+def add_finished(
+    bot: BotUnderTest,
+    clock: Clock,
+    *,
+    retries: list[int],
+    quality: str = "high",
+    variants: int = 1,
+    kept: int | None = None,
+) -> None:
+    """Finished image tasks of the team, as ``done`` leaves them, two days ago."""
+    rate = {"standard": 4, "high": 8}[quality]
+    with bot.db.write() as session:
+        for used in retries:
+            session.add(
+                Task(
+                    workspace_id=WORKSPACE,
+                    team="design",
+                    requester=ALICE,
+                    tool="image",
+                    quality=quality,
+                    variants=variants,
+                    quoted_cost=rate * variants,
+                    status="done",
+                    retries_used=used,
+                    actual_cost=rate * variants * (1 + used),
+                    kept=kept,
+                    created_at=clock.now - timedelta(days=3),
+                    finished_at=clock.now - timedelta(days=2),
+                )
+            )
+
+
+def test_quote_shows_the_likely_range_from_the_teams_own_tasks(bot: BotUnderTest, clock: Clock) -> None:
+    add_finished(bot, clock, retries=[0] * 30 + [1] * 8 + [2] * 3)
+    reply = bot.command("quote image quality=high variants=4")
+    assert "Likely: 32–96 credits (9 in 10 of your team's 41 high image tasks in 30 days)" in reply.text
+    assert reply.payload["text"].splitlines()[1].startswith("Likely: 32–96 credits")
+    block_lines = [line for b in reply.payload["blocks"] for line in b.get("text", {}).get("text", "").splitlines()]
+    assert any(line.startswith("Likely: 32–96 credits") for line in block_lines)
+    assert "Total: 43 credits" in reply.text  # the expected figure stays the team's mean: 0.34 retries
+
+
+def test_quote_with_too_little_history_states_its_model(bot: BotUnderTest) -> None:
+    text = bot.command("quote image quality=high variants=4").text
+    assert (
+        "Likely: 32–64 credits (model: attempts fail at random at the configured 0.25 retries a task, "
+        "so 0–1 retry 9 times in 10; your team has 0 of the 20 image tasks a range from its history needs)"
+    ) in text
+
+
+def test_keep_plans_variants_from_the_teams_keep_rate(bot: BotUnderTest, clock: Clock) -> None:
+    add_finished(bot, clock, retries=[0] * 12, variants=3, kept=1)  # keeps 1 in 3 high image versions
+    add_finished(bot, clock, retries=[0] * 30 + [1] * 8 + [2] * 3)  # kept not recorded: retries only
+    reply = bot.command("quote image quality=high keep=3")
+    text = reply.text
+    assert "Quote: image · high · 9 variants" in text
+    plan = "Your team keeps 1 in 3 high image versions: plan 9 variants for 3 keepers — 92 credits, likely 72–216"
+    assert plan in text
+    assert "/credits run image quality=high variants=9" in text
+
+
+def test_keep_without_keep_history_is_priced_as_variants(bot: BotUnderTest) -> None:
+    text = bot.command("quote image quality=high keep=2").text
+    assert "Your team has no kept image versions recorded yet" in text
+    assert "priced as 2 variants for 2 keepers" in text
+    assert "Rate: 8 credits × 2 variants" in text
+
+
+def test_keep_is_for_quotes(bot: BotUnderTest) -> None:
+    assert "keep= plans a quote" in bot.command("run image keep=2").text
+    assert "Give either variants=" in bot.command("quote image keep=2 variants=3").text
+
+
+def spend(bot: BotUnderTest, clock: Clock, at: datetime, cost: int) -> None:
+    """An admin's task, run and reported at ``at`` through the real commands."""
+    clock.now = at
+    reply = bot.command("run image quality=high", user=CAROL)
+    number = reply.text.split("#", 1)[1].split()[0].rstrip(":.")
+    assert "charged" in bot.command(f"done {number} cost={cost}", user=CAROL).text
+
+
+def test_balance_outlook_before_at_and_after_the_renewal(bot: BotUnderTest, clock: Clock) -> None:
+    spend(bot, clock, datetime(2026, 11, 10, 10, tzinfo=UTC), 2_332)
+    spend(bot, clock, datetime(2026, 11, 20, 10, tzinfo=UTC), 1_568)  # 224 a day over the last 7 days
+
+    clock.now = datetime(2026, 11, 21, 10, tzinfo=UTC)  # 10 days before the renewal, 1,600 available
+    text = bot.command("balance", user=CAROL).text
+    assert "Burn rate: 224 credits/day (last 7 days: 1,568 credits)" in text
+    assert "Runs out around Sat 28 Nov, 3 days before the plan renews on Tue 1 Dec." in text
+    assert "At this pace you need about 640 more credits before Tue 1 Dec." in text
+    assert "Next cycle at this pace: about 6,944 credits for a 5,000 plan." in text
+
+    spend(bot, clock, datetime(2026, 11, 28, 10, tzinfo=UTC), 700)
+    clock.now = datetime(2026, 11, 30, 10, tzinfo=UTC)  # the day before: 900 left, 100 a day
+    text = bot.command("balance", user=CAROL).text
+    assert "Burn rate: 100 credits/day" in text
+    assert "Lasts to the renewal on Tue 1 Dec at this pace; unused plan credits lapse then." in text
+    assert "Runs out" not in text
+
+    clock.now = datetime(2026, 12, 1, 10, tzinfo=UTC)  # the renewal day: a new cycle, renewing next year
+    text = bot.command("balance", user=CAROL).text
+    assert "Plan credits left (pro, 5,000/month): 5,000 credits, renews Fri 1 Jan 2027" in text
+    assert "Spent this cycle (since Tue 1 Dec): 0 credits" in text
+    assert "Lasts to the renewal on Fri 1 Jan 2027 at this pace" in text
+
+    clock.now = datetime(2026, 12, 9, 10, tzinfo=UTC)  # after it: the last 7 days spent nothing
+    assert "No spending in the last 7 days; the plan renews on Fri 1 Jan 2027." in bot.command("balance").text
