@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.devtools.render import render_blocks
 from bot.store.db import Database
@@ -27,7 +27,10 @@ def test_each_threshold_alerts_once_per_cycle(harness: Harness) -> None:
     runner.run_once()
     harness.runner().run_once()  # a restarted process
     assert len(harness.alerts()) == 1
-    assert "Team design has used 50% of its plan credits this cycle: 2,600 credits of 5,000" in alert_texts(harness)[0]
+    assert (
+        "Team design has used 52 % of its plan credits (2,600 of 5,000) with 4 days to the renewal"
+        in (alert_texts(harness)[0])
+    )
     harness.spend(1500, key="c", at=FRIDAY)  # 82 %
     runner.run_once()
     harness.spend(1000, key="d", at=FRIDAY)  # 102 %: extra credits pay the rest
@@ -35,7 +38,7 @@ def test_each_threshold_alerts_once_per_cycle(harness: Harness) -> None:
     runner.run_once()
     texts = alert_texts(harness)
     assert len(texts) == 3
-    assert "used 80% of its plan credits" in texts[1]
+    assert "used 82 % of its plan credits (4,100 of 5,000)" in texts[1]
     assert "used all its plan credits" in texts[2] and "extra" in texts[2]
     payloads = [m["metadata"]["event_payload"]["slot"] for m in harness.alerts()]
     assert payloads == ["2026-11-01:50", "2026-11-01:80", "2026-11-01:100"]
@@ -46,7 +49,7 @@ def test_a_jump_past_several_thresholds_posts_only_the_highest(harness: Harness)
     harness.spend(4200, key="big", at=FRIDAY)
     harness.runner().run_once()
     assert len(harness.alerts()) == 1
-    assert "used 80% of its plan credits" in alert_texts(harness)[0]
+    assert "used 84 % of its plan credits" in alert_texts(harness)[0]
     states = {p.slot_key: p.state for p in harness.posts() if p.kind == "budget_alert"}
     assert states == {"2026-11-01:80": "posted", "2026-11-01:50": "superseded"}
 
@@ -93,3 +96,32 @@ def test_a_refused_alert_is_retried(harness: Harness) -> None:
     harness.clock.advance(minutes=2)
     harness.runner().run_once()
     assert len(harness.alerts()) == 1
+
+
+def test_an_alert_states_the_real_percentage_and_the_forecast(harness: Harness) -> None:
+    saturday = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)  # 10 days before the renewal on Tue 1 Dec
+    harness.clock.now = saturday
+    harness.spend(1_400, key="fri", at=saturday - timedelta(days=1))
+    harness.spend(1_346, key="sat", at=saturday)  # 2,746 in the last 7 days: 392 a day, 2,754 left
+    harness.runner().run_once()
+    [alert] = harness.alerts()
+    assert alert["text"] == (
+        "Team design has used 55 % of its plan credits (2,746 of 5,000) with 10 days to the renewal; "
+        "at this pace it runs out on Sat 28 Nov."
+    )
+    shown = alert_texts(harness)[0]
+    assert shown.startswith(
+        "🟡 Team design has used 55 % of its plan credits (2,746 of 5,000) with 10 days to the renewal; "
+        "at this pace it runs out on Sat 28 Nov."
+    )
+    assert "At this pace it needs about 1,169 more credits before Tue 1 Dec." in shown
+
+
+def test_an_alert_that_lasts_to_the_renewal_says_so(harness: Harness) -> None:
+    harness.clock.now = FRIDAY
+    harness.spend(2_600, key="a", at=FRIDAY)  # 371 a day, 2,900 left, 4 days to go
+    harness.runner().run_once()
+    assert alert_texts(harness)[0].startswith(
+        "🟡 Team design has used 52 % of its plan credits (2,600 of 5,000) with 4 days to the renewal; "
+        "at this pace it lasts to the renewal."
+    )
