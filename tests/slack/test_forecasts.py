@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from bot.domain.forecast import cycle_outlook
+from bot.slack.blocks.balance import outlook_lines
 from bot.store.models import Task
 from tests.bot_harness import ALICE, CAROL, WORKSPACE, BotUnderTest
 from tests.conftest import Clock
@@ -116,3 +118,17 @@ def test_balance_outlook_before_at_and_after_the_renewal(bot: BotUnderTest, cloc
 
     clock.now = datetime(2026, 12, 9, 10, tzinfo=UTC)  # after it: the last 7 days spent nothing
     assert "No spending in the last 7 days; the plan renews on Fri 1 Jan 2027." in bot.command("balance").text
+
+
+def test_an_overdrawn_team_is_told_its_debt_and_what_it_needs() -> None:
+    outlook = cycle_outlook(-120, 100.0, date(2026, 11, 24), date(2026, 12, 1), 31)
+    assert outlook_lines(outlook, 5_000) == [
+        ":red_circle: *No credits available now* (overdrawn by 120 credits); the plan renews on Tue 1 Dec.",
+        "At this pace you need about 820 more credits before Tue 1 Dec.",
+        "Next cycle at this pace: about 3,100 credits for a 5,000 plan.",
+    ]
+    december = cycle_outlook(-1, 0.0, date(2026, 12, 20), date(2027, 1, 1), 31)
+    assert outlook_lines(december, 5_000) == [
+        ":red_circle: *No credits available now* (overdrawn by 1 credit); the plan renews on Fri 1 Jan 2027.",
+        "At this pace you need about 1 more credit before Fri 1 Jan 2027.",
+    ]
