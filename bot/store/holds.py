@@ -27,7 +27,9 @@ def released_for_task(session: Session, *, workspace_id: str, task_id: int) -> i
     return -int(delta) if delta is not None else 0
 
 
-def stale_releases(session: Session, *, workspace_id: str, team: str, start: datetime, end: datetime) -> tuple[int, int]:
+def stale_releases(
+    session: Session, *, workspace_id: str, team: str, start: datetime, end: datetime
+) -> tuple[int, int]:
     """How many tasks were released unreported in [start, end), and the credits their holds gave back."""
     statement = select(func.count(), func.coalesce(func.sum(LedgerEntry.held_delta), 0)).where(
         LedgerEntry.workspace_id == workspace_id,
