@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.config import CreditsConfig
+from bot.domain.admin_commands import AUDIT_MAX_DAYS
 from bot.domain.errors import UserFacingError, unknown_name
 from bot.services.admin import require_admin
 from bot.services.members import Member
@@ -24,7 +25,6 @@ SYSTEM_ACTOR = "system"
 """The actor of what the bot decided itself (an expiry, a withdrawal, a stale hold's release)."""
 
 PAGE_SIZE = 15
-MAX_DAYS = 366
 
 
 def record_decision(
@@ -104,8 +104,8 @@ def read_audit(
     require_admin(config, admin, "read the audit trail")
     if team is not None and team not in config.teams:
         raise unknown_name("team", team, config.teams)
-    if not 1 <= days <= MAX_DAYS:
-        raise UserFacingError(f"`days={days}` is out of range; give 1 to {MAX_DAYS}, e.g. `days=30`.")
+    if not 1 <= days <= AUDIT_MAX_DAYS:
+        raise UserFacingError(f"`days={days}` is out of range; give 1 to {AUDIT_MAX_DAYS}, e.g. `days=30`.")
     start = since or now - timedelta(days=days)
     with db.read() as session:
         rows = store.entries_page(
