@@ -25,7 +25,12 @@ ALICE = Member(user_id="U0ALICE", team="design", role="creator", is_bot_admin=Fa
 def run_task(harness: Harness, text: str = "run image quality=standard variants=4 banner") -> Task:
     """Alice reserves a task now (16 credits + 4 expected retries = 20, within her limits)."""
     result = task_service.start_task(
-        harness.db, harness.config, workspace_id=WORKSPACE, member=ALICE, command=parse_run(text[4:]), now=harness.clock()
+        harness.db,
+        harness.config,
+        workspace_id=WORKSPACE,
+        member=ALICE,
+        command=parse_run(text[4:]),
+        now=harness.clock(),
     )
     assert result.kind == "reserved" and result.task is not None
     return task_of(harness, result.task.id)
@@ -139,7 +144,9 @@ def test_two_processes_at_once_remind_once_and_release_once(harness: Harness) ->
     assert not errors
     assert len(dms(harness, "reminder")) == 1 and len(dms(harness, "release")) == 1
     with harness.db.read() as session:
-        releases = session.exec(select(LedgerEntry).where(LedgerEntry.task_id == task.id, LedgerEntry.kind == "release"))
+        releases = session.exec(
+            select(LedgerEntry).where(LedgerEntry.task_id == task.id, LedgerEntry.kind == "release")
+        )
         assert [e.held_delta for e in releases] == [-20]
     assert held(harness) == 0
     assert_ledger_consistent(harness)

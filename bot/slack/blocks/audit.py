@@ -37,14 +37,18 @@ def _who(actor: str) -> str:
 
 
 def _details(line: AuditLine) -> str:
+    """``80 credits · request task · requester @alice``; before and after of admin changes."""
     parts = []
     for key, value in line.details.items():
         if value is None or value == "":
             continue
-        shown = credits(value) if key == "credits" and isinstance(value, int) else value
-        shown = f"<@{value}>" if key == "requester" else shown
-        parts.append(f"{key.replace('_', ' ')} {shown}")
-    text = ", ".join(str(p) for p in parts)
+        if key == "credits" and isinstance(value, int):
+            parts.append(credits(value))
+        elif key == "requester":
+            parts.append(f"requester <@{value}>")
+        else:
+            parts.append(f"{key.replace('_', ' ')} {value}")
+    text = " · ".join(parts)
     return text if len(text) <= 200 else text[:199] + "…"
 
 
