@@ -1,4 +1,4 @@
-"""A stale hold's reminder in Slack: its buttons, the short form (recorded as `/credits done` records it), field errors."""
+"""A stale hold's reminder in Slack: its buttons, the short form (recorded as `/credits done` would), errors."""
 
 from __future__ import annotations
 
