@@ -80,6 +80,11 @@ class StaleHoldJob:
             post = store.post_by_id(session, post_id=notice.post_id)
         if post is None:
             return
+        if notice.kind is PostKind.HOLD_REMINDER:
+            task = holds.task_for_notice(self.db, task_id=notice.task.id)
+            if task is None or task.status != TaskStatus.HELD:  # reported or cancelled since the claim
+                self.poster.update(post, clock(), state=PostState.ABANDONED.value, error="no longer applies")
+                return
         try:
             message = self.message(config, notice.kind, notice.task, notice.released)
             self.poster.deliver(post, notice.task.requester, message, clock)
