@@ -148,11 +148,28 @@ class Approvals(_Strict):
     duplicate_window_seconds: int = Field(default=120, ge=0, le=3600)
 
 
+class Holds(_Strict):
+    """When a reserved task nobody reported gets a reminder, and when its hold is given back."""
+
+    remind_after_hours: float = Field(default=24, ge=1, le=24 * 90)
+    release_after_days: float = Field(default=7, gt=0, le=365)
+
+    @model_validator(mode="after")
+    def _reminder_comes_first(self) -> Holds:
+        if self.remind_after_hours >= self.release_after_days * 24:
+            raise ValueError(
+                f"remind_after_hours ({self.remind_after_hours:g}) must come before release_after_days "
+                f"({self.release_after_days:g} days = {self.release_after_days * 24:g} hours)"
+            )
+        return self
+
+
 class CreditsConfig(_Strict):
     """The whole credits file."""
 
     pricing: Pricing
     approvals: Approvals = Field(default_factory=Approvals)
+    holds: Holds = Field(default_factory=Holds)
     plans: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Plan] = Field(min_length=1)
     roles: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Role] = Field(min_length=1)
     teams: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Team] = Field(default_factory=dict)

@@ -265,3 +265,17 @@ def test_digest_schedule_not_a_schedule(text: str) -> None:
 def test_digest_schedule_no_such_time(text: str) -> None:
     with pytest.raises(ValueError, match="no such time of day; use 00:00 to 23:59"):
         DigestSchedule.parse(text)
+
+
+def test_hold_settings_default_and_are_read_from_the_file() -> None:
+    default = load_config(None).holds
+    assert (default.remind_after_hours, default.release_after_days) == (24, 7)
+    changed = parse_config(default_config_text() + "holds: {remind_after_hours: 48, release_after_days: 14}\n")
+    assert (changed.holds.remind_after_hours, changed.holds.release_after_days) == (48, 14)
+
+
+def test_a_reminder_after_the_release_is_refused_with_its_path() -> None:
+    with pytest.raises(ConfigError, match=r"holds: remind_after_hours \(200\) must come before release_after_days"):
+        parse_config(default_config_text() + "holds: {remind_after_hours: 200, release_after_days: 7}\n")
+    with pytest.raises(ConfigError, match=r"holds.release_afterdays: unknown key"):
+        parse_config(default_config_text() + "holds: {release_afterdays: 7}\n")

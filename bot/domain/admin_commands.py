@@ -126,3 +126,27 @@ def parse_admin_digest(rest: str) -> AdminDigestCommand:
     return AdminDigestCommand(
         team=words.positional[0].lower(), day=words.positional[1].lower(), time=words.positional[2]
     )
+
+
+AUDIT_DEFAULT_DAYS = 7
+AUDIT_MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class AdminAuditCommand:
+    """Read the audit trail: decisions and admin changes of the last ``days`` days, one team or all."""
+
+    team: str | None = None
+    days: int = AUDIT_DEFAULT_DAYS
+
+
+def parse_admin_audit(rest: str) -> AdminAuditCommand:
+    """``audit [team] [days=7]``."""
+    words = split_words(rest, ("days",))
+    if len(words.positional) > 1:
+        raise UserFacingError("Usage: `/credits admin audit [team] [days=7]`, e.g. `… audit design days=30`.")
+    days = words.options.get("days")
+    return AdminAuditCommand(
+        team=words.positional[0].lower() if words.positional else None,
+        days=parse_count("days", days, 1, AUDIT_MAX_DAYS) if days is not None else AUDIT_DEFAULT_DAYS,
+    )

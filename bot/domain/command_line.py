@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.domain.admin_commands import (
+    AdminAuditCommand,
     AdminDigestCommand,
     AdminHelpCommand,
     AdminLimitCommand,
     AdminRoleCommand,
     AdminTeamCommand,
     AdminTopupCommand,
+    parse_admin_audit,
     parse_admin_digest,
     parse_admin_limit,
     parse_admin_role,
@@ -67,6 +69,7 @@ ParsedCommand = (
     | AdminTeamCommand
     | AdminDigestCommand
     | DigestPreviewCommand
+    | AdminAuditCommand
 )
 
 
@@ -156,6 +159,14 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
         "move the team's weekly digest (team's timezone)",
         parse_admin_digest,
         example="/credits admin digest design mon 09:00",
+        audience="admins",
+    ),
+    Subcommand(
+        "audit",
+        "/credits admin audit [team] [days=7]",
+        "decisions and admin changes, newest first",
+        parse_admin_audit,
+        example="/credits admin audit design days=30",
         audience="admins",
     ),
 )

@@ -298,6 +298,7 @@ class DigestFigures:
     approvals: ApprovalCounts
     largest: tuple[LargeTask, ...]
     series: DailySeries
+    released_unreported: tuple[int, int] = (0, 0)  # stale holds released in the week: tasks, credits
 
     @property
     def quiet(self) -> bool:

@@ -21,6 +21,7 @@ class TaskStatus(StrEnum):
     DENIED = "denied"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
+    RELEASED = "released"  # held but never reported: its hold was given back after ``holds.release_after_days``
 
 
 class ApprovalStatus(StrEnum):
@@ -51,6 +52,7 @@ class TaskEvent(StrEnum):
     CANCEL = "cancel"
     FINISH = "finish"  # its real cost is captured
     OVERRUN = "overrun"  # its real cost is above the hold and beyond the member's limits
+    RELEASE_STALE = "release_stale"  # nobody reported it in time: the hold goes back
 
 
 OPEN_TASK_STATUSES = frozenset({TaskStatus.PENDING, TaskStatus.HELD, TaskStatus.OVERRUN})
@@ -68,6 +70,7 @@ _TASK_TRANSITIONS: dict[tuple[TaskStatus, TaskEvent], TaskStatus] = {
     (TaskStatus.HELD, TaskEvent.FINISH): TaskStatus.DONE,
     (TaskStatus.HELD, TaskEvent.OVERRUN): TaskStatus.OVERRUN,
     (TaskStatus.HELD, TaskEvent.CANCEL): TaskStatus.CANCELLED,
+    (TaskStatus.HELD, TaskEvent.RELEASE_STALE): TaskStatus.RELEASED,
     # The extra cost approved: captured. Refused in any way: the extra hold goes back and the task is
     # open again, to be reported anew or cancelled.
     (TaskStatus.OVERRUN, TaskEvent.APPROVE): TaskStatus.DONE,

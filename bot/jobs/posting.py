@@ -33,7 +33,12 @@ from bot.store.digest_models import ChartState, PostKind, PostState, ScheduledPo
 
 logger = logging.getLogger(__name__)
 
-EVENT_TYPES = {PostKind.DIGEST: "keter_credits_digest", PostKind.ALERT: "keter_credits_budget_alert"}
+EVENT_TYPES = {
+    PostKind.DIGEST: "keter_credits_digest",
+    PostKind.ALERT: "keter_credits_budget_alert",
+    PostKind.HOLD_REMINDER: "keter_credits_hold_reminder",
+    PostKind.HOLD_RELEASE: "keter_credits_hold_release",
+}
 CLAIM_LEASE = timedelta(minutes=5)
 POSTING_LEASE = timedelta(minutes=10)
 HISTORY_MARGIN = timedelta(minutes=2)

@@ -1,4 +1,4 @@
-"""``build_scheduler()``: one APScheduler job, every minute: the approvals sweep, due digests, budget alerts.
+"""``build_scheduler()``: one APScheduler job every minute: approvals sweep, digests, budget alerts, stale holds.
 
 Correctness lives in the database, not in APScheduler: each digest slot and alert is claimed in
 ``scheduled_post`` before it is posted, so a restart, a late start, or two schedulers at once post it
@@ -33,6 +33,7 @@ from bot.config import CreditsConfig
 from bot.jobs.alerts import AlertJob
 from bot.jobs.approvals import sweep_approvals
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
+from bot.jobs.holds import StaleHoldJob, StaleHoldReport
 from bot.jobs.posting import Pacer, Poster
 from bot.services.alerts import BudgetAlert
 from bot.slack.deps import Deps
@@ -63,6 +64,7 @@ class RunReport:
 
     digests: list[Outcome] = field(default_factory=list)
     alerts: list[BudgetAlert] = field(default_factory=list)
+    stale_holds: StaleHoldReport | None = None
 
 
 @dataclass
@@ -121,6 +123,11 @@ class JobRunner:
                 report.alerts = alerts.run(digests.effective(), self.clock)
             except Exception:
                 logger.exception("budget alerts failed")
+            try:
+                stale = StaleHoldJob(self.db, self.client, digests.poster, self.workspace)
+                report.stale_holds = stale.run(digests.effective(), self.clock)
+            except Exception:
+                logger.exception("stale holds failed")
             return report
 
     def tick(self) -> None:

@@ -19,6 +19,7 @@ from bot.config import ADMIN_ROLE, CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskEvent, next_approval_status, next_task_status
 from bot.domain.limits import can_approve
+from bot.services.audit import SYSTEM_ACTOR, record_decision
 from bot.services.balances import open_team_cycle
 from bot.services.records import ApprovalRecord, TaskRecord
 from bot.services.tasks import capture_task, release_credits
@@ -102,6 +103,19 @@ def _apply_decision(
         release_credits(
             session, config, row, task, amount=amount, event=event, key=f"release:approval:{approval.id}", now=now
         )
+    record_decision(
+        session,
+        workspace_id=approval.workspace_id,
+        team=approval.team,
+        action=event.value,
+        actor=approval.decided_by or SYSTEM_ACTOR,
+        target=f"task #{task.number}",
+        now=now,
+        request=ApprovalKind(approval.kind).value,
+        credits=approval.amount,
+        requester=approval.requester,
+        **({"note": approval.decision_note} if approval.decision_note else {}),
+    )
     session.add_all([approval, task])
     session.flush()
 

@@ -17,12 +17,17 @@ class ActionId(StrEnum):
     APPROVE = "approval_approve"
     DENY = "approval_deny"
     RUN_AGAIN = "run_again"
+    HOLD_DONE = "hold_done"
+    HOLD_COST = "hold_cost"
+    HOLD_CANCEL = "hold_cancel"
+    AUDIT_MORE = "audit_more"
 
 
 class CallbackId(StrEnum):
     """Modals."""
 
     DENY_REASON = "deny_reason"
+    HOLD_FINISH = "hold_finish"
 
 
 class BlockId(StrEnum):
@@ -37,6 +42,13 @@ class BlockId(StrEnum):
     APPROVAL_OUTCOME = "approval_outcome"
     DENY_REASON_INPUT = "deny_reason_input"
     TASK_ACTIONS = "task_actions"
+    HOLD_SUMMARY = "hold_summary"
+    HOLD_ACTIONS = "hold_actions"
+    HOLD_RETRIES = "hold_retries"
+    HOLD_COST = "hold_cost"
+    HOLD_KEPT = "hold_kept"
+    AUDIT_LINES = "audit_lines"
+    AUDIT_MORE = "audit_more"
 
 
 class MetadataEvent(StrEnum):

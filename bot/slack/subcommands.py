@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain.command_line import Invocation, Subcommand, every_subcommand, subcommand
 from bot.slack.answers.admin import (
+    answer_admin_audit,
     answer_admin_digest,
     answer_admin_help,
     answer_admin_limit,
@@ -42,6 +43,7 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("admin", "topup"): answer_admin_topup,
     subcommand("admin", "team"): answer_admin_team,
     subcommand("admin", "digest"): answer_admin_digest,
+    subcommand("admin", "audit"): answer_admin_audit,
     subcommand("help"): answer_help,
 }
 _unanswered = [sub.usage for sub in every_subcommand() if sub not in HANDLERS]

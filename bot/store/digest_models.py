@@ -27,6 +27,8 @@ class PostKind(StrEnum):
 
     DIGEST = "digest"
     ALERT = "budget_alert"
+    HOLD_REMINDER = "hold_reminder"  # a direct message: your task still holds credits, did it run?
+    HOLD_RELEASE = "hold_release"  # a direct message: nobody reported it, so its hold was given back
 
 
 class PostState(StrEnum):

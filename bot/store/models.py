@@ -128,6 +128,7 @@ class Task(SQLModel, table=True):
         Index("ix_task_team_tool_finished", "workspace_id", "team", "tool", "finished_at"),
         Index("ix_task_member_status", "workspace_id", "team", "requester", "status"),
         Index("ix_task_member_created", "workspace_id", "team", "requester", "created_at"),
+        Index("ix_task_status_created", "status", "created_at"),  # held tasks by age (stale holds)
         UniqueConstraint("workspace_id", "team", "number", name="uq_task_number"),
     )
 
@@ -192,10 +193,13 @@ class Approval(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Who changed what, and when: every admin command leaves one."""
+    """Who changed or decided what, and when: every admin command and every decision leaves one."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_time", "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_entry_time", "workspace_id", "created_at"),
+        Index("ix_audit_entry_team_id", "workspace_id", "team", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(max_length=32)
@@ -204,6 +208,7 @@ class AuditEntry(SQLModel, table=True):
     target: str = Field(max_length=200)
     details: str = Field(default="", max_length=1000)
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    team: str | None = Field(default=None, max_length=40)  # the team a decision or change concerns, if one
 
 
 class MemberRole(SQLModel, table=True):

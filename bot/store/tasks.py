@@ -128,6 +128,16 @@ def open_tasks(session: Session, *, workspace_id: str, team: str, requester: str
     return list(session.exec(statement).all())
 
 
+def held_tasks_created_before(session: Session, *, workspace_id: str, cutoff: datetime) -> list[Task]:
+    """Tasks still held (reserved, unreported) that were reserved before ``cutoff``, oldest first."""
+    statement = (
+        select(Task)
+        .where(Task.status == TaskStatus.HELD, col(Task.created_at) <= cutoff, Task.workspace_id == workspace_id)
+        .order_by(col(Task.created_at), col(Task.id))
+    )
+    return list(session.exec(statement).all())
+
+
 def pending_approval_for(session: Session, *, task_id: int) -> Approval | None:
     """The task's approval still waiting for a decision, if any."""
     statement = select(Approval).where(Approval.task_id == task_id, Approval.status == ApprovalStatus.PENDING)

@@ -26,6 +26,7 @@ ALLOWED = {
     (TaskStatus.HELD, TaskEvent.FINISH): TaskStatus.DONE,
     (TaskStatus.HELD, TaskEvent.OVERRUN): TaskStatus.OVERRUN,
     (TaskStatus.HELD, TaskEvent.CANCEL): TaskStatus.CANCELLED,
+    (TaskStatus.HELD, TaskEvent.RELEASE_STALE): TaskStatus.RELEASED,  # nobody reported it in time
     (TaskStatus.OVERRUN, TaskEvent.APPROVE): TaskStatus.DONE,
     (TaskStatus.OVERRUN, TaskEvent.DENY): TaskStatus.HELD,
     (TaskStatus.OVERRUN, TaskEvent.EXPIRE): TaskStatus.HELD,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.domain.admin_commands import (
+    AdminAuditCommand,
     AdminDigestCommand,
     AdminHelpCommand,
     AdminLimitCommand,
@@ -12,9 +15,11 @@ from bot.domain.admin_commands import (
 )
 from bot.domain.command_line import DigestPreviewCommand
 from bot.services import admin
+from bot.services.audit import read_audit
 from bot.services.digests import preview_digest, set_digest_schedule
 from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words
+from bot.slack.blocks.audit import audit_blocks, audit_text
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
 from bot.slack.blocks.help import admin_help_blocks
 
@@ -91,3 +96,24 @@ def answer_digest_preview(ctx: CommandContext, command: DigestPreviewCommand) ->
         workspace_url=ctx.client.auth_test().get("url"),
     )
     return Reply(digest_text(report), digest_blocks(report))
+
+
+def audit_zone(ctx: CommandContext, team: str | None) -> ZoneInfo:
+    """Times in the team's timezone; for all teams, the admin's own team's (UTC if they have none)."""
+    name = team if team in ctx.config.teams else ctx.config.team_by_channel.get(ctx.channel_id)
+    return ctx.config.teams[name].zone if name in ctx.config.teams else ZoneInfo("UTC")
+
+
+@refusals_in_words
+def answer_admin_audit(ctx: CommandContext, command: AdminAuditCommand) -> Reply:
+    """The first page of the audit trail (admins only)."""
+    page = read_audit(
+        ctx.deps.db,
+        ctx.config,
+        workspace_id=ctx.workspace_id,
+        admin=ctx.actor(),
+        team=command.team,
+        days=command.days,
+        now=ctx.now,
+    )
+    return Reply(audit_text(page), audit_blocks(page, audit_zone(ctx, command.team), first=True))

@@ -83,7 +83,18 @@ def task_lines(figures: DigestFigures) -> str:
     lines.append(line)
     a = figures.approvals
     lines.append(f"*Approvals*: {a.asked} asked · {a.approved} approved · {a.denied} denied · {a.expired} expired")
+    released = released_line(figures)
+    if released:
+        lines.append(released)
     return "\n".join(lines)
+
+
+def released_line(figures: DigestFigures) -> str:
+    """``3 tasks released unreported: 140 credits`` (empty when none were)."""
+    count, amount = figures.released_unreported
+    if not count:
+        return ""
+    return f"*{plural(count, 'task')} released unreported*: {credits(amount)}"
 
 
 def balance_lines(report: DigestReport) -> str:
@@ -137,9 +148,10 @@ def digest_blocks(
         footer.append("`/credits balance` shows today's figures")
         before = figures.spend.previous_total
         note = f" (the week before: {credits(before)})" if before else ""
+        released = released_line(figures)
         return [
             header,
-            _section(f":zzz: *Quiet week*: no credits spent {when}{note}."),
+            _section(f":zzz: *Quiet week*: no credits spent {when}{note}." + (f"\n{released}" if released else "")),
             _section(balance_lines(report)),
             ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]),
         ]

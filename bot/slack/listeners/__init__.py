@@ -17,10 +17,10 @@ from slack_bolt import App
 from bot.slack.deps import Deps
 from bot.slack.ids import ActionId, CallbackId, SlashCommand
 from bot.slack.listeners import errors, middleware
-from bot.slack.listeners.actions import approval
+from bot.slack.listeners.actions import approval, audit, holds
 from bot.slack.listeners.commands import credits
 from bot.slack.listeners.events import installation
-from bot.slack.listeners.views import deny_reason
+from bot.slack.listeners.views import deny_reason, hold_finish
 
 Kind = Literal["command", "action", "view", "event"]
 
@@ -30,6 +30,11 @@ LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
     ("action", ActionId.DENY, approval.handle_deny_click),
     ("action", ActionId.RUN_AGAIN, approval.handle_run_again_click),
     ("view", CallbackId.DENY_REASON, deny_reason.handle_deny_submission),
+    ("action", ActionId.HOLD_DONE, holds.handle_hold_done_click),
+    ("action", ActionId.HOLD_COST, holds.handle_hold_cost_click),
+    ("action", ActionId.HOLD_CANCEL, holds.handle_hold_cancel_click),
+    ("view", CallbackId.HOLD_FINISH, hold_finish.handle_hold_finish_submission),
+    ("action", ActionId.AUDIT_MORE, audit.handle_audit_more_click),
     ("event", "app_uninstalled", installation.handle_app_uninstalled),
     ("event", "tokens_revoked", installation.handle_tokens_revoked),
 )

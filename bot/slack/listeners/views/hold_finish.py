@@ -1,0 +1,65 @@
+"""The stale-hold finish form: recorded through ``/credits done``'s path; a refusal shows next to its field."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.config import CreditsConfig
+from bot.domain.errors import UserFacingError
+from bot.services import holds
+from bot.slack.answers.context import CommandContext
+from bot.slack.answers.tasks import answer_done
+from bot.slack.blocks.holds import FormFieldError, HoldFormState, field_for, form_command, outcome_blocks
+from bot.slack.deps import Deps
+from bot.slack.ids import BlockId
+
+logger = logging.getLogger(__name__)
+
+
+def handle_hold_finish_submission(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    deps: Deps,
+    config: CreditsConfig,
+    workspace_id: str,
+    user_id: str,
+    request_key: str,
+    now: datetime,
+) -> None:
+    """Check the fields, record the cost as ``done`` would (errors stay in the form), then redraw the reminder."""
+    try:
+        state = HoldFormState.model_validate_json(view.get("private_metadata") or "")
+    except ValidationError:
+        ack(response_action="errors", errors={BlockId.HOLD_KEPT: "This form is out of date; use /credits done."})
+        return
+    task = holds.task_for_notice(deps.db, task_id=state.task_id)
+    if task is None:
+        ack(response_action="errors", errors={BlockId.HOLD_KEPT: "That task no longer exists."})
+        return
+    try:
+        command = form_command(task, state, (view.get("state") or {}).get("values") or {})
+        ctx = CommandContext(deps, client, config, workspace_id, user_id, state.channel, "", request_key, now)
+        reply = answer_done(ctx, command)
+    except FormFieldError as problems:
+        ack(response_action="errors", errors=problems.errors)
+        return
+    except UserFacingError as problem:
+        ack(response_action="errors", errors={field_for(problem, state): problem.message[:150]})
+        return
+    ack()
+    context["channel_id"] = state.channel  # the form is closed: later errors go to the DM
+    recorded = holds.task_for_notice(deps.db, task_id=task.id) or task
+    if state.channel and state.ts:
+        client.chat_update(
+            channel=state.channel, ts=state.ts, text=reply.text, blocks=outcome_blocks(recorded, reply.blocks)
+        )
+    else:
+        client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
