@@ -33,8 +33,8 @@ from bot.config import CreditsConfig
 from bot.jobs.alerts import AlertJob
 from bot.jobs.approvals import sweep_approvals
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
-from bot.jobs.holds import StaleHoldJob, StaleHoldReport
 from bot.jobs.posting import Pacer, Poster
+from bot.jobs.stale_holds import StaleHoldJob, StaleHoldReport
 from bot.services.alerts import BudgetAlert
 from bot.slack.deps import Deps
 from bot.store import digests as store

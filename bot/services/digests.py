@@ -32,7 +32,7 @@ from bot.services.admin import require_admin
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.store import digests as store
-from bot.store import holds as hold_store
+from bot.store import stale_holds as hold_store
 from bot.store.db import Database
 from bot.store.tasks import add_audit
 

@@ -12,7 +12,8 @@ from bot.config import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import RunCommand
-from bot.services import approvals, audit, holds, tasks
+from bot.services import approvals, audit, tasks
+from bot.services import stale_holds as holds
 from bot.services.admin import AdminOnlyError
 from bot.services.members import Member
 from bot.store.db import Database

@@ -12,7 +12,7 @@ from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand
-from bot.services import holds
+from bot.services import stale_holds as holds
 from bot.services.records import TaskRecord
 from bot.slack.answers.context import CommandContext
 from bot.slack.answers.tasks import answer_cancel

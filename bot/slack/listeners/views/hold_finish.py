@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
-from bot.services import holds
+from bot.services import stale_holds as holds
 from bot.slack.answers.context import CommandContext
 from bot.slack.answers.tasks import answer_done
 from bot.slack.blocks.holds import FormFieldError, HoldFormState, field_for, form_command, outcome_blocks

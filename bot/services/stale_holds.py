@@ -23,7 +23,7 @@ from bot.services.balances import open_team_cycle
 from bot.services.records import TaskRecord
 from bot.services.tasks import release_credits
 from bot.store import digests as post_store
-from bot.store import holds as hold_store
+from bot.store import stale_holds as hold_store
 from bot.store import tasks as task_store
 from bot.store.db import Database
 from bot.store.digest_models import PostKind, PostState

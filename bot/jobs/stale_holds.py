@@ -21,9 +21,9 @@ from bot.config import CreditsConfig
 from bot.domain.lifecycle import TaskStatus
 from bot.jobs.digests import Workspace
 from bot.jobs.posting import CLAIM_LEASE, POSTING_LEASE, Message, Poster, backoff
-from bot.services import holds
-from bot.services.holds import HoldNotice
+from bot.services import stale_holds as holds
 from bot.services.records import TaskRecord
+from bot.services.stale_holds import HoldNotice
 from bot.slack.blocks.holds import release_blocks, release_text, reminder_blocks, reminder_text
 from bot.store import digests as store
 from bot.store.db import Database
