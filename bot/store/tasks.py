@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalStatus, TaskStatus
+from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.pricing import RetryHistory
 from bot.store.models import Approval, AuditEntry, Task
 
@@ -102,3 +102,13 @@ def add_audit(
             workspace_id=workspace_id, actor=actor, action=action, target=target, details=details, created_at=now
         )
     )
+
+
+def task_request(session: Session, *, task_id: int) -> Approval | None:
+    """The approval request a task was started with (the newest, if several), whatever its status."""
+    statement = (
+        select(Approval)
+        .where(Approval.task_id == task_id, Approval.kind == ApprovalKind.TASK)
+        .order_by(col(Approval.id).desc())
+    )
+    return session.exec(statement).first()
