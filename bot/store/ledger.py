@@ -235,7 +235,7 @@ def check_task_holds(session: Session) -> list[str]:
             func.coalesce(func.sum(is_capture), 0),
         )
         .where(col(LedgerEntry.task_id).is_not(None))
-        .group_by(LedgerEntry.workspace_id, LedgerEntry.task_id)
+        .group_by(col(LedgerEntry.workspace_id), col(LedgerEntry.task_id))
     )
     by_task = {
         (str(workspace), int(task_id)): (int(held), int(spent), int(captures))

@@ -34,7 +34,16 @@ def forecast_line(report: BalanceReport) -> str:
 def balance_blocks(report: BalanceReport) -> list[Block]:
     """The whole balance message."""
     b = report.balance
+    overdrawn = (
+        [
+            f":red_circle: *Overdrawn by {credits(b.overdrawn_by)}*: charges went over the plan and extra credits; "
+            "no new task can start until an admin adds credits (the next plan grant pays the deficit first)."
+        ]
+        if b.overdrawn_by
+        else []
+    )
     figures = [
+        *overdrawn,
         f"*Plan credits left* ({report.plan_name}, {number(report.monthly_credits)}/month): {credits(b.plan)}, "
         f"renews {day(report.renews_on)}",
         f"*Extra credits*: {credits(b.extra)} (do not lapse)",
@@ -58,4 +67,6 @@ def balance_blocks(report: BalanceReport) -> list[Block]:
 
 def balance_text(report: BalanceReport) -> str:
     """Notification fallback text."""
+    if report.balance.overdrawn_by:
+        return f"Team {report.team}: overdrawn by {credits(report.balance.overdrawn_by)}"
     return f"Team {report.team}: {credits(report.balance.available)} available"

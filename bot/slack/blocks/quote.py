@@ -51,6 +51,13 @@ def retries_line(quote: Quote, history_days: int, min_tasks: int) -> str:
 
 def verdict_line(report: QuoteReport, extra_credit_admins: list[str]) -> str:
     """Whether the task can go ahead, needs an approver, or cannot be afforded at all."""
+    overdrawn = report.balance.overdrawn_by
+    if overdrawn:
+        who = ", ".join(f"<@{u}>" for u in extra_credit_admins) or "an admin"
+        return (
+            f":no_entry: *Team overdrawn* by {credits(overdrawn)}: no new task can start until credits are "
+            f"added. {who} can add them."
+        )
     if not report.affordable:
         who = ", ".join(f"<@{u}>" for u in extra_credit_admins) or "an admin"
         return (
