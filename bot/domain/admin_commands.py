@@ -122,11 +122,11 @@ def parse_admin_topup(rest: str) -> AdminTopupCommand:
     return AdminTopupCommand(team=words.positional[0].lower(), credits=credits, note=note)
 
 
-ADJUST_USAGE = "Usage: `/credits admin adjust <team> <+N|-N> <reason>`, e.g. `… adjust design -40 Keter invoice 1182`."
+ADJUST_USAGE = "Usage: `/credits admin adjust <team> <+N/-N> <reason>`, e.g. `… adjust design -40 Keter invoice 1182`."
 
 
 def parse_admin_adjust(rest: str) -> AdminAdjustCommand:
-    """``adjust <team> <+N|-N> <reason>``: the sign is required, and so is the reason."""
+    """``adjust <team> <+N/-N> <reason>``: the sign is required, and so is the reason."""
     words = rest.split()
     if len(words) < 2:
         raise UserFacingError(ADJUST_USAGE)

@@ -147,7 +147,7 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "adjust",
-        "/credits admin adjust <team> <+N|-N> <reason>",
+        "/credits admin adjust <team> <+N/-N> <reason>",
         "correct a team's credits with a ledger entry (reason required)",
         parse_admin_adjust,
         example="/credits admin adjust design -40 Keter invoice 1182",

@@ -120,7 +120,7 @@ class CaptureExistsError(UserFacingError):
         super().__init__(
             f"Task #{number} was charged {cost:,} credits when it was reported done; a charge can't be "
             f"cancelled. If that figure is wrong, an admin can correct the balance: "
-            f"`/credits admin adjust {team} <+N|-N> <reason>`."
+            f"`/credits admin adjust {team} <+N/-N> <reason>`."
         )
 
 
