@@ -111,8 +111,7 @@ def test_admin_adjust_writes_an_adjustment_and_an_audit_entry(bot: BotUnderTest)
 @pytest.mark.parametrize("statement", ["UPDATE ledger_entry SET extra_delta = 1", "DELETE FROM ledger_entry"])
 def test_the_database_refuses_update_and_delete_of_ledger_entries(bot: BotUnderTest, statement: str) -> None:
     bot.command("run image quality=high variants=2")
-    with pytest.raises(DBAPIError, match="append-only"):
-        with bot.db.engine.begin() as connection:
-            connection.execute(text(statement))
+    with pytest.raises(DBAPIError, match="append-only"), bot.db.engine.begin() as connection:
+        connection.execute(text(statement))
     with bot.db.read() as session:
         assert len(session.exec(select(LedgerEntry)).all()) >= 2  # the opening grant, extra and the hold
