@@ -219,11 +219,12 @@ def check_running_balances(session: Session) -> list[str]:
     return problems
 
 
-def check_task_holds(session: Session) -> list[str]:
+def check_task_holds(session: Session, *, workspace_id: str | None = None) -> list[str]:
     """Every task whose ledger entries and own figures disagree (should be none).
 
     A task's holds minus its releases and capture must equal what it still holds (nothing once it is
     closed); a finished task has exactly one capture, of its recorded cost; a cancelled one has none.
+    ``workspace_id`` limits the check to one workspace.
     """
     is_capture = case((col(LedgerEntry.kind) == EntryKind.CAPTURE.value, 1), else_=0)
     entries = (
@@ -235,6 +236,7 @@ def check_task_holds(session: Session) -> list[str]:
             func.coalesce(func.sum(is_capture), 0),
         )
         .where(col(LedgerEntry.task_id).is_not(None))
+        .where(*([col(LedgerEntry.workspace_id) == workspace_id] if workspace_id else []))
         .group_by(col(LedgerEntry.workspace_id), col(LedgerEntry.task_id))
     )
     by_task = {
@@ -242,7 +244,8 @@ def check_task_holds(session: Session) -> list[str]:
         for workspace, task_id, held, spent, captures in session.execute(entries)
     }
     problems = []
-    for task in session.exec(select(Task)).all():
+    tasks = select(Task).where(*([col(Task.workspace_id) == workspace_id] if workspace_id else []))
+    for task in session.exec(tasks).all():
         held, spent, captures = by_task.get((task.workspace_id, task.id or 0), (0, 0, 0))
         name = f"{task.workspace_id}/{task.team} task #{task.number}"
         if held != task.held:
