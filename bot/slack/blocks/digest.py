@@ -187,7 +187,12 @@ def alert_blocks(alert: BudgetAlert) -> list[Block]:
         f"{number(alert.monthly_credits)} spent since {day(alert.cycle_start)}.",
         f"Plan credits left: {number(b.plan)} · extra: {number(b.extra)} · renews {day(alert.renews_on)}",
     ]
-    if alert.threshold >= 100:
+    if b.overdrawn_by:
+        lines.append(
+            f"*Overdrawn by {credits(b.overdrawn_by)}*: no new task can start until an admin adds credits "
+            "with `/credits admin topup`."
+        )
+    elif alert.threshold >= 100:
         lines.append("New tasks now spend extra credits; an admin can add more with `/credits admin topup`.")
     return [_section("\n".join(lines))]
 
