@@ -106,8 +106,8 @@ class OverdrawnTeamError(UserFacingError):
     def explain(self, who_can_add: str) -> str:
         """The sentence, with ``who_can_add`` naming those who can add credits."""
         return (
-            f"Team {self.team} is overdrawn by {self.overdrawn_by:,} credits: charges went over what it had. "
-            f"Nothing was reserved; no new task can start until credits are added. {who_can_add} can add "
+            f"Team {self.team} is overdrawn by {self.overdrawn_by:,} credits. Nothing was reserved; "
+            f"no new task can start until credits are added. {who_can_add} can add "
             f"them (`/credits admin topup {self.team} <credits>`)."
         )
 

@@ -36,8 +36,8 @@ def balance_blocks(report: BalanceReport) -> list[Block]:
     b = report.balance
     overdrawn = (
         [
-            f":red_circle: *Overdrawn by {credits(b.overdrawn_by)}*: charges went over the plan and extra credits; "
-            "no new task can start until an admin adds credits (the next plan grant pays the deficit first)."
+            f":red_circle: *Overdrawn by {credits(b.overdrawn_by)}*: more was charged than the plan and extra "
+            "credits held; no new task can start until an admin adds credits (the next plan grant pays it first)."
         ]
         if b.overdrawn_by
         else []
@@ -46,7 +46,7 @@ def balance_blocks(report: BalanceReport) -> list[Block]:
         *overdrawn,
         f"*Plan credits left* ({report.plan_name}, {number(report.monthly_credits)}/month): {credits(b.plan)}, "
         f"renews {day(report.renews_on)}",
-        f"*Extra credits*: {credits(b.extra)} (do not lapse)",
+        f"*Extra credits*: {credits(b.extra)} " + ("(the deficit)" if b.extra < 0 else "(do not lapse)"),
         f"*Held for pending tasks*: {credits(b.held)}",
         f"*Available now*: *{credits(b.available)}*",
         f"*Spent this cycle* (since {day(report.cycle_start)}): {credits(b.spent)}",
