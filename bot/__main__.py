@@ -69,7 +69,7 @@ def _serve(settings: Settings, config: CreditsConfig, jobs: JobSettings) -> None
 
 def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
     from bot.store.db import Database
-    from bot.store.ledger import check_running_balances
+    from bot.store.ledger import check_running_balances, check_task_holds
 
     db = Database(settings.database_url)
     if action == "upgrade":
@@ -77,15 +77,17 @@ def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
         print("database is up to date")
         return 0
     with db.read() as session:
-        problems = check_running_balances(session)
-    for problem in problems:
+        balances = check_running_balances(session)
+        tasks = check_task_holds(session)
+    for problem in balances + tasks:
         print(problem)
     print(
         "every running balance equals the sum of its ledger entries"
-        if not problems
-        else f"{len(problems)} balance(s) differ from their ledger"
+        if not balances
+        else f"{len(balances)} balance(s) differ from their ledger"
     )
-    return 1 if problems else 0
+    print("every task's holds and captures add up" if not tasks else f"{len(tasks)} task(s) whose holds do not add up")
+    return 1 if balances or tasks else 0
 
 
 def _jobs(command: str, args: argparse.Namespace, settings: Settings, config: CreditsConfig, jobs: JobSettings) -> int:
@@ -118,7 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     which.add_argument("--team", help="the team whose digest of the last 7 days to post (with --now)")
     digest.add_argument("--now", action="store_true", help="post it at once (required with --team)")
     db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade", "check"], help="upgrade: apply migrations; check: verify balances")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "check"],
+        help="upgrade: apply migrations; check: verify balances and tasks' holds",
+    )
     args = parser.parse_args(argv)
     if args.command == "digest" and args.team and not args.now:
         parser.error("--team needs --now: `python -m bot digest --team design --now`")

@@ -101,6 +101,39 @@ def test_db_upgrade_and_check(run_main: RunMain, tmp_path: Path) -> None:
     checked = run_main("db", "check", DATABASE_URL=url)
     assert checked.returncode == 0
     assert "every running balance equals the sum of its ledger entries" in checked.stdout
+    assert "every task's holds and captures add up" in checked.stdout
+
+
+def test_db_check_reports_a_task_whose_holds_do_not_add_up(run_main: RunMain, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.store.db import Database
+    from bot.store.models import Task
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert run_main("db", "upgrade", DATABASE_URL=url).returncode == 0
+    db = Database(url)
+    with db.write() as session:  # a task holding 25 credits the ledger never reserved
+        now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+        session.add(
+            Task(
+                workspace_id="T0CLI",
+                team="design",
+                number=7,
+                requester="U0ALICE",
+                tool="image",
+                quality="high",
+                quoted_cost=25,
+                held=25,
+                status="held",
+                created_at=now,
+            )
+        )
+    db.dispose()
+    checked = run_main("db", "check", DATABASE_URL=url)
+    assert checked.returncode == 1
+    assert "T0CLI/design task #7 (held): holds 25 but its entries hold 0" in checked.stdout
+    assert "1 task(s) whose holds do not add up" in checked.stdout
 
 
 def test_the_console_clicks_approval_buttons(run_main: RunMain) -> None:

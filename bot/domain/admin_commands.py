@@ -48,6 +48,15 @@ class AdminTopupCommand:
 
 
 @dataclass(frozen=True)
+class AdminAdjustCommand:
+    """Correct a team's credits with a signed amount and a reason (a new ledger entry, never an edit)."""
+
+    team: str
+    credits: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class AdminTeamCommand:
     """Create a team or change its channel and plan."""
 
@@ -65,7 +74,14 @@ class AdminDigestCommand:
     time: str
 
 
-AdminCommand = AdminRoleCommand | AdminLimitCommand | AdminTopupCommand | AdminTeamCommand | AdminDigestCommand
+AdminCommand = (
+    AdminRoleCommand
+    | AdminLimitCommand
+    | AdminTopupCommand
+    | AdminAdjustCommand
+    | AdminTeamCommand
+    | AdminDigestCommand
+)
 
 
 def _limit_value(name: str, value: str) -> int:
@@ -104,6 +120,28 @@ def parse_admin_topup(rest: str) -> AdminTopupCommand:
     credits = parse_count("credits", words.positional[1], 1, MAX_TOPUP)
     note = " ".join(words.positional[2:]) or None
     return AdminTopupCommand(team=words.positional[0].lower(), credits=credits, note=note)
+
+
+ADJUST_USAGE = "Usage: `/credits admin adjust <team> <+N/-N> <reason>`, e.g. `… adjust design -40 Keter invoice 1182`."
+
+
+def parse_admin_adjust(rest: str) -> AdminAdjustCommand:
+    """``adjust <team> <+N/-N> <reason>``: the sign is required, and so is the reason."""
+    words = rest.split()
+    if len(words) < 2:
+        raise UserFacingError(ADJUST_USAGE)
+    amount = words[1]
+    if not re.fullmatch(r"[+-]\d[\d,]*", amount):
+        raise UserFacingError(
+            f"`{amount[:20]}` is not a signed number of credits: write `+40` or `-40`. {ADJUST_USAGE}"
+        )
+    credits = parse_count("credits", amount.replace(",", "").lstrip("+"), -MAX_TOPUP, MAX_TOPUP)
+    if credits == 0:
+        raise UserFacingError("An adjustment of 0 changes nothing; give `+N` or `-N` credits.")
+    reason = " ".join(words[2:]).strip()
+    if not reason:
+        raise UserFacingError(f"Say why: the reason is kept in the ledger and the audit trail. {ADJUST_USAGE}")
+    return AdminAdjustCommand(team=words[0].lower(), credits=credits, reason=reason[:400])
 
 
 def parse_admin_team(rest: str) -> AdminTeamCommand:

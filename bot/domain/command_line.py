@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.domain.admin_commands import (
+    AdminAdjustCommand,
     AdminAuditCommand,
     AdminDigestCommand,
     AdminHelpCommand,
@@ -20,6 +21,7 @@ from bot.domain.admin_commands import (
     AdminRoleCommand,
     AdminTeamCommand,
     AdminTopupCommand,
+    parse_admin_adjust,
     parse_admin_audit,
     parse_admin_digest,
     parse_admin_limit,
@@ -66,6 +68,7 @@ ParsedCommand = (
     | AdminRoleCommand
     | AdminLimitCommand
     | AdminTopupCommand
+    | AdminAdjustCommand
     | AdminTeamCommand
     | AdminDigestCommand
     | DigestPreviewCommand
@@ -143,6 +146,14 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
         "add extra credits to a team",
         parse_admin_topup,
         example="/credits admin topup design 500 launch week",
+        audience="admins",
+    ),
+    Subcommand(
+        "adjust",
+        "/credits admin adjust <team> <+N/-N> <reason>",
+        "correct a team's credits with a ledger entry (reason required)",
+        parse_admin_adjust,
+        example="/credits admin adjust design -40 Keter invoice 1182",
         audience="admins",
     ),
     Subcommand(

@@ -5,6 +5,12 @@ figure beside it. Plan credits are spent first and lapse at renewal; extra credi
 them and never lapse. A hold reserves credits without spending them. Plan credits that back a hold
 still open at renewal are kept (not lapsed) until it is captured or released, so renewal can never
 push the available figure below zero.
+
+A charge is a fact, so a capture is never refused: when the real cost is more than the team has, the
+deficit sits in the extra credits, which go negative (plan credits are used up first). The team is then
+*overdrawn* by ``-(plan + extra)``; new holds are refused until a top-up (or the next plan grant, which
+the deficit is taken from first through ``available``) brings it back. Admin adjustments follow the same
+rule: a negative one may overdraw the team, since it corrects the figure to what Keter Labs charged.
 """
 
 from __future__ import annotations
@@ -55,11 +61,24 @@ class Balance:
         """Credits that can still be reserved or spent."""
         return self.plan + self.extra - self.held
 
+    @property
+    def overdrawn_by(self) -> int:
+        """How many credits more were charged than the team had (0 when it is not overdrawn)."""
+        return max(0, -(self.plan + self.extra))
+
     def apply(self, delta: Delta) -> Balance:
         """The balance after one entry."""
         return Balance(
             self.plan + delta.plan, self.extra + delta.extra, self.held + delta.held, self.spent + delta.spent
         )
+
+
+class OverdrawnError(UserFacingError):
+    """The team is overdrawn: nothing new may be reserved until credits are added."""
+
+    def __init__(self, overdrawn_by: int) -> None:
+        self.overdrawn_by = overdrawn_by
+        super().__init__(f"The team is overdrawn by {overdrawn_by:,} credits.")
 
 
 class InsufficientCreditsError(UserFacingError):
@@ -95,8 +114,10 @@ def add_extra(amount: int) -> Delta:
 
 
 def place_hold(balance: Balance, amount: int) -> Delta:
-    """Reserve credits for a task; refuse when the team cannot afford it."""
+    """Reserve credits for a task; refuse when the team is overdrawn or cannot afford it."""
     _positive(amount, "a hold")
+    if balance.overdrawn_by:
+        raise OverdrawnError(balance.overdrawn_by)
     if amount > balance.available:
         raise InsufficientCreditsError(amount, balance.available)
     return Delta(held=amount)
@@ -111,13 +132,14 @@ def release_hold(balance: Balance, hold_amount: int) -> Delta:
 
 
 def capture(balance: Balance, hold_amount: int, cost: int) -> Delta:
-    """Spend a task's real cost, plan credits first, and close its hold (releasing any rest)."""
+    """Spend a task's real cost, plan credits first, and close its hold (releasing any rest).
+
+    Never refused for want of credits: what plan credits do not cover comes out of the extra credits,
+    which go negative when the team had too little (the team is then overdrawn).
+    """
     if cost < 0 or hold_amount < 0 or hold_amount > balance.held:
         raise ValueError(f"bad capture: cost {cost}, hold {hold_amount}, held {balance.held}")
-    after_release = balance.apply(Delta(held=-hold_amount))
-    if cost > after_release.available:
-        raise InsufficientCreditsError(cost, after_release.available)
-    from_plan = min(balance.plan, cost)
+    from_plan = min(max(balance.plan, 0), cost)
     return Delta(plan=-from_plan, extra=-(cost - from_plan), held=-hold_amount, spent=cost)
 
 
@@ -127,16 +149,18 @@ def refund(amount: int) -> Delta:
     return Delta(extra=amount, spent=-amount)
 
 
-def adjust(balance: Balance, plan: int = 0, extra: int = 0) -> Delta:
-    """An admin correction; it may not take a figure or the available credits below zero."""
-    delta = Delta(plan=plan, extra=extra)
-    after = balance.apply(delta)
-    if after.plan < 0 or after.extra < 0 or after.available < 0:
-        raise UserFacingError(
-            f"That correction would leave plan {after.plan}, extra {after.extra}, "
-            f"available {after.available}; figures cannot go below zero."
-        )
-    return delta
+def adjust(balance: Balance, amount: int) -> Delta:
+    """An admin correction of the team's credits (never of ``spent``, which only charges move).
+
+    Credits added go to the extra credits; credits taken come from the plan credits first, as a charge
+    would, then from the extra credits, which may go negative (the team is then overdrawn).
+    """
+    if amount == 0:
+        raise ValueError("an adjustment must move at least one credit")
+    if amount > 0:
+        return Delta(extra=amount)
+    from_plan = min(max(balance.plan, 0), -amount)
+    return Delta(plan=-from_plan, extra=amount + from_plan)
 
 
 def total_of(deltas: list[Delta]) -> Balance:

@@ -13,7 +13,13 @@ from sqlmodel import Session
 
 from bot.config import ADMIN_ROLE, CreditsConfig
 from bot.domain import ledger as rules
-from bot.domain.admin_commands import AdminLimitCommand, AdminRoleCommand, AdminTeamCommand, AdminTopupCommand
+from bot.domain.admin_commands import (
+    AdminAdjustCommand,
+    AdminLimitCommand,
+    AdminRoleCommand,
+    AdminTeamCommand,
+    AdminTopupCommand,
+)
 from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError, unknown_name
 from bot.domain.ledger import Balance, EntryKind
@@ -71,6 +77,16 @@ class ToppedUp:
 
 
 @dataclass(frozen=True)
+class Adjusted:
+    """``/credits admin adjust``: the signed correction, its reason and the team's balance after it."""
+
+    team: str
+    credits: int
+    reason: str
+    balance: Balance
+
+
+@dataclass(frozen=True)
 class TeamSet:
     """``/credits admin team``: the team's channel and plan, and whether it is new."""
 
@@ -80,7 +96,7 @@ class TeamSet:
     created: bool
 
 
-AdminChange = RoleSet | LimitsSet | ToppedUp | TeamSet
+AdminChange = RoleSet | LimitsSet | ToppedUp | Adjusted | TeamSet
 
 
 def require_admin(config: CreditsConfig, member: Member, what: str) -> None:
@@ -187,6 +203,55 @@ def top_up(
         if written:
             _audit(session, admin, workspace_id, "topup", command.team, now, credits=command.credits, note=command.note)
         return ToppedUp(command.team, command.credits, ledger_store.as_balance(row))
+
+
+def adjust_credits(
+    db: Database,
+    config: CreditsConfig,
+    *,
+    workspace_id: str,
+    admin: Member,
+    command: AdminAdjustCommand,
+    request_key: str,
+    now: datetime,
+) -> Adjusted:
+    """Correct the team's credits with an ``adjustment`` entry (never an edit); it may leave it overdrawn.
+
+    The ledger keeps the reason as the entry's note, the audit trail the before and after; the request's
+    key makes a redelivery a no-op.
+    """
+    require_admin(config, admin, "adjust a team's credits")
+    if command.team not in config.teams:
+        raise unknown_name("team", command.team, config.teams)
+    with db.write() as session:
+        row = open_team_cycle(session, config, workspace_id=workspace_id, team=command.team, now=now)
+        before = ledger_store.as_balance(row)
+        written = ledger_store.append_entry(
+            session,
+            row=row,
+            kind=EntryKind.ADJUSTMENT,
+            delta=rules.adjust(before, command.credits),
+            idempotency_key=f"adjust:{request_key}",
+            now=now,
+            local_day=local_date(now, config.teams[command.team].zone),
+            member=admin.user_id,
+            note=command.reason,
+        )
+        after = ledger_store.as_balance(row)
+        if written:
+            _audit(
+                session,
+                admin,
+                workspace_id,
+                "adjust",
+                command.team,
+                now,
+                credits=command.credits,
+                reason=command.reason,
+                before=[before.plan, before.extra],
+                after=[after.plan, after.extra],
+            )
+        return Adjusted(command.team, command.credits, command.reason, after)
 
 
 def set_team(

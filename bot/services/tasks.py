@@ -8,16 +8,16 @@ consistent with each other even when many members run tasks at the same moment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlmodel import Session
 
-from bot.config import CreditsConfig
+from bot.config import CreditsConfig, Pricing, ToolPricing
 from bot.domain import ledger as rules
 from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError
-from bot.domain.ledger import EntryKind, InsufficientCreditsError
+from bot.domain.ledger import EntryKind, InsufficientCreditsError, OverdrawnError
 from bot.domain.lifecycle import (
     ApprovalKind,
     ApprovalStatus,
@@ -28,7 +28,7 @@ from bot.domain.lifecycle import (
     next_approval_status,
     next_task_status,
 )
-from bot.domain.limits import LimitCheck, check_limits
+from bot.domain.limits import LimitBreach, LimitCheck, LimitKind, check_limits
 from bot.domain.pricing import TaskSpec, actual_cost
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
 from bot.services.balances import current_balance, open_team_cycle
@@ -53,16 +53,75 @@ class RunResult:
 
 
 @dataclass(frozen=True)
-class FinishResult:
-    """What ``done`` did: charged the task, or asked for approval of what it cost over its hold."""
+class OverrunFlag:
+    """A charge above the hold that broke a limit or an approved amount: recorded, and told to the team.
 
-    kind: Literal["captured", "approval_needed"]
+    The Slack edge posts it in the team's channel, in the task's approval thread when it had one.
+    """
+
+    team: str
+    channel: str
+    thread_ts: str | None
+    member: str
+    task_number: int
+    quoted: int
+    held: int
+    cost: int
+    broken: tuple[str, ...]  # e.g. "over the per-task limit of 50 by 142", "above the 60 credits approved"
+
+
+@dataclass(frozen=True)
+class Repricing:
+    """The task was charged at the rates of its reservation, and today's pricing differs."""
+
+    reserved_on: date
+    reserved_rate: float
+    today_rate: float | None  # None: the tool or quality is no longer priced
+    unit: str
+    today_cost: int | None
+
+
+@dataclass(frozen=True)
+class FinishResult:
+    """What ``done`` did: it always charges the real cost; above the hold it may also raise a flag."""
+
+    kind: Literal["captured"]
     task: TaskRecord
     charged: int
     released: int
     retries_assumed: bool
-    approval: ApprovalRecord | None = None
-    week_spend: int = 0  # the member's use this week after this call, for the approval request
+    week_spend: int = 0  # the requester's use this week after this charge
+    flag: OverrunFlag | None = None
+    repricing: Repricing | None = None
+    overdrawn_by: int = 0  # the team's deficit after this charge (0: not overdrawn)
+
+
+class OverdrawnTeamError(UserFacingError):
+    """The team is overdrawn, so nothing new is reserved; ``admins`` (ids) can add credits."""
+
+    def __init__(self, team: str, overdrawn_by: int, admins: list[str]) -> None:
+        self.team, self.overdrawn_by, self.admins = team, overdrawn_by, tuple(admins)
+        super().__init__(self.explain("an admin"))
+
+    def explain(self, who_can_add: str) -> str:
+        """The sentence, with ``who_can_add`` naming those who can add credits."""
+        return (
+            f"Team {self.team} is overdrawn by {self.overdrawn_by:,} credits. Nothing was reserved; "
+            f"no new task can start until credits are added. {who_can_add} can add "
+            f"them (`/credits admin topup {self.team} <credits>`)."
+        )
+
+
+class CaptureExistsError(UserFacingError):
+    """A charged task: a charge is a fact and is never cancelled; an admin corrects it with adjust."""
+
+    def __init__(self, number: int, cost: int, team: str) -> None:
+        self.number, self.cost = number, cost
+        super().__init__(
+            f"Task #{number} was charged {cost:,} credits when it was reported done; a charge can't be "
+            f"cancelled. If that figure is wrong, an admin can correct the balance: "
+            f"`/credits admin adjust {team} <+N/-N> <reason>`."
+        )
 
 
 class ShortfallError(UserFacingError):
@@ -134,6 +193,8 @@ def hold_credits(
     """Reserve ``amount`` more for the task; ShortfallError (nothing written) when the team can't afford it."""
     try:
         delta = rules.place_hold(ledger_store.as_balance(row), amount)
+    except OverdrawnError as overdrawn:
+        raise OverdrawnTeamError(task.team, overdrawn.overdrawn_by, bot_admins(config)) from None
     except InsufficientCreditsError as short:
         raise ShortfallError(task.team, short, bot_admins(config)) from None
     write_task_entry(session, config, row, task, EntryKind.HOLD, delta, key, now)
@@ -146,13 +207,11 @@ def capture_task(
 ) -> int:
     """Spend the task's real cost against everything it holds and close it; returns the credits given back.
 
-    The one capture: ``done`` within the hold or limits (``FINISH``) and an approved overrun (``APPROVE``).
+    The one capture: ``done`` (``FINISH``), and a legacy overrun request approved (``APPROVE``). It is
+    never refused for want of credits: a charge is a fact, and the team may end overdrawn.
     """
     held = task.held
-    try:
-        delta = rules.capture(ledger_store.as_balance(row), held, cost)
-    except InsufficientCreditsError as short:
-        raise ShortfallError(task.team, short, bot_admins(config)) from None
+    delta = rules.capture(ledger_store.as_balance(row), held, cost)
     status = next_task_status(task.status, event)
     write_task_entry(session, config, row, task, EntryKind.CAPTURE, delta, f"capture:task:{task.id}", now)
     task.actual_cost, task.held, task.status, task.finished_at = cost, 0, status, now
@@ -213,9 +272,14 @@ def _new_approval(
     )
 
 
+def describe_breach(breach: LimitBreach) -> str:
+    """``over the per-task limit of 50 by 250``."""
+    return f"over the {breach.kind.value} of {breach.limit} by {breach.over_by}"
+
+
 def describe_breaches(limits: LimitCheck) -> str:
     """``over the per-task limit of 50 by 250; over the weekly limit of 300 by 40``."""
-    return "; ".join(f"over the {b.kind.value} of {b.limit} by {b.over_by}" for b in limits.breaches)
+    return "; ".join(describe_breach(b) for b in limits.breaches)
 
 
 def itemise(report: QuoteReport) -> str:
@@ -282,6 +346,10 @@ def start_task(
             status=initial_task_status(limits.needs_approval),
             note=command.note,
             fingerprint=task_fingerprint,
+            rate=report.quote.rate,
+            unit=report.quote.unit,
+            minimum=config.pricing.tools[spec.tool].minimum,
+            retry_cost=config.pricing.retry_cost,
             created_at=now,
         )
         session.add(task)
@@ -322,14 +390,62 @@ def _spec_of(task: Task, variants: int | None) -> TaskSpec:
     return TaskSpec(task.tool, task.quality, variants or task.variants, task.duration_seconds, None)
 
 
+def reserved_pricing(config: CreditsConfig, task: Task) -> Pricing:
+    """The pricing the task was reserved at (today's, for a task from before rates were stored)."""
+    if task.rate is None or task.unit not in ("variant", "second", "minute"):
+        return config.pricing
+    tool = ToolPricing(
+        unit=task.unit,
+        rates={task.quality: task.rate},
+        minimum=task.minimum or 0,
+        default_quality=task.quality,
+    )
+    retry_cost = config.pricing.retry_cost if task.retry_cost is None else task.retry_cost
+    return Pricing(retry_cost=retry_cost, tools={task.tool: tool})
+
+
+def _repricing(config: CreditsConfig, task: Task, spec: TaskSpec, retries: int, cost: int) -> Repricing | None:
+    """How today's pricing differs from the reserved one, if it does (for ``done`` to say so)."""
+    if task.rate is None:
+        return None
+    today_tool = config.pricing.tools.get(task.tool)
+    today_rate = today_tool.rates.get(task.quality) if today_tool else None
+    today_cost = actual_cost(config.pricing, spec, retries) if today_rate is not None else None
+    if today_cost == cost and today_rate == task.rate:
+        return None
+    reserved_on = local_date(task.created_at, config.teams[task.team].zone)
+    return Repricing(reserved_on, task.rate, today_rate, task.unit or "unit", today_cost)
+
+
+def _overrun_breaches(
+    session: Session, config: CreditsConfig, task: Task, *, member: Member, cost: int, held: int, now: datetime
+) -> tuple[str, ...]:
+    """Which of the requester's limits (or an approved amount) a charge above the hold breaks."""
+    assert task.id is not None
+    broken: list[str] = []
+    role_name = member.role if member.user_id == task.requester else config.teams[task.team].members.get(task.requester)
+    if role_name is not None and role_name in config.roles:
+        requester = Member(task.requester, task.team, role_name, False)
+        used = member_week_usage(session, config, workspace_id=task.workspace_id, member=requester, now=now)
+        role = config.roles[role_name]
+        per_task = check_limits(role_name, role, cost, 0).breaches
+        weekly = check_limits(role_name, role, cost - held, used).breaches
+        broken += [describe_breach(b) for b in per_task if b.kind is LimitKind.TASK]
+        broken += [describe_breach(b) for b in weekly if b.kind is LimitKind.WEEKLY]
+    request = task_store.task_request(session, task_id=task.id)
+    if request is not None and request.status == ApprovalStatus.APPROVED and cost > request.amount:
+        broken.append(f"{cost - request.amount:,} above the {request.amount:,} credits approved")
+    return tuple(broken)
+
+
 def finish_task(
     db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, command: DoneCommand, now: datetime
 ) -> FinishResult:
-    """Record what a task really cost: capture it and release the rest of the hold.
+    """Record what a task really cost: a fact, charged in full at the rates of its reservation.
 
-    Above the hold, the difference is charged at once only within the member's limits; otherwise it is
-    held and goes for approval like a new task (denied or expired: that extra hold is released and the
-    task stays open, to be reported again or cancelled).
+    Within the hold: capture it and release the rest. Above the hold: capture it all the same (the team
+    may end overdrawn); if that breaks the requester's per-task or weekly limit, or the amount an
+    approver approved, the result carries a flag for the team's channel. Nothing waits for approval.
     """
     retries = command.retries if command.retries is not None else 0
     with db.write() as session:
@@ -342,44 +458,49 @@ def finish_task(
         if task.status != TaskStatus.HELD:
             raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to record.")
         spec = _spec_of(task, command.variants)
-        cost = command.cost if command.cost is not None else actual_cost(config.pricing, spec, retries)
+        cost = command.cost if command.cost is not None else actual_cost(reserved_pricing(config, task), spec, retries)
         generated = spec.variants * (1 + retries)
         if command.kept is not None and command.cost is None and command.kept > generated:
             raise UserFacingError(f"`kept={command.kept}` is more than the {generated} versions generated.")
+        repricing = _repricing(config, task, spec, retries, cost) if command.cost is None else None
         task.retries_used, task.kept, task.variants = retries, command.kept, spec.variants
-        if cost > task.held:
-            extra = cost - task.held
-            used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
-            limits = check_limits(member.role, config.roles[member.role], extra, used)
-            if limits.needs_approval:
-                approval = _new_approval(
-                    config,
-                    task,
-                    extra,
-                    f"cost {cost} is {extra} over the {task.quoted_cost} reserved; {describe_breaches(limits)}",
-                    ApprovalKind.OVERRUN,
-                    now,
-                )
-                session.add(approval)
-                session.flush()  # its id names the extra hold: a task may overrun more than once
-                hold_credits(session, config, row, task, extra, f"hold:approval:{approval.id}", now)
-                task.actual_cost = cost
-                task.status = next_task_status(task.status, TaskEvent.OVERRUN)
-                session.add(task)
-                session.flush()
-                return FinishResult(
-                    "approval_needed",
-                    TaskRecord.of(task),
-                    0,
-                    0,
-                    command.retries is None,
-                    ApprovalRecord.of(approval),
-                    week_spend=member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now),
-                )
+        held = task.held
+        broken = (
+            _overrun_breaches(session, config, task, member=member, cost=cost, held=held, now=now)
+            if cost > held
+            else ()
+        )
         released = capture_task(session, config, row, task, cost=cost, event=TaskEvent.FINISH, now=now)
         session.flush()
-        week = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
-        return FinishResult("captured", TaskRecord.of(task), cost, released, command.retries is None, week_spend=week)
+        flag = None
+        if broken:
+            assert task.id is not None and task.number is not None
+            request = task_store.task_request(session, task_id=task.id)
+            thread = request.message_ts if request is not None and request.channel_id else None
+            flag = OverrunFlag(
+                task.team,
+                config.teams[task.team].channel,
+                thread,
+                task.requester,
+                task.number,
+                task.quoted_cost,
+                held,
+                cost,
+                broken,
+            )
+        requester = Member(task.requester, task.team, member.role, False)
+        week = member_week_usage(session, config, workspace_id=workspace_id, member=requester, now=now)
+        return FinishResult(
+            "captured",
+            TaskRecord.of(task),
+            cost,
+            released,
+            command.retries is None,
+            week_spend=week,
+            flag=flag,
+            repricing=repricing,
+            overdrawn_by=ledger_store.as_balance(row).overdrawn_by,
+        )
 
 
 def cancel_task(
@@ -389,6 +510,8 @@ def cancel_task(
     with db.write() as session:
         row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
         task = _own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="cancel")
+        if task.actual_cost is not None and task.status == TaskStatus.DONE:
+            raise CaptureExistsError(task.number or command.number, task.actual_cost, task.team)
         if not is_open(task.status):
             raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to cancel.")
         assert task.id is not None

@@ -17,7 +17,9 @@ from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.services import approvals
 from bot.services.records import ApprovalRecord, TaskRecord
+from bot.services.tasks import OverrunFlag
 from bot.slack.blocks.approval import decided_blocks, request_blocks, request_text, thread_reply
+from bot.slack.blocks.tasks import flag_blocks, flag_text
 from bot.slack.deps import Deps
 from bot.slack.ids import MetadataEvent
 
@@ -60,6 +62,28 @@ def post_request(
         return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
     except SlackApiError:
         return None
+
+
+def post_flag(client: WebClient, flag: OverrunFlag) -> None:
+    """Tell the team's channel about a flagged overrun, in the approval thread when there was one.
+
+    The charge is already recorded; a Slack error here is logged and does not undo or hide it.
+    """
+    try:
+        client.chat_postMessage(
+            channel=flag.channel,
+            thread_ts=flag.thread_ts,
+            text=flag_text(flag),
+            blocks=flag_blocks(flag),
+            unfurl_links=False,
+        )
+    except SlackApiError as exc:
+        logger.warning(
+            "could not post the overrun flag of task #%s in %s (%s)",
+            flag.task_number,
+            flag.channel,
+            exc.response.get("error"),
+        )
 
 
 def announce_outcome(

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.domain.command_line import Invocation, Subcommand, every_subcommand, subcommand
 from bot.slack.answers.admin import (
+    answer_admin_adjust,
     answer_admin_audit,
     answer_admin_digest,
     answer_admin_help,
@@ -41,6 +42,7 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("admin", "role"): answer_admin_role,
     subcommand("admin", "limit"): answer_admin_limit,
     subcommand("admin", "topup"): answer_admin_topup,
+    subcommand("admin", "adjust"): answer_admin_adjust,
     subcommand("admin", "team"): answer_admin_team,
     subcommand("admin", "digest"): answer_admin_digest,
     subcommand("admin", "audit"): answer_admin_audit,

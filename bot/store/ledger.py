@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.domain.ledger import Balance, Delta, EntryKind
-from bot.store.models import DailySpend, LedgerEntry, TeamBalance
+from bot.store.models import DailySpend, LedgerEntry, Task, TeamBalance
+
+logger = logging.getLogger(__name__)
 
 
 def _insert_ignoring_conflict(session: Session, model: type[TeamBalance] | type[DailySpend]) -> object:
@@ -61,10 +65,30 @@ def create_balance_row(
 
 def has_entry(session: Session, *, workspace_id: str, idempotency_key: str) -> bool:
     """Whether an entry with this idempotency key was already written."""
-    statement = select(LedgerEntry.id).where(
+    return entry_by_key(session, workspace_id=workspace_id, idempotency_key=idempotency_key) is not None
+
+
+def entry_by_key(session: Session, *, workspace_id: str, idempotency_key: str) -> LedgerEntry | None:
+    """The entry written with this idempotency key, if any."""
+    statement = select(LedgerEntry).where(
         LedgerEntry.workspace_id == workspace_id, LedgerEntry.idempotency_key == idempotency_key
     )
-    return session.exec(statement).first() is not None
+    return session.exec(statement).first()
+
+
+class IdempotencyConflictError(RuntimeError):
+    """An idempotency key reused for a different entry: a bug or a forged retry, never a silent no-op."""
+
+    def __init__(self, key: str, existing: str, attempted: str) -> None:
+        super().__init__(f"ledger key {key} already names {existing}; refused {attempted}")
+        self.key = key
+
+
+def _content(kind: str, delta: Delta, team: str, member: str | None, task_id: int | None) -> str:
+    return (
+        f"{kind} team={team} member={member} task={task_id} "
+        f"plan={delta.plan} extra={delta.extra} held={delta.held} spent={delta.spent}"
+    )
 
 
 def append_entry(
@@ -83,10 +107,19 @@ def append_entry(
 ) -> bool:
     """Append one entry and move the running figure; False (and nothing written) if the key exists.
 
-    The caller must hold the team's write lock (``Database.write()`` plus ``lock=True``), which is what
-    makes the check-then-insert safe; the unique constraint backs it up.
+    The same key with the same content (kind, amounts, team, member, task) is a retry and returns the
+    original outcome; the same key with other content raises IdempotencyConflictError. The caller must
+    hold the team's write lock (``Database.write()`` plus ``lock=True``), which is what makes the
+    check-then-insert safe; the unique constraint backs it up.
     """
-    if has_entry(session, workspace_id=row.workspace_id, idempotency_key=idempotency_key):
+    existing = entry_by_key(session, workspace_id=row.workspace_id, idempotency_key=idempotency_key)
+    if existing is not None:
+        before = Delta(existing.plan_delta, existing.extra_delta, existing.held_delta, existing.spent_delta)
+        was = _content(existing.kind, before, existing.team, existing.member, existing.task_id)
+        now_asked = _content(kind.value, delta, row.team, member, task_id)
+        if was != now_asked:
+            logger.error("idempotency conflict on %s: stored %s, asked %s", idempotency_key, was, now_asked)
+            raise IdempotencyConflictError(idempotency_key, was, now_asked)
         return False
     session.add(
         LedgerEntry(
@@ -183,4 +216,42 @@ def check_running_balances(session: Session) -> list[str]:
         truth = ledger_sum(session, workspace_id=row.workspace_id, team=row.team)
         if truth != as_balance(row):
             problems.append(f"{row.workspace_id}/{row.team}: running {as_balance(row)} but ledger {truth}")
+    return problems
+
+
+def check_task_holds(session: Session, *, workspace_id: str | None = None) -> list[str]:
+    """Every task whose ledger entries and own figures disagree (should be none).
+
+    A task's holds minus its releases and capture must equal what it still holds (nothing once it is
+    closed); a finished task has exactly one capture, of its recorded cost; a cancelled one has none.
+    ``workspace_id`` limits the check to one workspace.
+    """
+    is_capture = case((col(LedgerEntry.kind) == EntryKind.CAPTURE.value, 1), else_=0)
+    entries = (
+        sa_select(
+            col(LedgerEntry.workspace_id),
+            col(LedgerEntry.task_id),
+            func.coalesce(func.sum(LedgerEntry.held_delta), 0),
+            func.coalesce(func.sum(LedgerEntry.spent_delta), 0),
+            func.coalesce(func.sum(is_capture), 0),
+        )
+        .where(col(LedgerEntry.task_id).is_not(None))
+        .where(*([col(LedgerEntry.workspace_id) == workspace_id] if workspace_id else []))
+        .group_by(col(LedgerEntry.workspace_id), col(LedgerEntry.task_id))
+    )
+    by_task = {
+        (str(workspace), int(task_id)): (int(held), int(spent), int(captures))
+        for workspace, task_id, held, spent, captures in session.execute(entries)
+    }
+    problems = []
+    tasks = select(Task).where(*([col(Task.workspace_id) == workspace_id] if workspace_id else []))
+    for task in session.exec(tasks).all():
+        held, spent, captures = by_task.get((task.workspace_id, task.id or 0), (0, 0, 0))
+        name = f"{task.workspace_id}/{task.team} task #{task.number}"
+        if held != task.held:
+            problems.append(f"{name} ({task.status}): holds {task.held} but its entries hold {held}")
+        if task.status == "done" and (captures != 1 or spent != task.actual_cost):
+            problems.append(f"{name}: cost {task.actual_cost} but {captures} capture(s) of {spent}")
+        if task.status != "done" and captures:
+            problems.append(f"{name} is {task.status} but has {captures} capture(s) of {spent}")
     return problems

@@ -150,6 +150,12 @@ class Task(SQLModel, table=True):
     kept: int | None = None
     note: str | None = Field(default=None, max_length=500)
     fingerprint: str | None = Field(default=None, max_length=300)
+    # The pricing in force when the task was reserved: ``done`` charges at these (None: a task from
+    # before they were stored, charged at today's pricing).
+    rate: float | None = None
+    unit: str | None = Field(default=None, max_length=16)
+    minimum: float | None = None
+    retry_cost: float | None = None
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 

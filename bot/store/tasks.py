@@ -9,7 +9,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from bot.domain.estimates import FinishedShape, KeepHistory
-from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalStatus, TaskStatus
+from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.pricing import RetryHistory
 from bot.store.models import Approval, AuditEntry, Task
 
@@ -169,3 +169,13 @@ def add_audit(
             workspace_id=workspace_id, actor=actor, action=action, target=target, details=details, created_at=now
         )
     )
+
+
+def task_request(session: Session, *, task_id: int) -> Approval | None:
+    """The approval request a task was started with (the newest, if several), whatever its status."""
+    statement = (
+        select(Approval)
+        .where(Approval.task_id == task_id, Approval.kind == ApprovalKind.TASK)
+        .order_by(col(Approval.id).desc())
+    )
+    return session.exec(statement).first()

@@ -12,6 +12,7 @@ from bot.domain.ledger import (
     Balance,
     Delta,
     InsufficientCreditsError,
+    OverdrawnError,
     add_extra,
     adjust,
     capture,
@@ -168,19 +169,37 @@ def test_capture_may_cost_more_than_the_hold_when_credits_allow() -> None:
     assert after == Balance(plan=50, extra=0, held=0, spent=50)
 
 
-def test_capture_refuses_a_cost_the_team_cannot_cover() -> None:
+def test_capture_of_more_than_the_team_has_overdraws_it_through_extra() -> None:
+    """A charge is a fact: it is recorded whatever the team has; the deficit sits in extra credits."""
     balance = Balance(plan=10, extra=5, held=10, spent=0)
-    with pytest.raises(InsufficientCreditsError) as caught:
-        capture(balance, 10, 20)
-    assert caught.value.available == 15
-    assert caught.value.shortfall == 5
+    after = balance.apply(capture(balance, 10, 20))
+    assert after == Balance(plan=0, extra=-5, held=0, spent=20)
+    assert after.overdrawn_by == 5 and after.available == -5
 
 
-def test_capture_does_not_spend_credits_reserved_by_other_holds() -> None:
+def test_capture_may_spend_credits_reserved_by_other_holds() -> None:
     balance = Balance(plan=100, extra=0, held=100, spent=0)  # two holds of 50
+    after = balance.apply(capture(balance, 50, 51))
+    assert after == Balance(plan=49, extra=0, held=50, spent=51)
+    assert after.available == -1 and after.overdrawn_by == 0  # short of its holds, not yet overdrawn
     with pytest.raises(InsufficientCreditsError):
-        capture(balance, 50, 51)
-    assert balance.apply(capture(balance, 50, 50)).available == 0
+        place_hold(after, 1)
+
+
+def test_an_overdrawn_team_can_hold_nothing_until_credits_are_added() -> None:
+    overdrawn = Balance(plan=0, extra=-30)
+    with pytest.raises(OverdrawnError) as caught:
+        place_hold(overdrawn, 1)
+    assert caught.value.overdrawn_by == 30
+    topped_up = overdrawn.apply(add_extra(40))
+    assert topped_up.overdrawn_by == 0
+    assert topped_up.apply(place_hold(topped_up, 10)).available == 0
+
+
+def test_the_next_plan_grant_pays_the_deficit_first() -> None:
+    overdrawn = Balance(plan=0, extra=-30)
+    after = overdrawn.apply(renew_cycle(overdrawn)).apply(grant_plan(100))
+    assert after.overdrawn_by == 0 and after.available == 70
 
 
 @pytest.mark.parametrize(("hold", "cost"), [(-1, 0), (0, -1), (11, 5)])
@@ -212,26 +231,19 @@ def test_refund_refuses_non_positive() -> None:
         refund(0)
 
 
-def test_adjust_moves_plan_and_extra() -> None:
+def test_adjust_adds_to_extra_and_takes_from_plan_first() -> None:
     balance = Balance(plan=100, extra=10)
-    assert adjust(balance, plan=-50, extra=5) == Delta(plan=-50, extra=5)
+    assert adjust(balance, 25) == Delta(extra=25)
+    assert adjust(balance, -50) == Delta(plan=-50)
+    assert adjust(balance, -130) == Delta(plan=-100, extra=-30)
+    assert balance.apply(adjust(balance, -130)).overdrawn_by == 20
 
 
-@pytest.mark.parametrize(
-    ("plan", "extra"),
-    [(-101, 0), (0, -11), (-100, -11)],
-)
-def test_adjust_refuses_negative_figures(plan: int, extra: int) -> None:
-    balance = Balance(plan=100, extra=10, held=0)
-    with pytest.raises(UserFacingError, match="cannot go below zero"):
-        adjust(balance, plan=plan, extra=extra)
-
-
-def test_adjust_refuses_negative_available() -> None:
-    balance = Balance(plan=100, extra=10, held=100)
-    with pytest.raises(UserFacingError, match="available -1"):
-        adjust(balance, plan=-11)
-    assert balance.apply(adjust(balance, plan=-10)).available == 0
+def test_adjust_never_moves_spent_and_refuses_zero() -> None:
+    balance = Balance(plan=100, spent=40)
+    assert balance.apply(adjust(balance, -10)).spent == 40
+    with pytest.raises(ValueError):
+        adjust(balance, 0)
 
 
 # --- random sequences ----------------------------------------------------------------------------
@@ -278,6 +290,10 @@ class LedgerMachine(RuleBasedStateMachine):
         before = self.balance
         try:
             delta = place_hold(before, amount)
+        except OverdrawnError as error:
+            assert amount > 0 and before.overdrawn_by > 0
+            self._refused(before, error)
+            return
         except InsufficientCreditsError as error:
             assert amount > before.available
             assert error.shortfall == amount - before.available > 0
@@ -313,10 +329,6 @@ class LedgerMachine(RuleBasedStateMachine):
         before = self.balance
         try:
             delta = capture(before, amount, cost)
-        except InsufficientCreditsError as error:
-            assert cost > before.available + amount
-            self._refused(before, error)
-            return
         except ValueError as error:
             assert cost < 0
             self._refused(before, error)
@@ -337,17 +349,17 @@ class LedgerMachine(RuleBasedStateMachine):
         self._apply(refund(amount))
         assert self.balance.extra == extra_before + amount
 
-    @rule(plan=st.integers(-3000, 3000), extra=st.integers(-3000, 3000))
-    def apply_adjust(self, plan: int, extra: int) -> None:
+    @rule(amount=st.integers(-3000, 3000))
+    def apply_adjust(self, amount: int) -> None:
         before = self.balance
         try:
-            delta = adjust(before, plan=plan, extra=extra)
-        except UserFacingError as error:
-            after = before.apply(Delta(plan=plan, extra=extra))
-            assert after.plan < 0 or after.extra < 0 or after.available < 0
+            delta = adjust(before, amount)
+        except ValueError as error:
+            assert amount == 0
             self._refused(before, error)
             return
         self._apply(delta)
+        assert self.balance.plan + self.balance.extra == before.plan + before.extra + amount
 
     @rule()
     def apply_renew(self) -> None:
@@ -363,11 +375,11 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.balance == total_of(self.deltas)
 
     @invariant()
-    def figures_never_go_negative(self) -> None:
+    def only_extra_goes_negative(self) -> None:
+        """Plan and held never go below zero; a deficit (overdrawn) sits in extra credits."""
         assert self.balance.plan >= 0
-        assert self.balance.extra >= 0
         assert self.balance.held >= 0
-        assert self.balance.available >= 0
+        assert self.balance.overdrawn_by == max(0, -(self.balance.plan + self.balance.extra))
 
     @invariant()
     def held_is_the_sum_of_open_holds(self) -> None:

@@ -6,8 +6,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from bot.devtools.render import render_blocks
+from bot.domain import ledger as rules
+from bot.domain.ledger import EntryKind
+from bot.services.balances import open_team_cycle
+from bot.store import ledger as ledger_store
 from bot.store.db import Database
-from tests.jobs.conftest import SLOT, Harness
+from tests.jobs.conftest import SLOT, WORKSPACE, Harness
 
 FRIDAY = SLOT - timedelta(days=3)  # no digest is due: the alerts are all that is posted
 
@@ -125,3 +129,25 @@ def test_an_alert_that_lasts_to_the_renewal_says_so(harness: Harness) -> None:
         "🟡 Team design has used 52 % of its plan credits (2,600 of 5,000) with 4 days to the renewal; "
         "at this pace it lasts to the renewal."
     )
+
+
+def test_a_charge_that_overdraws_the_team_alerts_and_says_so(harness: Harness) -> None:
+    harness.clock.now = FRIDAY
+    harness.spend(5000, key="plan", at=FRIDAY)
+    with harness.db.write() as session:  # a charge above everything the team has: recorded all the same
+        row = open_team_cycle(session, harness.config, workspace_id=WORKSPACE, team="design", now=FRIDAY)
+        ledger_store.append_new_entry(
+            session,
+            row=row,
+            kind=EntryKind.CAPTURE,
+            delta=rules.capture(ledger_store.as_balance(row), 0, 700),
+            idempotency_key="capture:over",
+            now=FRIDAY,
+            local_day=FRIDAY.date(),
+            member="U0ALICE",
+            tool="image",
+        )
+    harness.runner().run_once()
+    texts = alert_texts(harness)
+    assert len(texts) == 1 and "used all its plan credits" in texts[0]
+    assert "Overdrawn by 200 credits: no new task can start until an admin adds credits" in texts[0]

@@ -55,51 +55,53 @@ def test_done_returns_the_members_use_this_week_after_it(database: Database, con
     assert first.task is not None
     captured = done(database, config, first.task.number, 30)
     assert (captured.kind, captured.charged, captured.released, captured.week_spend) == ("captured", 30, 10, 30)
+    assert captured.flag is None
     second = run(database, config, "high", 4, "overrun")
     assert second.task is not None
     overrun = done(database, config, second.task.number, 120)  # 80 over the 40 held: over the per-task limit
-    assert overrun.kind == "approval_needed" and overrun.approval is not None
+    assert (overrun.kind, overrun.charged, overrun.released) == ("captured", 120, 0)
     assert overrun.week_spend == 30 + 120
-    assert held_and_spent(database) == (120, 30)
+    assert held_and_spent(database) == (0, 150)
 
 
-def test_an_overrun_refused_gives_back_only_the_extra_and_approved_is_captured_once(
+def test_an_overrun_is_charged_at_once_and_flagged_never_held_for_approval(
     database: Database, config: CreditsConfig
 ) -> None:
+    """Changed on purpose (issue 8): an overrun beyond limits used to wait for approval; now it is a flag."""
     started = run(database, config, "high", 4, "twice over")
     assert started.task is not None
-    number = started.task.number
-    first = done(database, config, number, 120)
-    assert first.approval is not None and first.task.status is TaskStatus.OVERRUN
-    denied = approvals.decide(
+    result = done(database, config, started.task.number, 120)
+    assert result.task.status is TaskStatus.DONE and result.task.actual_cost == 120
+    assert result.flag is not None
+    assert (result.flag.member, result.flag.quoted, result.flag.held, result.flag.cost) == ("U0ALICE", 40, 40, 120)
+    assert result.flag.broken == ("over the per-task limit of 50 by 70",)
+    assert result.flag.channel == "C0DESIGN" and result.flag.thread_ts is None
+    assert held_and_spent(database) == (0, 120)
+    with database.read() as session:
+        assert session.exec(select(Approval).where(Approval.kind == ApprovalKind.OVERRUN)).first() is None
+
+
+def test_an_approved_task_that_costs_more_than_approved_is_flagged_in_its_thread(
+    database: Database, config: CreditsConfig
+) -> None:
+    started = run(database, config, "ultra", 4, "big")  # 80: over the per-task limit, waits for approval
+    assert started.task is not None and started.approval is not None
+    approvals.attach_message(database, approval_id=started.approval.id, channel_id="C0DESIGN", message_ts="1.000100")
+    approvals.decide(
         database,
         config,
         workspace_id=WORKSPACE,
-        approval_id=first.approval.id,
-        decider="U0BOB",
-        is_workspace_admin=False,
-        approve=False,
-        note="too much",
-        now=NOW + timedelta(minutes=1),
-    )
-    assert denied.approval.status is ApprovalStatus.DENIED
-    assert (denied.task.status, denied.task.held, denied.task.actual_cost) == (TaskStatus.HELD, 40, None)
-    assert held_and_spent(database) == (40, 0)
-    second = done(database, config, number, 120)
-    assert second.approval is not None
-    approved = approvals.decide(
-        database,
-        config,
-        workspace_id=WORKSPACE,
-        approval_id=second.approval.id,
+        approval_id=started.approval.id,
         decider="U0BOB",
         is_workspace_admin=False,
         approve=True,
         note=None,
-        now=NOW + timedelta(minutes=2),
+        now=NOW + timedelta(minutes=1),
     )
-    assert (approved.task.status, approved.task.held, approved.task.actual_cost) == (TaskStatus.DONE, 0, 120)
-    assert held_and_spent(database) == (0, 120)
+    result = done(database, config, started.task.number, 100)
+    assert result.flag is not None and result.flag.thread_ts == "1.000100"
+    assert "20 above the 80 credits approved" in result.flag.broken
+    assert held_and_spent(database) == (0, 100)
 
 
 def test_services_name_people_by_id_and_the_slack_edge_mentions_them(database: Database, config: CreditsConfig) -> None:

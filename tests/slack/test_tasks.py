@@ -64,17 +64,19 @@ def test_done_above_the_hold_within_limits_is_charged(bot: BotUnderTest) -> None
     assert balance(bot) == Balance(plan=4952, extra=500, held=0, spent=48)
 
 
-def test_done_above_the_limits_goes_for_approval(bot: BotUnderTest) -> None:
+def test_done_above_the_limits_is_charged_and_flagged_in_the_channel(bot: BotUnderTest) -> None:
+    """Changed on purpose (issue 8): this overrun used to wait for approval; now it is charged and flagged."""
     bot.command("run image quality=high variants=4")  # holds 40
     reply = bot.command("done 1 cost=120")  # 80 more than reserved, over the task limit of 50
-    assert "80 credits more than reserved" in reply.text
-    assert balance(bot).held == 120
-    message = request_message(bot)
-    response, _ = bot.click("approval_approve", message["value"], user=BOB, message_ts=message["ts"])
-    assert response.status_code == 200
-    bot.standin.wait_for_call("chat.update")
+    assert "Task #1 done: 120 credits charged" in reply.text
+    assert "80 credits above what was reserved (over the per-task limit of 50 by 70)" in reply.text
     assert balance(bot) == Balance(plan=4880, extra=500, held=0, spent=120)
     assert tasks(bot)[0].status == "done"
+    flag = bot.standin.wait_for_call("chat.postMessage")[0].args
+    assert flag["channel"] == DESIGN_CHANNEL and not flag.get("thread_ts")
+    assert "<@U0ALICE>'s task #1 cost 120 credits against a quote of 40 credits" in flag["text"]
+    assert "approval_approve" not in str(flag["blocks"])
+    assert approvals(bot) == []
 
 
 def test_kept_cannot_exceed_what_was_generated(bot: BotUnderTest) -> None:

@@ -19,7 +19,7 @@ from bot.services.balances import current_balance, open_team_cycle
 from bot.services.tasks import ShortfallError
 from bot.store import ledger as store
 from bot.store.db import Database
-from bot.store.models import LedgerEntry
+from bot.store.models import LedgerEntry, Task
 from tests.services.production import cancel, finish, number_of, run_for
 
 WORKSPACE = "T0TEST"
@@ -204,3 +204,52 @@ def test_open_team_cycle_needs_the_write_lock_only_once_per_cycle(database: Data
     with database.write() as session:
         again = open_team_cycle(session, config, workspace_id=WORKSPACE, team="design", now=NOW + timedelta(days=1))
         assert again.entry_count == 2
+
+
+def _hold_with(database: Database, config: CreditsConfig, key: str, amount: int, member: str) -> bool:
+    with database.write() as session:
+        row = open_team_cycle(session, config, workspace_id=WORKSPACE, team="design", now=NOW)
+        return store.append_entry(
+            session,
+            row=row,
+            kind=EntryKind.HOLD,
+            delta=rules.place_hold(store.as_balance(row), amount),
+            idempotency_key=key,
+            now=NOW,
+            local_day=NOW.date(),
+            member=member,
+            tool="image",
+        )
+
+
+@pytest.mark.parametrize(("amount", "member"), [(101, "U0ALICE"), (100, "U0BOB")])
+def test_a_reused_key_with_other_content_is_a_conflict_not_a_no_op(
+    database: Database, config: CreditsConfig, amount: int, member: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert _hold_with(database, config, "hold:same", 100, "U0ALICE")
+    assert not _hold_with(database, config, "hold:same", 100, "U0ALICE")  # a retry: the original outcome
+    before = assert_running_equals_sum(database)
+    with pytest.raises(store.IdempotencyConflictError, match="hold:same"):
+        _hold_with(database, config, "hold:same", amount, member)
+    assert "idempotency conflict on hold:same" in caplog.text
+    assert assert_running_equals_sum(database) == before
+
+
+def test_check_task_holds_finds_a_task_whose_holds_do_not_add_up(database: Database, config: CreditsConfig) -> None:
+    number = number_of(run_for(database, config, workspace_id=WORKSPACE, credits=40, note="kept", now=NOW))
+    finished = number_of(run_for(database, config, workspace_id=WORKSPACE, credits=30, note="done", now=NOW))
+    finish(database, config, workspace_id=WORKSPACE, number=finished, cost=35, now=NOW)
+    with database.read() as session:
+        assert store.check_task_holds(session) == []
+    with database.write() as session:  # tasks are not append-only: damage them as a bug would
+        for task in session.exec(select(Task)).all():
+            if task.number == number:
+                task.held = 10
+            else:
+                task.actual_cost = 99
+            session.add(task)
+    with database.read() as session:
+        problems = store.check_task_holds(session)
+    assert len(problems) == 2
+    assert f"task #{number} (held): holds 10 but its entries hold 40" in problems[0] + problems[1]
+    assert f"task #{finished}: cost 99 but 1 capture(s) of 35" in problems[0] + problems[1]

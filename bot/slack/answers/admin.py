@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.domain.admin_commands import (
+    AdminAdjustCommand,
     AdminAuditCommand,
     AdminDigestCommand,
     AdminHelpCommand,
@@ -55,6 +56,21 @@ def answer_admin_limit(ctx: CommandContext, command: AdminLimitCommand) -> Reply
 def answer_admin_topup(ctx: CommandContext, command: AdminTopupCommand) -> Reply:
     """Add extra credits; the request key makes a redelivery add nothing."""
     change = admin.top_up(
+        ctx.deps.db,
+        ctx.config,
+        workspace_id=ctx.workspace_id,
+        admin=ctx.actor(),
+        command=command,
+        request_key=ctx.request_key,
+        now=ctx.now,
+    )
+    return _recorded(change_text(change))
+
+
+@refusals_in_words
+def answer_admin_adjust(ctx: CommandContext, command: AdminAdjustCommand) -> Reply:
+    """Correct a team's credits with a ledger entry; the request key makes a redelivery add nothing."""
+    change = admin.adjust_credits(
         ctx.deps.db,
         ctx.config,
         workspace_id=ctx.workspace_id,

@@ -6,7 +6,7 @@ from bot.config import ADMIN_ROLE
 from bot.domain.task_commands import CancelCommand, DoneCommand, LimitsCommand, RunCommand, TasksCommand
 from bot.services import tasks
 from bot.services.quotes import member_limits
-from bot.slack.announce import announce_safely, post_request
+from bot.slack.announce import announce_safely, post_flag, post_request
 from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.tasks import (
     cancel_blocks,
@@ -47,17 +47,14 @@ def answer_run(ctx: CommandContext, command: RunCommand, *, allow_duplicate: boo
 
 
 def answer_done(ctx: CommandContext, command: DoneCommand) -> Reply:
-    """Capture what the task cost; an overrun beyond limits goes for approval."""
+    """Charge what the task cost; an overrun that broke a limit is flagged in the team's channel."""
     member = ctx.member(command.team)
     result = tasks.finish_task(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=member, command=command, now=ctx.now
     )
-    permalink = None
-    if result.approval is not None:
-        permalink = post_request(
-            ctx.deps, ctx.client, ctx.config, result.approval, result.task, week_spend=result.week_spend
-        )
-    return Reply(f"Task #{result.task.number}: {result.kind}", finish_blocks(result, permalink))
+    if result.flag is not None:
+        post_flag(ctx.client, result.flag)
+    return Reply(f"Task #{result.task.number} done: {result.charged:,} credits charged", finish_blocks(result))
 
 
 def answer_cancel(ctx: CommandContext, command: CancelCommand) -> Reply:

@@ -9,7 +9,16 @@ from typing import ParamSpec, TypeVar
 from slack_sdk.models.blocks import Block
 
 from bot.domain.errors import UserFacingError
-from bot.services.admin import AdminChange, AdminOnlyError, ChannelTakenError, LimitsSet, RoleSet, TeamSet, ToppedUp
+from bot.services.admin import (
+    Adjusted,
+    AdminChange,
+    AdminOnlyError,
+    ChannelTakenError,
+    LimitsSet,
+    RoleSet,
+    TeamSet,
+    ToppedUp,
+)
 from bot.slack.blocks.format import credits
 from bot.slack.blocks.tasks import notice_blocks
 
@@ -32,6 +41,13 @@ def change_text(change: AdminChange) -> str:
             f"Added {credits(change.credits)} extra credits to team {change.team}: "
             f"{credits(change.balance.extra)} extra, {credits(change.balance.available)} available."
         )
+    if isinstance(change, Adjusted):
+        state = (
+            f"overdrawn by {credits(change.balance.overdrawn_by)}"
+            if change.balance.overdrawn_by
+            else f"{credits(change.balance.available)} available"
+        )
+        return f"Adjusted team {change.team} by {change.credits:+,} credits ({change.reason}): {state}."
     assert isinstance(change, TeamSet)
     verb = "created" if change.created else "updated"
     return f"Team {change.team} {verb}: channel <#{change.channel}>, plan {change.plan}."

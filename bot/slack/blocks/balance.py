@@ -50,10 +50,19 @@ def forecast_line(report: BalanceReport) -> str:
 def balance_blocks(report: BalanceReport) -> list[Block]:
     """The whole balance message."""
     b = report.balance
+    overdrawn = (
+        [
+            f":red_circle: *Overdrawn by {credits(b.overdrawn_by)}*: more was charged than the plan and extra "
+            "credits held; no new task can start until an admin adds credits (the next plan grant pays it first)."
+        ]
+        if b.overdrawn_by
+        else []
+    )
     figures = [
+        *overdrawn,
         f"*Plan credits left* ({report.plan_name}, {number(report.monthly_credits)}/month): {credits(b.plan)}, "
         f"renews {day_seen_from(report.renews_on, report.today)}",
-        f"*Extra credits*: {credits(b.extra)} (do not lapse)",
+        f"*Extra credits*: {credits(b.extra)} " + ("(the deficit)" if b.extra < 0 else "(do not lapse)"),
         f"*Held for pending tasks*: {credits(b.held)}",
         f"*Available now*: *{credits(b.available)}*",
         f"*Spent this cycle* (since {day_seen_from(report.cycle_start, report.today)}): {credits(b.spent)}",
@@ -74,4 +83,6 @@ def balance_blocks(report: BalanceReport) -> list[Block]:
 
 def balance_text(report: BalanceReport) -> str:
     """Notification fallback text."""
+    if report.balance.overdrawn_by:
+        return f"Team {report.team}: overdrawn by {credits(report.balance.overdrawn_by)}"
     return f"Team {report.team}: {credits(report.balance.available)} available"

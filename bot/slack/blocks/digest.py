@@ -220,7 +220,12 @@ def alert_blocks(alert: BudgetAlert) -> list[Block]:
         more = f"{outlook.needed:,} more credit" + ("" if outlook.needed == 1 else "s")
         lines.append(f"At this pace it needs about {more} before {renews}.")
     lines.append(f"Plan credits left: {number(b.plan)} · extra: {number(b.extra)} · renews {renews}")
-    if alert.threshold >= 100:
+    if b.overdrawn_by:
+        lines.append(
+            f"*Overdrawn by {credits(b.overdrawn_by)}*: no new task can start until an admin adds credits "
+            "with `/credits admin topup`."
+        )
+    elif alert.threshold >= 100:
         lines.append("New tasks now spend extra credits; an admin can add more with `/credits admin topup`.")
     return [_section("\n".join(lines))]
 

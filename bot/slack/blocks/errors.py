@@ -6,12 +6,12 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.domain.errors import UserFacingError
 from bot.services.members import NotAMemberError
-from bot.services.tasks import NotYourTaskError, ShortfallError
+from bot.services.tasks import NotYourTaskError, OverdrawnTeamError, ShortfallError
 
 
 def user_error_text(error: UserFacingError) -> str:
     """The error's message, with the people it names (user ids from the service) shown as mentions."""
-    if isinstance(error, ShortfallError):
+    if isinstance(error, ShortfallError | OverdrawnTeamError):
         return error.explain(", ".join(f"<@{user}>" for user in error.admins) or "an admin")
     if isinstance(error, NotAMemberError):
         return error.explain(", ".join(f"<@{user}>" for user in error.admins))

@@ -98,6 +98,13 @@ def keep_line(quote: Quote, plan: KeepPlan, likely: LikelyRange | None, min_task
 
 def verdict_line(report: QuoteReport, extra_credit_admins: list[str]) -> str:
     """Whether the task can go ahead, needs an approver, or cannot be afforded at all."""
+    overdrawn = report.balance.overdrawn_by
+    if overdrawn:
+        who = ", ".join(f"<@{u}>" for u in extra_credit_admins) or "an admin"
+        return (
+            f":no_entry: *Team overdrawn* by {credits(overdrawn)}: no new task can start until credits are "
+            f"added. {who} can add them."
+        )
     if not report.affordable:
         who = ", ".join(f"<@{u}>" for u in extra_credit_admins) or "an admin"
         return (

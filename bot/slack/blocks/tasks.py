@@ -7,15 +7,15 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.limits import LimitCheck
 from bot.services.records import ApprovalRecord, TaskRecord
-from bot.services.tasks import FinishResult, RunResult
+from bot.services.tasks import FinishResult, OverrunFlag, Repricing, RunResult
 from bot.slack.blocks.approval import task_line
-from bot.slack.blocks.format import credits
+from bot.slack.blocks.format import credits, day, number
 from bot.slack.ids import ActionId, BlockId
 
 STATUS_WORDS = {
     TaskStatus.HELD: "reserved",
     TaskStatus.PENDING: "waiting for approval",
-    TaskStatus.OVERRUN: "extra cost waiting for approval",
+    TaskStatus.OVERRUN: "extra cost waiting for approval (a request from before charges were always recorded)",
 }
 
 
@@ -83,27 +83,60 @@ def duplicate_blocks(result: RunResult, command_text: str, seconds_ago: int) -> 
     ]
 
 
-def finish_blocks(result: FinishResult, permalink: str | None = None) -> list[Block]:
-    """What was charged and released, or that the extra cost went for approval."""
+def finish_blocks(result: FinishResult) -> list[Block]:
+    """What was charged and released; when the rates changed since the reservation; a flag; overdrawn."""
     task = result.task
     assumed = " (no `retries=` given: charged as none)" if result.retries_assumed else ""
-    if result.kind == "approval_needed":
-        assert result.approval is not None
-        where = f" <{permalink}|See the request.>" if permalink else ""
-        return [
-            _section(
-                f":hourglass: Task #{task.number} cost {credits(task.actual_cost or 0)}, "
-                f"{credits(result.approval.amount)} more than reserved{assumed}: "
-                f"{result.approval.reasons}. The extra is held until an approver decides.{where}"
-            )
-        ]
     kept = f" {task.kept} version(s) kept." if task.kept is not None else ""
     released = f", {credits(result.released)} released" if result.released else ""
-    return [
+    blocks: list[Block] = [
         _section(
             f":white_check_mark: Task #{task.number} done: {credits(result.charged)} charged{released}{assumed}.{kept}"
         )
     ]
+    notes = []
+    if result.repricing is not None:
+        notes.append(repricing_text(result.repricing))
+    if result.flag is not None:
+        notes.append(
+            f"That is {credits(result.charged - result.flag.held)} above what was reserved "
+            f"({'; '.join(result.flag.broken)}): it is charged all the same and the team's channel is told."
+        )
+    if result.overdrawn_by:
+        notes.append(
+            f":warning: Team {task.team} is now overdrawn by {credits(result.overdrawn_by)}; "
+            "no new task can start until an admin adds credits."
+        )
+    if notes:
+        blocks.append(_context("\n".join(notes)))
+    return blocks
+
+
+def repricing_text(repricing: Repricing) -> str:
+    """``Charged at the rates of Tue 24 Nov, when it was reserved; today's rate is 12/variant.``"""
+    unit = repricing.unit
+    if repricing.today_rate is None:
+        today = "that tool or quality is no longer priced"
+    else:
+        today = f"today's rate is {number(repricing.today_rate)}/{unit}"
+    return (
+        f"Charged at the rates of {day(repricing.reserved_on)}, when it was reserved "
+        f"({number(repricing.reserved_rate)}/{unit}); {today}."
+    )
+
+
+def flag_text(flag: OverrunFlag) -> str:
+    """The notice for the team's channel: who, which task, quote, real cost and the limit broken."""
+    return (
+        f":triangular_flag_on_post: <@{flag.member}>'s task #{flag.task_number} cost {credits(flag.cost)} "
+        f"against a quote of {credits(flag.quoted)}: {'; '.join(flag.broken)}. "
+        "It is charged (a charge is a fact); a lead may want to follow up."
+    )
+
+
+def flag_blocks(flag: OverrunFlag) -> list[Block]:
+    """The flag as one section."""
+    return [_section(flag_text(flag))]
 
 
 def cancel_blocks(task: TaskRecord, released: int, approval: ApprovalRecord | None) -> list[Block]:

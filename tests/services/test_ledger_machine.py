@@ -1,0 +1,223 @@
+"""The ledger's promises under random use of the real services, on SQLite and PostgreSQL.
+
+A hypothesis state machine drives run / approve / deny / expire / done (below, at and above the hold,
+within and beyond limits) / cancel / admin adjust / renewal through the same services the Slack edge
+calls, and after every step checks: the running balance equals the ledger's sum; every credit
+reported with ``done`` is in ``spent``; no task is both captured and cancelled (each task's holds and
+captures add up); held is never negative. Each example uses its own workspace, so one database serves
+them all.
+
+Hook for the stale-hold release (issue 8's other half): add a ``@rule`` that advances ``self.now``
+past ``holds.release_after_days`` and calls the release job; ``_forget_released`` keeps the model in step.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from sqlmodel import select
+
+from bot.config import CreditsConfig
+from bot.domain.admin_commands import AdminAdjustCommand
+from bot.domain.commands import TaskRequest
+from bot.domain.errors import UserFacingError
+from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
+from bot.services import admin, approvals, tasks
+from bot.services.balances import current_balance
+from bot.services.members import Member
+from bot.store import ledger as store
+from bot.store.db import Database
+from bot.store.models import LedgerEntry, Task
+
+START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+MEMBERS = {
+    "U0ALICE": Member("U0ALICE", "design", "creator", False),  # 50 a task, 300 a week
+    "U0BOB": Member("U0BOB", "design", "lead", False),  # 500 a task, 2,000 a week
+    "U0CAROL": Member("U0CAROL", "design", "admin", True),  # no limits
+}
+
+
+class LedgerServicesMachine(RuleBasedStateMachine):
+    """The model: which tasks are open, pending or charged, and what members reported."""
+
+    def __init__(self, db: Database, config: CreditsConfig) -> None:
+        super().__init__()
+        self.db, self.config = db, config
+        self.workspace = f"T{uuid.uuid4().hex[:10].upper()}"
+        self.now = START
+        self.open: dict[int, str] = {}  # task number → requester, tasks free to finish
+        self.pending: dict[int, tuple[int, str]] = {}  # task number → (approval id, requester)
+        self.charged: dict[int, int] = {}  # task number → the cost reported with done
+        self.reported_this_cycle = 0
+
+    def _tick(self) -> None:
+        self.now += timedelta(minutes=3)  # past the duplicate window, well within a request's expiry
+
+    # --- run, approve, deny, expire ------------------------------------------------------------
+
+    @rule(who=st.sampled_from(sorted(MEMBERS)), variants=st.integers(1, 120))
+    def run(self, who: str, variants: int) -> None:
+        self._tick()
+        command = RunCommand(TaskRequest(tool="image", quality="draft", variants=variants, retries=0), note=None)
+        try:
+            result = tasks.start_task(
+                self.db, self.config, workspace_id=self.workspace, member=MEMBERS[who], command=command, now=self.now
+            )
+        except (tasks.ShortfallError, tasks.OverdrawnTeamError) as refused:
+            event(f"run refused: {type(refused).__name__}")
+            return
+        assert result.task is not None
+        if result.approval is not None:
+            self.pending[result.task.number] = (result.approval.id, who)
+        else:
+            self.open[result.task.number] = who
+
+    def _decide(self, data: st.DataObject, *, approve: bool, late: bool) -> None:
+        number = data.draw(st.sampled_from(sorted(self.pending)))
+        approval_id, who = self.pending.pop(number)
+        when = self.now + timedelta(hours=25) if late else self.now
+        decision = approvals.decide(
+            self.db,
+            self.config,
+            workspace_id=self.workspace,
+            approval_id=approval_id,
+            decider="U0CAROL",
+            is_workspace_admin=False,
+            approve=approve,
+            note=None,
+            now=when,
+        )
+        if decision.outcome == "decided" and approve:
+            self.open[number] = who
+
+    @precondition(lambda self: self.pending)
+    @rule(data=st.data())
+    def approve(self, data: st.DataObject) -> None:
+        self._decide(data, approve=True, late=False)
+
+    @precondition(lambda self: self.pending)
+    @rule(data=st.data())
+    def deny(self, data: st.DataObject) -> None:
+        self._decide(data, approve=False, late=False)
+
+    @precondition(lambda self: self.pending)
+    @rule(data=st.data())
+    def expire(self, data: st.DataObject) -> None:
+        self._decide(data, approve=True, late=True)  # a click after the expiry time expires it
+
+    # --- done and cancel -----------------------------------------------------------------------
+
+    @precondition(lambda self: self.open)
+    @rule(data=st.data(), how=st.sampled_from(["below", "at", "above"]), over=st.integers(1, 6000))
+    def done(self, data: st.DataObject, how: str, over: int) -> None:
+        number = data.draw(st.sampled_from(sorted(self.open)))
+        who = self.open.pop(number)
+        with self.db.read() as session:
+            task = session.exec(select(Task).where(Task.workspace_id == self.workspace, Task.number == number)).one()
+            held = task.held
+        cost = {"below": held // 2, "at": held, "above": held + over}[how]
+        result = tasks.finish_task(
+            self.db,
+            self.config,
+            workspace_id=self.workspace,
+            member=MEMBERS[who],
+            command=DoneCommand(number=number, cost=cost),
+            now=self.now,
+        )
+        assert (result.kind, result.charged, result.task.status) == ("captured", cost, "done")
+        assert result.released == max(0, held - cost)
+        if result.flag is not None:
+            assert cost > held and result.flag.cost == cost and result.flag.broken
+            event("done: flagged")
+        if result.overdrawn_by:
+            event("done: left the team overdrawn")
+        self.charged[number] = cost
+        self.reported_this_cycle += cost
+
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        known = sorted({*self.open, *self.pending, *self.charged})
+        if not known:
+            return
+        number = data.draw(st.sampled_from(known))
+        command = CancelCommand(number=number)
+        try:
+            tasks.cancel_task(
+                self.db,
+                self.config,
+                workspace_id=self.workspace,
+                member=MEMBERS["U0CAROL"],
+                command=command,
+                now=self.now,
+            )
+        except tasks.CaptureExistsError:
+            assert number in self.charged
+            event("cancel refused: charged")
+            return
+        except UserFacingError:
+            assert number not in self.open and number not in self.pending  # settled before: nothing to cancel
+            return
+        assert number not in self.charged
+        self.open.pop(number, None)
+        self.pending.pop(number, None)
+
+    # --- adjust and renewal --------------------------------------------------------------------
+
+    @rule(amount=st.integers(-6000, 3000).filter(bool))
+    def adjust(self, amount: int) -> None:
+        admin.adjust_credits(
+            self.db,
+            self.config,
+            workspace_id=self.workspace,
+            admin=MEMBERS["U0CAROL"],
+            command=AdminAdjustCommand(team="design", credits=amount, reason="machine"),
+            request_key=uuid.uuid4().hex,
+            now=self.now,
+        )
+
+    @rule()
+    def renew(self) -> None:
+        self.now += timedelta(days=31)
+        current_balance(self.db, self.config, workspace_id=self.workspace, team="design", now=self.now)
+        self.reported_this_cycle = 0
+
+    # --- invariants ----------------------------------------------------------------------------
+
+    @invariant()
+    def the_ledger_keeps_its_promises(self) -> None:
+        with self.db.read() as session:
+            row = store.get_balance_row(session, workspace_id=self.workspace, team="design")
+            if row is None:
+                return
+            balance = store.as_balance(row)
+            assert balance == store.ledger_sum(session, workspace_id=self.workspace, team="design")
+            assert balance.held >= 0
+            assert balance.spent == self.reported_this_cycle  # every credit reported with done is spent
+            captures = session.exec(
+                select(LedgerEntry).where(LedgerEntry.workspace_id == self.workspace, LedgerEntry.kind == "capture")
+            ).all()
+            assert sum(e.spent_delta for e in captures) == sum(self.charged.values())
+            mine = session.exec(select(Task).where(Task.workspace_id == self.workspace)).all()
+            captured = {e.task_id for e in captures}
+            for task in mine:
+                assert task.held >= 0
+                assert not (task.id in captured and task.status == "cancelled")
+                if task.number in self.charged:
+                    assert task.actual_cost == self.charged[task.number]
+            assert store.check_task_holds(session, workspace_id=self.workspace) == []
+
+
+def test_the_ledger_keeps_its_promises_under_random_use(database: Database, config: CreditsConfig) -> None:
+    run_state_machine_as_test(
+        lambda: LedgerServicesMachine(database, config),
+        settings=settings(
+            max_examples=12,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
