@@ -25,10 +25,10 @@ from bot.domain.errors import UserFacingError, unknown_name
 from bot.domain.ledger import Balance, EntryKind
 from bot.services.balances import open_team_cycle
 from bot.services.members import Member, bot_admins
+from bot.store import audit as audit_store
 from bot.store import ledger as ledger_store
 from bot.store import overrides
 from bot.store.db import Database
-from bot.store.tasks import add_audit
 
 
 class AdminOnlyError(UserFacingError):
@@ -106,15 +106,24 @@ def require_admin(config: CreditsConfig, member: Member, what: str) -> None:
 
 
 def _audit(
-    session: Session, member: Member, workspace_id: str, action: str, target: str, now: datetime, **details: object
+    session: Session,
+    member: Member,
+    workspace_id: str,
+    action: str,
+    target: str,
+    now: datetime,
+    *,
+    team: str | None,
+    **details: object,
 ) -> None:
-    add_audit(
+    audit_store.add_entry(
         session,
         workspace_id=workspace_id,
+        team=team,
         actor=member.user_id,
         action=action,
         target=target,
-        details=json.dumps(details, default=str),
+        details=json.dumps(details, default=str),  # in the order given: before, then after
         now=now,
     )
 
@@ -134,7 +143,17 @@ def set_role(
             session, workspace_id=workspace_id, team=team, user_id=command.member, role=command.role
         )
         before = config.teams[team].members.get(command.member)
-        _audit(session, admin, workspace_id, "role", f"{team}/{command.member}", now, before=before, after=command.role)
+        _audit(
+            session,
+            admin,
+            workspace_id,
+            "role",
+            f"{team}/{command.member}",
+            now,
+            team=team,
+            before=before,
+            after=command.role,
+        )
     return RoleSet(command.member, team, command.role)
 
 
@@ -167,6 +186,7 @@ def set_limit(
             "limit",
             command.role,
             now,
+            team=None,
             before=[current.task_limit, current.weekly_limit],
             after=[task_limit, weekly_limit],
         )
@@ -201,7 +221,17 @@ def top_up(
             note=command.note,
         )
         if written:
-            _audit(session, admin, workspace_id, "topup", command.team, now, credits=command.credits, note=command.note)
+            _audit(
+                session,
+                admin,
+                workspace_id,
+                "topup",
+                command.team,
+                now,
+                team=command.team,
+                credits=command.credits,
+                note=command.note,
+            )
         return ToppedUp(command.team, command.credits, ledger_store.as_balance(row))
 
 
@@ -246,6 +276,7 @@ def adjust_credits(
                 "adjust",
                 command.team,
                 now,
+                team=command.team,
                 credits=command.credits,
                 reason=command.reason,
                 before=[before.plan, before.extra],
@@ -276,6 +307,7 @@ def set_team(
             "team",
             command.team,
             now,
+            team=command.team,
             before=[existing.channel, existing.plan] if existing else None,
             after=[command.channel, command.plan],
         )

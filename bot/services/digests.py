@@ -31,10 +31,10 @@ from bot.domain.ledger import Balance
 from bot.services.admin import require_admin
 from bot.services.balances import current_balance
 from bot.services.members import Member
+from bot.store import audit as audit_store
 from bot.store import digests as store
 from bot.store import stale_holds as hold_store
 from bot.store.db import Database
-from bot.store.tasks import add_audit
 
 
 @dataclass(frozen=True)
@@ -153,9 +153,10 @@ def set_digest_schedule(
         store.set_schedule_override(
             session, workspace_id=workspace_id, team=command.team, schedule=str(schedule), set_by=admin.user_id, now=now
         )
-        add_audit(
+        audit_store.add_entry(
             session,
             workspace_id=workspace_id,
+            team=command.team,
             actor=admin.user_id,
             action="digest",
             target=command.team,

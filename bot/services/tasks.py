@@ -31,6 +31,7 @@ from bot.domain.lifecycle import (
 from bot.domain.limits import LimitBreach, LimitCheck, LimitKind, check_limits
 from bot.domain.pricing import TaskSpec, actual_cost
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
+from bot.services.audit import record_decision
 from bot.services.balances import current_balance, open_team_cycle
 from bot.services.members import Member, bot_admins
 from bot.services.quotes import QuoteReport, member_week_usage, quote_in_session, resolve_spec
@@ -487,6 +488,19 @@ def finish_task(
                 held,
                 cost,
                 broken,
+            )
+            record_decision(
+                session,
+                workspace_id=workspace_id,
+                team=task.team,
+                action="overrun_flagged",
+                target=f"task #{task.number}",
+                now=now,
+                member=task.requester,
+                quoted=task.quoted_cost,
+                held=held,
+                cost=cost,
+                broken=list(broken),
             )
         requester = Member(task.requester, task.team, member.role, False)
         week = member_week_usage(session, config, workspace_id=workspace_id, member=requester, now=now)

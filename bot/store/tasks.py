@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bot.domain.estimates import FinishedShape, KeepHistory
 from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.pricing import RetryHistory
-from bot.store.models import Approval, AuditEntry, Task
+from bot.store.models import Approval, Task
 
 
 def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:
@@ -158,17 +158,6 @@ def unannounced_approvals(session: Session) -> list[Approval]:
         col(Approval.message_ts).is_not(None),
     )
     return list(session.exec(statement).all())
-
-
-def add_audit(
-    session: Session, *, workspace_id: str, actor: str, action: str, target: str, details: str, now: datetime
-) -> None:
-    """Record an admin change."""
-    session.add(
-        AuditEntry(
-            workspace_id=workspace_id, actor=actor, action=action, target=target, details=details, created_at=now
-        )
-    )
 
 
 def task_request(session: Session, *, task_id: int) -> Approval | None:

@@ -44,6 +44,8 @@ def test_the_issues_overrun_ends_with_192_spent_a_flag_in_the_thread_and_no_butt
     refused = bot.command("cancel 1")
     assert "was charged 192 credits" in refused.text and "/credits admin adjust design" in refused.text
     assert balance(bot).spent == 192 and "192 credits used of 300" in bot.command("limits").text
+    trail = str(bot.command("admin audit", user=CAROL).payload)
+    assert "overrun flagged" in trail and "task #1" in trail  # beside the approval it went over
     holds_add_up(bot)
 
 
