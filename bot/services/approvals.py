@@ -16,6 +16,7 @@ from typing import Literal
 from sqlmodel import Session
 
 from bot.config import ADMIN_ROLE, CreditsConfig
+from bot.domain.commands import free_text
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskEvent, next_approval_status, next_task_status
 from bot.domain.limits import can_approve
@@ -141,6 +142,7 @@ def decide(
             _apply_decision(session, config, row, approval, task, TaskEvent.EXPIRE, now)
             return Decision("expired_now", ApprovalRecord.of(approval), TaskRecord.of(task))
         approval.decided_by = decider
+        note = free_text(note).strip() if note else None
         approval.decision_note = note[:500] if note else None
         _apply_decision(session, config, row, approval, task, TaskEvent.APPROVE if approve else TaskEvent.DENY, now)
         return Decision("decided", ApprovalRecord.of(approval), TaskRecord.of(task))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -34,7 +34,7 @@ OUTCOME_WORDS = {
 class DenyModalState(BaseModel):
     """What the deny modal carries in ``private_metadata``."""
 
-    approval_id: int
+    approval_id: int = Field(ge=1, le=2**31 - 1)
 
 
 def task_line(task: TaskRecord, *, numbered: bool = True) -> str:
