@@ -40,6 +40,7 @@ def register_all(app: App, deps: Deps) -> None:
     app.use(middleware.ProvideDeps(deps))
     app.use(middleware.reject_replays)
     app.use(middleware.load_config)
+    app.use(installation.resume_if_reinstalled)
     app.error(errors.report_unhandled)
     kinds: dict[Kind, Callable[[str], Callable[[Callable[..., Any]], Any]]] = {
         "command": app.command,
