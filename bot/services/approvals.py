@@ -28,7 +28,7 @@ from bot.store.db import Database
 from bot.store.models import Approval, Task, TeamBalance
 
 POST_LEASE = timedelta(minutes=2)  # a try at posting a request older than this is presumed dead
-MAX_POST_ATTEMPTS = 5  # then the request is withdrawn and its hold released
+MAX_POST_ATTEMPTS = 10  # one every POST_LEASE: then, about 20 minutes on, withdrawn and its hold released
 MAX_ANNOUNCE_ATTEMPTS = 3  # then the message is given up and the requester told directly
 
 
@@ -219,15 +219,6 @@ def attach_message(
         task = session.get(Task, approval.task_id)
         assert task is not None
         return ApprovalRecord.of(approval), TaskRecord.of(task)
-
-
-def post_failed(db: Database, *, approval_id: int) -> None:
-    """Slack refused the post: the next sweep may try again at once (no lease to wait out)."""
-    with db.write() as session:
-        approval = task_store.approval_for_update(session, approval_id)
-        if approval is not None and approval.message_ts is None:
-            approval.posting_at = None
-            session.add(approval)
 
 
 def unposted(db: Database, *, now: datetime) -> list[tuple[ApprovalRecord, TaskRecord]]:

@@ -103,7 +103,6 @@ def try_post(
         if _error(exc) in CANNOT_POST or claimed.post_attempts >= approvals.MAX_POST_ATTEMPTS:
             _withdraw_unpostable(deps, config, approval, _error(exc))
             raise
-        approvals.post_failed(deps.db, approval_id=approval.id)
         logger.warning("Slack refused approval %s (%s); the sweep will post it again", approval.id, _error(exc))
         return Posted("retry")
     except Exception as exc:  # no answer: it may be in the channel; the sweep looks before posting again
