@@ -1,7 +1,8 @@
 """One message per second per channel, for every post the process makes (Slack's documented limit).
 
-Every Web API client the bot builds is a ``PacedWebClient`` (``bot.app.make_client``), and all of them
-in one process share one ``Pacer`` (``PROCESS_PACER``): approval requests, thread replies, direct
+Every Web API client the bot builds is a ``PacedWebClient`` (``bot.app.make_client``; Bolt's own
+per-request copy is swapped for one by ``PacedListenerClient``), and all of them in one process share
+one ``Pacer`` (``PROCESS_PACER``): approval requests, thread replies, direct
 messages, digests, alerts and chart uploads all wait their turn per channel in the one place they
 all go through, whoever sends them (a listener, the sweep, the digest job). Each process paces its
 own posts: with N processes posting to one channel at the same instant the channel can see up to N
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
@@ -76,6 +78,35 @@ class PacedWebClient(WebClient):
             if channel:
                 self.pacer.wait(channel)
         return super().api_call(api_method, **kwargs)
+
+
+class PacedListenerClient:
+    """Global middleware: Bolt hands each listener a fresh plain ``WebClient``; give it a paced one.
+
+    It shares the app client's pacer, read per request, so every listener's posts and the app's wait
+    their turn together.
+    """
+
+    def __init__(self, app_client: PacedWebClient) -> None:
+        self.app_client = app_client
+
+    def __call__(self, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """Replace ``context["client"]`` with the same client, paced."""
+        plain = context.client
+        if plain is not None and not isinstance(plain, PacedWebClient):
+            context["client"] = PacedWebClient(
+                token=plain.token,
+                base_url=plain.base_url,
+                timeout=plain.timeout,
+                ssl=plain.ssl,
+                proxy=plain.proxy,
+                headers=dict(plain.headers),
+                team_id=plain.default_params.get("team_id"),
+                logger=plain.logger,
+                retry_handlers=plain.retry_handlers,
+                pacer=self.app_client.pacer,
+            )
+        return next()
 
 
 def _argument(kwargs: dict[str, Any], key: str) -> str:
