@@ -6,6 +6,7 @@ and the stand-in's arrival times show the spacing. This is Slack's limit, a lowe
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
@@ -25,7 +26,7 @@ def channel_posts(bot: BotUnderTest) -> list[float]:
 
 
 def gaps(times: list[float]) -> list[float]:
-    return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
 
 
 def test_requests_and_thread_replies_to_one_channel_are_a_second_apart(bot: BotUnderTest) -> None:
