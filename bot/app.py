@@ -28,7 +28,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def make_client(settings: Settings) -> WebClient:
+def make_client(settings: Settings) -> PacedWebClient:
     """A WebClient for the configured API base URL that waits out rate limits and paces channel posts."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = PacedWebClient(token=token, base_url=settings.slack_api_url)

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from pydantic import SecretStr
 
-from bot.app import create_app
+from bot.app import create_app, make_client
 from bot.config import CreditsConfig
 from bot.devtools.http_server import BackgroundServer
 from bot.devtools.render import render_blocks
@@ -31,6 +31,7 @@ from bot.devtools.signing import (
 )
 from bot.devtools.slack_standin import RecordedCall, SlackStandIn
 from bot.settings import DEFAULT_DATABASE_URL, Settings
+from bot.slack.pacing import Pacer
 from bot.store.db import Database
 from bot.web import EVENTS_PATH, SlackWsgiApp
 
@@ -89,7 +90,11 @@ class Console:
                 "slack_signing_secret": SecretStr(self.signing_secret),
             }
         )
-        app = create_app(settings, self.config, self.db)
+        # The stand-in on 127.0.0.1 has no rate limit; pacing its posts would only make answers arrive
+        # after the console has shown what happened (the pacing itself is tested, see bot/slack/pacing.py).
+        client = make_client(settings)
+        client.pacer = Pacer(interval=0.0)
+        app = create_app(settings, self.config, self.db, client=client)
         self.server = BackgroundServer(SlackWsgiApp(app)).start()
 
     def stop(self) -> None:
