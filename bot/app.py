@@ -15,6 +15,7 @@ from bot.config import CreditsConfig
 from bot.settings import Settings
 from bot.slack.deps import Deps
 from bot.slack.listeners import register_all
+from bot.slack.pacing import PacedWebClient
 from bot.store.db import Database
 
 # Only used where Socket Mode delivers requests over Slack's own connection and no HTTP request
@@ -27,10 +28,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def make_client(settings: Settings) -> WebClient:
-    """A WebClient for the configured API base URL that waits out rate limits instead of failing."""
+def make_client(settings: Settings) -> PacedWebClient:
+    """A WebClient for the configured API base URL that waits out rate limits and paces channel posts."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = WebClient(token=token, base_url=settings.slack_api_url)
+    client = PacedWebClient(token=token, base_url=settings.slack_api_url)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
     return client
 

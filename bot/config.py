@@ -92,7 +92,7 @@ class DigestSchedule(_Strict):
     @classmethod
     def parse(cls, text: str) -> DigestSchedule:
         """Read ``"mon 09:00"``; raise ValueError saying what would work."""
-        match = re.fullmatch(r"\s*([a-zA-Z]{3})[a-zA-Z]*\s+(\d{1,2}):(\d{2})\s*", text)
+        match = re.fullmatch(r"\s*([a-zA-Z]{3})[a-zA-Z]*\s+([0-9]{1,2}):([0-9]{2})\s*", text)
         if not match or match.group(1).lower() not in WEEKDAYS:
             raise ValueError(f"'{text}' is not a schedule; write a weekday and a time, like 'mon 09:00'")
         hour, minute = int(match.group(2)), int(match.group(3))

@@ -31,6 +31,7 @@ from bot.devtools.signing import (
 )
 from bot.devtools.slack_standin import SlackStandIn
 from bot.settings import Settings
+from bot.slack.pacing import PacedWebClient, Pacer
 from bot.store.db import Database
 from tests.conftest import Clock
 from tests.slack_api_spec import check_call_against_spec, spec_available
@@ -130,7 +131,12 @@ def build_app(
 ) -> tuple[App, str]:
     """The app exactly as production builds it (create_app), and the signing secret it verifies with."""
     signing_secret = secrets.token_hex(16)
-    return create_app(app_settings(standin, signing_secret, **settings), config, database, clock=clock), signing_secret
+    app = create_app(app_settings(standin, signing_secret, **settings), config, database, clock=clock)
+    # Slack's one message per second per channel would make every test that posts twice wait a second;
+    # tests/slack/test_pacing.py checks the real pacing.
+    assert isinstance(app.client, PacedWebClient)
+    app.client.pacer = Pacer(interval=0.0)
+    return app, signing_secret
 
 
 def dispatcher(app: App) -> Transport:

@@ -32,6 +32,7 @@ TABLES = (
     "scheduled_post",
     "digest_schedule",
     "scheduler_lease",
+    "workspace_state",
 )
 
 

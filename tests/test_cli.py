@@ -29,7 +29,7 @@ class Run:
 
 
 class RunMain(Protocol):
-    def __call__(self, *args: str, stdin: str = "", **env: str) -> Run: ...
+    def __call__(self, *args: str, stdin: str | bytes = "", **env: str) -> Run: ...
 
 
 @pytest.fixture
@@ -38,13 +38,15 @@ def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     root = logging.getLogger()
     saved = root.handlers[:], root.level
 
-    def run(*args: str, stdin: str = "", **env: str) -> Run:
+    def run(*args: str, stdin: str | bytes = "", **env: str) -> Run:
         for name in BOT_VARIABLES:
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         monkeypatch.chdir(tmp_path)
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))  # the console reads standard input at call time
+        # the console reads standard input at call time; bytes arrive as a real stdin does, through a text layer
+        text = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8") if isinstance(stdin, bytes) else io.StringIO(stdin)
+        monkeypatch.setattr("sys.stdin", text)
         capsys.readouterr()
         code = main(list(args))
         captured = capsys.readouterr()
@@ -142,3 +144,12 @@ def test_the_console_clicks_approval_buttons(run_main: RunMain) -> None:
     assert "Task #1 needs approval" in out and "[Approve] [Deny]" in out
     assert "Approved by @U0BOB" in out and "@U0ALICE approved by @U0BOB: task #1 can go ahead" in out
     assert "Too late: this request was already settled" in out
+
+
+def test_the_console_names_a_line_that_is_not_utf8_and_goes_on(run_main: RunMain) -> None:
+    script = b"/credits help\n/credits quote image variants=\xff\xfe\n/credits quote image quality=high variants=4\n"
+    result = run_main(stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "line 2 is not valid UTF-8 text (byte 31); skipped it" in result.stdout
+    assert "Total: 40 credits" in result.stdout  # the line after it still ran
+    assert "Traceback" not in result.stderr

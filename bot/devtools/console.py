@@ -19,7 +19,7 @@ from typing import TextIO
 
 from pydantic import SecretStr
 
-from bot.app import create_app
+from bot.app import create_app, make_client
 from bot.config import CreditsConfig
 from bot.devtools.http_server import BackgroundServer
 from bot.devtools.render import render_blocks
@@ -31,6 +31,7 @@ from bot.devtools.signing import (
 )
 from bot.devtools.slack_standin import RecordedCall, SlackStandIn
 from bot.settings import DEFAULT_DATABASE_URL, Settings
+from bot.slack.pacing import Pacer
 from bot.store.db import Database
 from bot.web import EVENTS_PATH, SlackWsgiApp
 
@@ -89,7 +90,11 @@ class Console:
                 "slack_signing_secret": SecretStr(self.signing_secret),
             }
         )
-        app = create_app(settings, self.config, self.db)
+        # The stand-in on 127.0.0.1 has no rate limit; pacing its posts would only make answers arrive
+        # after the console has shown what happened (the pacing itself is tested, see bot/slack/pacing.py).
+        client = make_client(settings)
+        client.pacer = Pacer(interval=0.0)
+        app = create_app(settings, self.config, self.db, client=client)
         self.server = BackgroundServer(SlackWsgiApp(app)).start()
 
     def stop(self) -> None:
@@ -216,13 +221,19 @@ class Console:
         return shown
 
     def loop(self, lines: TextIO) -> None:
-        """Read commands until the end of input, printing each answer."""
+        """Read commands until the end of input, printing each answer; an unreadable line is named and skipped."""
         interactive = lines.isatty()
         print(self.banner(), file=self.out, flush=True)
+        number = 0
         while True:
             if interactive:
                 print(f"{self.user}> ", end="", file=self.out, flush=True)
-            line = lines.readline()
+            number += 1
+            try:
+                line = read_line(lines)
+            except UnicodeDecodeError as exc:
+                print(f"line {number} is not valid UTF-8 text (byte {exc.start + 1}); skipped it\n", file=self.out)
+                continue
             if not line:
                 break
             if not interactive and line.strip():
@@ -230,6 +241,19 @@ class Console:
             answer = self.run_line(line)
             if answer:
                 print(answer + "\n", file=self.out, flush=True)
+
+
+def read_line(lines: TextIO) -> str:
+    """One line, decoded on its own: a line that is not UTF-8 raises, and the next line still reads.
+
+    A text stream decodes ahead in chunks, so one bad byte would lose the rest of the script; the
+    bytes underneath (``sys.stdin.buffer``) are read a line at a time instead when there are any.
+    """
+    raw = getattr(lines, "buffer", None)
+    if raw is None:
+        return lines.readline()
+    data: bytes = raw.readline()
+    return data.decode("utf-8")
 
 
 def run_console(settings: Settings, config: CreditsConfig, lines: TextIO | None = None) -> None:

@@ -29,7 +29,7 @@ from bot.domain.admin_commands import (
     parse_admin_team,
     parse_admin_topup,
 )
-from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest, parse_balance, parse_quote
+from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest, free_text, parse_balance, parse_quote
 from bot.domain.errors import UserFacingError, closest
 from bot.domain.task_commands import (
     CancelCommand,
@@ -282,8 +282,11 @@ def _route_group(group: Subcommand, rest: str) -> Invocation:
 
 
 def route(text: str) -> Invocation:
-    """Route to the subcommand's parser; unknown subcommands become help with a close match."""
-    word, rest = _split(text)
+    """Route to the subcommand's parser; unknown subcommands become help with a close match.
+
+    Control characters are stripped first (``free_text``), so no note or name ever holds one.
+    """
+    word, rest = _split(free_text(text))
     if not word:
         return Invocation(HELP, HelpCommand())
     sub = _find(word, SUBCOMMANDS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 from dataclasses import dataclass, replace
 
 from bot.domain.errors import UserFacingError, unknown_name
@@ -90,7 +91,34 @@ _EXAMPLES = {
     "plan": "pro",
     "keep": "3",
 }
-TASK_NUMBER = re.compile(r"#?(\d{1,9})")
+TASK_NUMBER = re.compile(r"#?([0-9]{1,9})")
+DIGITS_ONLY = "use the digits 0-9"
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def has_other_digits(text: str) -> bool:
+    """Digits outside 0-9 (``５``, ``٣``): Python's ``int()`` and ``\\d`` take them, we never do."""
+    return any(char.isdigit() and not ("0" <= char <= "9") for char in text)
+
+
+KEPT_CONTROLS = frozenset("\n\t")
+
+
+def free_text(text: str) -> str:
+    """Text a member typed, without control characters (NUL and the like; newline and tab stay).
+
+    PostgreSQL refuses a NUL in text and SQLite stores it: stripping them here, before anything is
+    parsed or stored, makes both databases keep the same note.
+    """
+    return "".join(char for char in text if char in KEPT_CONTROLS or unicodedata.category(char) != "Cc")
+
+
+def whole_number(text: str) -> int | None:
+    """The one number reader: an optional sign and ASCII digits 0-9 only, else None."""
+    text = text.strip()
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else None
+
+
 USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,})")
 CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>|#?([CG][A-Z0-9]{2,})")
 
@@ -100,7 +128,8 @@ def parse_task_number(word: str | None, verb: str) -> int:
     match = TASK_NUMBER.fullmatch(word or "")
     if not match:
         shown = f"`{word}` is not a task number" if word else "Which task?"
-        raise UserFacingError(f"{shown}: use e.g. `/credits {verb} 12`; `/credits tasks` lists yours.")
+        digits = f" ({DIGITS_ONLY})" if word and has_other_digits(word) else ""
+        raise UserFacingError(f"{shown}{digits}: use e.g. `/credits {verb} 12`; `/credits tasks` lists yours.")
     return int(match.group(1))
 
 
@@ -118,11 +147,13 @@ def parse_channel(word: str) -> str | None:
 
 def parse_count(name: str, value: str, minimum: int, maximum: int) -> int:
     """A whole number within bounds, or an error naming the option and a valid example."""
-    if not re.fullmatch(r"[+-]?\d+", value.strip()):
-        raise UserFacingError(f"`{name}={value}` is not a whole number; use e.g. `{name}={max(minimum, 1)}`.")
+    if not WHOLE_NUMBER.fullmatch(value.strip()):
+        hint = f"{DIGITS_ONLY}, e.g." if has_other_digits(value) else "use e.g."
+        raise UserFacingError(f"`{name}={value}` is not a whole number; {hint} `{name}={max(minimum, 1)}`.")
     if len(value.strip().lstrip("+-").lstrip("0")) > len(str(maximum)):
         raise UserFacingError(f"`{name}={value[:12]}…` is more than the {maximum} allowed; check for a typo.")
-    number = int(value)
+    number = whole_number(value)
+    assert number is not None
     if number < minimum:
         lowest = "a positive whole number" if minimum == 1 else f"a whole number of {minimum} or more"
         raise UserFacingError(f"`{name}` must be {lowest}, not {number}; e.g. `{name}={max(minimum, 1)}`.")
@@ -136,8 +167,8 @@ def parse_duration(value: str) -> int:
     text = value.strip().lower()
     if len(text) > 12:
         raise UserFacingError(f"`duration={value[:12]}…` is too long; give seconds like `duration=30`.")
-    match = re.fullmatch(r"(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+)\s*s(?:ec)?)?", text)
-    if re.fullmatch(r"[+-]?\d+", text):
+    match = re.fullmatch(r"(?:([0-9]+(?:\.[0-9]+)?)\s*m(?:in)?)?\s*(?:([0-9]+)\s*s(?:ec)?)?", text)
+    if WHOLE_NUMBER.fullmatch(text) or has_other_digits(text):
         return parse_count("duration", text, 1, MAX_DURATION_SECONDS)
     if not text or not match or not (match.group(1) or match.group(2)):
         raise UserFacingError(

@@ -10,16 +10,15 @@ The protocol, for one ``scheduled_post`` row:
 3. **posted** with the message's ts; or **failed** with Slack's error when Slack refused the message
    (it surely was not posted), retried with back-off while the slot is within its grace period.
 
-A 429 never reaches this code: the client's RateLimitErrorRetryHandler waits out ``Retry-After``.
+A 429 never reaches this code: the client's RateLimitErrorRetryHandler waits out ``Retry-After``; and
+the client keeps one message per second per channel (``bot.slack.pacing``).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
+from bot.slack.pacing import Pacer as Pacer  # the pacing lives with the client every poster uses
 from bot.store import digests as store
 from bot.store.db import Database
 from bot.store.digest_models import ChartState, PostKind, PostState, ScheduledPost
@@ -43,33 +43,6 @@ CLAIM_LEASE = timedelta(minutes=5)
 POSTING_LEASE = timedelta(minutes=10)
 HISTORY_MARGIN = timedelta(minutes=2)
 MAX_ERROR = 500
-
-
-class Pacer:
-    """At most one message per channel per ``interval`` seconds from this process (Slack's limit)."""
-
-    def __init__(
-        self,
-        interval: float = 1.0,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.interval = interval
-        self._sleep = sleep
-        self._monotonic = monotonic
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, channel: str) -> None:
-        """Block until ``channel`` may take another message, and book it."""
-        with self._lock:
-            now = self._monotonic()
-            ready = self._last.get(channel, float("-inf")) + self.interval
-            if ready > now:
-                self._sleep(ready - now)
-                now = ready
-            self._last[channel] = now
 
 
 @dataclass(frozen=True)
@@ -106,7 +79,6 @@ class Poster:
     db: Database
     client: WebClient
     owner: str
-    pacer: Pacer = field(default_factory=Pacer)
 
     # -- changing hands ------------------------------------------------------------------------------
 
@@ -147,7 +119,6 @@ class Poster:
         if posting is None:
             logger.info("post %s was taken over by another process before it went out", post.id)
             return PostState.CLAIMED
-        self.pacer.wait(channel)
         try:
             answer = self.client.chat_postMessage(
                 channel=channel,
@@ -187,7 +158,6 @@ class Poster:
             if found is not None:
                 self.update(post, clock(), chart_state=ChartState.UPLOADED.value, chart_file_id=found)
                 return True
-        self.pacer.wait(post.channel_id)
         try:
             answer = self.client.files_upload_v2(
                 channel=post.channel_id,

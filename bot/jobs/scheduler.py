@@ -28,15 +28,18 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.config import CreditsConfig
 from bot.jobs.alerts import AlertJob
 from bot.jobs.approvals import sweep_approvals
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
-from bot.jobs.posting import Pacer, Poster
+from bot.jobs.posting import Poster
 from bot.jobs.stale_holds import StaleHoldJob, StaleHoldReport
+from bot.services import workspaces
 from bot.services.alerts import BudgetAlert
 from bot.slack.deps import Deps
+from bot.slack.pacing import PacedWebClient, Pacer
 from bot.store import digests as store
 from bot.store.db import Database
 
@@ -76,7 +79,7 @@ class JobRunner:
     client: WebClient
     clock: Callable[[], datetime] = utc_now
     grace: timedelta = DEFAULT_GRACE
-    pacer: Pacer = field(default_factory=Pacer)
+    pacer: Pacer | None = None  # None: the client's own (the process's shared pacer)
     owner: str = field(default_factory=process_name)
     use_lease: bool = True
 
@@ -84,6 +87,8 @@ class JobRunner:
         self._workspace: Workspace | None = None
         self._deps = Deps(config=self.config, db=self.db, clock=self.clock)
         self._lock = threading.Lock()
+        if self.pacer is not None and isinstance(self.client, PacedWebClient):
+            self.client.pacer = self.pacer
 
     @property
     def workspace(self) -> Workspace:
@@ -94,7 +99,7 @@ class JobRunner:
 
     def digest_job(self) -> DigestJob:
         """The digest job of this runner."""
-        poster = Poster(self.db, self.client, self.owner, self.pacer)
+        poster = Poster(self.db, self.client, self.owner)
         return DigestJob(self.db, self._deps.configs, self.client, poster, self.workspace, self.grace)
 
     def take_lease(self) -> bool:
@@ -112,10 +117,13 @@ class JobRunner:
         with self._lock:
             if self.use_lease and not self.take_lease():
                 return None
+            uninstalled = workspaces.not_installed(self.db)
             try:
-                sweep_approvals(self._deps, self.client, self.clock())
+                sweep_approvals(self._deps, self.client, self.clock(), skip=uninstalled)
             except Exception:
                 logger.exception("approvals sweep failed")
+            if uninstalled and self._skip_uninstalled(uninstalled):
+                return RunReport()
             digests = self.digest_job()
             report = RunReport(digests=digests.post_due(self.clock))
             alerts = AlertJob(self.db, self.client, digests.poster, self.workspace)
@@ -129,6 +137,21 @@ class JobRunner:
             except Exception:
                 logger.exception("stale holds failed")
             return report
+
+    def _skip_uninstalled(self, uninstalled: set[str]) -> bool:
+        """Whether this run's digests and alerts are for a workspace the app was uninstalled from."""
+        try:
+            workspace_id = self.workspace.id
+        except SlackApiError as exc:  # a revoked token cannot even ask which workspace it was for
+            workspace_id, error = "", exc.response.get("error")
+            logger.info("digests skipped: the bot token does not work (%s)", error)
+            logger.info("budget alerts skipped: the bot token does not work (%s)", error)
+            return True
+        if workspace_id not in uninstalled:
+            return False
+        logger.info("digests skipped for workspace %s: the app is not installed there", workspace_id)
+        logger.info("budget alerts skipped for workspace %s: the app is not installed there", workspace_id)
+        return True
 
     def tick(self) -> None:
         """The scheduled job: a run whose errors are logged, never raised into APScheduler."""

@@ -8,14 +8,15 @@ run yet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlmodel import Session
 
 from bot.config import ADMIN_ROLE, CreditsConfig
+from bot.domain.commands import free_text
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskEvent, next_approval_status, next_task_status
 from bot.domain.limits import can_approve
@@ -26,6 +27,10 @@ from bot.services.tasks import capture_task, release_credits
 from bot.store import tasks as task_store
 from bot.store.db import Database
 from bot.store.models import Approval, Task, TeamBalance
+
+POST_LEASE = timedelta(minutes=2)  # a try at posting a request older than this is presumed dead
+MAX_POST_ATTEMPTS = 10  # one every POST_LEASE: then, about 20 minutes on, withdrawn and its hold released
+MAX_ANNOUNCE_ATTEMPTS = 3  # then the message is given up and the requester told directly
 
 
 @dataclass(frozen=True)
@@ -155,15 +160,25 @@ def decide(
             _apply_decision(session, config, row, approval, task, TaskEvent.EXPIRE, now)
             return Decision("expired_now", ApprovalRecord.of(approval), TaskRecord.of(task))
         approval.decided_by = decider
+        note = free_text(note).strip() if note else None
         approval.decision_note = note[:500] if note else None
         _apply_decision(session, config, row, approval, task, TaskEvent.APPROVE if approve else TaskEvent.DENY, now)
         return Decision("decided", ApprovalRecord.of(approval), TaskRecord.of(task))
 
 
-def expire_due(db: Database, config_for: Callable[[str], CreditsConfig], *, now: datetime) -> list[Decision]:
-    """Expire every pending request whose time is up, releasing its hold; safe to run anywhere, any time."""
+def expire_due(
+    db: Database, config_for: Callable[[str], CreditsConfig], *, now: datetime, skip: Collection[str] = ()
+) -> list[Decision]:
+    """Expire every pending request whose time is up, releasing its hold; safe to run anywhere, any time.
+
+    ``skip``: workspaces left alone (uninstalled); their requests expire once they are back.
+    """
     with db.read() as session:
-        due = [(a.id, a.workspace_id, a.team) for a in task_store.due_approvals(session, now=now)]
+        due = [
+            (a.id, a.workspace_id, a.team)
+            for a in task_store.due_approvals(session, now=now)
+            if a.workspace_id not in skip
+        ]
     expired = []
     for approval_id, workspace_id, team in due:
         config = config_for(workspace_id)
@@ -182,13 +197,63 @@ def expire_due(db: Database, config_for: Callable[[str], CreditsConfig], *, now:
     return expired
 
 
-def attach_message(db: Database, *, approval_id: int, channel_id: str, message_ts: str) -> None:
-    """Remember where the request was posted, so decisions can update it in place."""
+def claim_post(db: Database, *, approval_id: int, now: datetime) -> ApprovalRecord | None:
+    """Take the next try at posting a request: None when it is posted, or another try began under POST_LEASE ago.
+
+    ``posting_at`` is committed before the post, so a process that dies mid-post leaves a try the
+    sweep sees as stale once the lease is over (and looks for in the channel before posting again).
+    """
     with db.write() as session:
-        approval = session.get(Approval, approval_id)
-        assert approval is not None
-        approval.channel_id, approval.message_ts = channel_id, message_ts
+        approval = task_store.approval_for_update(session, approval_id)
+        if approval is None or approval.message_ts is not None:
+            return None
+        if approval.posting_at is not None and now - approval.posting_at < POST_LEASE:
+            return None
+        approval.posting_at = now
+        approval.post_attempts += 1
         session.add(approval)
+        session.flush()
+        return ApprovalRecord.of(approval)
+
+
+def attach_message(
+    db: Database, *, approval_id: int, channel_id: str, message_ts: str
+) -> tuple[ApprovalRecord, TaskRecord]:
+    """Remember where the request was posted (the post landed), so decisions can update it in place.
+
+    Returns the request as it is now: a click may have settled it while the post was on its way, and
+    then the caller redraws it at once.
+    """
+    with db.write() as session:
+        approval = task_store.approval_for_update(session, approval_id)
+        assert approval is not None
+        approval.channel_id, approval.message_ts, approval.posting_at = channel_id, message_ts, None
+        session.add(approval)
+        session.flush()
+        task = session.get(Task, approval.task_id)
+        assert task is not None
+        return ApprovalRecord.of(approval), TaskRecord.of(task)
+
+
+def unposted(db: Database, *, now: datetime) -> list[tuple[ApprovalRecord, TaskRecord]]:
+    """Requests whose post never landed and whose last try (or creation) is over POST_LEASE old."""
+    with db.read() as session:
+        found = []
+        for approval in task_store.unposted_approvals(session, before=now - POST_LEASE):
+            task = session.get(Task, approval.task_id)
+            if task is not None:
+                found.append((ApprovalRecord.of(approval), TaskRecord.of(task)))
+        return found
+
+
+def announce_failed(db: Database, *, approval_id: int) -> int:
+    """Count a failed try at redrawing the request; how many there have been."""
+    with db.write() as session:
+        approval = task_store.approval_for_update(session, approval_id)
+        assert approval is not None
+        approval.announce_attempts += 1
+        session.add(approval)
+        return approval.announce_attempts
 
 
 def withdraw(db: Database, config: CreditsConfig, *, approval_id: int, now: datetime) -> None:

@@ -76,6 +76,8 @@ class ApprovalRecord:
     decision_note: str | None
     expires_at: datetime
     created_at: datetime
+    post_attempts: int = 0
+    posting_at: datetime | None = None
 
     @classmethod
     def of(cls, approval: Approval) -> ApprovalRecord:
@@ -98,4 +100,6 @@ class ApprovalRecord:
             approval.decision_note,
             approval.expires_at,
             approval.created_at,
+            approval.post_attempts,
+            approval.posting_at,
         )

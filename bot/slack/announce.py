@@ -1,13 +1,23 @@
 """Posting approval requests and showing their outcome in Slack: in the channel, in place, in the thread.
 
-The database decides; these functions only tell Slack. An outcome is marked announced only after
-Slack took both the update and the thread reply, so a crash or a Slack error in between is repaired
-by the next sweep (``bot.jobs.approvals``) instead of leaving buttons on a settled request.
+The database decides; these functions only tell Slack, and record only what Slack confirmed:
+
+- A request's post is a try claimed in the database first (``approvals.claim_post``) and its ts is
+  stored when Slack took it. Slack refusing it for good (the channel is gone, the bot is not in it)
+  withdraws the request and releases the hold; refusing it otherwise, or the process dying, leaves it
+  to the sweep (``bot.jobs.approvals``), which looks for it in the channel before posting it again.
+- "Announced" means the redraw and the thread reply landed. A click that settles a request whose
+  post has not landed yet announces nothing; whoever stores the ts redraws it. A redraw that keeps
+  failing (the message was deleted…) is given up after a few tries, and the requester is told the
+  outcome in a direct message instead.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -15,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
+from bot.domain.lifecycle import ApprovalStatus
 from bot.services import approvals
 from bot.services.records import ApprovalRecord, TaskRecord
 from bot.services.tasks import OverrunFlag
@@ -24,7 +35,9 @@ from bot.slack.deps import Deps
 from bot.slack.ids import MetadataEvent
 
 logger = logging.getLogger(__name__)
-CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived")
+CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "channel_is_archived", "restricted_action")
+MESSAGE_GONE = (*CANNOT_POST, "message_not_found", "cant_update_message", "edit_window_closed", "thread_not_found")
+HISTORY_MARGIN = timedelta(minutes=2)
 
 
 class NotInChannelError(UserFacingError):
@@ -35,11 +48,48 @@ class NotInChannelError(UserFacingError):
         self.channel = channel
 
 
+@dataclass(frozen=True)
+class Posted:
+    """What became of one try at posting a request."""
+
+    outcome: str  # "posted", "busy" (another try is under way or it is posted), "retry" (left to the sweep)
+    permalink: str | None = None
+
+
+def _error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or "")
+
+
+def _withdraw_unpostable(deps: Deps, config: CreditsConfig, approval: ApprovalRecord, error: str) -> None:
+    approvals.withdraw(deps.db, config, approval_id=approval.id, now=deps.clock())
+    logger.warning("approval %s could not be posted (%s): withdrawn, its hold released", approval.id, error)
+
+
 def post_request(
     deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord, *, week_spend: int
 ) -> str | None:
-    """Post the request with its buttons; returns a permalink to it (None if Slack would not give one)."""
+    """Post the request for the requester who just asked; a permalink to it (None if there is none yet).
+
+    A channel the bot cannot post to raises ``NotInChannelError`` (the request is withdrawn); any
+    other failure leaves the request to the sweep, which posts it within a few minutes.
+    """
+    try:
+        return try_post(deps, client, config, approval, task, week_spend=week_spend).permalink
+    except SlackApiError as exc:
+        if _error(exc) in CANNOT_POST:
+            raise NotInChannelError(config.teams[approval.team].channel) from None
+        raise
+
+
+def try_post(
+    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord, *, week_spend: int
+) -> Posted:
+    """One claimed try at posting the request. Raises SlackApiError only for a post refused for good,
+    after withdrawing the request."""
     team = config.teams[approval.team]
+    claimed = approvals.claim_post(deps.db, approval_id=approval.id, now=deps.clock())
+    if claimed is None:
+        return Posted("busy")
     try:
         posted = client.chat_postMessage(
             channel=team.channel,
@@ -52,16 +102,55 @@ def post_request(
             unfurl_links=False,
         )
     except SlackApiError as exc:
-        if exc.response.get("error") in CANNOT_POST:
-            approvals.withdraw(deps.db, config, approval_id=approval.id, now=deps.clock())
-            raise NotInChannelError(team.channel) from None
-        raise
+        if _error(exc) in CANNOT_POST or claimed.post_attempts >= approvals.MAX_POST_ATTEMPTS:
+            _withdraw_unpostable(deps, config, approval, _error(exc))
+            raise
+        logger.warning("Slack refused approval %s (%s); the sweep will post it again", approval.id, _error(exc))
+        return Posted("retry")
+    except Exception as exc:  # no answer: it may be in the channel; the sweep looks before posting again
+        logger.warning("approval %s: outcome of the post unknown (%s); the sweep will check", approval.id, exc)
+        return Posted("retry")
     channel, ts = str(posted["channel"]), str(posted["ts"])
-    approvals.attach_message(deps.db, approval_id=approval.id, channel_id=channel, message_ts=ts)
+    landed(deps, client, config, approval.id, channel, ts)
     try:
-        return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        return Posted("posted", str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]))
     except SlackApiError:
-        return None
+        return Posted("posted")
+
+
+def landed(deps: Deps, client: WebClient, config: CreditsConfig, approval_id: int, channel: str, ts: str) -> None:
+    """Store where the request is; if a click settled it meanwhile, redraw it now."""
+    approval, task = approvals.attach_message(deps.db, approval_id=approval_id, channel_id=channel, message_ts=ts)
+    if approval.status != ApprovalStatus.PENDING:
+        announce_safely(deps, client, config, approval, task)
+
+
+def find_request(client: WebClient, channel: str, approval: ApprovalRecord) -> str | None:
+    """The ts of the request's message in the channel (found by its metadata), or None."""
+    oldest = f"{(approval.created_at - HISTORY_MARGIN).timestamp():.6f}"
+    cursor: str | None = None
+    while True:
+        page = client.conversations_history(
+            channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+        )
+        for message in page.get("messages") or []:
+            metadata: dict[str, Any] = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == MetadataEvent.APPROVAL_REQUEST and str(payload.get("approval_id")) == str(
+                approval.id
+            ):
+                return str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            return None
+
+
+def tell_requester(client: WebClient, approval: ApprovalRecord, text: str) -> None:
+    """A direct message to the requester (the app's Messages tab); a failure is logged, never raised."""
+    try:
+        client.chat_postMessage(channel=approval.requester, text=text)
+    except SlackApiError as exc:
+        logger.warning("could not tell the requester of approval %s directly (%s)", approval.id, _error(exc))
 
 
 def post_flag(client: WebClient, flag: OverrunFlag) -> None:
@@ -89,28 +178,41 @@ def post_flag(client: WebClient, flag: OverrunFlag) -> None:
 def announce_outcome(
     deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord
 ) -> None:
-    """Redraw the request without buttons and tell the requester in the thread."""
-    if approval.channel_id and approval.message_ts:
-        zone = config.teams[approval.team].zone if approval.team in config.teams else ZoneInfo("UTC")
-        client.chat_update(
-            channel=approval.channel_id,
-            ts=approval.message_ts,
-            text=thread_reply(approval, task),
-            blocks=decided_blocks(approval, task, zone=zone),
-        )
-        client.chat_postMessage(
-            channel=approval.channel_id, thread_ts=approval.message_ts, text=thread_reply(approval, task)
-        )
+    """Redraw the request without buttons and tell the requester in the thread; mark it announced after.
+
+    Without a stored ts there is nothing to redraw yet: the post may still be on its way, and whoever
+    stores its ts (or the sweep) announces it then.
+    """
+    if not (approval.channel_id and approval.message_ts):
+        return
+    zone = config.teams[approval.team].zone if approval.team in config.teams else ZoneInfo("UTC")
+    client.chat_update(
+        channel=approval.channel_id,
+        ts=approval.message_ts,
+        text=thread_reply(approval, task),
+        blocks=decided_blocks(approval, task, zone=zone),
+    )
+    client.chat_postMessage(
+        channel=approval.channel_id, thread_ts=approval.message_ts, text=thread_reply(approval, task)
+    )
     approvals.mark_announced(deps.db, approval_id=approval.id)
 
 
 def announce_safely(
     deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord
 ) -> None:
-    """Announce, leaving a Slack failure to the next sweep (logged, never lost)."""
+    """Announce; a Slack failure is counted and left to the sweep, and after a few (or a message that is
+    gone) the message is given up and the requester told the outcome directly."""
     try:
         announce_outcome(deps, client, config, approval, task)
     except SlackApiError as exc:
+        error = _error(exc)
+        tries = approvals.announce_failed(deps.db, approval_id=approval.id)
+        if error not in MESSAGE_GONE and tries < approvals.MAX_ANNOUNCE_ATTEMPTS:
+            logger.warning("could not update approval %s in Slack (%s); the sweep will retry", approval.id, error)
+            return
         logger.warning(
-            "could not update approval %s in Slack (%s); the sweep will retry", approval.id, exc.response.get("error")
+            "gave up redrawing approval %s after %d tries (%s); telling the requester", approval.id, tries, error
         )
+        tell_requester(client, approval, thread_reply(approval, task))
+        approvals.mark_announced(deps.db, approval_id=approval.id)

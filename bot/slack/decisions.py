@@ -11,6 +11,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.config import CreditsConfig
+from bot.domain.commands import whole_number
 from bot.domain.errors import UserFacingError
 from bot.services import approvals
 from bot.services.records import ApprovalRecord, TaskRecord
@@ -18,13 +19,20 @@ from bot.slack.announce import announce_safely
 from bot.slack.blocks.approval import outcome_line
 from bot.slack.deps import Deps
 
+STALE_BUTTON = "That button no longer points at a request."
+LARGEST_ID = 2**31 - 1  # the tables' integer ids; a bigger value would only make the database raise
+
 
 def clicked_approval_id(body: dict[str, Any]) -> int:
-    """The approval an Approve/Deny button carries in its value."""
+    """The approval an Approve/Deny button carries in its value: a small positive integer, else stale."""
     try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, ValueError):
-        raise UserFacingError("That button no longer points at a request.") from None
+        value = body["actions"][0]["value"]
+    except (KeyError, IndexError, TypeError):
+        raise UserFacingError(STALE_BUTTON) from None
+    number = whole_number(value) if isinstance(value, str) and len(value) <= len(str(LARGEST_ID)) else None
+    if number is None or not 1 <= number <= LARGEST_ID:
+        raise UserFacingError(STALE_BUTTON)
+    return number
 
 
 def request_for_decider(
@@ -33,7 +41,7 @@ def request_for_decider(
     """The request, once the user is known to be allowed to decide it (else a UserFacingError says why)."""
     approval, task = approvals.get_approval(deps.db, approval_id)
     if approval.workspace_id != workspace_id:  # a click from another workspace points at nothing of its own
-        raise UserFacingError("That button no longer points at a request.")
+        raise UserFacingError(STALE_BUTTON)
     admin = deps.workspace_admins.is_admin(client, workspace_id, user_id)
     approvals.check_eligible(config, approval, user_id=user_id, is_workspace_admin=admin)
     return approval, task

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import CreditsConfig
 from bot.services.directory import EffectiveConfigs
+from bot.services.workspaces import InstallState
 from bot.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -62,9 +63,11 @@ class Deps:
     clock: Callable[[], datetime]
     workspace_admins: WorkspaceAdmins = field(default_factory=WorkspaceAdmins)
     configs: EffectiveConfigs = field(init=False)
+    installs: InstallState = field(init=False)
 
     def __post_init__(self) -> None:
         self.configs = EffectiveConfigs(self.config)
+        self.installs = InstallState(self.db)
 
     def effective_config(self, workspace_id: str) -> CreditsConfig:
         """The credits file merged with the workspace's admin changes (cached until the next change)."""

@@ -196,6 +196,11 @@ class Approval(SQLModel, table=True):
     announced: bool = False
     expires_at: datetime = Field(sa_column=_utc_column(nullable=False))
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # Delivery of the request's message (issue 10): tries so far, and when the latest try began (None:
+    # no try under way); tries at redrawing it with its outcome, given up after a few.
+    post_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    posting_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    announce_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class AuditEntry(SQLModel, table=True):
@@ -248,3 +253,18 @@ class TeamSetting(SQLModel, table=True):
     team: str = Field(primary_key=True, max_length=40)
     channel: str = Field(max_length=32)
     plan: str = Field(max_length=40)
+
+
+class WorkspaceState(SQLModel, table=True):
+    """A workspace the app was uninstalled from (or whose tokens were revoked); its data is kept.
+
+    No row means installed. Scheduled work skips a workspace marked not installed until a signed
+    request from it arrives while the bot token works again.
+    """
+
+    __tablename__ = "workspace_state"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    installed: bool
+    reason: str = Field(max_length=40)
+    changed_at: datetime = Field(sa_column=_utc_column(nullable=False))

@@ -150,6 +150,21 @@ def due_approvals(session: Session, *, now: datetime) -> list[Approval]:
     return list(session.exec(statement).all())
 
 
+def approval_for_update(session: Session, approval_id: int) -> Approval | None:
+    """An approval, its row locked until the transaction ends (PostgreSQL; SQLite's write lock covers it)."""
+    statement = select(Approval).where(Approval.id == approval_id).with_for_update()
+    return session.exec(statement).first()
+
+
+def unposted_approvals(session: Session, *, before: datetime) -> list[Approval]:
+    """Requests never shown in Slack (no message ts, not announced) whose last try began before ``before``."""
+    started = func.coalesce(col(Approval.posting_at), col(Approval.created_at))
+    statement = select(Approval).where(
+        col(Approval.message_ts).is_(None), col(Approval.announced).is_(False), started < before
+    )
+    return list(session.exec(statement).all())
+
+
 def unannounced_approvals(session: Session) -> list[Approval]:
     """Decided approvals whose Slack message was not yet updated (a crash, or a Slack error)."""
     statement = select(Approval).where(

@@ -293,3 +293,21 @@ def test_parse_command_on_arbitrary_text(text: str) -> None:
         assert 1 <= command.variants <= MAX_VARIANTS
         assert command.retries is None or 0 <= command.retries <= MAX_RETRIES
         assert command.duration_seconds is None or 1 <= command.duration_seconds <= MAX_DURATION_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("quote image variants=５", "`variants=５` is not a whole number; use the digits 0-9, e.g. `variants=1`."),
+        ("quote image variants=٣", "`variants=٣` is not a whole number; use the digits 0-9, e.g. `variants=1`."),
+        ("quote image retries=१", "`retries=१` is not a whole number; use the digits 0-9, e.g. `retries=1`."),
+        ("quote video duration=３０", "`duration=３０` is not a whole number; use the digits 0-9, e.g. `duration=1`."),
+        ("quote video duration=２m", "`duration=２m` is not a whole number; use the digits 0-9, e.g. `duration=1`."),
+        ("admin topup design ５００", "`credits=５００` is not a whole number; use the digits 0-9, e.g. `credits=1`."),
+        ("done １２", "`１２` is not a task number (use the digits 0-9): use e.g. `/credits done 12`;"),
+        ("cancel #٣", "`#٣` is not a task number (use the digits 0-9): use e.g. `/credits cancel 12`;"),
+    ],
+)
+def test_only_ascii_digits_are_numbers(text: str, shown: str) -> None:
+    """Python's int() and \\d take any Unicode digit (issue 10 item 3); the bot reads 0-9 only."""
+    assert error_of(text).startswith(shown)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -34,7 +34,7 @@ OUTCOME_WORDS = {
 class DenyModalState(BaseModel):
     """What the deny modal carries in ``private_metadata``."""
 
-    approval_id: int
+    approval_id: int = Field(ge=1, le=2**31 - 1)
 
 
 def task_line(task: TaskRecord, *, numbered: bool = True) -> str:
@@ -122,6 +122,20 @@ def thread_reply(approval: ApprovalRecord, task: TaskRecord) -> str:
         held = credits(approval.amount)
         return f"{who} nobody decided in time, so the request expired and the {held} held were released."
     return f"{who} the request was {approval.status}; the credits held were released."
+
+
+def unpostable_text(approval: ApprovalRecord, task: TaskRecord, channel: str, error: str) -> str:
+    """The requester's direct message when their request could not be posted in the team's channel."""
+    why = {
+        "not_in_channel": f"I'm not in <#{channel}>",
+        "channel_not_found": f"I can't find <#{channel}>",
+        "is_archived": f"<#{channel}> is archived",
+    }.get(error, f"Slack refused it in <#{channel}> ({error})")
+    return (
+        f"Your approval request for task #{task.number} could not be posted: {why}. It was withdrawn and the "
+        f"{credits(approval.amount)} held were released. Once an admin has fixed the channel (`/invite @credits` "
+        "there, or `/credits admin team`), run it again."
+    )
 
 
 def request_text(approval: ApprovalRecord, task: TaskRecord) -> str:

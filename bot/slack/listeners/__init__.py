@@ -21,6 +21,7 @@ from bot.slack.listeners.actions import approval, audit, holds
 from bot.slack.listeners.commands import credits
 from bot.slack.listeners.events import installation
 from bot.slack.listeners.views import deny_reason, hold_finish
+from bot.slack.pacing import PacedListenerClient, PacedWebClient
 
 Kind = Literal["command", "action", "view", "event"]
 
@@ -42,9 +43,12 @@ LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
 
 def register_all(app: App, deps: Deps) -> None:
     """Wire the middleware, every listener inside the error boundary, and the app-wide error handler."""
+    if isinstance(app.client, PacedWebClient):  # first: every later step and listener posts through it
+        app.use(PacedListenerClient(app.client))
     app.use(middleware.ProvideDeps(deps))
     app.use(middleware.reject_replays)
     app.use(middleware.load_config)
+    app.use(installation.resume_if_reinstalled)
     app.error(errors.report_unhandled)
     kinds: dict[Kind, Callable[[str], Callable[[Callable[..., Any]], Any]]] = {
         "command": app.command,
