@@ -38,7 +38,6 @@ LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
 def register_all(app: App, deps: Deps) -> None:
     """Wire the middleware, every listener inside the error boundary, and the app-wide error handler."""
     app.use(middleware.ProvideDeps(deps))
-    app.use(middleware.reject_replays)
     app.use(middleware.load_config)
     app.error(errors.report_unhandled)
     kinds: dict[Kind, Callable[[str], Callable[[Callable[..., Any]], Any]]] = {
