@@ -13,7 +13,7 @@ from bot.domain.commands import TaskRequest
 from bot.domain.ledger import Balance
 from bot.domain.limits import LimitCheck, check_limits
 from bot.domain.pricing import Quote, TaskSpec, price_task, resolve_task
-from bot.services.balances import current_balance
+from bot.services.balances import peek_balance
 from bot.services.members import Member
 from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
@@ -115,10 +115,10 @@ def quote_task(
     command: TaskRequest,
     now: datetime,
 ) -> QuoteReport:
-    """Price the task; nothing is written except a due plan renewal."""
+    """Price the task in one read transaction; nothing is written (a due renewal is applied in memory)."""
     spec = resolve_spec(config, command)
-    current = current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
     with db.read() as session:
+        current = peek_balance(session, config, workspace_id=workspace_id, team=member.team, now=now)
         return quote_in_session(
             session, config, workspace_id=workspace_id, member=member, spec=spec, balance=current.balance, now=now
         )

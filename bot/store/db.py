@@ -34,6 +34,7 @@ _pending_claim: ContextVar[tuple[str, datetime] | None] = ContextVar("pending_de
 class DeliveryAlreadyHandledError(RuntimeError):
     """The delivery's first write found its claim taken: the same delivery was handled before."""
 
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
