@@ -40,7 +40,7 @@ MAX_CLOCK_SKEW_SECONDS = 300  # Slack's rule: a signature older (or newer) than 
 MAX_TIMESTAMP_DIGITS = 12
 
 
-class Refusal(Exception):
+class RefusedError(Exception):
     """Why a request was refused, as an HTTP status and a short reason for the log."""
 
     def __init__(self, status: str, reason: str) -> None:
@@ -64,7 +64,7 @@ class SlackWsgiApp:
         if path == EVENTS_PATH and method == "POST":
             try:
                 body = self.admit(environ)
-            except Refusal as refusal:
+            except RefusedError as refusal:
                 logger.warning(
                     "refused a request to %s: %s (%s bytes declared, from %s)",
                     EVENTS_PATH,
@@ -78,17 +78,17 @@ class SlackWsgiApp:
         return self.bolt(environ, start_response)
 
     def admit(self, environ: WSGIEnvironment) -> bytes:
-        """The body of a signed, well-formed Slack request, or a ``Refusal``."""
+        """The body of a signed, well-formed Slack request, or a ``RefusedError``."""
         body = _read_body(environ)
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
         signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
         if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
-            raise Refusal("401 Unauthorized", "malformed timestamp")
+            raise RefusedError("401 Unauthorized", "malformed timestamp")
         if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
-            raise Refusal("401 Unauthorized", "stale timestamp")
+            raise RefusedError("401 Unauthorized", "stale timestamp")
         expected = "v0=" + hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
-            raise Refusal("401 Unauthorized", "bad signature")
+            raise RefusedError("401 Unauthorized", "bad signature")
         check_payload(body, environ.get("CONTENT_TYPE", ""))
         return body
 
@@ -104,14 +104,14 @@ def _read_body(environ: WSGIEnvironment) -> bytes:
     stream = environ["wsgi.input"]
     if declared:
         if not (declared.isascii() and declared.isdigit()):
-            raise Refusal("400 Bad Request", "invalid Content-Length")
+            raise RefusedError("400 Bad Request", "invalid Content-Length")
         if int(declared) > MAX_BODY_BYTES:
-            raise Refusal("413 Content Too Large", f"body over {MAX_BODY_BYTES} bytes")
+            raise RefusedError("413 Content Too Large", f"body over {MAX_BODY_BYTES} bytes")
         body = stream.read(int(declared))
     else:
         body = stream.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
-        raise Refusal("413 Content Too Large", f"body over {MAX_BODY_BYTES} bytes")
+        raise RefusedError("413 Content Too Large", f"body over {MAX_BODY_BYTES} bytes")
     return bytes(body)
 
 
@@ -120,10 +120,10 @@ def check_payload(body: bytes, content_type: str) -> None:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise Refusal("400 Bad Request", "body is not UTF-8") from None
+        raise RefusedError("400 Bad Request", "body is not UTF-8") from None
     is_json = content_type.split(";")[0].strip().lower() == "application/json"
     if is_json != text.lstrip().startswith("{"):  # Bolt picks its parser by the first character
-        raise Refusal("400 Bad Request", "body does not match its Content-Type")
+        raise RefusedError("400 Bad Request", "body does not match its Content-Type")
     if is_json:
         _check_object(_json_object(text, "JSON body"))
         return
@@ -131,16 +131,16 @@ def check_payload(body: bytes, content_type: str) -> None:
     if "payload" in form:
         _check_object(_json_object(form["payload"][0], "payload"))
     elif "command" not in form and "ssl_check" not in form:
-        raise Refusal("400 Bad Request", "form is neither a command nor an interaction")
+        raise RefusedError("400 Bad Request", "form is neither a command nor an interaction")
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError:
-        raise Refusal("400 Bad Request", f"{what} is not valid JSON") from None
+        raise RefusedError("400 Bad Request", f"{what} is not valid JSON") from None
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
-        raise Refusal("400 Bad Request", f"{what} is not a Slack payload")
+        raise RefusedError("400 Bad Request", f"{what} is not a Slack payload")
     return value
 
 
@@ -150,11 +150,11 @@ def _check_object(payload: dict[str, Any]) -> None:
         view = payload.get("view")
         state = view.get("state") if isinstance(view, dict) else None
         if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
-            raise Refusal("400 Bad Request", f"{payload['type']} without a view state")
+            raise RefusedError("400 Bad Request", f"{payload['type']} without a view state")
     if payload["type"] == "block_actions" and not isinstance(payload.get("actions"), list):
-        raise Refusal("400 Bad Request", "block_actions without actions")
+        raise RefusedError("400 Bad Request", "block_actions without actions")
     if payload["type"] == "event_callback" and not isinstance(payload.get("event"), dict):
-        raise Refusal("400 Bad Request", "event_callback without an event")
+        raise RefusedError("400 Bad Request", "event_callback without an event")
 
 
 def _reply(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
