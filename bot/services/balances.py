@@ -117,20 +117,14 @@ def peek_balance(
     in memory (the next write records it), so a read never waits for SQLite's write lock."""
     team_cfg = config.teams[team]
     current = cycle_start(local_date(now, team_cfg.zone), team_cfg.renews_on_day)
-    row = store.get_balance_row(session, workspace_id=workspace_id, team=team)
-    balance = store.as_balance(row) if row is not None else Balance()
+    figures = store.balance_figures(session, workspace_id=workspace_id, team=team)
+    balance, entry_count, started = figures if figures is not None else (Balance(), 0, None)
     due = due_entries(
-        config,
-        team=team,
-        entry_count=row.entry_count if row is not None else 0,
-        cycle_started=row.cycle_start if row is not None else None,
-        balance=balance,
-        current=current,
+        config, team=team, entry_count=entry_count, cycle_started=started, balance=balance, current=current
     )
     for _kind, delta, _key, _note in due:
         balance = balance.apply(delta)
-    started = max(row.cycle_start, current) if row is not None else current
-    return CycleBalance(balance, started)
+    return CycleBalance(balance, max(started, current) if started is not None else current)
 
 
 def balance_report(

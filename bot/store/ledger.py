@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -27,6 +27,33 @@ def team_balances(session: Session, *, workspace_id: str) -> dict[str, TeamBalan
     """Every team's running balance row in the workspace, by team."""
     statement = select(TeamBalance).where(TeamBalance.workspace_id == workspace_id)
     return {row.team: row for row in session.exec(statement)}
+
+
+# Built once (``bindparam``): the statements every quote and balance runs, read as plain tuples.
+_BALANCE_FIGURES = select(
+    TeamBalance.plan,
+    TeamBalance.extra,
+    TeamBalance.held,
+    TeamBalance.spent,
+    TeamBalance.entry_count,
+    TeamBalance.cycle_start,
+).where(TeamBalance.workspace_id == bindparam("workspace_id"), TeamBalance.team == bindparam("team"))
+_MEMBER_USAGE = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
+    LedgerEntry.workspace_id == bindparam("workspace_id"),
+    LedgerEntry.team == bindparam("team"),
+    LedgerEntry.member == bindparam("member"),
+    col(LedgerEntry.created_at) >= bindparam("since"),
+    col(LedgerEntry.kind).in_([EntryKind.HOLD.value, EntryKind.CAPTURE.value, EntryKind.RELEASE.value]),
+)
+
+
+def balance_figures(session: Session, *, workspace_id: str, team: str) -> tuple[Balance, int, date] | None:
+    """A team's running balance, entry count and cycle start, without loading the row as an object."""
+    row = session.execute(_BALANCE_FIGURES, {"workspace_id": workspace_id, "team": team}).first()
+    if row is None:
+        return None
+    plan, extra, held, spent, entry_count, started = row
+    return Balance(plan=plan, extra=extra, held=held, spent=spent), int(entry_count), started
 
 
 def get_balance_row(session: Session, *, workspace_id: str, team: str, lock: bool = False) -> TeamBalance | None:
@@ -166,14 +193,8 @@ def spent_between(session: Session, *, workspace_id: str, team: str, first_day: 
 
 def member_usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
     """What a member has reserved or spent since ``since``: open holds count until captured or released."""
-    statement = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
-        LedgerEntry.workspace_id == workspace_id,
-        LedgerEntry.team == team,
-        LedgerEntry.member == member,
-        col(LedgerEntry.created_at) >= since,
-        col(LedgerEntry.kind).in_([EntryKind.HOLD.value, EntryKind.CAPTURE.value, EntryKind.RELEASE.value]),
-    )
-    return max(0, int(session.exec(statement).one()))
+    parameters = {"workspace_id": workspace_id, "team": team, "member": member, "since": since}
+    return max(0, int(session.execute(_MEMBER_USAGE, parameters).scalar() or 0))
 
 
 def check_running_balances(session: Session) -> list[str]:

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalStatus, TaskStatus
 from bot.domain.pricing import RetryHistory
 from bot.store.models import Approval, AuditEntry, Task
 
+# Built once: every quote runs it (``bindparam`` values per call).
+_RETRY_HISTORY = select(func.count(), func.coalesce(func.sum(Task.retries_used), 0)).where(
+    Task.workspace_id == bindparam("workspace_id"),
+    Task.team == bindparam("team"),
+    Task.tool == bindparam("tool"),
+    Task.status == TaskStatus.DONE,
+    col(Task.finished_at) >= bindparam("since"),
+)
+
 
 def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:
     """Finished tasks of a tool since ``since`` and the retries they took."""
-    statement = select(func.count(), func.coalesce(func.sum(Task.retries_used), 0)).where(
-        Task.workspace_id == workspace_id,
-        Task.team == team,
-        Task.tool == tool,
-        Task.status == TaskStatus.DONE,
-        col(Task.finished_at) >= since,
-    )
-    tasks, retries = session.exec(statement).one()
+    parameters = {"workspace_id": workspace_id, "team": team, "tool": tool, "since": since}
+    tasks, retries = session.execute(_RETRY_HISTORY, parameters).one()
     return RetryHistory(tasks=int(tasks or 0), retries=int(retries or 0))
 
 

@@ -286,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
             ledgers[label] = built
             size_mb = sum(f.stat().st_size for f in Path(tmp).glob(f"{label}.db*")) / 1e6  # with the WAL
             print(
-                f"built {label}: {built.entries:,} entries, {tasks:,} finished tasks, {built.daily_rows:,} daily_spend rows, "
+                f"built {label}: {built.entries:,} entries, {tasks:,} finished tasks, "
+                f"{built.daily_rows:,} daily_spend rows, "
                 f"{size_mb:.1f} MB in {built.seconds:.1f} s ({built.entries / built.seconds:,.0f} rows/s)"
             )
             started = time.perf_counter()

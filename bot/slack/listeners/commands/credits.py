@@ -8,8 +8,8 @@ unexpectedly, goes on to ``handle_credits_command`` (which reports errors throug
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltResponse, Respond
