@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -30,14 +31,14 @@ def team_balances(session: Session, *, workspace_id: str) -> dict[str, TeamBalan
 
 
 # Built once (``bindparam``): the statements every quote and balance runs, read as plain tuples.
-_BALANCE_FIGURES = select(
-    TeamBalance.plan,
-    TeamBalance.extra,
-    TeamBalance.held,
-    TeamBalance.spent,
-    TeamBalance.entry_count,
-    TeamBalance.cycle_start,
-).where(TeamBalance.workspace_id == bindparam("workspace_id"), TeamBalance.team == bindparam("team"))
+_BALANCE_FIGURES = sa_select(
+    col(TeamBalance.plan),
+    col(TeamBalance.extra),
+    col(TeamBalance.held),
+    col(TeamBalance.spent),
+    col(TeamBalance.entry_count),
+    col(TeamBalance.cycle_start),
+).where(col(TeamBalance.workspace_id) == bindparam("workspace_id"), col(TeamBalance.team) == bindparam("team"))
 _MEMBER_USAGE = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
     LedgerEntry.workspace_id == bindparam("workspace_id"),
     LedgerEntry.team == bindparam("team"),
