@@ -61,7 +61,6 @@ def test_the_same_topup_typed_twice_adds_twice_and_one_delivery_twice_adds_once(
     assert bot.post(body, headers).status_code == 200
     bot.standin.wait_for_response(response_url)
     assert bot.post(body, headers).status_code == 200  # the same signed delivery, replayed
-    bot.command("help")
     bot.finish_work()
     assert extra_entries(bot) == before + 1
     assert len(responses_to(bot, response_url)) == 1
