@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,6 +122,8 @@ def bot_server(
         env, DATABASE_URL=database_url, PORT=str(port), WEB_WORKERS=str(args.workers), WEB_THREADS=str(args.threads)
     )
     keter_env.pop("CREDITS_CONFIG", None)
+    # PostgreSQL is migrated by the release step in production (SQLite upgrades itself on start).
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=keter_env, cwd=REPO_ROOT, check=True)
     with serving(name, [sys.executable, "-m", "bot", "serve"], keter_env, port, log_dir, "/healthz") as server:
         yield server.base_url
 
