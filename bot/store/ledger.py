@@ -30,7 +30,8 @@ def team_balances(session: Session, *, workspace_id: str) -> dict[str, TeamBalan
     return {row.team: row for row in session.exec(statement)}
 
 
-# Built once (``bindparam``): the statements every quote and balance runs, read as plain tuples.
+# Built once (``bindparam``) and run on the Core connection (no ORM step): the statements every quote
+# and balance runs, read as plain tuples.
 _BALANCE_FIGURES = sa_select(
     col(TeamBalance.plan),
     col(TeamBalance.extra),
@@ -50,7 +51,7 @@ _MEMBER_USAGE = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEnt
 
 def balance_figures(session: Session, *, workspace_id: str, team: str) -> tuple[Balance, int, date] | None:
     """A team's running balance, entry count and cycle start, without loading the row as an object."""
-    row = session.execute(_BALANCE_FIGURES, {"workspace_id": workspace_id, "team": team}).first()
+    row = session.connection().execute(_BALANCE_FIGURES, {"workspace_id": workspace_id, "team": team}).first()
     if row is None:
         return None
     plan, extra, held, spent, entry_count, started = row
@@ -195,7 +196,7 @@ def spent_between(session: Session, *, workspace_id: str, team: str, first_day: 
 def member_usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
     """What a member has reserved or spent since ``since``: open holds count until captured or released."""
     parameters = {"workspace_id": workspace_id, "team": team, "member": member, "since": since}
-    return max(0, int(session.execute(_MEMBER_USAGE, parameters).scalar() or 0))
+    return max(0, int(session.connection().execute(_MEMBER_USAGE, parameters).scalar() or 0))
 
 
 def check_running_balances(session: Session) -> list[str]:

@@ -19,7 +19,7 @@ _NEWEST_AUDIT_ID = select(func.max(AuditEntry.id)).where(AuditEntry.workspace_id
 
 def newest_audit_id(session: Session, *, workspace_id: str) -> int:
     """The id of the workspace's newest audit entry, 0 when there is none (one indexed query)."""
-    newest = session.execute(_NEWEST_AUDIT_ID, {"workspace_id": workspace_id}).scalar()
+    newest = session.connection().execute(_NEWEST_AUDIT_ID, {"workspace_id": workspace_id}).scalar()
     return int(newest or 0)
 
 

@@ -24,7 +24,7 @@ _RETRY_HISTORY = select(func.count(), func.coalesce(func.sum(Task.retries_used),
 def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:
     """Finished tasks of a tool since ``since`` and the retries they took."""
     parameters = {"workspace_id": workspace_id, "team": team, "tool": tool, "since": since}
-    tasks, retries = session.execute(_RETRY_HISTORY, parameters).one()
+    tasks, retries = session.connection().execute(_RETRY_HISTORY, parameters).one()
     return RetryHistory(tasks=int(tasks or 0), retries=int(retries or 0))
 
 
