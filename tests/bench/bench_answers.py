@@ -102,12 +102,11 @@ def create_postgres_database(url: str) -> tuple[str, Callable[[], None]]:
     import psycopg
 
     name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = url.replace("postgresql://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as connection:
+    with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
 
     def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as connection:
+        with psycopg.connect(url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return url.rsplit("/", 1)[0] + "/" + name, drop

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -58,11 +60,9 @@ def deny_submission(state: object, *, drop_state: bool = False) -> dict[str, obj
 
 
 def signed(bot: HttpBot, body: bytes | str, content_type: str) -> tuple[bytes, dict[str, str]]:
+    """Signed as Slack signs, over raw bytes (``bot.devtools.signing`` signs text only)."""
     raw = body.encode() if isinstance(body, str) else body
     timestamp = str(int(time.time()))
-    import hashlib
-    import hmac
-
     digest = hmac.new(bot.signing_secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
     return raw, {
         "X-Slack-Request-Timestamp": timestamp,
