@@ -2,13 +2,25 @@
 
 Production serves this with gunicorn's threaded workers (see ``bot.server``), never Bolt's
 ``app.start()`` development server; the console and the tests use ``bot.devtools.http_server``.
+
+Only a request Slack really signed reaches Bolt. The edge reads at most ``MAX_BODY_BYTES`` (more is
+refused with 413 before a byte of it is read), checks the signature over the exact bytes (401
+otherwise, whatever the body claims: no ``response_url``, user or team of an unverified request is
+ever used), then checks the body is a Slack payload of the shape Bolt expects (400 otherwise). Each
+refusal is one short log line (reason, size, client address), never the body.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
 import json
+import logging
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -16,25 +28,133 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+logger = logging.getLogger(__name__)
+
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+# Slack's payloads to this app are a few KB: a slash command's form (its text is at most 4,000
+# characters), a click carrying the bot's own approval message, a small modal's state, an event.
+# 64 KiB leaves ample room and keeps a flood of large unsigned posts cheap to refuse.
+MAX_BODY_BYTES = 64 * 1024
+MAX_CLOCK_SKEW_SECONDS = 300  # Slack's rule: a signature older (or newer) than five minutes is refused
+MAX_TIMESTAMP_DIGITS = 12
+
+
+class RefusedError(Exception):
+    """Why a request was refused, as an HTTP status and a short reason for the log."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason = status, reason
 
 
 class SlackWsgiApp:
-    """Bolt behind a thin guard: a malformed timestamp header is a 401 (Bolt itself answers 500)."""
+    """Bolt behind a guard that lets only signed, well-formed Slack payloads of sane size through."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, signing_secret: str | None = None) -> None:
         self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+        # Bolt keeps the secret it verifies with privately; the edge checks with the same one.
+        secret = signing_secret if signing_secret is not None else str(getattr(app, "_signing_secret", ""))
+        self._secret = secret.encode()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return _reply(start_response, "200 OK", {"ok": True})
         if path == EVENTS_PATH and method == "POST":
-            timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
-            if not timestamp.isascii() or not timestamp.isdigit():
-                return _reply(start_response, "401 Unauthorized", {"error": "invalid request"})
+            try:
+                body = self.admit(environ)
+            except RefusedError as refusal:
+                logger.warning(
+                    "refused a request to %s: %s (%s bytes declared, from %s)",
+                    EVENTS_PATH,
+                    refusal.reason,
+                    _declared_length(environ),
+                    environ.get("REMOTE_ADDR", "?"),
+                )
+                return _reply(start_response, refusal.status, {"error": refusal.reason})
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
         return self.bolt(environ, start_response)
+
+    def admit(self, environ: WSGIEnvironment) -> bytes:
+        """The body of a signed, well-formed Slack request, or a ``RefusedError``."""
+        body = _read_body(environ)
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
+            raise RefusedError("401 Unauthorized", "malformed timestamp")
+        if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+            raise RefusedError("401 Unauthorized", "stale timestamp")
+        expected = "v0=" + hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+            raise RefusedError("401 Unauthorized", "bad signature")
+        check_payload(body, environ.get("CONTENT_TYPE", ""))
+        return body
+
+
+def _declared_length(environ: WSGIEnvironment) -> str:
+    length = str(environ.get("CONTENT_LENGTH") or "none")
+    return length if length.isascii() and length.isdigit() and len(length) < 20 else "invalid"
+
+
+def _read_body(environ: WSGIEnvironment) -> bytes:
+    """At most ``MAX_BODY_BYTES``: a larger declared length is refused unread, an undeclared one read to the limit."""
+    declared = str(environ.get("CONTENT_LENGTH") or "")
+    stream = environ["wsgi.input"]
+    if declared:
+        if not (declared.isascii() and declared.isdigit()):
+            raise RefusedError("400 Bad Request", "invalid Content-Length")
+        if int(declared) > MAX_BODY_BYTES:
+            raise RefusedError("413 Content Too Large", f"body over {MAX_BODY_BYTES} bytes")
+        body = stream.read(int(declared))
+    else:
+        body = stream.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise RefusedError("413 Content Too Large", f"body over {MAX_BODY_BYTES} bytes")
+    return bytes(body)
+
+
+def check_payload(body: bytes, content_type: str) -> None:
+    """A signed body must still be one of Slack's payloads, in the shape Bolt and the listeners read."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RefusedError("400 Bad Request", "body is not UTF-8") from None
+    is_json = content_type.split(";")[0].strip().lower() == "application/json"
+    if is_json != text.lstrip().startswith("{"):  # Bolt picks its parser by the first character
+        raise RefusedError("400 Bad Request", "body does not match its Content-Type")
+    if is_json:
+        _check_object(_json_object(text, "JSON body"))
+        return
+    form = parse_qs(text, keep_blank_values=True)
+    if "payload" in form:
+        _check_object(_json_object(form["payload"][0], "payload"))
+    elif "command" not in form and "ssl_check" not in form:
+        raise RefusedError("400 Bad Request", "form is neither a command nor an interaction")
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise RefusedError("400 Bad Request", f"{what} is not valid JSON") from None
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        raise RefusedError("400 Bad Request", f"{what} is not a Slack payload")
+    return value
+
+
+def _check_object(payload: dict[str, Any]) -> None:
+    """The parts of a payload Bolt's matchers and the listeners index without checking."""
+    if payload["type"] in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        state = view.get("state") if isinstance(view, dict) else None
+        if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
+            raise RefusedError("400 Bad Request", f"{payload['type']} without a view state")
+    if payload["type"] == "block_actions" and not isinstance(payload.get("actions"), list):
+        raise RefusedError("400 Bad Request", "block_actions without actions")
+    if payload["type"] == "event_callback" and not isinstance(payload.get("event"), dict):
+        raise RefusedError("400 Bad Request", "event_callback without an event")
 
 
 def _reply(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:

@@ -8,6 +8,7 @@ arguments, and each blocks payload through slack_sdk's Block Kit models (which c
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -92,6 +93,18 @@ class Answer:
 
 
 Transport = Callable[[str, dict[str, str]], Answer]
+
+
+def ack_answer(answer: Answer) -> dict[str, Any] | None:
+    """The message an ack's own body carries (Slack shows it at once), checked like any blocks; else None."""
+    if answer.status_code != 200 or not answer.text.startswith("{"):
+        return None
+    payload: dict[str, Any] = json.loads(answer.text)
+    if not (payload.get("text") or payload.get("blocks")):
+        return None
+    problems = check_blocks(payload.get("blocks") or [])
+    assert not problems, "the ack carries blocks Slack would reject:\n" + "\n".join(problems)
+    return payload
 
 
 @dataclass
@@ -181,11 +194,14 @@ class BotUnderTest:
         return self.send(body, headers)
 
     def command(self, text: str, *, user: str = ALICE, channel: str = DESIGN_CHANNEL, wait: bool = True) -> Reply:
-        """Send ``/credits <text>`` signed; wait for the answer on its response_url."""
+        """Send ``/credits <text>`` signed; the answer in the ack's body, else wait for it on its response_url."""
         body, response_url = self.command_body(text, user=user, channel=channel)
         answer = self.post(body, sign(self.signing_secret, body))
         reply = Reply(answer.status_code, answer.text, response_url)
-        if wait and answer.status_code == 200:
+        in_ack = ack_answer(answer)
+        if in_ack is not None:
+            reply.payloads = [in_ack]
+        elif wait and answer.status_code == 200:
             reply.payloads = [r.payload for r in self.standin.wait_for_response(response_url, timeout=10)]
         return reply
 

@@ -8,6 +8,7 @@ it uses a throwaway SQLite database, so trying a pricing file never touches the 
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 import tempfile
@@ -15,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import SecretStr
 
@@ -150,7 +151,12 @@ class Console:
                 ack_body = answer.read().decode()
         except urllib.error.HTTPError as exc:
             return f"(the app answered HTTP {exc.code})"
-        parts = [ack_body] if ack_body.strip() else []
+        shown = _message_in_ack(ack_body)
+        if shown is not None:  # a read is answered in the ack's own body, as Slack would show it
+            parts = [render_blocks(shown.get("blocks") or [], str(shown.get("text", "")))]
+            response_url = None
+        else:
+            parts = [ack_body] if ack_body.strip() else []
         if response_url is not None:
             try:
                 reply = self.standin.wait_for_response(response_url, timeout=REPLY_TIMEOUT_SECONDS)[0]
@@ -264,3 +270,14 @@ def run_console(settings: Settings, config: CreditsConfig, lines: TextIO | None 
         console.loop(lines if lines is not None else sys.stdin)
     finally:
         console.stop()
+
+
+def _message_in_ack(ack_body: str) -> dict[str, Any] | None:
+    """The message an ack's body carries (text or blocks), or None for an empty or other ack."""
+    if not ack_body.startswith("{"):
+        return None
+    try:
+        payload = json.loads(ack_body)
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) and (payload.get("text") or payload.get("blocks")) else None

@@ -40,6 +40,30 @@ class BalanceReport:
     today: date  # in the team's timezone, so dates can say their year when it is not this one
 
 
+def due_entries(
+    config: CreditsConfig, *, team: str, entry_count: int, cycle_started: date | None, balance: Balance, current: date
+) -> list[tuple[EntryKind, rules.Delta, str, str]]:
+    """The entries the calendar says are due (opening grant, lapse and grant), each with its key and note.
+
+    One rule for both ways in: ``open_team_cycle`` writes them; ``peek_balance`` applies them in memory.
+    """
+    team_cfg = config.teams[team]
+    monthly = config.plans[team_cfg.plan].monthly_credits
+    due: list[tuple[EntryKind, rules.Delta, str, str]] = []
+    if entry_count == 0:
+        if monthly:
+            due.append((EntryKind.GRANT, rules.grant_plan(monthly), f"grant:{team}:{current}", f"{team_cfg.plan} plan"))
+        if team_cfg.extra_credits:
+            extra = rules.add_extra(team_cfg.extra_credits)
+            due.append((EntryKind.EXTRA, extra, f"opening-extra:{team}", "opening extra credits"))
+    elif cycle_started is not None and cycle_started < current:
+        lapse = rules.renew_cycle(balance)
+        due.append((EntryKind.LAPSE, lapse, f"lapse:{team}:{current}", f"cycle of {cycle_started} ends"))
+        if monthly:
+            due.append((EntryKind.GRANT, rules.grant_plan(monthly), f"grant:{team}:{current}", f"{team_cfg.plan} plan"))
+    return due
+
+
 def open_team_cycle(
     session: Session, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime
 ) -> TeamBalance:
@@ -54,32 +78,18 @@ def open_team_cycle(
     row = store.get_balance_row(session, workspace_id=workspace_id, team=team, lock=True)
     if row is None:
         row = store.create_balance_row(session, workspace_id=workspace_id, team=team, cycle_start=current, now=now)
-    monthly = config.plans[team_cfg.plan].monthly_credits
-
-    def write(kind: EntryKind, delta: rules.Delta, key: str, note: str) -> None:
+    due = due_entries(
+        config,
+        team=team,
+        entry_count=row.entry_count,
+        cycle_started=row.cycle_start,
+        balance=store.as_balance(row),
+        current=current,
+    )
+    for kind, delta, key, note in due:
         store.append_entry(
             session, row=row, kind=kind, delta=delta, idempotency_key=key, now=now, local_day=today, note=note
         )
-
-    if row.entry_count == 0:
-        if monthly:
-            write(EntryKind.GRANT, rules.grant_plan(monthly), f"grant:{team}:{current}", f"{team_cfg.plan} plan")
-        if team_cfg.extra_credits:
-            write(
-                EntryKind.EXTRA,
-                rules.add_extra(team_cfg.extra_credits),
-                f"opening-extra:{team}",
-                "opening extra credits",
-            )
-    elif row.cycle_start < current:
-        write(
-            EntryKind.LAPSE,
-            rules.renew_cycle(store.as_balance(row)),
-            f"lapse:{team}:{current}",
-            f"cycle of {row.cycle_start} ends",
-        )
-        if monthly:
-            write(EntryKind.GRANT, rules.grant_plan(monthly), f"grant:{team}:{current}", f"{team_cfg.plan} plan")
     row.cycle_start = max(row.cycle_start, current)
     session.add(row)
     session.flush()
@@ -109,14 +119,31 @@ def current_balance(
         return CycleBalance(store.as_balance(row), row.cycle_start)
 
 
+def peek_balance(
+    session: Session, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime
+) -> CycleBalance:
+    """The team's balance as ``current_balance`` would leave it, read only: a due renewal is applied
+    in memory (the next write records it), so a read never waits for SQLite's write lock."""
+    team_cfg = config.teams[team]
+    current = cycle_start(local_date(now, team_cfg.zone), team_cfg.renews_on_day)
+    figures = store.balance_figures(session, workspace_id=workspace_id, team=team)
+    balance, entry_count, started = figures if figures is not None else (Balance(), 0, None)
+    due = due_entries(
+        config, team=team, entry_count=entry_count, cycle_started=started, balance=balance, current=current
+    )
+    for _kind, delta, _key, _note in due:
+        balance = balance.apply(delta)
+    return CycleBalance(balance, max(started, current) if started is not None else current)
+
+
 def balance_report(
     db: Database, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime
 ) -> BalanceReport:
     """Plan and extra credits, holds, this cycle's spend, the burn rate and the run-out forecast."""
     team_cfg = config.teams[team]
-    current = current_balance(db, config, workspace_id=workspace_id, team=team, now=now)
     today = local_date(now, team_cfg.zone)
-    with db.read() as session:
+    with db.read() as session:  # one read transaction; nothing written
+        current = peek_balance(session, config, workspace_id=workspace_id, team=team, now=now)
         spent_recently = store.spent_between(
             session,
             workspace_id=workspace_id,

@@ -16,7 +16,7 @@ from bot.domain.estimates import KeepHistory, KeepPlan, LikelyRange, likely_rang
 from bot.domain.ledger import Balance
 from bot.domain.limits import LimitCheck, check_limits
 from bot.domain.pricing import Quote, TaskSpec, expected_retries, price_task, resolve_task
-from bot.services.balances import current_balance
+from bot.services.balances import peek_balance
 from bot.services.members import Member
 from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
@@ -120,12 +120,15 @@ def quote_task(
     command: TaskRequest,
     now: datetime,
 ) -> QuoteReport:
-    """Price the task, its likely range and (``keep=``) the variants to plan; nothing is written but a renewal."""
+    """Price the task, its likely range and (``keep=``) the variants to plan, in one read transaction.
+
+    Nothing is written: a renewal that is due is applied in memory (the next write records it).
+    """
     spec = resolve_spec(config, command)
-    current = current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
     since = now - timedelta(days=config.pricing.history_days)
     team, tool = member.team, spec.tool
     with db.read() as session:
+        current = peek_balance(session, config, workspace_id=workspace_id, team=team, now=now)
         plan = None
         if command.keep is not None:
             kept = task_store.keep_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since)

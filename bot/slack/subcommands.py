@@ -48,6 +48,18 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("admin", "audit"): answer_admin_audit,
     subcommand("help"): answer_help,
 }
+# Read-only subcommands: they write nothing and call no Slack method, so the listener answers them in
+# the ack's own body (Slack shows it at once, no response_url round trip). The rest ack first.
+ANSWERED_IN_ACK: frozenset[Subcommand] = frozenset(
+    {
+        subcommand("quote"),
+        subcommand("tasks"),
+        subcommand("balance"),
+        subcommand("limits"),
+        subcommand("admin"),
+        subcommand("help"),
+    }
+)
 _unanswered = [sub.usage for sub in every_subcommand() if sub not in HANDLERS]
 if _unanswered:
     raise RuntimeError(f"subcommands declared without a handler: {', '.join(_unanswered)}")

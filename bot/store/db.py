@@ -12,6 +12,8 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,18 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from bot.store.requests import claim_request
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# A delivery waiting to be claimed by the first write transaction of the request being handled.
+_pending_claim: ContextVar[tuple[str, datetime] | None] = ContextVar("pending_delivery_claim", default=None)
+
+
+class DeliveryAlreadyHandledError(RuntimeError):
+    """The delivery's first write found its claim taken: the same delivery was handled before."""
+
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -83,7 +96,25 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A write transaction (holding SQLite's write lock from the start), committed on success."""
         with self._one_writer(), Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            pending = _pending_claim.get()
+            if pending is not None:
+                _pending_claim.set(None)
+                if not claim_request(session, signature_hash=pending[0], now=pending[1]):
+                    raise DeliveryAlreadyHandledError(pending[0])
             yield session
+
+    @contextmanager
+    def claim_on_first_write(self, delivery_key: str, now: datetime) -> Iterator[None]:
+        """Handle a delivery once: its first write transaction (if any) also records ``delivery_key``.
+
+        The claim commits or rolls back with the effect it guards, so a replay of a delivery that
+        wrote finds it and raises ``DeliveryAlreadyHandledError``, and a read-only request writes nothing.
+        """
+        token = _pending_claim.set((delivery_key, now) if delivery_key else None)
+        try:
+            yield
+        finally:
+            _pending_claim.reset(token)
 
     @contextmanager
     def _one_writer(self) -> Iterator[None]:

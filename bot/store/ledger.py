@@ -6,8 +6,8 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func
-from sqlalchemy import select as sa_select
+from sqlalchemy import bindparam, case, func
+from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,34 @@ def team_balances(session: Session, *, workspace_id: str) -> dict[str, TeamBalan
     """Every team's running balance row in the workspace, by team."""
     statement = select(TeamBalance).where(TeamBalance.workspace_id == workspace_id)
     return {row.team: row for row in session.exec(statement)}
+
+
+# Built once (``bindparam``) and run on the Core connection (no ORM step): the statements every quote
+# and balance runs, read as plain tuples.
+_BALANCE_FIGURES = sa_select(
+    col(TeamBalance.plan),
+    col(TeamBalance.extra),
+    col(TeamBalance.held),
+    col(TeamBalance.spent),
+    col(TeamBalance.entry_count),
+    col(TeamBalance.cycle_start),
+).where(col(TeamBalance.workspace_id) == bindparam("workspace_id"), col(TeamBalance.team) == bindparam("team"))
+_MEMBER_USAGE = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
+    LedgerEntry.workspace_id == bindparam("workspace_id"),
+    LedgerEntry.team == bindparam("team"),
+    LedgerEntry.member == bindparam("member"),
+    col(LedgerEntry.created_at) >= bindparam("since"),
+    col(LedgerEntry.kind).in_([EntryKind.HOLD.value, EntryKind.CAPTURE.value, EntryKind.RELEASE.value]),
+)
+
+
+def balance_figures(session: Session, *, workspace_id: str, team: str) -> tuple[Balance, int, date] | None:
+    """A team's running balance, entry count and cycle start, without loading the row as an object."""
+    row = session.connection().execute(_BALANCE_FIGURES, {"workspace_id": workspace_id, "team": team}).first()
+    if row is None:
+        return None
+    plan, extra, held, spent, entry_count, started = row
+    return Balance(plan=plan, extra=extra, held=held, spent=spent), int(entry_count), started
 
 
 def get_balance_row(session: Session, *, workspace_id: str, team: str, lock: bool = False) -> TeamBalance | None:
@@ -199,14 +227,8 @@ def spent_between(session: Session, *, workspace_id: str, team: str, first_day: 
 
 def member_usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
     """What a member has reserved or spent since ``since``: open holds count until captured or released."""
-    statement = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
-        LedgerEntry.workspace_id == workspace_id,
-        LedgerEntry.team == team,
-        LedgerEntry.member == member,
-        col(LedgerEntry.created_at) >= since,
-        col(LedgerEntry.kind).in_([EntryKind.HOLD.value, EntryKind.CAPTURE.value, EntryKind.RELEASE.value]),
-    )
-    return max(0, int(session.exec(statement).one()))
+    parameters = {"workspace_id": workspace_id, "team": team, "member": member, "since": since}
+    return max(0, int(session.connection().execute(_MEMBER_USAGE, parameters).scalar() or 0))
 
 
 def check_running_balances(session: Session) -> list[str]:

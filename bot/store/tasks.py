@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -13,17 +13,20 @@ from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, Appr
 from bot.domain.pricing import RetryHistory
 from bot.store.models import Approval, Task
 
+# Built once: every quote runs it (``bindparam`` values per call).
+_RETRY_HISTORY = select(func.count(), func.coalesce(func.sum(Task.retries_used), 0)).where(
+    Task.workspace_id == bindparam("workspace_id"),
+    Task.team == bindparam("team"),
+    Task.tool == bindparam("tool"),
+    Task.status == TaskStatus.DONE,
+    col(Task.finished_at) >= bindparam("since"),
+)
+
 
 def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:
     """Finished tasks of a tool since ``since`` and the retries they took."""
-    statement = select(func.count(), func.coalesce(func.sum(Task.retries_used), 0)).where(
-        Task.workspace_id == workspace_id,
-        Task.team == team,
-        Task.tool == tool,
-        Task.status == TaskStatus.DONE,
-        col(Task.finished_at) >= since,
-    )
-    tasks, retries = session.exec(statement).one()
+    parameters = {"workspace_id": workspace_id, "team": team, "tool": tool, "since": since}
+    tasks, retries = session.connection().execute(_RETRY_HISTORY, parameters).one()
     return RetryHistory(tasks=int(tasks or 0), retries=int(retries or 0))
 
 

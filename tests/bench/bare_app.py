@@ -27,9 +27,14 @@ def build_bolt_app() -> App:
     client = WebClient(base_url=os.environ["SLACK_API_URL"], token=token)
     app = App(signing_secret=os.environ["SLACK_SIGNING_SECRET"], client=client)  # the token rides in the client
 
+    floor_text = os.environ.get("BENCH_FLOOR_TEXT")  # bench_answers.py: an answer in the ack, like the bot's
+
     @app.command("/credits")
     def only_ack(ack: Ack) -> None:
-        ack()
+        if floor_text:
+            ack(response_type="ephemeral", text=floor_text)
+        else:
+            ack()
 
     return app
 

@@ -46,7 +46,7 @@ from bot.services.members import Member  # noqa: E402
 from bot.services.quotes import quote_task  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.ledger import ledger_sum  # noqa: E402
-from bot.store.models import DailySpend, LedgerEntry, TeamBalance  # noqa: E402
+from bot.store.models import DailySpend, LedgerEntry, Task, TeamBalance  # noqa: E402
 from tests.bench.rows import ledger_row  # noqa: E402
 
 WORKSPACE = "T0STANDIN"
@@ -157,7 +157,35 @@ def simulate(
         yield entry(EntryKind.GRANT, rules.grant_plan(monthly), f"grant:{TEAM}:{day}", now, note="pro plan")
 
 
-def build_ledger(path: Path, count: int, now: datetime, config: CreditsConfig, seed: int) -> BuiltLedger:
+def finished_tasks(count: int, now: datetime, seed: int) -> Iterator[dict[str, Any]]:
+    """``count`` finished tasks of the three members over the last year (about a twelfth in the
+    quote's 30-day retry window), as ``/credits done`` leaves them."""
+    rng = random.Random(seed)
+    tools = ("image", "video", "upscale", "voice")
+    for number in range(1, count + 1):
+        created = now - timedelta(seconds=rng.uniform(60, 365 * 86_400))
+        retries = rng.choice((0, 0, 0, 1, 1, 2))
+        yield {
+            "workspace_id": WORKSPACE,
+            "team": TEAM,
+            "number": number,
+            "requester": rng.choice(list(MEMBERS)),
+            "tool": rng.choice(tools),
+            "quality": "standard",
+            "variants": 1,
+            "quoted_cost": 8,
+            "held": 0,
+            "status": "done",
+            "actual_cost": 8 * (1 + retries),
+            "retries_used": retries,
+            "created_at": created,
+            "finished_at": created + timedelta(minutes=5),
+        }
+
+
+def build_ledger(
+    path: Path, count: int, now: datetime, config: CreditsConfig, seed: int, tasks: int = 0
+) -> BuiltLedger:
     """Migrate a fresh SQLite file and bulk-insert the ledger, its daily rollup and its running row.
 
     One transaction and ``executemany`` in chunks: the bot's own ``append_entry`` would take hours
@@ -190,7 +218,11 @@ def build_ledger(path: Path, count: int, now: datetime, config: CreditsConfig, s
             {"workspace_id": WORKSPACE, "team": TEAM, "day": day, "tool": tool, "spent": spent}
             for (day, tool), spent in sorted(spend.items())
         ]
-        connection.execute(insert(DailySpend), daily)
+        if daily:
+            connection.execute(insert(DailySpend), daily)
+        rows = list(finished_tasks(tasks, now, seed))
+        for first in range(0, len(rows), CHUNK):
+            connection.execute(insert(Task), rows[first : first + CHUNK])
         connection.execute(
             insert(TeamBalance),
             [
@@ -239,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--entries", type=int, default=1_000_000, help="entries in the big ledger")
     parser.add_argument("--small", type=int, default=1_000, help="entries in the small ledger")
+    parser.add_argument("--tasks", type=int, default=100_000, help="finished tasks beside the big ledger")
     parser.add_argument("--runs", type=int, default=200, help="timed calls on each ledger")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
@@ -248,12 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="bench-balance-") as tmp:
         ledgers: dict[str, BuiltLedger] = {}
-        for label, count in (("small", args.small), ("big", args.entries)):
-            built = build_ledger(Path(tmp) / f"{label}.db", count, now, config, args.seed)
+        for label, count, tasks in (("small", args.small, 0), ("big", args.entries, args.tasks)):
+            built = build_ledger(Path(tmp) / f"{label}.db", count, now, config, args.seed, tasks)
             ledgers[label] = built
             size_mb = sum(f.stat().st_size for f in Path(tmp).glob(f"{label}.db*")) / 1e6  # with the WAL
             print(
-                f"built {label}: {built.entries:,} entries, {built.daily_rows:,} daily_spend rows, "
+                f"built {label}: {built.entries:,} entries, {tasks:,} finished tasks, "
+                f"{built.daily_rows:,} daily_spend rows, "
                 f"{size_mb:.1f} MB in {built.seconds:.1f} s ({built.entries / built.seconds:,.0f} rows/s)"
             )
             started = time.perf_counter()

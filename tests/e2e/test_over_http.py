@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.devtools.signing import sign
-from bot.store.models import ProcessedRequest
-from tests.e2e.conftest import BOB, HttpBot
+from bot.store.models import LedgerEntry, ProcessedRequest
+from tests.e2e.conftest import BOB, CAROL, HttpBot
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message, tasks
 
 
 def test_replayed_request_has_no_second_effect(bot: HttpBot) -> None:
-    body, response_url = bot.command_body("balance")
+    """A replayed top-up adds nothing; its delivery was recorded with the entry it wrote."""
+    body, response_url = bot.command_body("admin topup design 500", user=CAROL)
     headers = sign(bot.signing_secret, body)
     first = bot.post(body, headers)
     bot.standin.wait_for_response(response_url)
     second = bot.post(body, headers)
     assert first.status_code == 200 and second.status_code == 200
+    # A later request that writes is answered, so the replay was ignored rather than still in flight.
+    bot.command("admin topup design 1", user=CAROL)
     with bot.db.read() as session:
-        assert session.exec(select(func.count()).select_from(ProcessedRequest)).one() == 1
-    # A later, different request is answered, so the replay was ignored rather than still in flight.
-    bot.command("help")
+        assert session.exec(select(func.count()).select_from(ProcessedRequest)).one() == 2
+        topups = session.exec(select(LedgerEntry.note).where(col(LedgerEntry.kind) == "extra")).all()
+    assert len(topups) == 1 + 2  # the opening extra credits, 500 once, then 1
     assert len([r for r in bot.standin.responses if r.url == response_url]) == 1
 
 

@@ -74,8 +74,8 @@ def test_default_logs_never_contain_tokens_secrets_or_response_urls(
         body, headers = signed_slash_command(
             secret, text=text, user_id=user, channel_id=DESIGN_CHANNEL, response_url=response_url
         )
-        assert requests.post(base + "/slack/events", data=body, headers=headers, timeout=10).status_code == 200
-        standin.wait_for_response(response_url, timeout=10)
+        answer = requests.post(base + "/slack/events", data=body, headers=headers, timeout=10)
+        assert answer.status_code == 200 and answer.json()["response_type"] == "ephemeral"  # answered in the ack
     forged_body, _ = signed_slash_command(
         secret, text="balance", user_id=ALICE, channel_id=DESIGN_CHANNEL, response_url=standin.new_response_url()
     )
@@ -90,3 +90,31 @@ def test_default_logs_never_contain_tokens_secrets_or_response_urls(
     for response_url in response_urls:
         assert response_url not in logs
     assert "Traceback" not in logs
+
+
+def test_no_request_can_flood_or_forge_the_log(production_bot: tuple[SlackStandIn, str, str, Path]) -> None:
+    """Three unsigned 5 MB posts and newlines in bodies and notes: a few short lines, none forged."""
+    standin, base, secret, log_path = production_bot
+    before = log_path.stat().st_size
+    flood = b"text=" + b"A" * (5 * 1024 * 1024) + b"%0A2026-01-01 00:00:00,000 ERROR forged: flood"
+    for _ in range(3):
+        assert requests.post(base + "/slack/events", data=flood, timeout=30).status_code == 413
+    unsigned = "text=hi%0AERROR+forged%3A+unsigned&response_url=http%3A%2F%2F127.0.0.1%3A9%2Fx"
+    headers = {"X-Slack-Request-Timestamp": "1 ERROR forged: header", "X-Slack-Signature": "v0=00"}
+    assert requests.post(base + "/slack/events", data=unsigned, headers=headers, timeout=10).status_code == 401
+    response_url = standin.new_response_url()
+    body, signed_headers = signed_slash_command(
+        secret,
+        text="run image variants=1 launch\nERROR forged: note",
+        user_id=ALICE,
+        channel_id=DESIGN_CHANNEL,
+        response_url=response_url,
+    )
+    assert requests.post(base + "/slack/events", data=body, headers=signed_headers, timeout=10).status_code == 200
+    standin.wait_for_response(response_url, timeout=10)
+    time.sleep(0.5)
+    written = log_path.read_bytes()[before:].decode()
+    assert len(written) < 4_000
+    assert "AAAA" not in written
+    assert not [line for line in written.splitlines() if "ERROR forged" in line.split(": ", 1)[0]]
+    assert not [line for line in written.splitlines() if line.startswith(("ERROR", "2026-01-01"))]

@@ -20,10 +20,10 @@ def test_unicode_digits_are_refused(bot: BotUnderTest, text: str) -> None:
 
 
 def test_a_topup_in_fullwidth_digits_is_refused_and_writes_nothing(bot: BotUnderTest) -> None:
-    bot.command("balance")
+    bot.command("admin topup design 1", user=CAROL)  # a write: the team's ledger is open
     reply = bot.command("admin topup design ５００", user=CAROL)
     assert "use the digits 0-9" in reply.text
-    assert balance(bot).extra == 500  # the opening 500 only
+    assert balance(bot).extra == 501  # the opening 500 and the ASCII top-up only
 
 
 def test_a_nul_in_a_note_is_stripped_the_same_on_both_databases(bot: BotUnderTest) -> None:

@@ -40,21 +40,26 @@ LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
     ("event", "tokens_revoked", installation.handle_tokens_revoked),
 )
 
+# Listener middleware: runs in the request's thread before Bolt hands the listener to its pool.
+LISTENER_MIDDLEWARE: dict[Callable[..., None], list[Callable[..., Any]]] = {
+    credits.handle_credits_command: [credits.answer_reads_at_once],
+}
+
 
 def register_all(app: App, deps: Deps) -> None:
     """Wire the middleware, every listener inside the error boundary, and the app-wide error handler."""
     if isinstance(app.client, PacedWebClient):  # first: every later step and listener posts through it
         app.use(PacedListenerClient(app.client))
     app.use(middleware.ProvideDeps(deps))
-    app.use(middleware.reject_replays)
     app.use(middleware.load_config)
     app.use(installation.resume_if_reinstalled)
     app.error(errors.report_unhandled)
-    kinds: dict[Kind, Callable[[str], Callable[[Callable[..., Any]], Any]]] = {
+    kinds: dict[Kind, Callable[..., Callable[[Callable[..., Any]], Any]]] = {
         "command": app.command,
         "action": app.action,
         "view": app.view,
         "event": app.event,
     }
     for kind, matcher, listener in LISTENERS:
-        kinds[kind](matcher)(errors.error_boundary(listener))
+        before = LISTENER_MIDDLEWARE.get(listener, [])
+        kinds[kind](matcher, middleware=before)(errors.error_boundary(listener))

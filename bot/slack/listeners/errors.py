@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.domain.errors import UserFacingError
 from bot.slack.blocks.errors import internal_error_blocks, user_error_blocks, user_error_text
+from bot.slack.listeners.middleware import DeliveryAlreadyHandledError, handled_once
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ def report_error(
     context: BoltContext | None = None,
 ) -> None:
     """Tell the user: their mistake plainly, ours with a reference that is also logged."""
+    if isinstance(error, DeliveryAlreadyHandledError):  # a replay: the first delivery was answered
+        logger.info("ignored a replayed %s delivery (already handled)", (body or {}).get("type") or "command")
+        return
     if isinstance(error, UserFacingError):
         message = user_error_text(error)
         text, blocks = message, user_error_blocks(message)
@@ -67,7 +71,7 @@ def report_error(
 
 
 def error_boundary(listener: Callable[..., None]) -> Callable[..., None]:
-    """Wrap a listener so no exception reaches Bolt's runner.
+    """Wrap a listener so no exception reaches Bolt's runner, and a delivery acts once (``handled_once``).
 
     Bolt injects arguments by the names it reads from the wrapper's signature; the wrapper declares the
     listener's own parameters plus what the boundary needs, and passes the listener only its own.
@@ -76,7 +80,9 @@ def error_boundary(listener: Callable[..., None]) -> Callable[..., None]:
 
     def guarded(**kwargs: Any) -> None:
         try:
-            listener(**{name: kwargs.get(name) for name in own})
+            with handled_once(kwargs.get("context"), kwargs.get("body")) as fresh:
+                if fresh:
+                    listener(**{name: kwargs.get(name) for name in own})
         except Exception as error:  # the single boundary: reported to the user and logged
             report_error(
                 error,

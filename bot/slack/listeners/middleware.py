@@ -1,34 +1,62 @@
-"""Global middleware: what every listener gets through Bolt's context, and each request handled once.
+"""Global middleware: what every listener gets through Bolt's context; and each delivery handled once.
 
 ``ProvideDeps`` puts the dependencies and the request's parties in ``context``; Bolt then passes a
 context key to any listener argument of the same name (``deps``, ``config``, ``workspace_id``,
 ``user_id``, ``channel_id``, ``now``, ``request_key``), so listeners are plain module-level functions.
 
-Bolt verifies signatures but keeps no replay cache, so an identical signed request replayed inside the
-five-minute window would run again. The signature covers the timestamp and the body, so its hash
-identifies the delivery; the database keeps it unique, which also holds across processes.
+Nothing here writes: between a request and its ``ack()`` there is only Bolt's signature check,
+parsing and one cached config lookup, so a busy database never delays an acknowledgement. Replays
+are stopped where they could do harm, after the ack: ``request_key`` names the *delivery* (the
+``trigger_id`` Slack gives every slash command, click and form submission, an event's ``event_id``,
+else the request's signature), the same in HTTP and Socket Mode; ``handled_once`` records it in the
+first write transaction the listener makes (a read-only command records nothing), and records an
+event before its handler runs, so a delivery that arrives twice acts once, in any process.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from bot.slack.deps import Deps
 from bot.slack.requests import parties
-from bot.store.requests import claim_request, forget_old_requests
+from bot.store.db import DeliveryAlreadyHandledError
+from bot.store.requests import claim_request
 
 logger = logging.getLogger(__name__)
-PRUNE_EVERY = 200
+__all__ = ["DeliveryAlreadyHandledError", "ProvideDeps", "delivery_key", "handled_once", "load_config"]
+
+
+def delivery_key(body: dict[str, Any], signature: str | None) -> str:
+    """A key unique to one delivery, identical when the same delivery arrives again.
+
+    Two ``/credits admin topup design 500`` typed one after the other have different ``trigger_id``s
+    (two top-ups); the same delivery replayed or redelivered carries the same one (one top-up).
+    A payload with none of these (no Slack payload lacks all of them) gets a fresh key: never merged.
+    """
+    team = parties(body).workspace_id
+    for name in ("event_id", "trigger_id"):
+        value = body.get(name)
+        if isinstance(value, str) and value:
+            return _digest(f"{name}:{team}:{value}")
+    if signature:
+        return _digest(f"signature:{signature}")
+    return _digest(f"unidentified:{uuid.uuid4()}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
 class ProvideDeps(Middleware):
-    """First middleware: the dependencies, who sent the request, from where, and when."""
+    """First middleware: the dependencies, who sent the request, from where, when, and which delivery."""
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -36,40 +64,42 @@ class ProvideDeps(Middleware):
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
         """Fill the context, then let the request on."""
         who = parties(req.body)
+        signatures = req.headers.get("x-slack-signature") or []
         req.context["deps"] = self.deps
         req.context["workspace_id"] = who.workspace_id
         req.context["user_id"] = who.user_id
         req.context["channel_id"] = who.channel_id
         req.context["now"] = self.deps.clock()
-        req.context["request_key"] = ""
+        req.context["request_key"] = delivery_key(req.body, signatures[0] if signatures else None)
         return next()
 
 
-_claims = itertools.count(1)  # deliveries claimed by this process; pruning runs every PRUNE_EVERY
-
-
-def reject_replays(req: BoltRequest, context: BoltContext, next_: Callable[[], BoltResponse]) -> BoltResponse | None:
-    """Claim the delivery in the database; a replay is answered 200 and goes no further."""
-    signatures = req.headers.get("x-slack-signature") or []
-    signature = signatures[0] if signatures else None
-    if not signature:  # Socket Mode: Slack's own connection, no signature to replay
-        return next_()
-    deps: Deps = context["deps"]
-    digest = hashlib.sha256(signature.encode()).hexdigest()
-    now = context["now"]
-    with deps.db.write() as session:
-        fresh = claim_request(session, signature_hash=digest, now=now)
-        if next(_claims) % PRUNE_EVERY == 0:
-            forget_old_requests(session, now=now)
-    context["request_key"] = digest[:40]  # idempotency key for what this request writes
-    if not fresh:
-        logger.info("ignored a replayed request (same signature already handled)")
-        return BoltResponse(status=200, body="")
-    return next_()
-
-
 def load_config(context: BoltContext, next_: Callable[[], BoltResponse]) -> BoltResponse | None:
-    """The workspace's effective config (credits file plus admin overrides), once per request."""
+    """The workspace's effective config (credits file plus admin overrides), cached per change."""
     deps: Deps = context["deps"]
     context["config"] = deps.effective_config(context["workspace_id"])
     return next_()
+
+
+@contextmanager
+def handled_once(context: BoltContext | None, body: dict[str, Any] | None) -> Iterator[bool]:
+    """Around a listener, after its ack: yields False for an event already handled.
+
+    An event is recorded before its handler runs (Slack retries events by ``event_id``); anything
+    else is recorded by its first write (``Database.claim_on_first_write``), which raises
+    ``DeliveryAlreadyHandledError`` on a replay, before anything is changed.
+    """
+    deps = context.get("deps") if context is not None else None
+    if not isinstance(deps, Deps) or context is None:
+        yield True
+        return
+    key, now = str(context.get("request_key") or ""), context["now"]
+    if (body or {}).get("type") == "event_callback":
+        with deps.db.write() as session:
+            fresh = claim_request(session, signature_hash=key, now=now)
+        if not fresh:
+            logger.info("ignored a redelivered event (same event_id already handled)")
+        yield fresh
+        return
+    with deps.db.claim_on_first_write(key, now):
+        yield True
