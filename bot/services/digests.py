@@ -17,6 +17,7 @@ from bot.domain.calendar import local_date, next_renewal
 from bot.domain.digest import (
     DIGEST_DAYS,
     LARGEST_TASKS,
+    DailySeries,
     DigestFigures,
     daily_series,
     digest_window,
@@ -160,3 +161,17 @@ def set_digest_schedule(
             now=now,
         )
     return schedule, next_slot(schedule, team.zone, now)
+
+
+def spend_series(db: Database, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime) -> DailySeries:
+    """The digest chart's figures (spend per day and tool, four weeks to today) for the Home tab."""
+    window = digest_window(now, config.teams[team].zone)
+    with db.read() as session:
+        daily = store.daily_spend_rows(
+            session,
+            workspace_id=workspace_id,
+            team=team,
+            first_day=window.first_chart_day,
+            last_day=window.last_chart_day,
+        )
+    return daily_series(window.chart_days, daily)

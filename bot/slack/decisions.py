@@ -65,6 +65,10 @@ def decide_and_show(
     )
     if decision.changed:  # only the call that settled it announces it; the sweep repairs a failure
         announce_safely(deps, client, config, decision.approval, decision.task)
+        from bot.slack.home import concerned, refresh_homes  # home imports this module's neighbours
+
+        team = decision.approval.team
+        refresh_homes(deps, client, config, workspace_id, concerned(config, team, decision.approval.requester, user_id))
     if decision.outcome == "decided":
         return
     zone = config.teams[decision.approval.team].zone

@@ -27,6 +27,9 @@ class PostKind(StrEnum):
 
     DIGEST = "digest"
     ALERT = "budget_alert"
+    REMINDER = "reminder"  # an approval request's reminder to its approvers (slot_key: approval:<id>)
+    ESCALATION = "escalation"  # the same request escalated to the team's admins
+    HOME_CHART = "home_chart"  # the Home tab's spend chart of one team for one hour (slot_key: the hour)
 
 
 class PostState(StrEnum):

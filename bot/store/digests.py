@@ -262,6 +262,22 @@ def get_post(session: Session, *, workspace_id: str, kind: PostKind, team: str, 
     return session.exec(statement).first()
 
 
+def latest_chart_file(session: Session, *, workspace_id: str, kind: PostKind, team: str) -> str | None:
+    """The most recent uploaded chart file of this kind for the team (the Home tab's fallback)."""
+    statement = (
+        select(ScheduledPost.chart_file_id)
+        .where(
+            ScheduledPost.workspace_id == workspace_id,
+            ScheduledPost.kind == kind.value,
+            ScheduledPost.team == team,
+            col(ScheduledPost.chart_file_id).is_not(None),
+        )
+        .order_by(col(ScheduledPost.slot_at).desc())
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
 def post_by_id(session: Session, *, post_id: int) -> ScheduledPost | None:
     """A scheduled post by id, as it is now."""
     return session.get(ScheduledPost, post_id)

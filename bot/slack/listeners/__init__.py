@@ -15,14 +15,17 @@ from typing import Any, Literal
 from slack_bolt import App
 
 from bot.slack.deps import Deps
-from bot.slack.ids import ActionId, CallbackId, SlashCommand
+from bot.slack.ids import ActionId, CallbackId, FunctionId, ShortcutId, SlashCommand
 from bot.slack.listeners import errors, middleware
-from bot.slack.listeners.actions import approval
+from bot.slack.listeners.actions import approval, home
 from bot.slack.listeners.commands import credits
+from bot.slack.listeners.events import home as home_events
 from bot.slack.listeners.events import installation
-from bot.slack.listeners.views import deny_reason
+from bot.slack.listeners.functions import workflow
+from bot.slack.listeners.shortcuts import quote
+from bot.slack.listeners.views import deny_reason, quote_form
 
-Kind = Literal["command", "action", "view", "event"]
+Kind = Literal["command", "action", "view", "event", "shortcut", "function"]
 
 LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
     ("command", SlashCommand.CREDITS, credits.handle_credits_command),
@@ -32,6 +35,17 @@ LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
     ("view", CallbackId.DENY_REASON, deny_reason.handle_deny_submission),
     ("event", "app_uninstalled", installation.handle_app_uninstalled),
     ("event", "tokens_revoked", installation.handle_tokens_revoked),
+    ("event", "app_home_opened", home_events.handle_app_home_opened),
+    ("action", ActionId.HOME_QUOTE, home.handle_home_quote_click),
+    ("action", ActionId.HOME_DONE, home.handle_home_done_click),
+    ("action", ActionId.HOME_CANCEL, home.handle_home_cancel_click),
+    ("action", ActionId.QUOTE_TOOL, home.handle_quote_form_change),
+    ("action", ActionId.QUOTE_FIELD, home.handle_quote_form_change),
+    ("view", CallbackId.QUOTE_FORM, quote_form.handle_quote_form_submission),
+    ("view", CallbackId.DONE_FORM, quote_form.handle_done_form_submission),
+    ("shortcut", ShortcutId.QUOTE_TASK, quote.handle_quote_shortcut),
+    ("function", FunctionId.QUOTE_TASK, workflow.handle_quote_step),
+    ("function", FunctionId.REQUEST_CREDITS, workflow.handle_request_step),
 )
 
 
@@ -46,6 +60,8 @@ def register_all(app: App, deps: Deps) -> None:
         "action": app.action,
         "view": app.view,
         "event": app.event,
+        "shortcut": app.shortcut,
+        "function": app.function,
     }
     for kind, matcher, listener in LISTENERS:
         kinds[kind](matcher)(errors.error_boundary(listener))
