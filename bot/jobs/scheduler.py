@@ -34,6 +34,7 @@ from bot.jobs.alerts import AlertJob
 from bot.jobs.approvals import sweep_approvals
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
 from bot.jobs.posting import Pacer, Poster
+from bot.jobs.reminders import send_reminders
 from bot.services.alerts import BudgetAlert
 from bot.slack.deps import Deps
 from bot.store import digests as store
@@ -114,6 +115,10 @@ class JobRunner:
                 sweep_approvals(self._deps, self.client, self.clock())
             except Exception:
                 logger.exception("approvals sweep failed")
+            try:
+                send_reminders(self._deps, self.client, self.clock(), owner=self.owner)
+            except Exception:
+                logger.exception("approval reminders failed")
             digests = self.digest_job()
             report = RunReport(digests=digests.post_due(self.clock))
             alerts = AlertJob(self.db, self.client, digests.poster, self.workspace)
