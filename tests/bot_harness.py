@@ -161,6 +161,16 @@ class BotUnderTest:
         executor = self.app.listener_runner.listener_executor
         assert isinstance(executor, ThreadPoolExecutor)
         executor.shutdown(wait=True)
+        self.flush_home_refreshes()
+
+    def flush_home_refreshes(self) -> None:
+        """Publish the debounced Home tab refreshes now, while the stand-in still answers (and checks) them."""
+        from bot.slack.listeners.middleware import ProvideDeps
+
+        assert self.app is not None
+        for middleware in self.app._middleware_list:
+            if isinstance(middleware, ProvideDeps):
+                middleware.deps.home_refresh.flush()
 
     def command_body(self, text: str, *, user: str = ALICE, channel: str = DESIGN_CHANNEL) -> tuple[str, str]:
         """A form-encoded /credits body and its response_url."""

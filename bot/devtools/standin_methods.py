@@ -9,6 +9,7 @@ counters). One instance is shared by composition: ``SlackStandIn`` configures, i
 from __future__ import annotations
 
 import copy
+import json
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -392,6 +393,11 @@ class WebApiMethods:
         """Complete a workflow step with its ``outputs`` (an object keyed by output parameter name)."""
         execution = self._function_execution(args)
         outputs = args.get("outputs")
+        if isinstance(outputs, str):  # form-encoded calls carry the object as JSON text, as Slack accepts
+            try:
+                outputs = json.loads(outputs)
+            except ValueError:
+                raise ApiError("invalid_arguments") from None
         if not isinstance(outputs, dict):
             raise ApiError("invalid_arguments")
         self.workspace.function_results[execution] = {"outputs": outputs}
