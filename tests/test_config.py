@@ -265,3 +265,11 @@ def test_digest_schedule_not_a_schedule(text: str) -> None:
 def test_digest_schedule_no_such_time(text: str) -> None:
     with pytest.raises(ValueError, match="no such time of day; use 00:00 to 23:59"):
         DigestSchedule.parse(text)
+
+
+def test_reminder_and_escalation_times_are_settable_and_ordered() -> None:
+    text = default_config_text() + "\napprovals:\n  remind_at: 0.25\n  escalate_at: 0.5\n"
+    config = parse_config(text)
+    assert (config.approvals.remind_at, config.approvals.escalate_at) == (0.25, 0.5)
+    with pytest.raises(ConfigError, match="escalate_at must come after"):
+        parse_config(default_config_text() + "\napprovals:\n  remind_at: 0.8\n  escalate_at: 0.5\n")

@@ -9,8 +9,8 @@ counters). One instance is shared by composition: ``SlackStandIn`` configures, i
 from __future__ import annotations
 
 import copy
-import json
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime

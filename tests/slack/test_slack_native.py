@@ -9,8 +9,8 @@ from slack_sdk.models.views import View
 
 from bot.config import CreditsConfig
 from bot.devtools.signing import sign, signed_interaction, view_submission_payload
-from bot.jobs.reminders import send_reminders
 from bot.devtools.slack_standin import SlackStandIn
+from bot.jobs.reminders import send_reminders
 from bot.slack.deps import Deps
 from bot.store.db import Database
 from tests.bot_harness import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest, in_process_bot
@@ -26,9 +26,9 @@ def event(bot: BotUnderTest, inner: dict[str, Any]) -> int:
 
 
 def open_home(bot: BotUnderTest, user: str) -> dict[str, Any]:
+    before = len(bot.standin.calls_to("views.publish"))
     assert event(bot, {"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": "home"}) == 200
-    bot.standin.wait_for_call("views.publish")
-    bot.finish_work()
+    bot.standin.wait_for_call("views.publish", count=before + 1, timeout=20)
     view = bot.standin.home_view(user)
     assert view is not None
     View(**{k: v for k, v in view.items() if k in ("type", "blocks")}).validate_json()
@@ -201,3 +201,91 @@ def test_a_decision_refreshes_the_home_tabs_of_those_concerned_once(bot: BotUnde
     published = sorted(c.args["user_id"] for c in bot.standin.calls_to("views.publish"))
     assert published == sorted({ALICE, BOB, CAROL})  # debounced: one publish each
     assert "To decide" in text_of(bot.standin.home_view(BOB) or {"blocks": []})
+
+
+def home_chart_ids(view: dict[str, Any]) -> list[str]:
+    return [b["slack_file"]["id"] for b in view["blocks"] if b["type"] == "image"]
+
+
+def test_the_team_chart_is_uploaded_once_an_hour_and_referenced(bot: BotUnderTest, clock: Clock) -> None:
+    first = open_home(bot, ALICE)
+    again = open_home(bot, BOB)
+    assert home_chart_ids(first) == home_chart_ids(again) and len(home_chart_ids(first)) == 1
+    assert len(bot.standin.calls_to("files.getUploadURLExternal")) == 1
+    assert home_chart_ids(first)[0] in bot.standin.uploads
+
+
+def test_request_expiry_and_decision_times_are_date_tokens(bot: BotUnderTest) -> None:
+    bot.command(OVER_TASK_LIMIT)
+    message = request_message(bot)
+    posted = json.dumps(bot.standin.calls_to("chat.postMessage")[0].args["blocks"])
+    assert "Expires <!date^" in posted and "{date_short_pretty} {time}|Wed 25 Nov 11:00>" in posted
+    bot.click("approval_approve", str(message["value"]), user=BOB, message_ts=str(message["ts"]))
+    updated = json.dumps(bot.standin.wait_for_call("chat.update")[0].args["blocks"])
+    assert "at <!date^" in updated and "|Tue 24 Nov 11:00>" in updated
+
+
+def click_on_home(bot: BotUnderTest, action_id: str, value: str, user: str = ALICE) -> None:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": WORKSPACE},
+        "user": {"id": user},
+        "trigger_id": "1.4",
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "view": {"id": "V0HOME", "type": "home"},
+        "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": value}],
+    }
+    body, headers = signed_interaction(bot.signing_secret, payload)
+    assert bot.post(body, headers).status_code == 200
+
+
+def submit(bot: BotUnderTest, callback_id: str, metadata: str, values: dict[str, Any]) -> Any:
+    payload = view_submission_payload(callback_id=callback_id, private_metadata=metadata, values=values, user_id=ALICE)
+    body, headers = signed_interaction(bot.signing_secret, payload)
+    return bot.post(body, headers)
+
+
+def test_home_quote_button_opens_the_form_and_an_over_limit_submit_posts_an_approval(bot: BotUnderTest) -> None:
+    click_on_home(bot, "home_quote", "design")
+    opened = bot.standin.wait_for_call("views.open")[0].args["view"]
+    assert opened["callback_id"] == "quote_form" and opened["submit"]["text"] == "Run it"
+    values = {
+        "quote_tool_input": {"quote_tool": {"type": "static_select", "selected_option": {"value": "image"}}},
+        "quote_quality_input:image": {"quote_field": {"type": "static_select", "selected_option": {"value": "ultra"}}},
+        "quote_variants_input": {"quote_field": {"type": "number_input", "value": "4"}},
+        "quote_project_input": {"quote_field": {"type": "plain_text_input", "value": "moodboard"}},
+    }
+    view_id = bot.standin.open_views()[0]["id"]
+    change = {
+        "type": "block_actions",
+        "team": {"id": WORKSPACE},
+        "user": {"id": ALICE},
+        "trigger_id": "1.5",
+        "view": {"id": view_id, "private_metadata": opened["private_metadata"], "state": {"values": values}},
+        "actions": [{"action_id": "quote_field", "block_id": "quote_variants_input", "type": "number_input"}],
+    }
+    body, headers = signed_interaction(bot.signing_secret, change)
+    bot.post(body, headers)
+    live = json.dumps(bot.standin.wait_for_call("views.update")[0].args["view"])
+    assert "80 credits" in live and "Needs approval" in live
+    assert submit(bot, "quote_form", opened["private_metadata"], values).status_code == 200
+    bot.finish_work()
+    assert [a.status for a in approvals(bot)] == ["pending"]
+    assert [t.note for t in tasks(bot)] == ["moodboard"]
+    assert "needs approval" in bot.standin.messages(ALICE)[-1]["text"]
+
+
+def test_done_from_the_home_tab_charges_the_task(bot: BotUnderTest) -> None:
+    bot.command("run image quality=high variants=2 cover")
+    click_on_home(bot, "home_done", "design:1")
+    opened = bot.standin.wait_for_call("views.open")[0].args["view"]
+    both = {
+        "done_retries_input": {"value": {"type": "number_input", "value": "1"}},
+        "done_cost_input": {"value": {"type": "number_input", "value": "30"}},
+    }
+    refused = submit(bot, "done_form", opened["private_metadata"], both)
+    assert json.loads(refused.text)["errors"].keys() == {"done_cost_input"}
+    kept = {"done_retries_input": {"value": {"type": "number_input", "value": "1"}}}
+    assert submit(bot, "done_form", opened["private_metadata"], kept).status_code == 200
+    bot.finish_work()
+    assert [t.status for t in tasks(bot)] == ["done"]

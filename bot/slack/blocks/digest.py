@@ -17,7 +17,7 @@ from bot.config import DigestSchedule
 from bot.domain.digest import DigestFigures, LargeTask, SpendSummary
 from bot.services.alerts import BudgetAlert
 from bot.services.digests import DigestReport
-from bot.slack.blocks.format import credits, day, number, plural
+from bot.slack.blocks.format import credits, day, number, on_day, plural
 
 MAX_SECTION = 3000  # Slack's limit for a section's text
 
@@ -89,7 +89,8 @@ def balance_lines(report: DigestReport) -> str:
     """Where the team stands now, and when it runs out at this week's pace."""
     b, forecast = report.balance, report.forecast
     lines = [
-        f"*Plan credits left*: {credits(b.plan)} of {number(report.monthly_credits)}, renews {day(report.renews_on)}",
+        f"*Plan credits left*: {credits(b.plan)} of {number(report.monthly_credits)}, "
+        f"renews {on_day(report.renews_on, ZoneInfo(report.timezone))}",
         f"*Extra*: {number(b.extra)} · *Held*: {number(b.held)} · *Available*: *{credits(b.available)}*",
     ]
     burn = f"*Burn rate*: {number(forecast.burn_per_day)} credits/day"
