@@ -19,15 +19,13 @@ from bot.config import CreditsConfig
 from bot.domain.limits import can_approve
 from bot.services import approvals
 from bot.services.balances import balance_report
-from bot.services.digests import spend_series
+from bot.services.digests import claim_home_chart, home_chart_uploaded, spend_series
 from bot.services.members import Member, bot_admins
 from bot.services.quotes import member_limits
 from bot.services.tasks import my_open_tasks
 from bot.slack.blocks.format import day
 from bot.slack.blocks.home import Decidable, TeamHome, home_view
 from bot.slack.deps import Deps
-from bot.store import digests as digest_store
-from bot.store.digest_models import PostKind, PostState
 
 logger = logging.getLogger(__name__)
 
@@ -45,64 +43,28 @@ def my_teams(config: CreditsConfig, user_id: str) -> list[Member]:
 def team_chart(
     deps: Deps, client: WebClient, config: CreditsConfig, workspace_id: str, team: str, now: datetime
 ) -> str | None:
-    """The file id of the team's spend chart for this hour: drawn and uploaded by whoever claims the hour.
+    """The file id of the team's spend chart: drawn and uploaded by whoever claims the hour.
 
     The claim (``scheduled_post``, kind ``home_chart``, one per team and hour) makes it one upload per
     team per hour across processes; views reference the file by id (an image block's ``slack_file``).
-    Until this hour's upload is there, the last hour's file is shown.
     """
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    key = hour.strftime("%Y-%m-%dT%H")
-    with deps.db.write() as session:
-        existing = digest_store.get_post(
-            session, workspace_id=workspace_id, kind=PostKind.HOME_CHART, team=team, slot_key=key
-        )
-        if existing is not None:
-            return existing.chart_file_id or _previous_chart(deps, workspace_id, team)
-        claim = digest_store.insert_post(
-            session,
-            workspace_id=workspace_id,
-            kind=PostKind.HOME_CHART,
-            team=team,
-            slot_key=key,
-            slot_at=hour,
-            state=PostState.CLAIMED,
-            owner="home",
-            channel_id=None,
-            now=now,
-            scheduled=False,
-        )
-    if claim is None:
-        return _previous_chart(deps, workspace_id, team)
+    claim = claim_home_chart(deps.db, workspace_id=workspace_id, team=team, now=now)
+    if claim.claim_id is None:
+        return claim.file_id
     from bot.charts import spend_chart_png  # matplotlib loads only when a chart is drawn
 
     series = spend_series(deps.db, config, workspace_id=workspace_id, team=team, now=now)
     title = f"{team}: credits spent per day, 4 weeks to {day(series.days[-1])}" if series.days else team
+    file_id: str | None = None
     try:
         answer = client.files_upload_v2(
-            content=spend_chart_png(series, title=title), filename=f"home-{team}-{key}.png", title=title, alt_txt=title
+            content=spend_chart_png(series, title=title), filename=f"home-{team}.png", title=title, alt_txt=title
         )
         file_id = str((answer.get("files") or [answer.get("file")])[0]["id"])
     except (SlackApiError, KeyError, IndexError, TypeError) as exc:
         logger.warning("home chart upload for team %s failed: %s", team, exc)
-        file_id = None
-    with deps.db.write() as session:
-        assert claim.id is not None
-        digest_store.compare_and_set(
-            session,
-            post_id=claim.id,
-            version=claim.version,
-            now=now,
-            state=(PostState.POSTED if file_id else PostState.FAILED).value,
-            chart_state="uploaded" if file_id else "failed",
-            chart_file_id=file_id,
-        )
-    return file_id
-
-
-def _previous_chart(deps: Deps, workspace_id: str, team: str) -> str | None:
-    with deps.db.read() as session:
-        return digest_store.latest_chart_file(session, workspace_id=workspace_id, kind=PostKind.HOME_CHART, team=team)
+    home_chart_uploaded(deps.db, claim, file_id=file_id, now=now)
+    return file_id or claim.file_id
 
 
 def build_home(
