@@ -17,6 +17,7 @@ from bot.services.records import ApprovalRecord, TaskRecord
 from bot.slack.announce import announce_safely
 from bot.slack.blocks.approval import outcome_line
 from bot.slack.deps import Deps
+from bot.slack.home import concerned, refresh_homes
 
 
 def clicked_approval_id(body: dict[str, Any]) -> int:
@@ -65,8 +66,6 @@ def decide_and_show(
     )
     if decision.changed:  # only the call that settled it announces it; the sweep repairs a failure
         announce_safely(deps, client, config, decision.approval, decision.task)
-        from bot.slack.home import concerned, refresh_homes  # home imports this module's neighbours
-
         team = decision.approval.team
         refresh_homes(deps, client, config, workspace_id, concerned(config, team, decision.approval.requester, user_id))
     if decision.outcome == "decided":

@@ -244,9 +244,12 @@ def insert_post(
         "created_at": now,
         "updated_at": now,
     }
-    statement = _insert(session, ScheduledPost).values(**values).on_conflict_do_nothing()
-    inserted = session.execute(statement).rowcount  # type: ignore[attr-defined]
-    if not inserted:
+    # RETURNING says whether this call inserted the row: psycopg's rowcount for an INSERT … ON CONFLICT
+    # DO NOTHING that inserted nothing is not reliably 0, which let a second claimant through.
+    statement = (
+        _insert(session, ScheduledPost).values(**values).on_conflict_do_nothing().returning(col(ScheduledPost.id))
+    )
+    if session.execute(statement).first() is None:
         return None
     return get_post(session, workspace_id=workspace_id, kind=kind, team=team, slot_key=slot_key)
 

@@ -18,7 +18,8 @@ from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import RunCommand
 from bot.services.quotes import quote_task
-from bot.slack.answers.tasks import answer_run
+from bot.services.tasks import start_task
+from bot.slack.announce import post_request
 from bot.slack.deps import Deps
 from bot.slack.home import concerned, refresh_homes
 from bot.slack.quoting_form import context_at
@@ -98,13 +99,17 @@ def handle_request_step(
         ctx = context_at(deps, client, config, workspace_id, member_id, request_key or f"wf:{now.isoformat()}", now)
         member = ctx.member()
         note = str(inputs.get("note") or "").strip()[:200] or None
-        reply = answer_run(ctx, RunCommand(request=_request(inputs, member.team), note=note), allow_duplicate=True)
+        command = RunCommand(request=_request(inputs, member.team), note=note)
+        # A workflow may run the same step twice on purpose: no duplicate question, as with the button.
+        result = start_task(
+            deps.db, config, workspace_id=workspace_id, member=member, command=command, now=now, allow_duplicate=True
+        )
+        assert result.task is not None
+        if result.approval is not None:  # over a limit: the request goes to the team's channel, as for /credits run
+            post_request(deps, client, config, result.approval, result.task, week_spend=result.week_spend)
     except UserFacingError as error:
         fail(error=str(error))
         return
-    # The reply's fallback text starts "Task #<n> reserved" or "Task #<n> needs approval".
-    words = reply.text.split()
-    number = words[1].lstrip("#") if len(words) > 1 else "?"
-    status = "reserved" if reply.text.endswith("reserved") else "approval_needed"
-    complete(outputs={"task_reference": f"{member.team}#{number}", "status": status})
+    status = "reserved" if result.kind == "reserved" else "approval_needed"
+    complete(outputs={"task_reference": f"{member.team}#{result.task.number}", "status": status})
     refresh_homes(deps, client, config, workspace_id, concerned(config, member.team, member_id))
