@@ -17,7 +17,7 @@ from bot.config import DigestSchedule
 from bot.domain.digest import DigestFigures, LargeTask, SpendSummary
 from bot.services.alerts import BudgetAlert
 from bot.services.digests import DigestReport
-from bot.slack.blocks.format import credits, day, number, on_day, plural
+from bot.slack.blocks.format import credits, day, number, on_day, plural, when
 
 MAX_SECTION = 3000  # Slack's limit for a section's text
 
@@ -199,9 +199,8 @@ def alert_text(alert: BudgetAlert) -> str:
 
 
 def format_slot(slot: datetime, timezone: str) -> str:
-    """``Mon 30 Nov 09:00`` in the team's timezone."""
-    local = slot.astimezone(ZoneInfo(timezone))
-    return f"{day(local.date())} {local:%H:%M}"
+    """A date token for the reader; its fallback ``Mon 30 Nov 09:00`` in the team's timezone."""
+    return when(slot, ZoneInfo(timezone))
 
 
 def describe_schedule(schedule: DigestSchedule) -> str:
