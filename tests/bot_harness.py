@@ -8,6 +8,7 @@ arguments, and each blocks payload through slack_sdk's Block Kit models (which c
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 from slack_bolt import App, BoltRequest
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from bot.app import create_app
 from bot.config import CreditsConfig
@@ -55,6 +57,16 @@ def check_blocks(blocks: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+def check_view(view: dict[str, Any]) -> list[str]:
+    """Problems slack_sdk's View model finds (Slack's limits on titles, block counts…), and in its blocks."""
+    problems = check_blocks(view.get("blocks") or [])
+    try:
+        View(**view).validate_json()
+    except Exception as exc:
+        problems.append(f"view: {exc}")
+    return problems
+
+
 def problems_in_what_was_sent(api: SlackStandIn) -> list[str]:
     """Every Web API call checked against Slack's spec, every blocks payload against Block Kit."""
     problems: list[str] = []
@@ -63,6 +75,11 @@ def problems_in_what_was_sent(api: SlackStandIn) -> list[str]:
             problems += [f"{call.method}: {p}" for p in check_call_against_spec(call.method, call.args, call.has_token)]
         if isinstance(call.args.get("blocks"), list):
             problems += [f"{call.method}: {p}" for p in check_blocks(call.args["blocks"])]
+        view = call.args.get("view")
+        if isinstance(view, str):  # form-encoded calls carry the view as JSON text
+            view = json.loads(view)
+        if isinstance(view, dict):
+            problems += [f"{call.method}: {p}" for p in check_view(view)]
     for response in api.responses:
         if isinstance(response.payload.get("blocks"), list):
             problems += [f"response_url: {p}" for p in check_blocks(response.payload["blocks"])]
