@@ -33,11 +33,15 @@ from bot.devtools.signing import (
 )
 from bot.devtools.slack_standin import SlackStandIn
 from bot.settings import Settings
+from bot.slack.deps import Debouncer, Deps
 from bot.store.db import Database
 from tests.conftest import Clock
 from tests.slack_api_spec import check_call_against_spec, spec_available
 
 WORKSPACE = "T0STANDIN"
+# Each stand-in's apps' debounced Home refreshes, flushed before the stand-in stops (so none outlives
+# its test and lands on a later test's stand-in that happens to reuse the port).
+_REFRESHERS: dict[int, list[Debouncer]] = {}
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 DESIGN_CHANNEL = "C0DESIGN"
 
@@ -95,6 +99,8 @@ def standin() -> Iterator[SlackStandIn]:
         api.add_user(CAROL, name="carol")
         api.add_channel(DESIGN_CHANNEL, "design")
         yield api
+        for refresher in _REFRESHERS.pop(id(api), []):  # debounced Home refreshes: now, while it answers
+            refresher.flush()
         problems = problems_in_what_was_sent(api)
         assert not problems, "the bot sent Slack something it would reject:\n" + "\n".join(problems)
 
@@ -147,7 +153,16 @@ def build_app(
 ) -> tuple[App, str]:
     """The app exactly as production builds it (create_app), and the signing secret it verifies with."""
     signing_secret = secrets.token_hex(16)
-    return create_app(app_settings(standin, signing_secret, **settings), config, database, clock=clock), signing_secret
+    app = create_app(app_settings(standin, signing_secret, **settings), config, database, clock=clock)
+    _REFRESHERS.setdefault(id(standin), []).append(app_deps(app).home_refresh)
+    return app, signing_secret
+
+
+def app_deps(app: App) -> Deps:
+    """The dependencies ``create_app`` gave the app's listeners (its first middleware holds them)."""
+    from bot.slack.listeners.middleware import ProvideDeps
+
+    return next(m.deps for m in app._middleware_list if isinstance(m, ProvideDeps))
 
 
 def dispatcher(app: App) -> Transport:
@@ -182,12 +197,8 @@ class BotUnderTest:
 
     def flush_home_refreshes(self) -> None:
         """Publish the debounced Home tab refreshes now, while the stand-in still answers (and checks) them."""
-        from bot.slack.listeners.middleware import ProvideDeps
-
         assert self.app is not None
-        for middleware in self.app._middleware_list:
-            if isinstance(middleware, ProvideDeps):
-                middleware.deps.home_refresh.flush()
+        app_deps(self.app).home_refresh.flush()
 
     def command_body(self, text: str, *, user: str = ALICE, channel: str = DESIGN_CHANNEL) -> tuple[str, str]:
         """A form-encoded /credits body and its response_url."""
