@@ -66,6 +66,11 @@ def test_home_tab_for_a_member_of_two_teams(
     view = open_home(bot, CAROL)
     assert "Me in design" in text_of(view) and "Me in video" in text_of(view)
     assert "Team video" in text_of(view) and "To decide" in text_of(view)
+    assert "home_quote:video" in text_of(view)
+    click_on_home(bot, "home_quote:video", "video", user=CAROL)
+    opened = bot.standin.wait_for_call("views.open")[0].args["view"]
+    assert json.loads(opened["private_metadata"]) == {"team": "video"}
+    bot.finish_work()
 
 
 def test_quote_form_follows_the_tool_shows_errors_and_runs(bot: BotUnderTest) -> None:

@@ -128,20 +128,22 @@ def requests_blocks(requests: list[Decidable]) -> list[Block]:
     return _to_decide(requests)
 
 
+def _quote_buttons(teams: list[str]) -> list[ButtonElement]:
+    """One "Quote a task" button, or one per team for a member of several (the form is for one team)."""
+    if len(teams) <= 1:
+        value = teams[0] if teams else ""
+        return [ButtonElement(text="Quote a task", action_id=ActionId.HOME_QUOTE, value=value, style="primary")]
+    return [
+        ButtonElement(text=f"Quote for {team}"[:75], action_id=f"{ActionId.HOME_QUOTE}:{team}", value=team)
+        for team in teams[:5]
+    ]
+
+
 def home_view(teams: list[TeamHome], requests: list[Decidable] | None, *, problem: str | None = None) -> View:
     """The whole Home tab; ``requests`` None hides To decide (I can approve nothing)."""
     blocks: list[Block] = [
         HeaderBlock(text="Keter Labs credits"),
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text="Quote a task",
-                    action_id=ActionId.HOME_QUOTE,
-                    value=teams[0].team if teams else "",
-                    style="primary",
-                )
-            ]
-        ),
+        ActionsBlock(elements=_quote_buttons([home.team for home in teams])),
     ]
     if problem:
         blocks.append(_md(problem))

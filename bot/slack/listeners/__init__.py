@@ -9,6 +9,7 @@ lives in ``bot.slack`` (``answers``, ``decisions``, ``requests``, ``subcommands`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -27,7 +28,11 @@ from bot.slack.listeners.views import deny_reason, quote_form
 
 Kind = Literal["command", "action", "view", "event", "shortcut", "function"]
 
-LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
+# A matcher is a name, or a pattern for a family of ids (one "Quote for <team>" button per team).
+Matcher = str | re.Pattern[str]
+HOME_QUOTE_BUTTONS = re.compile(rf"^{ActionId.HOME_QUOTE}(:.+)?$")
+
+LISTENERS: tuple[tuple[Kind, Matcher, Callable[..., None]], ...] = (
     ("command", SlashCommand.CREDITS, credits.handle_credits_command),
     ("action", ActionId.APPROVE, approval.handle_approve_click),
     ("action", ActionId.DENY, approval.handle_deny_click),
@@ -36,7 +41,7 @@ LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
     ("event", "app_uninstalled", installation.handle_app_uninstalled),
     ("event", "tokens_revoked", installation.handle_tokens_revoked),
     ("event", "app_home_opened", home_events.handle_app_home_opened),
-    ("action", ActionId.HOME_QUOTE, home.handle_home_quote_click),
+    ("action", HOME_QUOTE_BUTTONS, home.handle_home_quote_click),
     ("action", ActionId.HOME_DONE, home.handle_home_done_click),
     ("action", ActionId.HOME_CANCEL, home.handle_home_cancel_click),
     ("action", ActionId.QUOTE_TOOL, home.handle_quote_form_change),
@@ -55,7 +60,7 @@ def register_all(app: App, deps: Deps) -> None:
     app.use(middleware.reject_replays)
     app.use(middleware.load_config)
     app.error(errors.report_unhandled)
-    kinds: dict[Kind, Callable[[str], Callable[[Callable[..., Any]], Any]]] = {
+    kinds: dict[Kind, Callable[[Matcher], Callable[[Callable[..., Any]], Any]]] = {
         "command": app.command,
         "action": app.action,
         "view": app.view,
