@@ -146,6 +146,16 @@ class Approvals(_Strict):
 
     expire_after_hours: float = Field(default=24, gt=0, le=24 * 30)
     duplicate_window_seconds: int = Field(default=120, ge=0, le=3600)
+    # Fractions of a request's lifetime: its eligible approvers get a DM at ``remind_at``, the team's
+    # admins at ``escalate_at`` (0.5 and 0.75 of 24 h: after 12 h and 18 h).
+    remind_at: float = Field(default=0.5, gt=0, lt=1)
+    escalate_at: float = Field(default=0.75, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _remind_before_escalating(self) -> Approvals:
+        if self.escalate_at <= self.remind_at:
+            raise ValueError("approvals.escalate_at must come after approvals.remind_at (fractions of the lifetime)")
+        return self
 
 
 class Holds(_Strict):

@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 from slack_bolt import App, BoltRequest
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from bot.app import create_app
 from bot.config import CreditsConfig
@@ -32,12 +33,16 @@ from bot.devtools.signing import (
 )
 from bot.devtools.slack_standin import SlackStandIn
 from bot.settings import Settings
+from bot.slack.deps import Debouncer, Deps
 from bot.slack.pacing import PacedWebClient, Pacer
 from bot.store.db import Database
 from tests.conftest import Clock
 from tests.slack_api_spec import check_call_against_spec, spec_available
 
 WORKSPACE = "T0STANDIN"
+# Each stand-in's apps' debounced Home refreshes, flushed before the stand-in stops (so none outlives
+# its test and lands on a later test's stand-in that happens to reuse the port).
+_REFRESHERS: dict[int, list[Debouncer]] = {}
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 DESIGN_CHANNEL = "C0DESIGN"
 
@@ -57,6 +62,16 @@ def check_blocks(blocks: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+def check_view(view: dict[str, Any]) -> list[str]:
+    """Problems slack_sdk's View model finds (Slack's limits on titles, block counts…), and in its blocks."""
+    problems = check_blocks(view.get("blocks") or [])
+    try:
+        View(**view).validate_json()
+    except Exception as exc:
+        problems.append(f"view: {exc}")
+    return problems
+
+
 def problems_in_what_was_sent(api: SlackStandIn) -> list[str]:
     """Every Web API call checked against Slack's spec, every blocks payload against Block Kit."""
     problems: list[str] = []
@@ -65,6 +80,11 @@ def problems_in_what_was_sent(api: SlackStandIn) -> list[str]:
             problems += [f"{call.method}: {p}" for p in check_call_against_spec(call.method, call.args, call.has_token)]
         if isinstance(call.args.get("blocks"), list):
             problems += [f"{call.method}: {p}" for p in check_blocks(call.args["blocks"])]
+        view = call.args.get("view")
+        if isinstance(view, str):  # form-encoded calls carry the view as JSON text
+            view = json.loads(view)
+        if isinstance(view, dict):
+            problems += [f"{call.method}: {p}" for p in check_view(view)]
     for response in api.responses:
         if isinstance(response.payload.get("blocks"), list):
             problems += [f"response_url: {p}" for p in check_blocks(response.payload["blocks"])]
@@ -80,6 +100,8 @@ def standin() -> Iterator[SlackStandIn]:
         api.add_user(CAROL, name="carol")
         api.add_channel(DESIGN_CHANNEL, "design")
         yield api
+        for refresher in _REFRESHERS.pop(id(api), []):  # debounced Home refreshes: now, while it answers
+            refresher.flush()
         problems = problems_in_what_was_sent(api)
         assert not problems, "the bot sent Slack something it would reject:\n" + "\n".join(problems)
 
@@ -149,7 +171,15 @@ def build_app(
     # tests/slack/test_pacing.py checks the real pacing.
     assert isinstance(app.client, PacedWebClient)
     app.client.pacer = Pacer(interval=0.0)
+    _REFRESHERS.setdefault(id(standin), []).append(app_deps(app).home_refresh)
     return app, signing_secret
+
+
+def app_deps(app: App) -> Deps:
+    """The dependencies ``create_app`` gave the app's listeners (its first middleware holds them)."""
+    from bot.slack.listeners.middleware import ProvideDeps
+
+    return next(m.deps for m in app._middleware_list if isinstance(m, ProvideDeps))
 
 
 def dispatcher(app: App) -> Transport:
@@ -180,6 +210,12 @@ class BotUnderTest:
         executor = self.app.listener_runner.listener_executor
         assert isinstance(executor, ThreadPoolExecutor)
         executor.shutdown(wait=True)
+        self.flush_home_refreshes()
+
+    def flush_home_refreshes(self) -> None:
+        """Publish the debounced Home tab refreshes now, while the stand-in still answers (and checks) them."""
+        assert self.app is not None
+        app_deps(self.app).home_refresh.flush()
 
     def command_body(self, text: str, *, user: str = ALICE, channel: str = DESIGN_CHANNEL) -> tuple[str, str]:
         """A form-encoded /credits body and its response_url."""

@@ -38,6 +38,17 @@ NEWER_METHODS: dict[str, MethodSpec] = {
         accepted=frozenset({"files", "channel_id", "channels", "initial_comment", "thread_ts", "blocks"}),
         token_required=True,
     ),
+    # docs.slack.dev/reference/methods/functions.completeSuccess and functions.completeError (2024)
+    "functions.completeSuccess": MethodSpec(
+        required=frozenset({"function_execution_id", "outputs"}),
+        accepted=frozenset({"function_execution_id", "outputs"}),
+        token_required=True,
+    ),
+    "functions.completeError": MethodSpec(
+        required=frozenset({"function_execution_id", "error"}),
+        accepted=frozenset({"function_execution_id", "error"}),
+        token_required=True,
+    ),
 }
 
 # Parameters Slack added to methods that are in the spec (message metadata arrived in 2022).

@@ -279,3 +279,11 @@ def test_a_reminder_after_the_release_is_refused_with_its_path() -> None:
         parse_config(default_config_text() + "holds: {remind_after_hours: 200, release_after_days: 7}\n")
     with pytest.raises(ConfigError, match=r"holds.release_afterdays: unknown key"):
         parse_config(default_config_text() + "holds: {release_afterdays: 7}\n")
+
+
+def test_reminder_and_escalation_times_are_settable_and_ordered() -> None:
+    text = default_config_text() + "\napprovals:\n  remind_at: 0.25\n  escalate_at: 0.5\n"
+    config = parse_config(text)
+    assert (config.approvals.remind_at, config.approvals.escalate_at) == (0.25, 0.5)
+    with pytest.raises(ConfigError, match="escalate_at must come after"):
+        parse_config(default_config_text() + "\napprovals:\n  remind_at: 0.8\n  escalate_at: 0.5\n")

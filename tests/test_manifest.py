@@ -26,7 +26,7 @@ ALLOWED_BOT_SCOPES = {
     "channels:history",
     "groups:history",
 }
-EXPECTED_BOT_EVENTS = {"app_uninstalled", "tokens_revoked"}
+EXPECTED_BOT_EVENTS = {"app_uninstalled", "tokens_revoked", "app_home_opened", "function_executed"}
 EVENTS_URL = "https://YOUR-HOST/slack/events"
 
 pytestmark = pytest.mark.skipif(
@@ -91,7 +91,7 @@ def test_settings_use_one_http_endpoint(manifest: dict[str, Any]) -> None:
     assert set(settings["event_subscriptions"]["bot_events"]) == EXPECTED_BOT_EVENTS
     assert "user_events" not in settings["event_subscriptions"]
     assert settings["socket_mode_enabled"] is False
-    assert settings["org_deploy_enabled"] is False
+    assert settings["org_deploy_enabled"] is True  # Slack allows custom workflow steps only for org-ready apps
     assert settings["token_rotation_enabled"] is False
 
 
@@ -115,3 +115,23 @@ def test_every_scope_is_used_by_a_call_the_bot_makes(manifest: dict[str, Any]) -
     for scope in manifest["oauth_config"]["scopes"]["bot"]:
         if scope in needs:
             assert needs[scope] in source, f"{scope} is requested but nothing calls {needs[scope]}"
+
+
+def test_home_tab_shortcut_and_workflow_steps_are_declared(manifest: dict[str, Any]) -> None:
+    from bot.slack.ids import FunctionId, ShortcutId
+    from bot.slack.listeners import LISTENERS
+
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    shortcuts = {s["callback_id"]: s for s in manifest["features"]["shortcuts"]}
+    assert set(shortcuts) == {s.value for s in ShortcutId}
+    assert shortcuts[ShortcutId.QUOTE_TASK]["name"] == "Quote a Keter Labs task"
+    assert set(manifest["functions"]) == {f.value for f in FunctionId}
+    registered = {matcher for kind, matcher, _ in LISTENERS if kind == "function"}
+    assert registered == set(manifest["functions"])
+    assert set(manifest["functions"]["quote_task"]["output_parameters"]) == {
+        "total",
+        "likely_low",
+        "likely_high",
+        "needs_approval",
+    }
+    assert set(manifest["functions"]["request_credits"]["output_parameters"]) == {"task_reference", "status"}

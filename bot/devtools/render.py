@@ -7,6 +7,7 @@ from typing import Any
 
 _MENTION = re.compile(r"<@([A-Z0-9]+)>")
 _CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|([^>]+))?>")
+_DATE = re.compile(r"<!date\^\d+\^[^|>]*(?:\^[^|>]*)?\|([^>]+)>")  # Slack's date token: its fallback
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _EMOJI = {
     ":warning:": "⚠️",
@@ -29,6 +30,7 @@ _BOLD = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)\*(?![\w*])")
 
 def mrkdwn_to_text(text: str) -> str:
     """Strip Slack's mrkdwn to plain readable text."""
+    text = _DATE.sub(r"\1", text)
     text = _MENTION.sub(r"@\1", text)
     text = _CHANNEL.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
     text = _LINK.sub(r"\2 (\1)", text)

@@ -142,6 +142,23 @@ class SlackStandIn:
         """File contents the bot uploaded, by file id."""
         return self._workspace.uploads
 
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """A copy of the Home tab last published for the user (``views.publish``), if any."""
+        with self._cond:
+            view = self._workspace.home_views.get(user_id)
+            return copy.deepcopy(view) if view else None
+
+    def function_result(self, execution_id: str) -> dict[str, Any] | None:
+        """How a workflow step ended: ``{"outputs": …}`` or ``{"error": …}``; None while it runs."""
+        with self._cond:
+            result = self._workspace.function_results.get(execution_id)
+            return copy.deepcopy(result) if result else None
+
+    def open_views(self) -> list[dict[str, Any]]:
+        """Copies of the modals open now (``views.open``/``views.update``), oldest first."""
+        with self._cond:
+            return copy.deepcopy(list(self._workspace.views.values()))
+
     @property
     def port(self) -> int:
         """The bound port (only while running)."""

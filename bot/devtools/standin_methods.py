@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +59,8 @@ class WorkspaceState:
         self.pending_files: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
         self.response_ids: set[str] = set()
+        self.home_views: dict[str, dict[str, Any]] = {}  # user id -> the Home tab last published
+        self.function_results: dict[str, dict[str, Any]] = {}  # function_execution_id -> outputs or error
 
     def clear_content(self) -> None:
         """Forget messages, views and files (users, channels and response URLs stay)."""
@@ -65,6 +68,8 @@ class WorkspaceState:
         self.views.clear()
         self.pending_files.clear()
         self.uploads.clear()
+        self.home_views.clear()
+        self.function_results.clear()
 
     def new_id(self, prefix: str) -> str:
         """A fresh Slack-shaped id (``V0STANDIN0001``); the prefix letter says what kind, as on Slack."""
@@ -127,6 +132,9 @@ class WebApiMethods:
             "conversations.replies": self._conversations_replies,
             "views.open": self._views_open,
             "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
@@ -352,6 +360,56 @@ class WebApiMethods:
         keep = {k: current[k] for k in ("id", "team_id", "app_id", "bot_id", "root_view_id", "state")}
         self.workspace.views[view_id] = {**view, **keep, "hash": self.workspace.next_ts()}
         return {"view": copy.deepcopy(self.workspace.views[view_id])}
+
+    def _views_publish(self, args: ApiArgs) -> ApiAnswer:
+        """Publish a user's Home tab: ``user_id`` and a ``view`` of type ``home``; a stale ``hash`` is refused."""
+        user = str(args.get("user_id") or "")
+        if user not in self.workspace.users:
+            raise ApiError("invalid_arguments" if not user else "user_not_found")
+        view = args.get("view")
+        if not isinstance(view, dict) or view.get("type") != "home" or not isinstance(view.get("blocks"), list):
+            raise ApiError("invalid_arguments")
+        if len(view["blocks"]) > 100:
+            raise ApiError("invalid_arguments")
+        current = self.workspace.home_views.get(user)
+        if args.get("hash") and current is not None and args["hash"] != current["hash"]:
+            raise ApiError("hash_conflict")
+        view_id = current["id"] if current else self.workspace.new_id("V")
+        stored = {**view, "id": view_id, "team_id": TEAM_ID, "app_id": APP_ID, "bot_id": BOT_ID}
+        stored |= {"root_view_id": view_id, "previous_view_id": None, "state": {"values": {}}}
+        stored["hash"] = self.workspace.next_ts()
+        self.workspace.home_views[user] = stored
+        return {"view": copy.deepcopy(stored)}
+
+    def _function_execution(self, args: ApiArgs) -> str:
+        execution = str(args.get("function_execution_id") or "")
+        if not execution:
+            raise ApiError("invalid_arguments")
+        if execution in self.workspace.function_results:
+            raise ApiError("function_execution_not_found")  # Slack: already completed
+        return execution
+
+    def _functions_complete_success(self, args: ApiArgs) -> ApiAnswer:
+        """Complete a workflow step with its ``outputs`` (an object keyed by output parameter name)."""
+        execution = self._function_execution(args)
+        outputs = args.get("outputs")
+        if isinstance(outputs, str):  # form-encoded calls carry the object as JSON text, as Slack accepts
+            try:
+                outputs = json.loads(outputs)
+            except ValueError:
+                raise ApiError("invalid_arguments") from None
+        if not isinstance(outputs, dict):
+            raise ApiError("invalid_arguments")
+        self.workspace.function_results[execution] = {"outputs": outputs}
+        return {}
+
+    def _functions_complete_error(self, args: ApiArgs) -> ApiAnswer:
+        """Fail a workflow step with an ``error`` message shown to the workflow's users."""
+        execution = self._function_execution(args)
+        if not args.get("error"):
+            raise ApiError("invalid_arguments")
+        self.workspace.function_results[execution] = {"error": str(args["error"])}
+        return {}
 
     def _files_get_upload_url(self, args: ApiArgs) -> ApiAnswer:
         length = int_arg(args, "length", -1)

@@ -35,11 +35,13 @@ from bot.domain.task_commands import (
     CancelCommand,
     DoneCommand,
     LimitsCommand,
+    RequestsCommand,
     RunCommand,
     TasksCommand,
     parse_cancel,
     parse_done,
     parse_limits,
+    parse_requests,
     parse_run,
     parse_tasks,
 )
@@ -64,6 +66,7 @@ ParsedCommand = (
     | CancelCommand
     | TasksCommand
     | LimitsCommand
+    | RequestsCommand
     | AdminHelpCommand
     | AdminRoleCommand
     | AdminLimitCommand
@@ -226,6 +229,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/credits limits [@member]",
         "role, limits and what is used this week",
         parse_limits,
+    ),
+    Subcommand(
+        "requests",
+        "/credits requests",
+        "the pending requests you can decide, oldest first",
+        parse_requests,
     ),
     Subcommand(
         "digest",

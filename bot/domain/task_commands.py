@@ -119,6 +119,18 @@ def parse_tasks(rest: str) -> TasksCommand:
     return TasksCommand(team=words.options.get("team", "").lower() or None)
 
 
+@dataclass(frozen=True)
+class RequestsCommand:
+    """``/credits requests``: the pending requests I can decide."""
+
+
+def parse_requests(rest: str) -> RequestsCommand:
+    """``requests`` takes no words."""
+    if rest.strip():
+        raise UserFacingError("`/credits requests` lists the requests you can decide; it takes no other words.")
+    return RequestsCommand()
+
+
 def parse_limits(rest: str) -> LimitsCommand:
     """``limits`` or ``limits @member``."""
     words = split_words(rest, ("team",))

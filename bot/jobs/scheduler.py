@@ -35,6 +35,7 @@ from bot.jobs.alerts import AlertJob
 from bot.jobs.approvals import sweep_approvals
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
 from bot.jobs.posting import Poster
+from bot.jobs.reminders import send_reminders
 from bot.jobs.stale_holds import StaleHoldJob, StaleHoldReport
 from bot.services import workspaces
 from bot.services.alerts import BudgetAlert
@@ -124,6 +125,10 @@ class JobRunner:
                 logger.exception("approvals sweep failed")
             if uninstalled and self._skip_uninstalled(uninstalled):
                 return RunReport()
+            try:
+                send_reminders(self._deps, self.client, self.clock(), owner=self.owner)
+            except Exception:
+                logger.exception("approval reminders failed")
             digests = self.digest_job()
             report = RunReport(digests=digests.post_due(self.clock))
             alerts = AlertJob(self.db, self.client, digests.poster, self.workspace)

@@ -17,6 +17,7 @@ from bot.domain.calendar import local_date, next_renewal
 from bot.domain.digest import (
     DIGEST_DAYS,
     LARGEST_TASKS,
+    DailySeries,
     DigestFigures,
     daily_series,
     digest_window,
@@ -35,6 +36,7 @@ from bot.store import audit as audit_store
 from bot.store import digests as store
 from bot.store import stale_holds as hold_store
 from bot.store.db import Database
+from bot.store.digest_models import PostKind, PostState
 
 
 @dataclass(frozen=True)
@@ -164,3 +166,76 @@ def set_digest_schedule(
             now=now,
         )
     return schedule, next_slot(schedule, team.zone, now)
+
+
+def spend_series(db: Database, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime) -> DailySeries:
+    """The digest chart's figures (spend per day and tool, four weeks to today) for the Home tab."""
+    window = digest_window(now, config.teams[team].zone)
+    with db.read() as session:
+        daily = store.daily_spend_rows(
+            session,
+            workspace_id=workspace_id,
+            team=team,
+            first_day=window.first_chart_day,
+            last_day=window.last_chart_day,
+        )
+    return daily_series(window.chart_days, daily)
+
+
+@dataclass(frozen=True)
+class HomeChartClaim:
+    """This hour's Home chart of a team: a file to reference, or the claim to draw and upload it."""
+
+    file_id: str | None
+    claim_id: int | None = None
+    version: int = 0
+
+
+def claim_home_chart(db: Database, *, workspace_id: str, team: str, now: datetime) -> HomeChartClaim:
+    """One upload per team per hour across processes: the first caller gets the claim, others a file id.
+
+    Until this hour's chart is uploaded (or if its upload failed) the last uploaded one is referenced.
+    """
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    key = hour.strftime("%Y-%m-%dT%H")
+    kind = PostKind.HOME_CHART
+    with db.write() as session:
+        existing = store.get_post(session, workspace_id=workspace_id, kind=kind, team=team, slot_key=key)
+        if existing is not None and existing.chart_file_id:
+            return HomeChartClaim(existing.chart_file_id)
+        claim = None
+        if existing is None:
+            claim = store.insert_post(
+                session,
+                slot_key=key,
+                slot_at=hour,
+                state=PostState.CLAIMED,
+                owner="home",
+                channel_id=None,
+                now=now,
+                scheduled=False,
+                workspace_id=workspace_id,
+                kind=kind,
+                team=team,
+            )
+        previous = store.latest_chart_file(session, workspace_id=workspace_id, kind=kind, team=team)
+        if claim is None:
+            return HomeChartClaim(previous)
+        assert claim.id is not None
+        return HomeChartClaim(previous, claim.id, claim.version)
+
+
+def home_chart_uploaded(db: Database, claim: HomeChartClaim, *, file_id: str | None, now: datetime) -> None:
+    """Record the hour's upload (or its failure: the last chart stays in use until the next hour)."""
+    if claim.claim_id is None:
+        return
+    with db.write() as session:
+        store.compare_and_set(
+            session,
+            post_id=claim.claim_id,
+            version=claim.version,
+            now=now,
+            state=(PostState.POSTED if file_id else PostState.FAILED).value,
+            chart_state="uploaded" if file_id else "failed",
+            chart_file_id=file_id,
+        )

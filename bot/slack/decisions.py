@@ -18,6 +18,7 @@ from bot.services.records import ApprovalRecord, TaskRecord
 from bot.slack.announce import announce_safely
 from bot.slack.blocks.approval import outcome_line
 from bot.slack.deps import Deps
+from bot.slack.home import concerned, refresh_homes
 
 STALE_BUTTON = "That button no longer points at a request."
 LARGEST_ID = 2**31 - 1  # the tables' integer ids; a bigger value would only make the database raise
@@ -73,6 +74,8 @@ def decide_and_show(
     )
     if decision.changed:  # only the call that settled it announces it; the sweep repairs a failure
         announce_safely(deps, client, config, decision.approval, decision.task)
+        team = decision.approval.team
+        refresh_homes(deps, client, config, workspace_id, concerned(config, team, decision.approval.requester, user_id))
     if decision.outcome == "decided":
         return
     zone = config.teams[decision.approval.team].zone

@@ -21,6 +21,11 @@ class ActionId(StrEnum):
     HOLD_COST = "hold_cost"
     HOLD_CANCEL = "hold_cancel"
     AUDIT_MORE = "audit_more"
+    HOME_QUOTE = "home_quote"  # the Home tab's "Quote a task"
+    HOME_DONE = "home_done"  # an open task's Done on the Home tab (value: team:number)
+    HOME_CANCEL = "home_cancel"  # an open task's Cancel on the Home tab (value: team:number)
+    QUOTE_TOOL = "quote_tool"  # the quote form's tool select: the quality options follow it
+    QUOTE_FIELD = "quote_field"  # any other quote form input: the live quote follows it
 
 
 class CallbackId(StrEnum):
@@ -28,6 +33,21 @@ class CallbackId(StrEnum):
 
     DENY_REASON = "deny_reason"
     HOLD_FINISH = "hold_finish"
+    QUOTE_FORM = "quote_form"
+    DONE_FORM = "done_form"
+
+
+class ShortcutId(StrEnum):
+    """Global shortcuts (declared in the manifest under ``features.shortcuts``)."""
+
+    QUOTE_TASK = "quote_task_shortcut"
+
+
+class FunctionId(StrEnum):
+    """Workflow Builder custom steps (``functions`` in the manifest; Bolt's ``app.function``)."""
+
+    QUOTE_TASK = "quote_task"
+    REQUEST_CREDITS = "request_credits"
 
 
 class BlockId(StrEnum):
@@ -49,6 +69,17 @@ class BlockId(StrEnum):
     HOLD_KEPT = "hold_kept"
     AUDIT_LINES = "audit_lines"
     AUDIT_MORE = "audit_more"
+    HOME_CHART = "home_chart"
+    QUOTE_TOOL = "quote_tool_input"
+    QUOTE_QUALITY = "quote_quality_input"
+    QUOTE_VARIANTS = "quote_variants_input"
+    QUOTE_DURATION = "quote_duration_input"
+    QUOTE_RETRIES = "quote_retries_input"
+    QUOTE_PROJECT = "quote_project_input"
+    QUOTE_LIVE = "quote_live"
+    DONE_RETRIES = "done_retries_input"
+    DONE_KEPT = "done_kept_input"
+    DONE_COST = "done_cost_input"
 
 
 class MetadataEvent(StrEnum):

@@ -24,6 +24,7 @@ from bot.slack.answers.admin import (
 )
 from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.answers.quoting import answer_balance, answer_help, answer_quote
+from bot.slack.answers.requests import answer_requests
 from bot.slack.answers.tasks import answer_cancel, answer_done, answer_limits, answer_run, answer_tasks
 
 Handler = Callable[[CommandContext, Any], Reply]
@@ -37,6 +38,7 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("tasks"): answer_tasks,
     subcommand("balance"): answer_balance,
     subcommand("limits"): answer_limits,
+    subcommand("requests"): answer_requests,
     subcommand("digest"): answer_digest_preview,
     subcommand("admin"): answer_admin_help,
     subcommand("admin", "role"): answer_admin_role,

@@ -29,6 +29,9 @@ class PostKind(StrEnum):
     ALERT = "budget_alert"
     HOLD_REMINDER = "hold_reminder"  # a direct message: your task still holds credits, did it run?
     HOLD_RELEASE = "hold_release"  # a direct message: nobody reported it, so its hold was given back
+    REMINDER = "reminder"  # an approval request's reminder to its approvers (slot_key: approval:<id>)
+    ESCALATION = "escalation"  # the same request escalated to the team's admins
+    HOME_CHART = "home_chart"  # the Home tab's spend chart of one team for one hour (slot_key: the hour)
 
 
 class PostState(StrEnum):

@@ -244,9 +244,12 @@ def insert_post(
         "created_at": now,
         "updated_at": now,
     }
-    statement = _insert(session, ScheduledPost).values(**values).on_conflict_do_nothing()
-    inserted = session.execute(statement).rowcount  # type: ignore[attr-defined]
-    if not inserted:
+    # RETURNING says whether this call inserted the row: psycopg's rowcount for an INSERT … ON CONFLICT
+    # DO NOTHING that inserted nothing is not reliably 0, which let a second claimant through.
+    statement = (
+        _insert(session, ScheduledPost).values(**values).on_conflict_do_nothing().returning(col(ScheduledPost.id))
+    )
+    if session.execute(statement).first() is None:
         return None
     return get_post(session, workspace_id=workspace_id, kind=kind, team=team, slot_key=slot_key)
 
@@ -258,6 +261,22 @@ def get_post(session: Session, *, workspace_id: str, kind: PostKind, team: str, 
         ScheduledPost.kind == kind.value,
         ScheduledPost.team == team,
         ScheduledPost.slot_key == slot_key,
+    )
+    return session.exec(statement).first()
+
+
+def latest_chart_file(session: Session, *, workspace_id: str, kind: PostKind, team: str) -> str | None:
+    """The most recent uploaded chart file of this kind for the team (the Home tab's fallback)."""
+    statement = (
+        select(ScheduledPost.chart_file_id)
+        .where(
+            ScheduledPost.workspace_id == workspace_id,
+            ScheduledPost.kind == kind.value,
+            ScheduledPost.team == team,
+            col(ScheduledPost.chart_file_id).is_not(None),
+        )
+        .order_by(col(ScheduledPost.slot_at).desc())
+        .limit(1)
     )
     return session.exec(statement).first()
 

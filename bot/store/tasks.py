@@ -168,6 +168,14 @@ def unposted_approvals(session: Session, *, before: datetime) -> list[Approval]:
     return list(session.exec(statement).all())
 
 
+def pending_approvals(session: Session, *, workspace_id: str | None = None, now: datetime) -> list[Approval]:
+    """Requests still waiting for a decision and not yet past their time, oldest first."""
+    statement = select(Approval).where(Approval.status == ApprovalStatus.PENDING, col(Approval.expires_at) > now)
+    if workspace_id is not None:
+        statement = statement.where(Approval.workspace_id == workspace_id)
+    return list(session.exec(statement.order_by(col(Approval.created_at), col(Approval.id))).all())
+
+
 def unannounced_approvals(session: Session) -> list[Approval]:
     """Decided approvals whose Slack message was not yet updated (a crash, or a Slack error)."""
     statement = select(Approval).where(

@@ -34,7 +34,7 @@ def answer_balance(ctx: CommandContext, command: BalanceCommand) -> Reply:
     """The team's figures and forecast."""
     member = ctx.member(command.team)
     report = balance_report(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, team=member.team, now=ctx.now)
-    return Reply(balance_text(report), balance_blocks(report))
+    return Reply(balance_text(report), balance_blocks(report, ctx.config.teams[member.team].zone))
 
 
 def answer_help(ctx: CommandContext, command: HelpCommand) -> Reply:

@@ -19,7 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.services.records import ApprovalRecord, TaskRecord
-from bot.slack.blocks.format import credits
+from bot.slack.blocks.format import credits, when
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 OUTCOME_WORDS = {
@@ -61,7 +61,6 @@ def _summary(approval: ApprovalRecord, task: TaskRecord, week_spend: int | None)
 
 def request_blocks(approval: ApprovalRecord, task: TaskRecord, *, week_spend: int, zone: ZoneInfo) -> list[Block]:
     """The request as first posted: summary, buttons, and where the discussion goes."""
-    expires = approval.expires_at.astimezone(zone)
     return [
         _summary(approval, task, week_spend),
         ActionsBlock(
@@ -76,7 +75,7 @@ def request_blocks(approval: ApprovalRecord, task: TaskRecord, *, week_spend: in
                 MarkdownTextObject(
                     text=f"{credits(approval.amount)} are held meanwhile. Discuss in the thread; "
                     "a lead or admin decides. "
-                    f"Expires {expires:%a %d %b %H:%M} ({zone.key})."
+                    f"Expires {when(approval.expires_at, zone)}."
                 )
             ]
         ),
@@ -86,9 +85,9 @@ def request_blocks(approval: ApprovalRecord, task: TaskRecord, *, week_spend: in
 def outcome_line(approval: ApprovalRecord, zone: ZoneInfo) -> str:
     """``Approved by @bob at Tue 24 Nov 11:05``; the reason for a denial."""
     words = OUTCOME_WORDS.get(approval.status, approval.status)
-    when = f" at {approval.decided_at.astimezone(zone):%a %d %b %H:%M}" if approval.decided_at else ""
+    at = f" at {when(approval.decided_at, zone)}" if approval.decided_at else ""
     who = f" by <@{approval.decided_by}>" if approval.decided_by else ""
-    line = f"{words}{who}{when}"
+    line = f"{words}{who}{at}"
     if approval.decision_note:
         line += f": “{approval.decision_note}”"
     return line

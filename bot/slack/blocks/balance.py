@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.forecast import CycleOutlook, Outlook
 from bot.services.balances import BalanceReport
-from bot.slack.blocks.format import credits, day_seen_from, number, plural
+from bot.slack.blocks.format import credits, day_seen_from, number, on_day, plural
 from bot.slack.ids import BlockId
 
 
-def outlook_lines(outlook: CycleOutlook, monthly_credits: int) -> list[str]:
+def outlook_lines(outlook: CycleOutlook, monthly_credits: int, zone: ZoneInfo | None = None) -> list[str]:
     """Whether the credits last to the renewal at this pace; if not, what it takes, now and next cycle.
 
     Never a day past the renewal: unused plan credits lapse then, so a later date would not be true.
     """
-    renews = day_seen_from(outlook.renews_on, outlook.today)
+    renews = on_day(outlook.renews_on, zone, outlook.today) if zone else day_seen_from(outlook.renews_on, outlook.today)
     more = f"{outlook.needed:,} more credit" + ("" if outlook.needed == 1 else "s")
     need = f"At this pace you need about {more} before {renews}."
     next_cycle = f"Next cycle at this pace: about {credits(outlook.next_cycle_need)} for a {monthly_credits:,} plan."
@@ -41,15 +43,16 @@ def outlook_lines(outlook: CycleOutlook, monthly_credits: int) -> list[str]:
     ]
 
 
-def forecast_line(report: BalanceReport) -> str:
+def forecast_line(report: BalanceReport, zone: ZoneInfo | None = None) -> str:
     """The burn rate in whole credits, then the outlook within the cycle."""
     burn = f"*Burn rate*: {credits(report.outlook.burn_whole)}/day (last 7 days: {credits(report.spent_last_window)})"
-    return "\n".join([burn, *outlook_lines(report.outlook, report.monthly_credits)])
+    return "\n".join([burn, *outlook_lines(report.outlook, report.monthly_credits, zone)])
 
 
-def balance_blocks(report: BalanceReport) -> list[Block]:
-    """The whole balance message."""
+def balance_figures(report: BalanceReport, zone: ZoneInfo | None = None) -> list[str]:
+    """Plan, extra, held, available and spent, one line each (also the Home tab's Team section)."""
     b = report.balance
+    renews = on_day(report.renews_on, zone, report.today) if zone else day_seen_from(report.renews_on, report.today)
     overdrawn = (
         [
             f":red_circle: *Overdrawn by {credits(b.overdrawn_by)}*: more was charged than the plan and extra "
@@ -61,16 +64,22 @@ def balance_blocks(report: BalanceReport) -> list[Block]:
     figures = [
         *overdrawn,
         f"*Plan credits left* ({report.plan_name}, {number(report.monthly_credits)}/month): {credits(b.plan)}, "
-        f"renews {day_seen_from(report.renews_on, report.today)}",
+        f"renews {renews}",
         f"*Extra credits*: {credits(b.extra)} " + ("(the deficit)" if b.extra < 0 else "(do not lapse)"),
         f"*Held for pending tasks*: {credits(b.held)}",
         f"*Available now*: *{credits(b.available)}*",
         f"*Spent this cycle* (since {day_seen_from(report.cycle_start, report.today)}): {credits(b.spent)}",
     ]
+    return figures
+
+
+def balance_blocks(report: BalanceReport, zone: ZoneInfo | None = None) -> list[Block]:
+    """The whole balance message; ``zone`` (the team's) makes the renewal a date token."""
+    figures = balance_figures(report, zone)
     return [
         HeaderBlock(text=f"Balance: team {report.team}"),
         SectionBlock(block_id=BlockId.BALANCE_FIGURES, text=MarkdownTextObject(text="\n".join(figures))),
-        SectionBlock(block_id=BlockId.BALANCE_FORECAST, text=MarkdownTextObject(text=forecast_line(report))),
+        SectionBlock(block_id=BlockId.BALANCE_FORECAST, text=MarkdownTextObject(text=forecast_line(report, zone))),
         ContextBlock(
             elements=[
                 MarkdownTextObject(

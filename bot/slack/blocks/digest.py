@@ -18,7 +18,7 @@ from bot.domain.digest import DigestFigures, LargeTask, SpendSummary
 from bot.domain.forecast import Outlook, round_half_up
 from bot.services.alerts import BudgetAlert
 from bot.services.digests import DigestReport
-from bot.slack.blocks.format import credits, day, day_seen_from, number, plural
+from bot.slack.blocks.format import credits, day, day_seen_from, number, on_day, plural, when
 
 MAX_SECTION = 3000  # Slack's limit for a section's text
 
@@ -101,7 +101,8 @@ def balance_lines(report: DigestReport) -> str:
     """Where the team stands now, and when it runs out at this week's pace."""
     b, forecast = report.balance, report.forecast
     lines = [
-        f"*Plan credits left*: {credits(b.plan)} of {number(report.monthly_credits)}, renews {day(report.renews_on)}",
+        f"*Plan credits left*: {credits(b.plan)} of {number(report.monthly_credits)}, "
+        f"renews {on_day(report.renews_on, ZoneInfo(report.timezone))}",
         f"*Extra*: {number(b.extra)} · *Held*: {number(b.held)} · *Available*: *{credits(b.available)}*",
     ]
     burn = f"*Burn rate*: {credits(round_half_up(forecast.burn_per_day))}/day"
@@ -236,9 +237,8 @@ def alert_text(alert: BudgetAlert) -> str:
 
 
 def format_slot(slot: datetime, timezone: str) -> str:
-    """``Mon 30 Nov 09:00`` in the team's timezone."""
-    local = slot.astimezone(ZoneInfo(timezone))
-    return f"{day(local.date())} {local:%H:%M}"
+    """A date token for the reader; its fallback ``Mon 30 Nov 09:00`` in the team's timezone."""
+    return when(slot, ZoneInfo(timezone))
 
 
 def describe_schedule(schedule: DigestSchedule) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import shows_year
 
@@ -24,8 +25,33 @@ def number(value: float) -> str:
 
 
 def day(value: date) -> str:
-    """``Tue 1 Dec``, readable on a phone."""
+    """``Tue 1 Dec``, readable on a phone: the one date format every message uses."""
     return f"{value:%a} {value.day} {value:%b}"
+
+
+def clock_time(moment: datetime, zone: ZoneInfo) -> str:
+    """``Tue 1 Dec 14:05`` in ``zone``: the fallback of a date token, and text where no token can go."""
+    local = moment.astimezone(zone)
+    return f"{day(local.date())} {local:%H:%M}"
+
+
+def when(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment each reader sees in their own timezone (Slack's date token); the fallback is the team's.
+
+    ``<!date^…^{date_short_pretty} {time}|Tue 1 Dec 14:05>``: Slack renders ``date_short_pretty`` as
+    "today", "yesterday" or "Dec 1" for the reader; clients that cannot show it print the fallback.
+    """
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{clock_time(moment, zone)}>"
+
+
+def on_day(value: date, zone: ZoneInfo, today: date | None = None) -> str:
+    """A day of the team's calendar (a renewal) as a date token; the token's instant is its start in ``zone``.
+
+    Given ``today``, the fallback carries the year when it is not the current one (``Fri 1 Jan 2027``).
+    """
+    start = datetime.combine(value, time(0, 0), tzinfo=zone)
+    fallback = day_seen_from(value, today) if today is not None else day(value)
+    return f"<!date^{int(start.timestamp())}^{{date_short_pretty}}|{fallback}>"
 
 
 def plural(count: float, word: str) -> str:

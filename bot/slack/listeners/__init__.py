@@ -9,23 +9,31 @@ lives in ``bot.slack`` (``answers``, ``decisions``, ``requests``, ``subcommands`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Literal
 
 from slack_bolt import App
 
 from bot.slack.deps import Deps
-from bot.slack.ids import ActionId, CallbackId, SlashCommand
+from bot.slack.ids import ActionId, CallbackId, FunctionId, ShortcutId, SlashCommand
 from bot.slack.listeners import errors, middleware
-from bot.slack.listeners.actions import approval, audit, holds
+from bot.slack.listeners.actions import approval, audit, holds, home
 from bot.slack.listeners.commands import credits
+from bot.slack.listeners.events import home as home_events
 from bot.slack.listeners.events import installation
-from bot.slack.listeners.views import deny_reason, hold_finish
+from bot.slack.listeners.functions import workflow
+from bot.slack.listeners.shortcuts import quote
+from bot.slack.listeners.views import deny_reason, hold_finish, quote_form
 from bot.slack.pacing import PacedListenerClient, PacedWebClient
 
-Kind = Literal["command", "action", "view", "event"]
+Kind = Literal["command", "action", "view", "event", "shortcut", "function"]
 
-LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
+# A matcher is a name, or a pattern for a family of ids (one "Quote for <team>" button per team).
+Matcher = str | re.Pattern[str]
+HOME_QUOTE_BUTTONS = re.compile(rf"^{ActionId.HOME_QUOTE}(:.+)?$")
+
+LISTENERS: tuple[tuple[Kind, Matcher, Callable[..., None]], ...] = (
     ("command", SlashCommand.CREDITS, credits.handle_credits_command),
     ("action", ActionId.APPROVE, approval.handle_approve_click),
     ("action", ActionId.DENY, approval.handle_deny_click),
@@ -38,6 +46,17 @@ LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
     ("action", ActionId.AUDIT_MORE, audit.handle_audit_more_click),
     ("event", "app_uninstalled", installation.handle_app_uninstalled),
     ("event", "tokens_revoked", installation.handle_tokens_revoked),
+    ("event", "app_home_opened", home_events.handle_app_home_opened),
+    ("action", HOME_QUOTE_BUTTONS, home.handle_home_quote_click),
+    ("action", ActionId.HOME_DONE, home.handle_home_done_click),
+    ("action", ActionId.HOME_CANCEL, home.handle_home_cancel_click),
+    ("action", ActionId.QUOTE_TOOL, home.handle_quote_form_change),
+    ("action", ActionId.QUOTE_FIELD, home.handle_quote_form_change),
+    ("view", CallbackId.QUOTE_FORM, quote_form.handle_quote_form_submission),
+    ("view", CallbackId.DONE_FORM, quote_form.handle_done_form_submission),
+    ("shortcut", ShortcutId.QUOTE_TASK, quote.handle_quote_shortcut),
+    ("function", FunctionId.QUOTE_TASK, workflow.handle_quote_step),
+    ("function", FunctionId.REQUEST_CREDITS, workflow.handle_request_step),
 )
 
 # Listener middleware: runs in the request's thread before Bolt hands the listener to its pool.
@@ -59,6 +78,8 @@ def register_all(app: App, deps: Deps) -> None:
         "action": app.action,
         "view": app.view,
         "event": app.event,
+        "shortcut": app.shortcut,
+        "function": app.function,
     }
     for kind, matcher, listener in LISTENERS:
         before = LISTENER_MIDDLEWARE.get(listener, [])

@@ -21,6 +21,7 @@ from bot.domain.errors import UserFacingError
 from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.errors import user_error_blocks, user_error_text
 from bot.slack.deps import Deps
+from bot.slack.home import concerned, refresh_homes
 from bot.slack.subcommands import ANSWERED_IN_ACK, answer
 
 
@@ -51,6 +52,10 @@ def handle_credits_command(
             ack()
             reply = answer(ctx, invocation)
             respond(response_type="ephemeral", text=reply.text, blocks=reply.blocks)
+            if invocation.subcommand.name in CHANGES_BALANCES:  # a hold, a charge or a top-up: redraw Home tabs
+                team = getattr(invocation.command, "team", None) or _team_of(invocation.command, ctx)
+                if team:
+                    refresh_homes(deps, client, ctx.config, workspace_id, concerned(ctx.config, team, user_id))
             return
         reply = answer(ctx, invocation)
     except UserFacingError as problem:
@@ -92,3 +97,16 @@ def answer_reads_at_once(body: dict[str, Any], context: BoltContext, next: Calla
         return next()
     blocks = [block.to_dict() for block in reply.blocks]
     return BoltResponse(status=200, body={"response_type": "ephemeral", "text": reply.text, "blocks": blocks})
+
+
+CHANGES_BALANCES = frozenset({"run", "done", "cancel", "topup"})
+
+
+def _team_of(command: Any, ctx: CommandContext) -> str | None:
+    request = getattr(command, "request", None)
+    if request is not None and request.team:
+        return str(request.team)
+    try:
+        return ctx.member().team
+    except Exception:  # no single team to redraw: the tabs refresh when opened
+        return None

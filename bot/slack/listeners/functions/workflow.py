@@ -1,0 +1,115 @@
+"""Workflow Builder steps: "Quote a Keter Labs task" and "Request Keter Labs credits".
+
+Each runs through the same services as ``/credits quote`` and ``/credits run`` for the member the
+workflow names, then completes the step with its outputs, or fails it with what was wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.context.complete import Complete
+from slack_bolt.context.fail import Fail
+from slack_sdk import WebClient
+
+from bot.config import CreditsConfig
+from bot.domain.commands import TaskRequest
+from bot.domain.errors import UserFacingError
+from bot.domain.task_commands import RunCommand
+from bot.services.quotes import quote_task
+from bot.services.tasks import start_task
+from bot.slack.announce import post_request
+from bot.slack.deps import Deps
+from bot.slack.home import concerned, refresh_homes
+from bot.slack.quoting_form import context_at
+
+
+def _request(inputs: dict[str, Any], team: str | None) -> TaskRequest:
+    def whole(name: str) -> int | None:
+        value = inputs.get(name)
+        if value in (None, ""):
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise UserFacingError(f"{name} must be a whole number, not {value!r}.") from None
+
+    tool = str(inputs.get("tool") or "").strip().lower()
+    if not tool:
+        raise UserFacingError("The step needs a tool, e.g. image.")
+    quality = str(inputs.get("quality") or "").strip().lower() or None
+    return TaskRequest(
+        tool=tool,
+        quality=quality,
+        variants=whole("variants") or 1,
+        duration_seconds=whole("duration"),
+        retries=None,
+        team=team,
+    )
+
+
+def handle_quote_step(
+    inputs: dict[str, Any],
+    complete: Complete,
+    fail: Fail,
+    client: WebClient,
+    deps: Deps,
+    config: CreditsConfig,
+    workspace_id: str,
+    request_key: str,
+    now: datetime,
+) -> None:
+    """Outputs total, likely_low, likely_high (the total for both until ranges exist), needs_approval."""
+    try:
+        member_id = str(inputs.get("member") or "")
+        ctx = context_at(deps, client, config, workspace_id, member_id, request_key, now)
+        member = ctx.member()
+        report = quote_task(
+            deps.db, config, workspace_id=workspace_id, member=member, command=_request(inputs, member.team), now=now
+        )
+    except UserFacingError as error:
+        fail(error=str(error))
+        return
+    total = report.quote.total
+    complete(
+        outputs={
+            "total": total,
+            "likely_low": total,
+            "likely_high": total,
+            "needs_approval": report.limits.needs_approval,
+        }
+    )
+
+
+def handle_request_step(
+    inputs: dict[str, Any],
+    complete: Complete,
+    fail: Fail,
+    client: WebClient,
+    deps: Deps,
+    config: CreditsConfig,
+    workspace_id: str,
+    request_key: str,
+    now: datetime,
+) -> None:
+    """Run the task for the member (reserve, or post an approval request); outputs task_reference and status."""
+    try:
+        member_id = str(inputs.get("member") or "")
+        ctx = context_at(deps, client, config, workspace_id, member_id, request_key or f"wf:{now.isoformat()}", now)
+        member = ctx.member()
+        note = str(inputs.get("note") or "").strip()[:200] or None
+        command = RunCommand(request=_request(inputs, member.team), note=note)
+        # A workflow may run the same step twice on purpose: no duplicate question, as with the button.
+        result = start_task(
+            deps.db, config, workspace_id=workspace_id, member=member, command=command, now=now, allow_duplicate=True
+        )
+        assert result.task is not None
+        if result.approval is not None:  # over a limit: the request goes to the team's channel, as for /credits run
+            post_request(deps, client, config, result.approval, result.task, week_spend=result.week_spend)
+    except UserFacingError as error:
+        fail(error=str(error))
+        return
+    status = "reserved" if result.kind == "reserved" else "approval_needed"
+    complete(outputs={"task_reference": f"{member.team}#{result.task.number}", "status": status})
+    refresh_homes(deps, client, config, workspace_id, concerned(config, member.team, member_id))

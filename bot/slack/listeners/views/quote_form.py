@@ -1,0 +1,74 @@
+"""Submitting the quote form runs the task; submitting the Done form records its cost."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot.config import CreditsConfig
+from bot.domain.task_commands import DoneCommand
+from bot.slack.answers.tasks import answer_done
+from bot.slack.blocks.quote_form import DoneFormState, QuoteFormState, read_form
+from bot.slack.deps import Deps
+from bot.slack.home import concerned, refresh_homes
+from bot.slack.ids import BlockId
+from bot.slack.quoting_form import context_at, submit_form
+
+
+def handle_quote_form_submission(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    deps: Deps,
+    config: CreditsConfig,
+    workspace_id: str,
+    user_id: str,
+    request_key: str,
+    now: datetime,
+) -> None:
+    """Field errors go back next to their fields; otherwise the form closes and the task runs."""
+    ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
+    state = QuoteFormState.model_validate_json(view.get("private_metadata") or "{}")
+    form = read_form((view.get("state") or {}).get("values") or {}, config.pricing, state.team)
+    if form.errors or form.request is None:
+        ack(response_action="errors", errors=form.errors or {BlockId.QUOTE_TOOL: "Pick a tool."})
+        return
+    ack()
+    _, reply = submit_form(ctx, view)
+    if reply is not None:
+        client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
+    refresh_homes(deps, client, config, workspace_id, concerned(config, state.team, user_id))
+
+
+def _number(values: dict[str, Any], block: str) -> int | None:
+    text = str((values.get(block, {}).get("value") or {}).get("value") or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def handle_done_form_submission(
+    ack: Ack,
+    view: dict[str, Any],
+    client: WebClient,
+    deps: Deps,
+    config: CreditsConfig,
+    workspace_id: str,
+    user_id: str,
+    request_key: str,
+    now: datetime,
+) -> None:
+    """Record the task's real cost exactly as ``/credits done`` does."""
+    values = (view.get("state") or {}).get("values") or {}
+    retries, kept, cost = (_number(values, b) for b in (BlockId.DONE_RETRIES, BlockId.DONE_KEPT, BlockId.DONE_COST))
+    if cost is not None and retries is not None:
+        ack(response_action="errors", errors={BlockId.DONE_COST: "Give either the retries or the cost, not both."})
+        return
+    ack()
+    state = DoneFormState.model_validate_json(view.get("private_metadata") or "{}")
+    ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
+    command = DoneCommand(number=state.number, retries=retries, cost=cost, kept=kept, team=state.team)
+    reply = answer_done(ctx, command)
+    client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
+    refresh_homes(deps, client, config, workspace_id, concerned(config, state.team, user_id))
