@@ -34,6 +34,7 @@ from bot.devtools.signing import (
 from bot.devtools.slack_standin import SlackStandIn
 from bot.settings import Settings
 from bot.slack.deps import Debouncer, Deps
+from bot.slack.listeners.middleware import deps_of
 from bot.slack.pacing import PacedWebClient, Pacer
 from bot.store.db import Database
 from tests.conftest import Clock
@@ -176,10 +177,8 @@ def build_app(
 
 
 def app_deps(app: App) -> Deps:
-    """The dependencies ``create_app`` gave the app's listeners (its first middleware holds them)."""
-    from bot.slack.listeners.middleware import ProvideDeps
-
-    return next(m.deps for m in app._middleware_list if isinstance(m, ProvideDeps))
+    """The dependencies ``create_app`` gave the app's listeners."""
+    return deps_of(app)
 
 
 def dispatcher(app: App) -> Transport:

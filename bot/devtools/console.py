@@ -32,6 +32,8 @@ from bot.devtools.signing import (
 )
 from bot.devtools.slack_standin import RecordedCall, SlackStandIn
 from bot.settings import DEFAULT_DATABASE_URL, Settings
+from bot.slack.deps import Debouncer
+from bot.slack.listeners.middleware import deps_of
 from bot.slack.pacing import Pacer
 from bot.store.db import Database
 from bot.web import EVENTS_PATH, SlackWsgiApp
@@ -68,6 +70,7 @@ class Console:
         self.signing_secret = secrets.token_hex(16)
         self.standin = SlackStandIn(bot_token=CONSOLE_TOKEN)
         self._tmp = tempfile.TemporaryDirectory(prefix="keter-console-")
+        self.home_refresh: Debouncer | None = None
         url = settings.database_url
         self.throwaway_db = url == DEFAULT_DATABASE_URL
         if self.throwaway_db:
@@ -96,12 +99,15 @@ class Console:
         client = make_client(settings)
         client.pacer = Pacer(interval=0.0)
         app = create_app(settings, self.config, self.db, client=client)
+        self.home_refresh = deps_of(app).home_refresh
         self.server = BackgroundServer(SlackWsgiApp(app)).start()
 
     def stop(self) -> None:
         """Stop serving and clean up the throwaway database."""
         if self.server:
             self.server.stop()
+        if self.home_refresh is not None:  # pending Home tab refreshes run now, while the database is there
+            self.home_refresh.flush()
         self.standin.stop()
         self.db.dispose()
         self._tmp.cleanup()

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from slack_bolt import BoltContext, BoltRequest, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from bot.slack.deps import Deps
@@ -53,6 +53,11 @@ def delivery_key(body: dict[str, Any], signature: str | None) -> str:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def deps_of(app: App) -> Deps:
+    """The dependencies ``create_app`` gave an app's listeners (its ``ProvideDeps`` middleware holds them)."""
+    return next(m.deps for m in app._middleware_list if isinstance(m, ProvideDeps))
 
 
 class ProvideDeps(Middleware):
