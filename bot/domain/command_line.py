@@ -16,11 +16,13 @@ from bot.domain.admin_commands import (
     AdminDigestCommand,
     AdminHelpCommand,
     AdminLimitCommand,
+    AdminMembersCommand,
     AdminRoleCommand,
     AdminTeamCommand,
     AdminTopupCommand,
     parse_admin_digest,
     parse_admin_limit,
+    parse_admin_members,
     parse_admin_role,
     parse_admin_team,
     parse_admin_topup,
@@ -42,6 +44,13 @@ from bot.domain.task_commands import (
 
 HELP_WORDS = ("help", "-h", "--help", "?")
 Audience = Literal["everyone", "admins"]
+
+
+@dataclass(frozen=True)
+class PricingCommand:
+    """``/credits pricing [tool]``: the price list in force."""
+
+    tool: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,8 @@ ParsedCommand = (
     | AdminTeamCommand
     | AdminDigestCommand
     | DigestPreviewCommand
+    | AdminMembersCommand
+    | PricingCommand
 )
 
 
@@ -109,6 +120,13 @@ def _parse_digest(rest: str) -> DigestPreviewCommand:
     return DigestPreviewCommand(team=team)
 
 
+def _parse_pricing(rest: str) -> PricingCommand:
+    words = rest.split()
+    if len(words) > 1:
+        raise UserFacingError("Name one tool at most, e.g. `/credits pricing image`.")
+    return PricingCommand(tool=words[0].lower() if words else None)
+
+
 def _parse_help(rest: str) -> HelpCommand:
     return HelpCommand()
 
@@ -121,7 +139,7 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "role",
         "/credits admin role @member <role> [team]",
-        "give a member a role (takes effect at once)",
+        "give a member a role (takes effect at once; `none` removes them from the team)",
         parse_admin_role,
         example="/credits admin role @ann lead design",
         audience="admins",
@@ -144,10 +162,10 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "team",
-        "/credits admin team <name> #channel plan=<plan>",
-        "create a team, or move it to another channel or plan",
+        "/credits admin team <name> #channel plan=<plan> [tz=…]",
+        "create a team, or move it to another channel, plan or timezone",
         parse_admin_team,
-        example="/credits admin team video #video plan=starter",
+        example="/credits admin team video #video plan=starter tz=Europe/Berlin",
         audience="admins",
     ),
     Subcommand(
@@ -156,6 +174,14 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
         "move the team's weekly digest (team's timezone)",
         parse_admin_digest,
         example="/credits admin digest design mon 09:00",
+        audience="admins",
+    ),
+    Subcommand(
+        "members",
+        "/credits admin members [team]",
+        "each member's role and where it comes from (credits file or command)",
+        parse_admin_members,
+        example="/credits admin members design",
         audience="admins",
     ),
 )
@@ -192,7 +218,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         example="/credits done 12 retries=1 kept=2",
     ),
     Subcommand("cancel", "/credits cancel <task>", "drop a task and release its hold", parse_cancel),
-    Subcommand("tasks", "/credits tasks", "list your open tasks", parse_tasks),
+    Subcommand("tasks", "/credits tasks", "list your open tasks in all your teams", parse_tasks),
     Subcommand(
         "balance",
         "/credits balance [team]",
@@ -204,6 +230,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/credits limits [@member]",
         "role, limits and what is used this week",
         parse_limits,
+    ),
+    Subcommand(
+        "pricing",
+        "/credits pricing [tool]",
+        "the price list the quotes use: rates, minimums, cost of retries, plans",
+        _parse_pricing,
+        example="/credits pricing video",
     ),
     Subcommand(
         "digest",

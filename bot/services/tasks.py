@@ -415,12 +415,11 @@ def cancel_task(
         return TaskRecord.of(task), released, ApprovalRecord.of(approval) if approval else None
 
 
-def my_open_tasks(db: Database, *, workspace_id: str, member: Member) -> list[TaskRecord]:
-    """The member's tasks that still hold credits."""
+def my_open_tasks(db: Database, *, workspace_id: str, user_id: str, teams: list[str]) -> list[TaskRecord]:
+    """The member's tasks that still hold credits, in each of ``teams`` (team by team, in that order)."""
     with db.read() as session:
         return [
             TaskRecord.of(t)
-            for t in task_store.open_tasks(
-                session, workspace_id=workspace_id, team=member.team, requester=member.user_id
-            )
+            for team in teams
+            for t in task_store.open_tasks(session, workspace_id=workspace_id, team=team, requester=user_id)
         ]

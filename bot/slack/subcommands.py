@@ -15,12 +15,14 @@ from bot.slack.answers.admin import (
     answer_admin_digest,
     answer_admin_help,
     answer_admin_limit,
+    answer_admin_members,
     answer_admin_role,
     answer_admin_team,
     answer_admin_topup,
     answer_digest_preview,
 )
 from bot.slack.answers.context import CommandContext, Reply
+from bot.slack.answers.pricing import answer_pricing
 from bot.slack.answers.quoting import answer_balance, answer_help, answer_quote
 from bot.slack.answers.tasks import answer_cancel, answer_done, answer_limits, answer_run, answer_tasks
 
@@ -43,6 +45,8 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("admin", "team"): answer_admin_team,
     subcommand("admin", "digest"): answer_admin_digest,
     subcommand("help"): answer_help,
+    subcommand("admin", "members"): answer_admin_members,
+    subcommand("pricing"): answer_pricing,
 }
 _unanswered = [sub.usage for sub in every_subcommand() if sub not in HANDLERS]
 if _unanswered:

@@ -47,6 +47,8 @@ def set_role_limit(
     session.merge(RoleLimit(workspace_id=workspace_id, role=role, task_limit=task_limit, weekly_limit=weekly_limit))
 
 
-def set_team_setting(session: Session, *, workspace_id: str, team: str, channel: str, plan: str) -> None:
-    """Create a team or change its channel and plan."""
-    session.merge(TeamSetting(workspace_id=workspace_id, team=team, channel=channel, plan=plan))
+def set_team_setting(
+    session: Session, *, workspace_id: str, team: str, channel: str, plan: str, timezone: str | None = None
+) -> None:
+    """Create a team or change its channel, plan and timezone (None: the credits file's, or UTC)."""
+    session.merge(TeamSetting(workspace_id=workspace_id, team=team, channel=channel, plan=plan, timezone=timezone))

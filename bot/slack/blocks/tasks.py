@@ -116,12 +116,20 @@ def tasks_blocks(tasks: list[TaskRecord]) -> list[Block]:
     """My open tasks, newest last."""
     if not tasks:
         return [_section("You have no open tasks. Start one with `/credits run <tool> …`.")]
-    lines = [f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}" for t in tasks[:40]]
+    several = len({t.team for t in tasks}) > 1
+    lines: list[str] = []
+    for i, t in enumerate(tasks[:40]):
+        if several and (i == 0 or tasks[i - 1].team != t.team):
+            lines.append(f"*Team {t.team}*")
+        lines.append(f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}")
     more = [_context(f"…and {len(tasks) - 40} more.")] if len(tasks) > 40 else []
     return [
         _section("*Your open tasks*\n" + "\n".join(lines)),
         *more,
-        _context("`/credits done <n> retries=<n>` records what one cost; `/credits cancel <n>` drops it."),
+        _context(
+            "`/credits done <n> retries=<n>` records what one cost; `/credits cancel <n>` drops it"
+            + (" (add `team=<name>` outside that team's channel)." if several else ".")
+        ),
     ]
 
 
