@@ -109,3 +109,20 @@ def test_the_console_clicks_approval_buttons(run_main: RunMain) -> None:
     assert "Task #1 needs approval" in out and "[Approve] [Deny]" in out
     assert "Approved by @U0BOB" in out and "@U0ALICE approved by @U0BOB: task #1 can go ahead" in out
     assert "Too late: this request was already settled" in out
+
+
+def test_digest_needs_no_signing_secret_and_names_an_unknown_team_before_asking_slack(run_main: RunMain) -> None:
+    unreachable = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    result = run_main("digest", "--team", "desgn", "--now", **unreachable)
+    assert result.returncode == 2
+    assert result.stdout.strip() == "unknown team 'desgn' (teams: design)"
+    assert "SLACK_SIGNING_SECRET" not in result.stderr
+
+
+def test_digest_with_slack_unreachable_is_one_line_and_exit_1(run_main: RunMain) -> None:
+    result = run_main("digest", "--due", SLACK_BOT_TOKEN="xoxb-1", SLACK_API_URL="http://127.0.0.1:9/api/")
+    assert result.returncode == 1
+    assert result.stdout.strip().splitlines() == [
+        "cannot reach Slack at http://127.0.0.1:9/api/ ([Errno 111] Connection refused); nothing was posted"
+    ]
+    assert "Traceback" not in result.stderr + result.stdout

@@ -265,3 +265,18 @@ def test_digest_schedule_not_a_schedule(text: str) -> None:
 def test_digest_schedule_no_such_time(text: str) -> None:
     with pytest.raises(ValueError, match="no such time of day; use 00:00 to 23:59"):
         DigestSchedule.parse(text)
+
+
+def test_every_error_is_reported_at_once_with_the_channel_id_hint() -> None:
+    text = (
+        edited("plan: pro", "plan: prp").replace("C0DESIGN", "design-team").replace("U0ALICE: creator", "ann: creater")
+    )
+    message = config_error(text)
+    assert "teams.design.channel: 'design-team' is not a channel id" in message
+    assert "use the channel's id (C…), not its name: in Slack, open the channel's details, the id is at the bottom" in (
+        message
+    )
+    assert "teams.design.members.ann: 'ann' is not a member id" in message
+    assert "teams.design.plan: unknown plan 'prp'" in message
+    assert "teams.design.members.ann: unknown role 'creater'" in message
+    assert "String should match pattern" not in message

@@ -58,11 +58,24 @@ class SlotAction(StrEnum):
     POST = "post"
     SKIP_BEYOND_GRACE = "skipped_beyond_grace"
     SKIP_RECENT = "skipped_recent"
+    SKIP_BEFORE_START = "skipped_before_start"
 
 
-def slot_action(slot: datetime, now: datetime, grace: timedelta, last_posted: datetime | None) -> SlotAction:
-    """Post within the grace period, unless a digest went out less than six days before (moved schedule)."""
+def slot_action(
+    slot: datetime,
+    now: datetime,
+    grace: timedelta,
+    last_posted: datetime | None,
+    first_entry: datetime | None = None,
+) -> SlotAction:
+    """Post within the grace period, unless a digest went out less than six days before (moved schedule).
+
+    A slot past its grace from before the team's first ledger entry was never missed: the bot did
+    not know the team then (``first_entry`` None: not known, so the slot counts as missed).
+    """
     if now - slot > grace:
+        if first_entry is not None and slot < first_entry:
+            return SlotAction.SKIP_BEFORE_START
         return SlotAction.SKIP_BEYOND_GRACE
     if last_posted is not None and timedelta(0) < slot - last_posted < MIN_DIGEST_GAP:
         return SlotAction.SKIP_RECENT

@@ -30,6 +30,11 @@ def team_settings(session: Session, *, workspace_id: str) -> Sequence[TeamSettin
     return session.exec(select(TeamSetting).where(TeamSetting.workspace_id == workspace_id)).all()
 
 
+def team_settings_of_every_workspace(session: Session) -> Sequence[TeamSetting]:
+    """Teams admins created in any workspace (the ``digest`` command checks a name before asking Slack)."""
+    return session.exec(select(TeamSetting)).all()
+
+
 def member_roles(session: Session, *, workspace_id: str) -> Sequence[MemberRole]:
     """Roles admins gave members."""
     return session.exec(select(MemberRole).where(MemberRole.workspace_id == workspace_id)).all()

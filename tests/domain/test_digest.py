@@ -78,6 +78,9 @@ def test_slot_action_grace_and_moved_schedules() -> None:
     assert slot_action(slot, slot, grace, None) is SlotAction.POST
     assert slot_action(slot, slot + timedelta(hours=5, minutes=59), grace, None) is SlotAction.POST
     assert slot_action(slot, slot + timedelta(hours=6, minutes=1), grace, None) is SlotAction.SKIP_BEYOND_GRACE
+    late = slot + timedelta(hours=7)
+    assert slot_action(slot, late, grace, None, slot + timedelta(hours=1)) is SlotAction.SKIP_BEFORE_START
+    assert slot_action(slot, late, grace, None, slot - timedelta(days=1)) is SlotAction.SKIP_BEYOND_GRACE
     assert slot_action(slot, slot, grace, slot - timedelta(days=7)) is SlotAction.POST
     assert slot_action(slot, slot, grace, slot - timedelta(days=7, hours=-1)) is SlotAction.POST  # DST week
     assert slot_action(slot, slot, grace, slot - timedelta(hours=2)) is SlotAction.SKIP_RECENT
