@@ -215,14 +215,25 @@ def _new_approval(
 
 def describe_breaches(limits: LimitCheck) -> str:
     """``over the per-task limit of 50 by 250; over the weekly limit of 300 by 40``."""
-    return "; ".join(f"over the {b.kind.value} of {b.limit} by {b.over_by}" for b in limits.breaches)
+    return "; ".join(f"over the {b.kind.value} of {b.limit:,} by {b.over_by:,} credits" for b in limits.breaches)
 
 
 def itemise(report: QuoteReport) -> str:
     """The cost lines an approver needs, kept with the request so its message can be redrawn later."""
     quote = report.quote
     retries = f"{quote.retries:g} {'given' if quote.retry_basis.value == 'given' else 'expected'}"
-    return f"first attempt {quote.attempt_cost:g} + retries ({retries}) {quote.retries_cost:g} = {quote.total} credits"
+    exact = quote.attempt_cost + quote.retries_cost
+    rounded = f" ({_figure(exact)} rounded up)" if abs(exact - quote.total) > 1e-9 else ""
+    return (
+        f"first attempt {_figure(quote.attempt_cost)} + cost of retries ({retries}) {_figure(quote.retries_cost)}"
+        f" = {quote.total:,} credits{rounded}"
+    )
+
+
+def _figure(value: float) -> str:
+    """``2,160``, ``0.25``: thousands separators, no float noise (approval lines are read on a phone)."""
+    rounded = round(value, 2)
+    return f"{int(rounded):,}" if rounded == int(rounded) else f"{rounded:,.2f}".rstrip("0").rstrip(".")
 
 
 def start_task(
@@ -345,7 +356,10 @@ def finish_task(
         cost = command.cost if command.cost is not None else actual_cost(config.pricing, spec, retries)
         generated = spec.variants * (1 + retries)
         if command.kept is not None and command.cost is None and command.kept > generated:
-            raise UserFacingError(f"`kept={command.kept}` is more than the {generated} versions generated.")
+            raise UserFacingError(
+                f"`kept={command.kept}` is more than the {generated} version{'' if generated == 1 else 's'} generated; "
+                "count the successful versions."
+            )
         task.retries_used, task.kept, task.variants = retries, command.kept, spec.variants
         if cost > task.held:
             extra = cost - task.held
@@ -356,7 +370,7 @@ def finish_task(
                     config,
                     task,
                     extra,
-                    f"cost {cost} is {extra} over the {task.quoted_cost} reserved; {describe_breaches(limits)}",
+                    f"cost {cost:,} is {extra:,} over the {task.quoted_cost:,} reserved; {describe_breaches(limits)}",
                     ApprovalKind.OVERRUN,
                     now,
                 )
@@ -372,14 +386,21 @@ def finish_task(
                     TaskRecord.of(task),
                     0,
                     0,
-                    command.retries is None,
+                    command.retries is None and command.cost is None,
                     ApprovalRecord.of(approval),
                     week_spend=member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now),
                 )
         released = capture_task(session, config, row, task, cost=cost, event=TaskEvent.FINISH, now=now)
         session.flush()
         week = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
-        return FinishResult("captured", TaskRecord.of(task), cost, released, command.retries is None, week_spend=week)
+        return FinishResult(
+            "captured",
+            TaskRecord.of(task),
+            cost,
+            released,
+            command.retries is None and command.cost is None,
+            week_spend=week,
+        )
 
 
 def cancel_task(

@@ -164,9 +164,9 @@ def test_the_digest_message_reads_on_a_phone_and_fits_slacks_limits(busy_week: H
     assert "▲ 82% from 100 credits the week before" in text
     assert "By tool: video 120 · image 54 · upscale 8" in text
     assert "By member: bob 120 · alice 54 · carol 8" in text
-    assert "Retries: 32 credits, 18% of the spend" in text
+    assert "Cost of retries: 32 credits, 18% of the spend" in text
     assert (
-        "Versions kept: image 2 of 8, 32 credits each · upscale 4 of 4, 2 credits each (not recorded for 1 task)"
+        "Successful versions: image 2 of 8, 32 credits each · upscale 4 of 4, 2 credits each (not recorded for 1 task)"
         in text
     )
     assert "Approvals: 3 asked · 1 approved · 1 denied · 1 expired" in text

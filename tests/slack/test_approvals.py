@@ -80,7 +80,7 @@ def test_a_lead_cannot_approve_more_than_their_cap(bot: BotUnderTest) -> None:
     bot.command("admin role <@U0DAN|dan> lead", user=CAROL)
     _, response_url = bot.click("approval_approve", str(message["value"]), user="U0DAN", message_ts=str(message["ts"]))
     assert (
-        "can approve up to 2000 credits; this request is for 2250"
+        "can approve up to 2,000 credits; this request is for 2,250 credits"
         in bot.standin.wait_for_response(response_url)[0].payload["text"]
     )
 

@@ -51,7 +51,7 @@ def test_unaffordable_task_is_refused_with_the_shortfall(bot: BotUnderTest) -> N
 def test_done_captures_the_real_cost_and_releases_the_rest(bot: BotUnderTest) -> None:
     bot.command("run image quality=high variants=4")  # holds 40
     reply = bot.command("done 1 retries=0 kept=3")
-    assert "Task #1 done: 32 credits charged, 8 credits released. 3 version(s) kept." in reply.text
+    assert "Task #1 done: 32 credits charged, 8 credits released. 3 successful versions." in reply.text
     assert balance(bot) == Balance(plan=4968, extra=500, held=0, spent=32)
     task = tasks(bot)[0]
     assert (task.status, task.actual_cost, task.retries_used, task.kept) == ("done", 32, 0, 3)

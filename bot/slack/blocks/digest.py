@@ -63,10 +63,10 @@ def spend_lines(spend: SpendSummary, names: Mapping[str, str] | None) -> str:
 
 
 def task_lines(figures: DigestFigures) -> str:
-    """What retries cost, and versions kept against generated."""
+    """The cost of retries, and successful versions against generated."""
     retries = figures.retries
     share = f", {number(round(retries.share_percent))}% of the spend" if retries.share_percent is not None else ""
-    lines = [f"*Retries*: {credits(retries.cost)}{share}"]
+    lines = [f"*Cost of retries*: {credits(retries.cost)}{share}"]
     if retries.unpriced_tasks:
         lines[0] += f" ({plural(retries.unpriced_tasks, 'task')} with tools no longer priced left out)"
     kept = []
@@ -76,7 +76,7 @@ def task_lines(figures: DigestFigures) -> str:
         if v.generated or v.kept:
             each = f", {number(v.cost_per_kept)} credits each" if v.cost_per_kept is not None else ""
             kept.append(f"{v.tool} {v.kept} of {v.generated}{each}")
-    line = f"*Versions kept*: {' · '.join(kept) or 'none recorded'}"
+    line = f"*Successful versions*: {' · '.join(kept) or 'none recorded'}"
     if unknown:
         line += f" (not recorded for {plural(unknown, 'task')})"
     lines.append(line)

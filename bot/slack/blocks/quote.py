@@ -35,7 +35,7 @@ def rate_line(quote: Quote) -> str:
 
 def retries_line(quote: Quote, history_days: int, min_tasks: int) -> str:
     """The retries priced in, and where that number came from."""
-    cost = f"{number(quote.retries_cost)} credits"
+    cost = credits_exact(quote.retries_cost)
     if quote.retry_basis is RetryBasis.GIVEN:
         return f"{plural(quote.retries, 'retry').replace('retrys', 'retries')} (as given) → {cost}"
     if quote.retry_basis is RetryBasis.HISTORY:
@@ -47,6 +47,12 @@ def retries_line(quote: Quote, history_days: int, min_tasks: int) -> str:
         f"{number(quote.retries)} expected (configured rate; the team has {quote.history.tasks} of the "
         f"{min_tasks} finished {quote.spec.tool} tasks its own rate needs) → {cost}"
     )
+
+
+def rounded_note(quote: Quote) -> str:
+    """`` (33.5 rounded up)`` when the whole-credit total is more than attempt plus retries; else nothing."""
+    exact = quote.attempt_cost + quote.retries_cost
+    return f" ({number(exact)} rounded up)" if abs(exact - quote.total) > 1e-9 else ""
 
 
 def verdict_line(report: QuoteReport, extra_credit_admins: list[str]) -> str:
@@ -92,8 +98,8 @@ def quote_blocks(
     items = [
         f"*Rate*: {rate_line(quote)}",
         f"*First attempt*: {credits_exact(quote.attempt_cost)}",
-        f"*Retries*: {retries_line(quote, history_days, min_tasks)}",
-        f"*Total*: *{credits(quote.total)}*",
+        f"*Cost of retries*: {retries_line(quote, history_days, min_tasks)}",
+        f"*Total*: *{credits(quote.total)}*{rounded_note(quote)}",
     ]
     after = (
         f"*Team {report.member.team} after it*: {credits(report.available_after)} available "

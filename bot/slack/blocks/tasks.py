@@ -9,7 +9,7 @@ from bot.domain.limits import LimitCheck
 from bot.services.records import ApprovalRecord, TaskRecord
 from bot.services.tasks import FinishResult, RunResult
 from bot.slack.blocks.approval import task_line
-from bot.slack.blocks.format import credits
+from bot.slack.blocks.format import credits, plural
 from bot.slack.ids import ActionId, BlockId
 
 STATUS_WORDS = {
@@ -97,7 +97,7 @@ def finish_blocks(result: FinishResult, permalink: str | None = None) -> list[Bl
                 f"{result.approval.reasons}. The extra is held until an approver decides.{where}"
             )
         ]
-    kept = f" {task.kept} version(s) kept." if task.kept is not None else ""
+    kept = f" {plural(task.kept, 'successful version')}." if task.kept is not None else ""
     released = f", {credits(result.released)} released" if result.released else ""
     return [
         _section(
