@@ -86,7 +86,9 @@ def request_blocks(approval: ApprovalRecord, task: TaskRecord, *, week_spend: in
 def outcome_line(approval: ApprovalRecord, zone: ZoneInfo) -> str:
     """``Approved by @bob at Tue 24 Nov 11:05``; the reason for a denial."""
     words = OUTCOME_WORDS.get(approval.status, approval.status)
-    when = f" at {approval.decided_at.astimezone(zone):%a %d %b %H:%M}" if approval.decided_at else ""
+    # an expiry is shown at the time the request promised, not when the sweep happened to run
+    at = approval.expires_at if approval.status == ApprovalStatus.EXPIRED else approval.decided_at
+    when = f" at {at.astimezone(zone):%a %d %b %H:%M}" if at else ""
     who = f" by <@{approval.decided_by}>" if approval.decided_by else ""
     line = f"{words}{who}{when}"
     if approval.decision_note:
