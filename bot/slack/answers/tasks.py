@@ -8,7 +8,7 @@ from bot.services import tasks
 from bot.services.quotes import member_limits
 from bot.slack.announce import announce_safely, post_request
 from bot.slack.answers.context import CommandContext, Reply
-from bot.slack.blocks.format import plural
+from bot.slack.blocks.format import credits, plural
 from bot.slack.blocks.tasks import (
     cancel_blocks,
     duplicate_blocks,
@@ -90,8 +90,8 @@ def answer_limits(ctx: CommandContext, command: LimitsCommand) -> Reply:
     approve = (
         "anything"
         if target.role == ADMIN_ROLE
-        else f"up to {role.can_approve_up_to} credits"
+        else f"up to {credits(role.can_approve_up_to)}"
         if role.can_approve_up_to
         else "nothing"
     )
-    return Reply(f"Limits of {target.user_id}", limits_blocks(target.user_id, target.team, limits, approve))
+    return Reply(f"Limits of <@{target.user_id}>", limits_blocks(target.user_id, target.team, limits, approve))
