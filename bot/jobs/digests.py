@@ -99,9 +99,9 @@ class DigestJob:
         )
         users = [s.name for s in report.figures.spend.top_members] + [t.requester for t in report.figures.largest]
         names = member_names(self.client, users, self._names)
-        chart = None if report.figures.quiet else _chart(report)
+        chart = None if report.figures.quiet else _chart(report, sorted(config.pricing.tools))
         when = describe_schedule(config.teams[team].digest_schedule) if scheduled else None
-        blocks = digest_blocks(report, names=names, schedule=when, chart_in_thread=chart is not None)
+        blocks = digest_blocks(report, names=names, schedule=when, chart_in_thread=chart is not None, preview=False)
         return Message(digest_text(report), blocks, chart)
 
     def rebuild(self, config: CreditsConfig, clock: Callable[[], datetime]) -> Rebuild:
@@ -223,9 +223,10 @@ class DigestJob:
         return result if isinstance(result, Outcome) else None
 
 
-def _chart(report: DigestReport) -> Chart:
+def _chart(report: DigestReport, tools: list[str]) -> Chart:
     from bot.charts import spend_chart_png  # matplotlib loads only when a chart is drawn
 
     title = chart_title(report)
     last = report.figures.window.last_chart_day
-    return Chart(spend_chart_png(report.figures.series, title=title), f"spend-{report.team}-{last}.png", title)
+    png = spend_chart_png(report.figures.series, title=title, tools=tools)
+    return Chart(png, f"spend-{report.team}-{last}.png", title)

@@ -81,7 +81,9 @@ def task_lines(figures: DigestFigures) -> str:
         line += f" (not recorded for {plural(unknown, 'task')})"
     lines.append(line)
     a = figures.approvals
-    lines.append(f"*Approvals*: {a.asked} asked · {a.approved} approved · {a.denied} denied · {a.expired} expired")
+    outcomes = [f"{a.approved} approved", f"{a.denied} denied", f"{a.expired} expired"]
+    outcomes += [f"{a.withdrawn} withdrawn", f"{a.pending} pending"]
+    lines.append(f"*Approvals asked this week*: {a.asked} ({' · '.join(outcomes)})")
     return "\n".join(lines)
 
 
@@ -128,12 +130,17 @@ def digest_blocks(
     names: Mapping[str, str] | None = None,
     schedule: str | None = None,
     chart_in_thread: bool = False,
+    preview: bool = True,
 ) -> list[Block]:
-    """The whole digest, or a short "quiet week" one when nothing was spent."""
+    """The whole digest, or a short "quiet week" one when nothing was spent.
+
+    ``preview`` False: posted in the channel on request (``digest --team … --now``), never called a preview.
+    """
     figures = report.figures
     when = period(figures, report.timezone)
     header = HeaderBlock(text=f"Weekly spend: {report.team}")
-    footer = [f"Every {schedule} ({report.timezone})" if schedule else "Preview of the last 7 days"]
+    unscheduled = "Preview of the last 7 days" if preview else "The last 7 days, posted on request"
+    footer = [f"Every {schedule} ({report.timezone})" if schedule else unscheduled]
     if figures.quiet:
         footer.append("`/credits balance` shows today's figures")
         before = figures.spend.previous_total
