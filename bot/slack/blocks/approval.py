@@ -41,7 +41,7 @@ def task_line(task: TaskRecord, *, numbered: bool = True) -> str:
     """``#12 image · high · 4 variants`` plus the note."""
     parts = [task.tool, task.quality]
     if task.duration_seconds is not None:
-        parts.append(f"{task.duration_seconds} s")
+        parts.append(f"{task.duration_seconds:,} s")
     parts.append(f"{task.variants} variant" + ("" if task.variants == 1 else "s"))
     line = f"#{task.number} {' · '.join(parts)}" if numbered else " · ".join(parts)
     return f"{line} “{task.note}”" if task.note else line

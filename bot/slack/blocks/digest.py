@@ -114,7 +114,7 @@ def describe_large_task(task: LargeTask, names: Mapping[str, str] | None) -> str
     """``#42 video · high · 60 s · 2 variants: 480 credits, ana · approval thread``."""
     parts = [task.tool, task.quality]
     if task.duration_seconds is not None:
-        parts.append(f"{task.duration_seconds} s")
+        parts.append(f"{task.duration_seconds:,} s")
     if task.variants != 1:
         parts.append(plural(task.variants, "variant"))
     number_part = f"#{task.number} " if task.number is not None else ""

@@ -15,7 +15,7 @@ def describe_task(quote: Quote) -> str:
     spec = quote.spec
     parts = [spec.tool, spec.quality]
     if spec.duration_seconds is not None:
-        parts.append(f"{spec.duration_seconds} s")
+        parts.append(f"{spec.duration_seconds:,} s")
     parts.append(plural(spec.variants, "variant"))
     return " · ".join(parts)
 
@@ -27,7 +27,7 @@ def rate_line(quote: Quote) -> str:
     else:
         line = f"{number(quote.rate)} credits/{quote.unit} × {plural(quote.units, quote.unit)}"
         if quote.spec.variants > 1:
-            line += f" ({quote.spec.variants} × {quote.spec.duration_seconds} s)"
+            line += f" ({quote.spec.variants} × {quote.spec.duration_seconds:,} s)"
     if quote.minimum_applied:
         line += f" (minimum {number(quote.attempt_cost)} applies)"
     return line
