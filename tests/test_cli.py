@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import pytest
+import time_machine
 
 from bot.__main__ import main
 from tests.processes import BOT_VARIABLES, REPO, run_bot
@@ -172,3 +175,25 @@ def test_the_console_runs_the_approvals_sweep(tmp_path: Path) -> None:
         console.stop()
     assert "Expired" in shown and "nobody decided in time" in shown
     assert "no open tasks" in shown
+
+
+def _readme_examples() -> list[tuple[str, str]]:
+    """Each console example in README.md: the script of its ``$ printf '…' | python -m bot`` line, and the output."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    examples = []
+    for block in re.findall(r"```text\n(.*?)```", readme, flags=re.S):
+        first, _, shown = block.partition("\n")
+        match = re.fullmatch(r"\$ printf '(.*)' \| python -m bot", first.strip())
+        if match:
+            examples.append((match.group(1).encode().decode("unicode_escape"), shown))
+    return examples
+
+
+def test_the_readmes_console_examples_are_what_the_console_prints(run_main: RunMain) -> None:
+    examples = _readme_examples()
+    assert examples, "README.md shows no console example"
+    for script, shown in examples:
+        with time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=UTC), tick=True):
+            out = run_main(stdin=script).stdout
+        transcript = out[out.index("\n> ") + 1 :]  # after the banner
+        assert transcript.rstrip() == shown.rstrip()
