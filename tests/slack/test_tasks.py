@@ -109,7 +109,7 @@ def test_tasks_and_limits(bot: BotUnderTest) -> None:
     limits = bot.command("limits").text
     assert "role creator" in limits and "100 credits used of 300 credits, 200 credits left" in limits
     other = bot.command("limits <@U0BOB|bob>").text
-    assert "@U0BOB in team design: role lead" in other and "Can approve: up to 2000 credits" in other
+    assert "@U0BOB in team design: role lead" in other and "Can approve: up to 2,000 credits" in other
 
 
 def test_a_repeated_run_within_two_minutes_is_asked_about(bot: BotUnderTest, clock) -> None:
