@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "digest" and args.team and not args.now:
         parser.error("--team needs --now: `python -m bot digest --team design --now`")
     try:
-        settings = load_settings()
+        settings = load_settings(receives_requests=args.command not in ("clock", "digest", "db"))
         jobs = load_job_settings()
         config = load_config(settings.credits_config)
     except (SettingsError, ConfigError) as exc:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
@@ -36,6 +37,22 @@ def make_client(settings: Settings) -> PacedWebClient:
     return client
 
 
+class _SameTokenWarning(logging.Filter):
+    """Drop Bolt's "As you gave `client` as well, `token` will be unused" warning.
+
+    Bolt reads ``SLACK_BOT_TOKEN`` from the environment even when it is given a client, and warns
+    that the token is unused; our client carries that same token (and the API base URL and the
+    rate-limit handler Bolt's own client lacks), so the warning says nothing an operator can act on.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOGGER = logging.getLogger("bot.bolt")
+_BOLT_LOGGER.addFilter(_SameTokenWarning())
+
+
 def create_app(
     settings: Settings,
     config: CreditsConfig,
@@ -51,7 +68,7 @@ def create_app(
         signing_secret=secret or SOCKET_MODE_SECRET_PLACEHOLDER,
         # Bolt's default pool has 5 threads: the 6th slow request in flight would miss Slack's 3 s.
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
-        logger=logging.getLogger("bot.bolt"),
+        logger=_BOLT_LOGGER,
     )
     register_all(app, Deps(config=config, db=db, clock=clock))
     return app

@@ -11,7 +11,7 @@ import re
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -186,23 +186,7 @@ class CreditsConfig(_Strict):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> CreditsConfig:
-        if ADMIN_ROLE not in self.roles:
-            raise ValueError("roles: an 'admin' role is required (Slack workspace admins get it)")
-        problems: list[str] = []
-        channels: dict[str, str] = {}
-        for name, team in self.teams.items():
-            if team.plan not in self.plans:
-                problems.append(f"teams.{name}.plan: unknown plan '{team.plan}' (known: {', '.join(self.plans)})")
-            for user, role in team.members.items():
-                if role not in self.roles:
-                    problems.append(
-                        f"teams.{name}.members.{user}: unknown role '{role}' (known: {', '.join(self.roles)})"
-                    )
-            if team.channel in channels:
-                problems.append(
-                    f"teams.{name}.channel: {team.channel} is already the channel of team '{channels[team.channel]}'"
-                )
-            channels[team.channel] = name
+        problems = reference_problems(self.model_dump(mode="python"))
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -213,17 +197,67 @@ class CreditsConfig(_Strict):
         return {team.channel: name for name, team in self.teams.items()}
 
 
-def _format_validation_error(error: ValidationError) -> str:
+def _mapping(value: object) -> dict[str, Any]:
+    return {str(key): item for key, item in value.items()} if isinstance(value, dict) else {}
+
+
+def reference_problems(data: dict[str, Any]) -> list[str]:
+    """Names that must resolve (plans, roles, one team per channel), checked on the raw file.
+
+    Run on the raw data as well as the model, so a file with a bad field *and* a bad reference hears
+    about both at once instead of one layer at a time.
+    """
+    plans, roles = _mapping(data.get("plans")), _mapping(data.get("roles"))
+    problems: list[str] = []
+    if "roles" in data and ADMIN_ROLE not in roles:
+        problems.append("roles: an 'admin' role is required (Slack workspace admins get it)")
+    channels: dict[str, str] = {}
+    for name, team in _mapping(data.get("teams")).items():
+        team = _mapping(team)
+        plan = team.get("plan")
+        if plans and isinstance(plan, str) and plan not in plans:
+            problems.append(f"teams.{name}.plan: unknown plan '{plan}' (known: {', '.join(plans)})")
+        for user, role in _mapping(team.get("members")).items():
+            if roles and isinstance(role, str) and role not in roles:
+                problems.append(f"teams.{name}.members.{user}: unknown role '{role}' (known: {', '.join(roles)})")
+        channel = team.get("channel")
+        if isinstance(channel, str) and channel in channels:
+            problems.append(f"teams.{name}.channel: {channel} is already the channel of team '{channels[channel]}'")
+        if isinstance(channel, str):
+            channels[channel] = name
+    return problems
+
+
+CHANNEL_ID_HINT = (
+    "use the channel's id (C…), not its name: in Slack, open the channel's details, the id is at the bottom"
+)
+MEMBER_ID_HINT = "use the member's id (U…), not their name: in Slack, open their profile, ⋮ (more) → Copy member ID"
+
+
+def _message(item: Any, path: str) -> str:
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if item["type"] == "extra_forbidden":
+        return "unknown key (check its spelling; README.md lists every key)"
+    if item["type"] == "missing":
+        return "required key is missing"
+    if item["type"] == "string_pattern_mismatch" and path.endswith(".channel"):
+        return f"'{item['input']}' is not a channel id; {CHANNEL_ID_HINT}"
+    if item["type"] == "string_pattern_mismatch" and ".members." in path and path.endswith("[key]"):
+        return f"'{item['input']}' is not a member id; {MEMBER_ID_HINT}"
+    return message
+
+
+def _format_validation_error(error: ValidationError, data: dict[str, Any]) -> str:
     lines = []
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"] if not str(part).startswith("function-"))
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (check its spelling; README.md lists every key)"
-        elif item["type"] == "missing":
-            message = "required key is missing"
+        message = _message(item, path)
+        path = path.removesuffix(".[key]")
         lines.append(f"{path}: {message}" if path else message)
-    return "\n".join(lines)
+    for problem in reference_problems(data):
+        if not any(problem in line for line in lines):
+            lines.append(problem)
+    return "\n".join(dict.fromkeys(lines))
 
 
 def parse_config(text: str, source: str = "credits file") -> CreditsConfig:
@@ -237,7 +271,7 @@ def parse_config(text: str, source: str = "credits file") -> CreditsConfig:
     try:
         return CreditsConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source} has errors:\n{_format_validation_error(exc)}") from None
+        raise ConfigError(f"{source} has errors:\n{_format_validation_error(exc, data)}") from None
 
 
 def default_config_text() -> str:

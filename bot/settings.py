@@ -81,8 +81,6 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_APP_TOKEN: must be an app-level token starting with xapp-")
         if (secret or app) and not bot:
             raise ValueError("SLACK_BOT_TOKEN: is not set (it is needed with SLACK_SIGNING_SECRET/SLACK_APP_TOKEN)")
-        if bot and not app and not secret:
-            raise ValueError("SLACK_SIGNING_SECRET: is not set (HTTP mode needs it; or set SLACK_APP_TOKEN)")
         return self
 
     @property
@@ -93,10 +91,14 @@ class Settings(BaseSettings):
         return RunMode.SOCKET if self.slack_app_token else RunMode.HTTP
 
 
-def load_settings() -> Settings:
-    """Read the environment; raise SettingsError with one line naming the bad variable."""
+def load_settings(*, receives_requests: bool = True) -> Settings:
+    """Read the environment; raise SettingsError with one line naming the bad variable.
+
+    ``receives_requests`` False (``clock``, ``digest``, ``db``): nothing arrives over HTTP, so no
+    signing secret is needed.
+    """
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         item = exc.errors()[0]
         message = item["msg"].removeprefix("Value error, ")
@@ -104,3 +106,6 @@ def load_settings() -> Settings:
             raise SettingsError(message) from None
         name = "_".join(str(part) for part in item["loc"]).upper() or "settings"
         raise SettingsError(f"{name}: {message}") from None
+    if receives_requests and settings.mode is RunMode.HTTP and settings.slack_signing_secret is None:
+        raise SettingsError("SLACK_SIGNING_SECRET: is not set (HTTP mode needs it; or set SLACK_APP_TOKEN)")
+    return settings

@@ -15,10 +15,10 @@ def test_each_change_is_confirmed_with_its_mentions() -> None:
     assert change_text(LimitsSet("creator", 100, None)) == "Role *creator*: per task 100 credits, per week no limit."
     topped = ToppedUp("design", 750, Balance(plan=1000, extra=1250, held=50))
     assert change_text(topped) == (
-        "Added 750 credits extra credits to team design: 1,250 credits extra, 2,200 credits available."
+        "Added 750 extra credits to team design: 1,250 credits extra, 2,200 credits available."
     )
     assert change_text(TeamSet("video", "C0VIDEO", "starter", created=True)) == (
-        "Team video created: channel <#C0VIDEO>, plan starter."
+        "Team video created: channel <#C0VIDEO>, plan starter, timezone UTC."
     )
     assert change_text(TeamSet("video", "C0VIDEO", "pro", created=False)).startswith("Team video updated:")
     assert recorded_blocks("done")[0].to_dict()["text"]["text"] == (

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import pytest
+import time_machine
 
 from bot.__main__ import main
 from tests.processes import BOT_VARIABLES, REPO, run_bot
@@ -153,3 +156,88 @@ def test_the_console_names_a_line_that_is_not_utf8_and_goes_on(run_main: RunMain
     assert "line 2 is not valid UTF-8 text (byte 31); skipped it" in result.stdout
     assert "Total: 40 credits" in result.stdout  # the line after it still ran
     assert "Traceback" not in result.stderr
+
+
+def test_digest_needs_no_signing_secret_and_names_an_unknown_team_before_asking_slack(run_main: RunMain) -> None:
+    unreachable = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    result = run_main("digest", "--team", "desgn", "--now", **unreachable)
+    assert result.returncode == 2
+    assert result.stdout.strip() == "unknown team 'desgn' (teams: design)"
+    assert "SLACK_SIGNING_SECRET" not in result.stderr
+
+
+def test_digest_with_slack_unreachable_is_one_line_and_exit_1(run_main: RunMain) -> None:
+    result = run_main("digest", "--due", SLACK_BOT_TOKEN="xoxb-1", SLACK_API_URL="http://127.0.0.1:9/api/")
+    assert result.returncode == 1
+    assert result.stdout.strip().splitlines() == [
+        "cannot reach Slack at http://127.0.0.1:9/api/ ([Errno 111] Connection refused); nothing was posted"
+    ]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_console_clicks_a_request_by_task_number_even_from_an_earlier_session(
+    run_main: RunMain, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    first = run_main(
+        stdin="/credits run image quality=ultra variants=4 moodboard\n/credits run image\n", DATABASE_URL=url
+    )
+    assert "Task #1 needs approval" in first.stdout
+    later = run_main(stdin="as U0BOB approve #1\nas U0BOB approve #7\n", DATABASE_URL=url)
+    assert "Approved by @U0BOB" in later.stdout and "task #1 can go ahead" in later.stdout
+    assert "(no approval request has been posted for task #7)" in later.stdout
+
+
+def test_the_console_clicks_start_a_second_task_and_takes_hours_and_quoted_notes(run_main: RunMain) -> None:
+    script = (
+        "/credits run image variants=2\n/credits run image variants=2\nas U0ALICE again\n"
+        '/credits quote voice duration=1h30m\n/credits run image note="client=nike"\n/credits tasks\n'
+    )
+    out = run_main(stdin=script).stdout
+    assert "Did you mean a second one?" in out and "[Start a second task]" in out
+    assert "Task #2 reserved" in out
+    assert "Quote: voice · standard · 5,400 s" in out and "Total: 1,125 credits" in out
+    assert "“client=nike”" in out
+
+
+def test_the_console_runs_the_approvals_sweep(tmp_path: Path) -> None:
+    import io
+    import time
+
+    from bot.config import default_config_text, parse_config
+    from bot.devtools.console import Console
+    from bot.settings import Settings
+
+    config = parse_config(default_config_text() + "approvals: {expire_after_hours: 0.0003}\n")  # about a second
+    console = Console(Settings(), config, out=io.StringIO())
+    console.start()
+    try:
+        assert "needs approval" in console.run_line("/credits run image quality=ultra variants=4 moodboard")
+        time.sleep(1.5)
+        shown = console.run_line("/credits tasks")
+    finally:
+        console.stop()
+    assert "Expired" in shown and "nobody decided in time" in shown
+    assert "no open tasks" in shown
+
+
+def _readme_examples() -> list[tuple[str, str]]:
+    """Each console example in README.md: the script of its ``$ printf '…' | python -m bot`` line, and the output."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    examples = []
+    for block in re.findall(r"```text\n(.*?)```", readme, flags=re.S):
+        first, _, shown = block.partition("\n")
+        match = re.fullmatch(r"\$ printf '(.*)' \| python -m bot", first.strip())
+        if match:
+            examples.append((match.group(1).encode().decode("unicode_escape"), shown))
+    return examples
+
+
+def test_the_readmes_console_examples_are_what_the_console_prints(run_main: RunMain) -> None:
+    examples = _readme_examples()
+    assert examples, "README.md shows no console example"
+    for script, shown in examples:
+        with time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=UTC), tick=True):
+            out = run_main(stdin=script).stdout
+        transcript = out[out.index("\n> ") + 1 :]  # after the banner
+        assert transcript.rstrip() == shown.rstrip()

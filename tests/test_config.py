@@ -287,3 +287,18 @@ def test_reminder_and_escalation_times_are_settable_and_ordered() -> None:
     assert (config.approvals.remind_at, config.approvals.escalate_at) == (0.25, 0.5)
     with pytest.raises(ConfigError, match="escalate_at must come after"):
         parse_config(default_config_text() + "\napprovals:\n  remind_at: 0.8\n  escalate_at: 0.5\n")
+
+
+def test_every_error_is_reported_at_once_with_the_channel_id_hint() -> None:
+    text = (
+        edited("plan: pro", "plan: prp").replace("C0DESIGN", "design-team").replace("U0ALICE: creator", "ann: creater")
+    )
+    message = config_error(text)
+    assert "teams.design.channel: 'design-team' is not a channel id" in message
+    assert "use the channel's id (C…), not its name: in Slack, open the channel's details, the id is at the bottom" in (
+        message
+    )
+    assert "teams.design.members.ann: 'ann' is not a member id" in message
+    assert "teams.design.plan: unknown plan 'prp'" in message
+    assert "teams.design.members.ann: unknown role 'creater'" in message
+    assert "String should match pattern" not in message

@@ -9,6 +9,7 @@ it uses a throwaway SQLite database, so trying a pricing file never touches the 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sys
 import tempfile
@@ -19,8 +20,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import SecretStr
+from slack_sdk import WebClient
+from sqlmodel import col, select
 
-from bot.app import create_app, make_client
+from bot.app import create_app, make_client, utc_now
 from bot.config import CreditsConfig
 from bot.devtools.http_server import BackgroundServer
 from bot.devtools.render import render_blocks
@@ -30,12 +33,15 @@ from bot.devtools.signing import (
     signed_slash_command,
     view_submission_payload,
 )
-from bot.devtools.slack_standin import RecordedCall, SlackStandIn
+from bot.devtools.slack_standin import SlackStandIn
+from bot.jobs.approvals import sweep_approvals
 from bot.settings import DEFAULT_DATABASE_URL, Settings
-from bot.slack.deps import Debouncer
+from bot.slack.deps import Debouncer, Deps
+from bot.slack.ids import ActionId
 from bot.slack.listeners.middleware import deps_of
 from bot.slack.pacing import Pacer
 from bot.store.db import Database
+from bot.store.models import Approval, Task
 from bot.web import EVENTS_PATH, SlackWsgiApp
 
 CONSOLE_TOKEN = "xoxb-console"  # noqa: S105 - the stand-in's own token, never a real one
@@ -43,8 +49,10 @@ REPLY_TIMEOUT_SECONDS = 10.0
 SETTLE_SECONDS = 0.3
 PROMPT_HELP = (
     "Type `/credits ...`, or `as <USER_ID> /credits ...` to act as another member; `as U0BOB approve` or "
-    "`as U0BOB deny <reason>` clicks that button on the newest approval request. Ctrl-D ends."
+    "`as U0BOB deny <reason>` clicks that button on the newest approval request (`approve #3`: task 3's), "
+    'and `again` clicks "Start a second task". Ctrl-D ends.'
 )
+TASK_NUMBER = re.compile(r"#?(\d{1,9})")
 
 
 def _default_user(config: CreditsConfig) -> str:
@@ -87,6 +95,10 @@ class Console:
             for user in team.members:
                 self.standin.add_user(user, name=user.lower(), tz=team.timezone)
         self.db.upgrade()
+        with self.db.read() as session:  # requests posted in an earlier session over the same database
+            for approval in session.exec(select(Approval).where(col(Approval.message_ts).is_not(None))):
+                if approval.channel_id and approval.message_ts:
+                    self.standin.restore_message(approval.channel_id, approval.message_ts, "(an earlier request)")
         settings = self._settings.model_copy(
             update={
                 "slack_api_url": self.standin.base_url,
@@ -101,6 +113,8 @@ class Console:
         app = create_app(settings, self.config, self.db, client=client)
         self.home_refresh = deps_of(app).home_refresh
         self.server = BackgroundServer(SlackWsgiApp(app)).start()
+        self._deps = Deps(config=self.config, db=self.db, clock=utc_now)
+        self._client = WebClient(token=CONSOLE_TOKEN, base_url=self.standin.base_url)
 
     def stop(self) -> None:
         """Stop serving and clean up the throwaway database."""
@@ -126,15 +140,18 @@ class Console:
         line = line.strip()
         if not line or line.startswith("#"):
             return ""
+        swept = self._sweep()
         user = self.user
         if line.lower().startswith("as "):
             _, user, line = [*line.split(None, 2), "", ""][:3]
             user = user.upper()
         word, _, rest = line.partition(" ")
         if word.lower() in ("approve", "deny"):
-            return self._click_latest_request(user, word.lower(), rest.strip())
+            return swept + self._click_request(user, word.lower(), rest.strip())
+        if word.lower() == "again":
+            return swept + self._click_run_again(user)
         if not line.startswith("/credits"):
-            return f"(not a command) {PROMPT_HELP}"
+            return swept + f"(not a command) {PROMPT_HELP}"
         response_url = self.standin.new_response_url()
         body, headers = signed_slash_command(
             self.signing_secret,
@@ -143,7 +160,15 @@ class Console:
             channel_id=_channel_of(self.config, user),
             response_url=response_url,
         )
-        return self._send(body, headers, response_url)
+        return swept + self._send(body, headers, response_url)
+
+    def _sweep(self) -> str:
+        """Expire due approval requests, as the schedule does every minute in production; what it posted."""
+        seen = len(self.standin.calls)
+        if not sweep_approvals(self._deps, self._client, utc_now()):
+            return ""
+        time.sleep(SETTLE_SECONDS)
+        return "\n".join(self._shown_calls(seen)) + "\n"
 
     def _send(self, body: str, headers: dict[str, str], response_url: str | None) -> str:
         """POST a signed request, then show the reply and whatever the bot posted or updated meanwhile."""
@@ -170,6 +195,12 @@ class Console:
             except TimeoutError:
                 parts.append("(no reply)")
         time.sleep(SETTLE_SECONDS)  # work done after the ack (a thread reply, a message update) lands here
+        parts += self._shown_calls(seen)
+        return "\n".join(parts)
+
+    def _shown_calls(self, seen: int) -> list[str]:
+        """The messages the bot posted, updated or opened since call number ``seen``, rendered."""
+        parts = []
         for call in self.standin.calls[seen:]:
             where = call.args.get("channel")
             label = {
@@ -190,25 +221,62 @@ class Console:
                 + "\n"
                 + render_blocks(content or [], call.args.get("text", ""))
             )
-        return "\n".join(parts)
+        return parts
 
-    def _click_latest_request(self, user: str, action: str, reason: str) -> str:
-        """``approve`` / ``deny [reason]``: click that button on the newest approval request."""
-        for call in reversed(self.standin.calls_to("chat.postMessage")):
-            for block in call.args.get("blocks") or []:
+    def _find_request(self, user: str, number: int | None) -> Approval | None:
+        """The newest approval request (of task ``number``, preferring the user's teams), from the database.
+
+        Read from the database rather than from this session's messages, so a request posted in an
+        earlier session (with ``DATABASE_URL`` set) can be clicked too.
+        """
+        mine = [name for name, team in self.config.teams.items() if user in team.members]
+        with self.db.read() as session:
+            statement = select(Approval).order_by(col(Approval.id).desc())
+            if number is not None:
+                statement = statement.join(Task, col(Task.id) == col(Approval.task_id)).where(Task.number == number)
+            found = list(session.exec(statement).all())
+        found.sort(key=lambda approval: approval.team not in mine)  # stable: newest first within each group
+        return found[0] if found else None
+
+    def _click_request(self, user: str, action: str, rest: str) -> str:
+        """``approve [#task]`` / ``deny [#task] [reason]``: click that button on the request."""
+        first, _, reason = rest.partition(" ")
+        match = TASK_NUMBER.fullmatch(first)
+        if match is None:
+            reason = rest
+        approval = self._find_request(user, int(match.group(1)) if match else None)
+        if approval is None:
+            which = f"for task #{match.group(1)}" if match else "yet"
+            return f"(no approval request has been posted {which})"
+        return self._click(user, action, approval, reason.strip())
+
+    def _click_run_again(self, user: str) -> str:
+        """``again``: click "Start a second task" on the newest "did you mean a second task?" reply."""
+        for reply in reversed(self.standin.responses):
+            for block in reply.payload.get("blocks") or []:
                 for element in block.get("elements", []):
-                    if element.get("action_id") == f"approval_{action}":
-                        return self._click(user, action, str(element["value"]), call, reason)
-        return "(no approval request has been posted yet)"
+                    if element.get("action_id") == ActionId.RUN_AGAIN:
+                        response_url = self.standin.new_response_url()
+                        payload = block_action_payload(
+                            action_id=ActionId.RUN_AGAIN,
+                            value=str(element["value"]),
+                            user_id=user,
+                            channel_id=_channel_of(self.config, user),
+                            message_ts="",
+                            response_url=response_url,
+                        )
+                        return self._send(*signed_interaction(self.signing_secret, payload), response_url)
+        return '(no "Start a second task" button has been shown yet: type the same `/credits run` twice)'
 
-    def _click(self, user: str, action: str, value: str, message: RecordedCall, reason: str) -> str:
+    def _click(self, user: str, action: str, approval: Approval, reason: str) -> str:
         response_url = self.standin.new_response_url()
+        channel = approval.channel_id or self.config.teams[approval.team].channel
         payload = block_action_payload(
             action_id=f"approval_{action}",
-            value=value,
+            value=str(approval.id),
             user_id=user,
-            channel_id=str(message.args.get("channel")),
-            message_ts=str(message.answer.get("ts")),
+            channel_id=channel,
+            message_ts=approval.message_ts or "",
             response_url=response_url,
         )
         opened = len(self.standin.calls_to("views.open"))

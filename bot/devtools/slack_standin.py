@@ -220,6 +220,18 @@ class SlackStandIn:
         with self._cond:
             self._workspace.channels[channel_id] = Channel(channel_id, name, is_member, is_private)
 
+    def restore_message(self, channel_id: str, ts: str, text: str) -> None:
+        """A message the bot posted before this stand-in started (the console over a kept database).
+
+        Slack would still have it, so a later ``chat.update`` or thread reply to it must work here too.
+        """
+        with self._cond:
+            channel = self._workspace.channel(channel_id)
+            if any(message["ts"] == ts for message in self._workspace.messages.get(channel.id, [])):
+                return
+            message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "text": text, "ts": ts}
+            self._workspace.store_message(channel, message)
+
     def set_bot_in_channel(self, channel_id: str, member: bool) -> None:
         """Add or remove the bot from a channel (by default it is in every channel)."""
         with self._cond:

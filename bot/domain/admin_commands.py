@@ -6,10 +6,11 @@ Each parser gets the words after its own name; ``bot.domain.command_line`` decla
 from __future__ import annotations
 
 import re
+import zoneinfo
 from dataclasses import dataclass
 
 from bot.domain.commands import parse_channel, parse_count, parse_user, split_words
-from bot.domain.errors import UserFacingError
+from bot.domain.errors import UserFacingError, closest
 
 MAX_TOPUP = 10_000_000
 UNLIMITED = ("none", "unlimited", "-")
@@ -62,7 +63,15 @@ class AdminTeamCommand:
 
     team: str
     channel: str
-    plan: str
+    plan: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class AdminMembersCommand:
+    """``/credits admin members [team]``: each member's role and where it comes from."""
+
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,15 @@ AdminCommand = (
     | AdminAdjustCommand
     | AdminTeamCommand
     | AdminDigestCommand
+    | AdminMembersCommand
 )
+
+
+def unknown_name_short(kind: str, word: str, options: list[str], *, example: str) -> UserFacingError:
+    """Unknown name among too many to list (timezones): suggest the closest and give an example."""
+    guess = closest(word, options)
+    hint = f" Did you mean `{guess}`?" if guess else ""
+    return UserFacingError(f"Unknown {kind} `{word}`.{hint} Use an IANA name, e.g. `{example}`.")
 
 
 def _limit_value(name: str, value: str) -> int:
@@ -122,7 +139,7 @@ def parse_admin_topup(rest: str) -> AdminTopupCommand:
     return AdminTopupCommand(team=words.positional[0].lower(), credits=credits, note=note)
 
 
-ADJUST_USAGE = "Usage: `/credits admin adjust <team> <+N/-N> <reason>`, e.g. `… adjust design -40 Keter invoice 1182`."
+ADJUST_USAGE = "Usage: `/credits admin adjust <team> <+N/-N> <reason>`, e.g. `… adjust design -40 invoice KL-1182`."
 
 
 def parse_admin_adjust(rest: str) -> AdminAdjustCommand:
@@ -144,16 +161,35 @@ def parse_admin_adjust(rest: str) -> AdminAdjustCommand:
     return AdminAdjustCommand(team=words[0].lower(), credits=credits, reason=reason[:400])
 
 
+def _timezone(value: str) -> str:
+    """An IANA timezone name, spelt as the tz database spells it (``europe/berlin`` works too)."""
+    by_lower = {name.lower(): name for name in zoneinfo.available_timezones()}
+    name = by_lower.get(value.strip().lower())
+    if name is None:
+        raise unknown_name_short("timezone", value, sorted(by_lower.values()), example="tz=Europe/Berlin")
+    return name
+
+
 def parse_admin_team(rest: str) -> AdminTeamCommand:
-    """``team <name> #channel plan=<plan>``."""
-    words = split_words(rest, ("plan",))
+    """``team <name> #channel [plan=<plan>] [tz=<IANA name>]`` (a new team needs its plan)."""
+    words = split_words(rest, ("plan", "tz"))
     channel = parse_channel(words.positional[1]) if len(words.positional) == 2 else None
-    if channel is None or "plan" not in words.options:
-        raise UserFacingError("Usage: `/credits admin team <name> #channel plan=<plan>`.")
+    if channel is None:
+        raise UserFacingError("Usage: `/credits admin team <name> #channel plan=<plan> [tz=Europe/Berlin]`.")
     name = words.positional[0].lower()
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
         raise UserFacingError(f"`{name}` can't be a team name: use lowercase letters, digits, - and _.")
-    return AdminTeamCommand(team=name, channel=channel, plan=words.options["plan"].lower())
+    plan = words.options["plan"].lower() if "plan" in words.options else None
+    timezone = _timezone(words.options["tz"]) if "tz" in words.options else None
+    return AdminTeamCommand(team=name, channel=channel, plan=plan, timezone=timezone)
+
+
+def parse_admin_members(rest: str) -> AdminMembersCommand:
+    """``members [team]``."""
+    words = split_words(rest, ())
+    if len(words.positional) > 1:
+        raise UserFacingError("Usage: `/credits admin members [team]`, e.g. `/credits admin members design`.")
+    return AdminMembersCommand(team=words.positional[0].lower() if words.positional else None)
 
 
 def parse_admin_digest(rest: str) -> AdminDigestCommand:

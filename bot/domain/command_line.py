@@ -18,6 +18,7 @@ from bot.domain.admin_commands import (
     AdminDigestCommand,
     AdminHelpCommand,
     AdminLimitCommand,
+    AdminMembersCommand,
     AdminRoleCommand,
     AdminTeamCommand,
     AdminTopupCommand,
@@ -25,6 +26,7 @@ from bot.domain.admin_commands import (
     parse_admin_audit,
     parse_admin_digest,
     parse_admin_limit,
+    parse_admin_members,
     parse_admin_role,
     parse_admin_team,
     parse_admin_topup,
@@ -48,6 +50,13 @@ from bot.domain.task_commands import (
 
 HELP_WORDS = ("help", "-h", "--help", "?")
 Audience = Literal["everyone", "admins"]
+
+
+@dataclass(frozen=True)
+class PricingCommand:
+    """``/credits pricing [tool]``: the price list in force."""
+
+    tool: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,8 @@ ParsedCommand = (
     | AdminDigestCommand
     | DigestPreviewCommand
     | AdminAuditCommand
+    | AdminMembersCommand
+    | PricingCommand
 )
 
 
@@ -118,6 +129,13 @@ def _parse_digest(rest: str) -> DigestPreviewCommand:
     return DigestPreviewCommand(team=team)
 
 
+def _parse_pricing(rest: str) -> PricingCommand:
+    words = rest.split()
+    if len(words) > 1:
+        raise UserFacingError("Name one tool at most, e.g. `/credits pricing image`.")
+    return PricingCommand(tool=words[0].lower() if words else None)
+
+
 def _parse_help(rest: str) -> HelpCommand:
     return HelpCommand()
 
@@ -130,7 +148,7 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "role",
         "/credits admin role @member <role> [team]",
-        "give a member a role (takes effect at once)",
+        "give a member a role (takes effect at once; `none` removes them from the team)",
         parse_admin_role,
         example="/credits admin role @ann lead design",
         audience="admins",
@@ -156,15 +174,15 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/credits admin adjust <team> <+N/-N> <reason>",
         "correct a team's credits with a ledger entry (reason required)",
         parse_admin_adjust,
-        example="/credits admin adjust design -40 Keter invoice 1182",
+        example="/credits admin adjust design -40 Keter invoice KL-1182",
         audience="admins",
     ),
     Subcommand(
         "team",
-        "/credits admin team <name> #channel plan=<plan>",
-        "create a team, or move it to another channel or plan",
+        "/credits admin team <name> #channel plan=<plan> [tz=…]",
+        "create a team, or move it to another channel, plan or timezone",
         parse_admin_team,
-        example="/credits admin team video #video plan=starter",
+        example="/credits admin team video #video plan=starter tz=Europe/Berlin",
         audience="admins",
     ),
     Subcommand(
@@ -181,6 +199,14 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
         "decisions and admin changes, newest first",
         parse_admin_audit,
         example="/credits admin audit design days=30",
+        audience="admins",
+    ),
+    Subcommand(
+        "members",
+        "/credits admin members [team]",
+        "each member's role and where it comes from (credits file or command)",
+        parse_admin_members,
+        example="/credits admin members design",
         audience="admins",
     ),
 )
@@ -217,7 +243,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         example="/credits done 12 retries=1 kept=2",
     ),
     Subcommand("cancel", "/credits cancel <task>", "drop a task and release its hold", parse_cancel),
-    Subcommand("tasks", "/credits tasks", "list your open tasks", parse_tasks),
+    Subcommand("tasks", "/credits tasks", "list your open tasks in all your teams", parse_tasks),
     Subcommand(
         "balance",
         "/credits balance [team]",
@@ -235,6 +261,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/credits requests",
         "the pending requests you can decide, oldest first",
         parse_requests,
+    ),
+    Subcommand(
+        "pricing",
+        "/credits pricing [tool]",
+        "the price list the quotes use: rates, minimums, cost of retries, plans",
+        _parse_pricing,
+        example="/credits pricing video",
     ),
     Subcommand(
         "digest",

@@ -163,18 +163,23 @@ def parse_count(name: str, value: str, minimum: int, maximum: int) -> int:
 
 
 def parse_duration(value: str) -> int:
-    """Seconds from ``90``, ``90s``, ``2m``, ``1m30s`` or ``1.5m``."""
+    """Seconds from ``90``, ``90s``, ``2m``, ``1m30s``, ``1.5m``, ``1h``, ``1h30m`` or ``1:30`` (minutes:seconds).
+
+    pytimeparse2 reads the forms with units and colons; ASCII only, whole seconds, at most four hours.
+    """
+    from pytimeparse2 import parse as parse_time_expression
+
     text = value.strip().lower()
     if len(text) > 12:
         raise UserFacingError(f"`duration={value[:12]}…` is too long; give seconds like `duration=30`.")
-    match = re.fullmatch(r"(?:([0-9]+(?:\.[0-9]+)?)\s*m(?:in)?)?\s*(?:([0-9]+)\s*s(?:ec)?)?", text)
     if WHOLE_NUMBER.fullmatch(text) or has_other_digits(text):
         return parse_count("duration", text, 1, MAX_DURATION_SECONDS)
-    if not text or not match or not (match.group(1) or match.group(2)):
+    seconds = parse_time_expression(text) if text.isascii() and not text.startswith(("-", "+")) else None
+    if seconds is None:
         raise UserFacingError(
-            f"`duration={value}` is not a length; give seconds like `duration=30`, or minutes like `duration=2m`."
+            f"`duration={value}` is not a length; give seconds like `duration=30`, minutes like `duration=2m` "
+            "or `duration=1:30`, or hours like `duration=1h30m`."
         )
-    seconds = float(match.group(1) or 0) * 60 + int(match.group(2) or 0)
     if seconds < 1 or seconds != int(seconds):
         raise UserFacingError(f"`duration={value}` must come to a whole number of seconds, at least 1.")
     if seconds > MAX_DURATION_SECONDS:

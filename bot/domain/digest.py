@@ -58,11 +58,24 @@ class SlotAction(StrEnum):
     POST = "post"
     SKIP_BEYOND_GRACE = "skipped_beyond_grace"
     SKIP_RECENT = "skipped_recent"
+    SKIP_BEFORE_START = "skipped_before_start"
 
 
-def slot_action(slot: datetime, now: datetime, grace: timedelta, last_posted: datetime | None) -> SlotAction:
-    """Post within the grace period, unless a digest went out less than six days before (moved schedule)."""
+def slot_action(
+    slot: datetime,
+    now: datetime,
+    grace: timedelta,
+    last_posted: datetime | None,
+    first_entry: datetime | None = None,
+) -> SlotAction:
+    """Post within the grace period, unless a digest went out less than six days before (moved schedule).
+
+    A slot past its grace from before the team's first ledger entry was never missed: the bot did
+    not know the team then (``first_entry`` None: not known, so the slot counts as missed).
+    """
     if now - slot > grace:
+        if first_entry is not None and slot < first_entry:
+            return SlotAction.SKIP_BEFORE_START
         return SlotAction.SKIP_BEYOND_GRACE
     if last_posted is not None and timedelta(0) < slot - last_posted < MIN_DIGEST_GAP:
         return SlotAction.SKIP_RECENT
@@ -87,12 +100,17 @@ class DigestWindow:
 
 
 def digest_window(end: datetime, zone: ZoneInfo) -> DigestWindow:
-    """Seven days of wall-clock time up to ``end``; the chart shows the 28 whole local days before its day."""
+    """Seven days of wall-clock time up to ``end``; the chart shows 28 local days ending on ``end``'s day.
+
+    The slot's own day is in the week's totals (a Friday 16:00 digest counts Friday), so the chart
+    shows it too, unless ``end`` is local midnight, when nothing of that day is in the week.
+    """
     local_end = end.astimezone(zone)
     # Arithmetic on an aware datetime in the same zone keeps the wall-clock time across DST.
     start = (local_end - timedelta(days=DIGEST_DAYS)).astimezone(UTC)
     previous = (local_end - timedelta(days=2 * DIGEST_DAYS)).astimezone(UTC)
-    last_day = local_end.date() - timedelta(days=1)
+    at_midnight = local_end.time() == time(0, 0)
+    last_day = local_end.date() - timedelta(days=1) if at_midnight else local_end.date()
     return DigestWindow(start, end.astimezone(UTC), previous, last_day - timedelta(days=CHART_DAYS - 1), last_day)
 
 
@@ -241,12 +259,14 @@ def summarise_versions(groups: Iterable[TaskGroup]) -> tuple[ToolVersions, ...]:
 
 @dataclass(frozen=True)
 class ApprovalCounts:
-    """Approval requests asked in the week, and those decided in it by outcome."""
+    """Approval requests asked in the week and what became of them: the outcomes add up to ``asked``."""
 
     asked: int = 0
     approved: int = 0
     denied: int = 0
     expired: int = 0
+    withdrawn: int = 0
+    pending: int = 0
 
 
 @dataclass(frozen=True)

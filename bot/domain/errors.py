@@ -21,9 +21,13 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def unknown_name(kind: str, word: str, candidates: Iterable[str]) -> UserFacingError:
-    """An error for an unknown tool/quality/option/team, suggesting the closest known one."""
+def unknown_name(kind: str, word: str, candidates: Iterable[str], *, what: str = "") -> UserFacingError:
+    """An error for an unknown tool/quality/option/team, suggesting the closest known one.
+
+    ``what`` says whose it is: ``Unknown quality `hihg` for image. Did you mean `high`?``.
+    """
     options = sorted(candidates)
     guess = closest(word, options)
     hint = f" Did you mean `{guess}`?" if guess else ""
-    return UserFacingError(f"Unknown {kind} `{word}`.{hint} Known: {', '.join(f'`{o}`' for o in options)}.")
+    whose = f" {what}" if what else ""
+    return UserFacingError(f"Unknown {kind} `{word}`{whose}.{hint} Known: {', '.join(f'`{o}`' for o in options)}.")

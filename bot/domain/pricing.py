@@ -75,7 +75,7 @@ def resolve_task(
     tool_pricing = pricing.tools[tool]
     chosen_quality = quality or tool_pricing.default_quality
     if chosen_quality not in tool_pricing.rates:
-        raise unknown_name(f"quality for `{tool}`", chosen_quality, tool_pricing.rates)
+        raise unknown_name("quality", chosen_quality, tool_pricing.rates, what=f"for {tool}")
     if tool_pricing.time_based and duration_seconds is None:
         raise UserFacingError(
             f"`{tool}` is priced per {tool_pricing.unit}, so it needs a length: add `duration=<seconds>`, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.domain.commands import (
@@ -66,16 +67,31 @@ class LimitsCommand:
     team: str | None = None
 
 
+QUOTED = re.compile(r"""(?<![\w=])(["'“])(.*?)(["'”])(?!\S)""")
+
+
 def parse_run(rest: str) -> RunCommand:
-    """A task like ``quote``; words after the tool are a free-text note."""
-    words = split_words(rest, QUOTE_OPTIONS + QUOTE_ONLY_OPTIONS)
+    """A task like ``quote``; words after the tool, ``note="…"``, or any quoted text are a free-text note.
+
+    A quoted note may hold ``=`` (``note="client=nike"``, ``"client=nike"``), which an unquoted word
+    may not, since it would read as an option.
+    """
+    quoted: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:  # a quoted phrase waits as a placeholder word, in its place
+        quoted.append(match.group(2))
+        return f" \x00{len(quoted) - 1} "
+
+    words = split_words(QUOTED.sub(hold, rest), (*QUOTE_OPTIONS, *QUOTE_ONLY_OPTIONS, "note"))
     if "keep" in words.options:
         raise UserFacingError(
             "`keep=` plans a quote: `/credits quote <tool> keep=<n>` says how many variants to run, "
             "then run it with `variants=`."
         )
     task = parse_task(words, "run")
-    note = " ".join(words.positional[1:]).strip() or None
+    phrases = [quoted[int(word[1:])] if word.startswith("\x00") else word for word in words.positional[1:]]
+    parts = [words.options.get("note", ""), *phrases]
+    note = " ".join(part.strip() for part in parts if part.strip()) or None
     if note and len(note) > NOTE_LIMIT:
         raise UserFacingError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.")
     return RunCommand(request=task, note=note)

@@ -24,6 +24,7 @@ from bot.services.digests import DigestReport, compute_digest
 from bot.services.directory import EffectiveConfigs
 from bot.slack.blocks.digest import chart_title, describe_schedule, digest_blocks, digest_text
 from bot.store import digests as store
+from bot.store import ledger as ledger_store
 from bot.store.db import Database
 from bot.store.digest_models import PostKind, PostState, ScheduledPost
 
@@ -98,9 +99,9 @@ class DigestJob:
         )
         users = [s.name for s in report.figures.spend.top_members] + [t.requester for t in report.figures.largest]
         names = member_names(self.client, users, self._names)
-        chart = None if report.figures.quiet else _chart(report)
+        chart = None if report.figures.quiet else _chart(report, sorted(config.pricing.tools))
         when = describe_schedule(config.teams[team].digest_schedule) if scheduled else None
-        blocks = digest_blocks(report, names=names, schedule=when, chart_in_thread=chart is not None)
+        blocks = digest_blocks(report, names=names, schedule=when, chart_in_thread=chart is not None, preview=False)
         return Message(digest_text(report), blocks, chart)
 
     def rebuild(self, config: CreditsConfig, clock: Callable[[], datetime]) -> Rebuild:
@@ -151,7 +152,9 @@ class DigestJob:
         channel = config.teams[team].channel
         with self.db.write() as session:
             last = store.last_posted_slot(session, workspace_id=self.workspace.id, team=team, before=slot)
-            action = slot_action(slot, at, self.grace, last)
+            # no entry yet: the team starts now, so every earlier slot is from before it
+            first = ledger_store.first_entry_at(session, workspace_id=self.workspace.id, team=team) or at
+            action = slot_action(slot, at, self.grace, last, first)
             state = PostState.CLAIMED if action is SlotAction.POST else PostState(action.value)
             post = store.insert_post(
                 session,
@@ -167,6 +170,9 @@ class DigestJob:
             )
         if post is None:
             return Outcome(team, key, "claimed elsewhere")
+        if state is PostState.SKIPPED_BEFORE_START:
+            logger.info("digest of team %s for %s: the slot is before the team's first ledger entry", team, key)
+            return Outcome(team, key, state.value)
         if state is not PostState.CLAIMED:
             logger.warning("digest of team %s for %s not posted: %s (now %s)", team, key, state.value, at.isoformat())
             return Outcome(team, key, state.value)
@@ -217,9 +223,10 @@ class DigestJob:
         return result if isinstance(result, Outcome) else None
 
 
-def _chart(report: DigestReport) -> Chart:
+def _chart(report: DigestReport, tools: list[str]) -> Chart:
     from bot.charts import spend_chart_png  # matplotlib loads only when a chart is drawn
 
     title = chart_title(report)
     last = report.figures.window.last_chart_day
-    return Chart(spend_chart_png(report.figures.series, title=title), f"spend-{report.team}-{last}.png", title)
+    png = spend_chart_png(report.figures.series, title=title, tools=tools)
+    return Chart(png, f"spend-{report.team}-{last}.png", title)

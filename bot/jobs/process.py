@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import signal
 import sys
 import threading
@@ -16,6 +17,7 @@ from bot.config import CreditsConfig
 from bot.jobs.scheduler import JobRunner, build_scheduler
 from bot.jobs.settings import JobSettings
 from bot.settings import Settings
+from bot.store import overrides
 from bot.store.db import Database
 
 
@@ -62,13 +64,37 @@ def run_clock(runner: JobRunner, jobs: JobSettings, stop: threading.Event | None
         runner.release_lease()
 
 
-def run_digest_command(runner: JobRunner, *, team: str | None, out: TextIO = sys.stdout) -> int:
-    """``digest --due`` (team None) or ``digest --team <name> --now``; prints one line per team, 1 if any failed."""
+def _known_teams(runner: JobRunner) -> set[str]:
+    """Teams in the credits file or created by command in any workspace: checkable before asking Slack."""
+    with runner.db.read() as session:
+        created = {row.team for row in overrides.team_settings_of_every_workspace(session)}
+    return set(runner.config.teams) | created
+
+
+def run_digest_command(runner: JobRunner, *, team: str | None, out: TextIO | None = None) -> int:
+    """``digest --due`` (team None) or ``digest --team <name> --now``; prints one line per team, 1 if any failed.
+
+    An unknown team is named before Slack is contacted; Slack unreachable is one line and exit 1.
+    """
+    out = out or sys.stdout  # read at call time, so a redirected stdout is honoured
+    if team is not None and team not in _known_teams(runner):
+        print(f"unknown team '{team}' (teams: {', '.join(sorted(_known_teams(runner))) or 'none'})", file=out)
+        return 2
+    # slack_sdk logs each failed attempt (and its retry) at ERROR: this command prints its own one line
+    logging.getLogger("slack_sdk.web.base_client").setLevel(logging.CRITICAL)
     try:
-        job = runner.digest_job()  # asks auth.test which workspace the token is for
+        return _post_digests(runner, team, out)
     except SlackApiError as exc:
         print(f"Slack refused the bot token ({exc.response.get('error')}); nothing was posted", file=out)
         return 1
+    except OSError as exc:  # URLError, connection refused, DNS, TLS: slack_sdk lets them through
+        reason = getattr(exc, "reason", None) or exc.strerror or exc.__class__.__name__
+        print(f"cannot reach Slack at {runner.client.base_url} ({reason}); nothing was posted", file=out)
+        return 1
+
+
+def _post_digests(runner: JobRunner, team: str | None, out: TextIO) -> int:
+    job = runner.digest_job()  # asks auth.test which workspace the token is for
     if team is None:
         outcomes = job.post_due(runner.clock)
         if not outcomes:

@@ -24,6 +24,7 @@ from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError, unknown_name
 from bot.domain.ledger import Balance, EntryKind
 from bot.services.balances import open_team_cycle
+from bot.services.directory import REMOVED_ROLE
 from bot.services.members import Member, bot_admins
 from bot.store import audit as audit_store
 from bot.store import ledger as ledger_store
@@ -94,9 +95,45 @@ class TeamSet:
     channel: str
     plan: str
     created: bool
+    timezone: str = "UTC"
 
 
 AdminChange = RoleSet | LimitsSet | ToppedUp | Adjusted | TeamSet
+
+NO_ROLE = REMOVED_ROLE
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """One line of ``/credits admin members``: a member's role and where it comes from."""
+
+    user_id: str
+    role: str
+    source: str  # "file" (the credits file) or "command" (``/credits admin role``)
+
+
+@dataclass(frozen=True)
+class TeamRoster:
+    """``/credits admin members [team]``: a team's members, and who an admin removed by command."""
+
+    team: str
+    members: tuple[TeamMember, ...]
+    removed: tuple[str, ...]
+
+
+def team_roster(config: CreditsConfig, base: CreditsConfig, *, admin: Member, team: str | None) -> TeamRoster:
+    """Each member's role in the team and whether it comes from the credits file or a command."""
+    require_admin(config, admin, "list members")
+    name = team or admin.team
+    if name not in config.teams:
+        raise unknown_name("team", name, config.teams)
+    in_file = base.teams[name].members if name in base.teams else {}
+    members = tuple(
+        TeamMember(user, role, "file" if in_file.get(user) == role else "command")
+        for user, role in sorted(config.teams[name].members.items(), key=lambda item: (item[1], item[0]))
+    )
+    removed = tuple(sorted(user for user in in_file if user not in config.teams[name].members))
+    return TeamRoster(name, members, removed)
 
 
 def require_admin(config: CreditsConfig, member: Member, what: str) -> None:
@@ -133,11 +170,13 @@ def set_role(
 ) -> RoleSet:
     """Give a member a role in a team (the admin's team unless one is named)."""
     require_admin(config, admin, "change roles")
-    if command.role not in config.roles:
-        raise unknown_name("role", command.role, config.roles)
+    if command.role not in config.roles and command.role != NO_ROLE:
+        raise unknown_name("role", command.role, [*config.roles, NO_ROLE])
     team = command.team or admin.team
     if team not in config.teams:
         raise unknown_name("team", team, config.teams)
+    if command.role == NO_ROLE and command.member not in config.teams[team].members:
+        raise UserFacingError(f"<@{command.member}> is not a member of team {team}; nothing to remove.")
     with db.write() as session:
         overrides.set_member_role(
             session, workspace_id=workspace_id, team=team, user_id=command.member, role=command.role
@@ -288,18 +327,30 @@ def adjust_credits(
 def set_team(
     db: Database, config: CreditsConfig, *, workspace_id: str, admin: Member, command: AdminTeamCommand, now: datetime
 ) -> TeamSet:
-    """Create a team or move it to another channel or plan."""
+    """Create a team or move it to another channel, plan or timezone (a new team needs its plan)."""
     require_admin(config, admin, "set up teams")
-    if command.plan not in config.plans:
-        raise unknown_name("plan", command.plan, config.plans)
+    existing = config.teams.get(command.team)
+    plan = command.plan or (existing.plan if existing else None)
+    if plan is None:
+        raise UserFacingError(
+            f"Team {command.team} is new: give its plan, e.g. `plan={next(iter(config.plans), 'pro')}` "
+            f"(plans: {', '.join(config.plans)})."
+        )
+    if plan not in config.plans:
+        raise unknown_name("plan", plan, config.plans)
     owner = config.team_by_channel.get(command.channel)
     if owner is not None and owner != command.team:
         raise ChannelTakenError(command.channel, owner)
+    timezone = command.timezone or (existing.timezone if existing else None)
     with db.write() as session:
         overrides.set_team_setting(
-            session, workspace_id=workspace_id, team=command.team, channel=command.channel, plan=command.plan
+            session,
+            workspace_id=workspace_id,
+            team=command.team,
+            channel=command.channel,
+            plan=plan,
+            timezone=timezone,
         )
-        existing = config.teams.get(command.team)
         _audit(
             session,
             admin,
@@ -308,7 +359,7 @@ def set_team(
             command.team,
             now,
             team=command.team,
-            before=[existing.channel, existing.plan] if existing else None,
-            after=[command.channel, command.plan],
+            before=[existing.channel, existing.plan, existing.timezone] if existing else None,
+            after=[command.channel, plan, timezone or "UTC"],
         )
-    return TeamSet(command.team, command.channel, command.plan, created=command.team not in config.teams)
+    return TeamSet(command.team, command.channel, plan, created=existing is None, timezone=timezone or "UTC")

@@ -74,13 +74,13 @@ def check_eligible(
     role = ADMIN_ROLE if is_workspace_admin else (team.members.get(user_id) if team else None)
     if role is None:
         raise UserFacingError(
-            f"Only members of team {approval.team} who can approve {approval.amount} credits can decide this request."
+            f"Only members of team {approval.team} who can approve {approval.amount:,} credits can decide this request."
         )
     if not can_approve(role, config.roles[role], approval.amount):
         cap = config.roles[role].can_approve_up_to
-        limit = f"up to {cap} credits" if cap else "no requests"
+        limit = f"up to {cap:,} credits" if cap else "no requests"
         raise UserFacingError(
-            f"Your role ({role}) can approve {limit}; this request is for {approval.amount}. "
+            f"Your role ({role}) can approve {limit}; this request is for {approval.amount:,} credits. "
             "A lead or an admin has to decide it."
         )
 

@@ -18,6 +18,9 @@ from bot.config import CreditsConfig
 from bot.store import digests as digest_store
 from bot.store import overrides
 
+REMOVED_ROLE = "none"
+"""The role ``/credits admin role @member none`` stores: the member is taken out of the team."""
+
 
 def effective_config(session: Session, base: CreditsConfig, workspace_id: str) -> CreditsConfig:
     """The credits file merged with this workspace's admin changes, digest slots included."""
@@ -33,8 +36,14 @@ def effective_config(session: Session, base: CreditsConfig, workspace_id: str) -
     for team in teams:
         current = data["teams"].setdefault(team.team, {"members": {}})
         current.update(channel=team.channel, plan=team.plan)
+        if team.timezone:
+            current["timezone"] = team.timezone
     for member in members:
-        if member.team in data["teams"]:
+        if member.team not in data["teams"]:
+            continue
+        if member.role == REMOVED_ROLE:
+            data["teams"][member.team]["members"].pop(member.user_id, None)
+        else:
             data["teams"][member.team]["members"][member.user_id] = member.role
     for name, schedule in slots.items():
         if name in data["teams"]:

@@ -40,8 +40,11 @@ class NotAMemberError(UserFacingError):
         """The sentence, with ``named_admins`` naming the bot's admins (empty: none in the file)."""
         who = f"an admin ({named_admins}) or a Slack workspace admin" if named_admins else "a Slack workspace admin"
         if self.team is None:
-            return f"You are not in any team yet. Ask {who} to add you to a team's `members` in the credits file."
-        return f"You are not a member of team `{self.team}`. Ask {who} to add you."
+            return f"You are not in any team yet. Ask {who} to add you with `/credits admin role @you <role> <team>`."
+        return (
+            f"You are not a member of team `{self.team}`. Ask {who} to add you with "
+            f"`/credits admin role @you <role> {self.team}`."
+        )
 
 
 def resolve_member(
@@ -56,7 +59,10 @@ def resolve_member(
     my_teams = [name for name, cfg in config.teams.items() if user_id in cfg.members]
     config_admin = user_id in bot_admins(config)
     if not config.teams:
-        raise UserFacingError("No teams are set up yet: add one under `teams:` in the credits file.")
+        raise UserFacingError(
+            "No teams are set up yet: an admin adds one with `/credits admin team <name> #channel plan=<plan>` "
+            "(or under `teams:` in the credits file)."
+        )
     if team is not None and team not in config.teams:
         raise unknown_name("team", team, config.teams)
 

@@ -274,8 +274,8 @@ def _new_approval(
 
 
 def describe_breach(breach: LimitBreach) -> str:
-    """``over the per-task limit of 50 by 250``."""
-    return f"over the {breach.kind.value} of {breach.limit} by {breach.over_by}"
+    """``over the per-task limit of 50 by 250 credits`` (thousands separated: ``of 2,000``)."""
+    return f"over the {breach.kind.value} of {breach.limit:,} by {breach.over_by:,} credits"
 
 
 def describe_breaches(limits: LimitCheck) -> str:
@@ -287,7 +287,18 @@ def itemise(report: QuoteReport) -> str:
     """The cost lines an approver needs, kept with the request so its message can be redrawn later."""
     quote = report.quote
     retries = f"{quote.retries:g} {'given' if quote.retry_basis.value == 'given' else 'expected'}"
-    return f"first attempt {quote.attempt_cost:g} + retries ({retries}) {quote.retries_cost:g} = {quote.total} credits"
+    exact = quote.attempt_cost + quote.retries_cost
+    rounded = f" ({_figure(exact)} rounded up)" if abs(exact - quote.total) > 1e-9 else ""
+    return (
+        f"first attempt {_figure(quote.attempt_cost)} + cost of retries ({retries}) {_figure(quote.retries_cost)}"
+        f" = {quote.total:,} credits{rounded}"
+    )
+
+
+def _figure(value: float) -> str:
+    """``2,160``, ``0.25``: thousands separators, no float noise (approval lines are read on a phone)."""
+    rounded = round(value, 2)
+    return f"{int(rounded):,}" if rounded == int(rounded) else f"{rounded:,.2f}".rstrip("0").rstrip(".")
 
 
 def start_task(
@@ -462,7 +473,10 @@ def finish_task(
         cost = command.cost if command.cost is not None else actual_cost(reserved_pricing(config, task), spec, retries)
         generated = spec.variants * (1 + retries)
         if command.kept is not None and command.cost is None and command.kept > generated:
-            raise UserFacingError(f"`kept={command.kept}` is more than the {generated} versions generated.")
+            raise UserFacingError(
+                f"`kept={command.kept}` is more than the {generated} version{'' if generated == 1 else 's'} generated; "
+                "count the successful versions."
+            )
         repricing = _repricing(config, task, spec, retries, cost) if command.cost is None else None
         task.retries_used, task.kept, task.variants = retries, command.kept, spec.variants
         held = task.held
@@ -509,7 +523,7 @@ def finish_task(
             TaskRecord.of(task),
             cost,
             released,
-            command.retries is None,
+            command.retries is None and command.cost is None,
             week_spend=week,
             flag=flag,
             repricing=repricing,
@@ -552,12 +566,11 @@ def cancel_task(
         return TaskRecord.of(task), released, ApprovalRecord.of(approval) if approval else None
 
 
-def my_open_tasks(db: Database, *, workspace_id: str, member: Member) -> list[TaskRecord]:
-    """The member's tasks that still hold credits."""
+def my_open_tasks(db: Database, *, workspace_id: str, user_id: str, teams: list[str]) -> list[TaskRecord]:
+    """The member's tasks that still hold credits, in each of ``teams`` (team by team, in that order)."""
     with db.read() as session:
         return [
             TaskRecord.of(t)
-            for t in task_store.open_tasks(
-                session, workspace_id=workspace_id, team=member.team, requester=member.user_id
-            )
+            for team in teams
+            for t in task_store.open_tasks(session, workspace_id=workspace_id, team=team, requester=user_id)
         ]

@@ -17,12 +17,14 @@ from bot.slack.answers.admin import (
     answer_admin_digest,
     answer_admin_help,
     answer_admin_limit,
+    answer_admin_members,
     answer_admin_role,
     answer_admin_team,
     answer_admin_topup,
     answer_digest_preview,
 )
 from bot.slack.answers.context import CommandContext, Reply
+from bot.slack.answers.pricing import answer_pricing
 from bot.slack.answers.quoting import answer_balance, answer_help, answer_quote
 from bot.slack.answers.requests import answer_requests
 from bot.slack.answers.tasks import answer_cancel, answer_done, answer_limits, answer_run, answer_tasks
@@ -49,6 +51,8 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("admin", "digest"): answer_admin_digest,
     subcommand("admin", "audit"): answer_admin_audit,
     subcommand("help"): answer_help,
+    subcommand("admin", "members"): answer_admin_members,
+    subcommand("pricing"): answer_pricing,
 }
 # Read-only subcommands: they write nothing and call no Slack method, so the listener answers them in
 # the ack's own body (Slack shows it at once, no response_url round trip). The rest ack first.

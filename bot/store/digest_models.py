@@ -43,6 +43,7 @@ class PostState(StrEnum):
     FAILED = "failed"
     SKIPPED_BEYOND_GRACE = "skipped_beyond_grace"
     SKIPPED_RECENT = "skipped_recent"
+    SKIPPED_BEFORE_START = "skipped_before_start"
     SUPERSEDED = "superseded"
     ABANDONED = "abandoned"
 

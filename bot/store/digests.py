@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -22,8 +22,6 @@ from bot.domain.lifecycle import ApprovalStatus, TaskStatus
 from bot.store.digest_models import DigestScheduleOverride, PostKind, PostState, ScheduledPost, SchedulerLease
 from bot.store.models import Approval, DailySpend, LedgerEntry, Task
 
-# Approvals expire within 30 days (the config's cap), so one decided in the week was asked within this.
-APPROVAL_LOOKBACK = timedelta(days=31)
 SPEND_KINDS = (EntryKind.CAPTURE.value, EntryKind.REFUND.value)
 
 
@@ -153,25 +151,30 @@ def approval_messages(session: Session, *, workspace_id: str, task_ids: Iterable
 def approval_counts(
     session: Session, *, workspace_id: str, team: str, start: datetime, end: datetime
 ) -> ApprovalCounts:
-    """Requests asked in the week, and those approved, denied or expired in it."""
-    asked_at, decided_at = col(Approval.created_at), col(Approval.decided_at)
+    """Requests asked in the week, and what became of each by ``end`` (the rest still pending), so they add up."""
+    decided_at = col(Approval.decided_at)
+    settled_by_end = or_(decided_at.is_(None), decided_at < end)
 
-    def decided(status: ApprovalStatus) -> Any:
-        return func.sum(case((and_(col(Approval.status) == status, decided_at >= start, decided_at < end), 1), else_=0))
+    def ended(*statuses: ApprovalStatus) -> Any:
+        matches = and_(col(Approval.status).in_([s.value for s in statuses]), settled_by_end)
+        return func.sum(case((matches, 1), else_=0))
 
-    statement = select(
-        func.sum(case((asked_at >= start, 1), else_=0)),
-        decided(ApprovalStatus.APPROVED),
-        decided(ApprovalStatus.DENIED),
-        decided(ApprovalStatus.EXPIRED),
+    statement = select_columns(
+        func.count(),
+        ended(ApprovalStatus.APPROVED),
+        ended(ApprovalStatus.DENIED),
+        ended(ApprovalStatus.EXPIRED),
+        ended(ApprovalStatus.WITHDRAWN, ApprovalStatus.CANCELLED),
     ).where(
-        Approval.workspace_id == workspace_id,
-        Approval.team == team,
-        asked_at >= start - APPROVAL_LOOKBACK,
-        asked_at < end,
+        col(Approval.workspace_id) == workspace_id,
+        col(Approval.team) == team,
+        col(Approval.created_at) >= start,
+        col(Approval.created_at) < end,
     )
-    asked, approved, denied, expired = session.exec(statement).one()
-    return ApprovalCounts(int(asked or 0), int(approved or 0), int(denied or 0), int(expired or 0))
+    asked, approved, denied, expired, withdrawn = session.execute(statement).one()
+    asked, approved, denied, expired, withdrawn = (int(n or 0) for n in (asked, approved, denied, expired, withdrawn))
+    pending = asked - approved - denied - expired - withdrawn
+    return ApprovalCounts(asked, approved, denied, expired, withdrawn, pending)
 
 
 # -- digest schedules set by admins ------------------------------------------------------------------

@@ -202,6 +202,14 @@ def _add_daily_spend(session: Session, *, row: TeamBalance, day: date, tool: str
     session.add(spend)
 
 
+def first_entry_at(session: Session, *, workspace_id: str, team: str) -> datetime | None:
+    """When the team's first ledger entry was written (None: it has none), through the team/time index."""
+    statement = select(func.min(LedgerEntry.created_at)).where(
+        LedgerEntry.workspace_id == workspace_id, LedgerEntry.team == team
+    )
+    return session.exec(statement).one()
+
+
 def ledger_sum(session: Session, *, workspace_id: str, team: str) -> Balance:
     """The truth: the sum of every entry of the team (a full scan, for checks and tests)."""
     statement = select(

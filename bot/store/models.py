@@ -253,6 +253,7 @@ class TeamSetting(SQLModel, table=True):
     team: str = Field(primary_key=True, max_length=40)
     channel: str = Field(max_length=32)
     plan: str = Field(max_length=40)
+    timezone: str | None = Field(default=None, max_length=64)
 
 
 class WorkspaceState(SQLModel, table=True):

@@ -33,6 +33,11 @@ def team_settings(session: Session, *, workspace_id: str) -> Sequence[TeamSettin
     return session.exec(select(TeamSetting).where(TeamSetting.workspace_id == workspace_id)).all()
 
 
+def team_settings_of_every_workspace(session: Session) -> Sequence[TeamSetting]:
+    """Teams admins created in any workspace (the ``digest`` command checks a name before asking Slack)."""
+    return session.exec(select(TeamSetting)).all()
+
+
 def member_roles(session: Session, *, workspace_id: str) -> Sequence[MemberRole]:
     """Roles admins gave members."""
     return session.exec(select(MemberRole).where(MemberRole.workspace_id == workspace_id)).all()
@@ -50,6 +55,8 @@ def set_role_limit(
     session.merge(RoleLimit(workspace_id=workspace_id, role=role, task_limit=task_limit, weekly_limit=weekly_limit))
 
 
-def set_team_setting(session: Session, *, workspace_id: str, team: str, channel: str, plan: str) -> None:
-    """Create a team or change its channel and plan."""
-    session.merge(TeamSetting(workspace_id=workspace_id, team=team, channel=channel, plan=plan))
+def set_team_setting(
+    session: Session, *, workspace_id: str, team: str, channel: str, plan: str, timezone: str | None = None
+) -> None:
+    """Create a team or change its channel, plan and timezone (None: the credits file's, or UTC)."""
+    session.merge(TeamSetting(workspace_id=workspace_id, team=team, channel=channel, plan=plan, timezone=timezone))

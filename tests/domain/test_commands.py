@@ -17,6 +17,7 @@ from bot.domain.commands import (
     parse_duration,
 )
 from bot.domain.errors import UserFacingError
+from bot.domain.task_commands import RunCommand
 
 
 def error_of(text: str) -> str:
@@ -70,6 +71,10 @@ def test_surrounding_whitespace_is_ignored() -> None:
         ("1M30S", 90),
         (str(MAX_DURATION_SECONDS), MAX_DURATION_SECONDS),
         ("240m", MAX_DURATION_SECONDS),
+        ("1h", 3600),
+        ("1h30m", 5400),
+        ("1:30", 90),
+        ("4h", MAX_DURATION_SECONDS),
     ],
 )
 def test_duration_forms(value: str, seconds: int) -> None:
@@ -218,15 +223,16 @@ def test_duration_out_of_range(value: str) -> None:
     assert message.startswith("`duration` must be a positive whole number")
 
 
-@pytest.mark.parametrize("value", ["abc", "5h", "m", "s", "1.5", "1s30m"])
+@pytest.mark.parametrize("value", ["abc", "m", "s", "1s30m", "1:3x"])
 def test_duration_not_a_length(value: str) -> None:
     message = error_of(f"quote video duration={value}")
     assert message == (
-        f"`duration={value}` is not a length; give seconds like `duration=30`, or minutes like `duration=2m`."
+        f"`duration={value}` is not a length; give seconds like `duration=30`, minutes like `duration=2m` "
+        "or `duration=1:30`, or hours like `duration=1h30m`."
     )
 
 
-@pytest.mark.parametrize("value", ["1.25s", "0m", "0s", "0.001m", "1.01m"])
+@pytest.mark.parametrize("value", ["1.25s", "0m", "0s", "0.001m", "1.01m", "1.5"])
 def test_duration_that_is_not_whole_seconds(value: str) -> None:
     message = error_of(f"quote video duration={value}")
     assert "duration=" in message
@@ -236,6 +242,7 @@ def test_duration_that_is_not_whole_seconds(value: str) -> None:
 def test_duration_too_long() -> None:
     message = error_of("quote video duration=241m")
     assert message == "`duration=241m` is longer than the 4 hours allowed."
+    assert error_of("quote video duration=5h") == "`duration=5h` is longer than the 4 hours allowed."
     assert "more than" in error_of(f"quote video duration={MAX_DURATION_SECONDS + 1}")
 
 
@@ -311,3 +318,23 @@ def test_parse_command_on_arbitrary_text(text: str) -> None:
 def test_only_ascii_digits_are_numbers(text: str, shown: str) -> None:
     """Python's int() and \\d take any Unicode digit (issue 10 item 3); the bot reads 0-9 only."""
     assert error_of(text).startswith(shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ('run image note="client=nike" variants=2', "client=nike"),
+        ('run image storyboard "client=nike" for launch', "storyboard client=nike for launch"),
+        ("run image “client=nike”", "client=nike"),  # Slack's curly quotes
+        ("run image don't panic", "don't panic"),
+        ("run image storyboard for the launch", "storyboard for the launch"),
+    ],
+)
+def test_a_quoted_note_may_hold_an_equals_sign(text: str, note: str) -> None:
+    command = parse_command(text)
+    assert isinstance(command, RunCommand)
+    assert command.note == note
+
+
+def test_an_unquoted_word_with_equals_is_still_an_option() -> None:
+    assert error_of("run image client=nike").startswith("Unknown option `client`.")

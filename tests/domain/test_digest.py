@@ -78,6 +78,9 @@ def test_slot_action_grace_and_moved_schedules() -> None:
     assert slot_action(slot, slot, grace, None) is SlotAction.POST
     assert slot_action(slot, slot + timedelta(hours=5, minutes=59), grace, None) is SlotAction.POST
     assert slot_action(slot, slot + timedelta(hours=6, minutes=1), grace, None) is SlotAction.SKIP_BEYOND_GRACE
+    late = slot + timedelta(hours=7)
+    assert slot_action(slot, late, grace, None, slot + timedelta(hours=1)) is SlotAction.SKIP_BEFORE_START
+    assert slot_action(slot, late, grace, None, slot - timedelta(days=1)) is SlotAction.SKIP_BEYOND_GRACE
     assert slot_action(slot, slot, grace, slot - timedelta(days=7)) is SlotAction.POST
     assert slot_action(slot, slot, grace, slot - timedelta(days=7, hours=-1)) is SlotAction.POST  # DST week
     assert slot_action(slot, slot, grace, slot - timedelta(hours=2)) is SlotAction.SKIP_RECENT
@@ -87,8 +90,8 @@ def test_the_window_is_seven_wall_clock_days_even_across_dst() -> None:
     window = digest_window(utc(2026, 10, 26, 8), BERLIN)  # Mon 09:00 CET
     assert window.start == utc(2026, 10, 19, 7)  # Mon 09:00 CEST: 7 days and 1 hour earlier
     assert window.previous_start == utc(2026, 10, 12, 7)
-    assert window.last_chart_day == date(2026, 10, 25)
-    assert window.first_chart_day == date(2026, 9, 28)
+    assert window.last_chart_day == date(2026, 10, 26)  # the slot's day, which the week's totals include
+    assert window.first_chart_day == date(2026, 9, 29)
     assert len(window.chart_days) == 28
 
 

@@ -228,7 +228,7 @@ def test_unknown_quality_names_the_tool_and_its_qualities() -> None:
     with pytest.raises(UserFacingError) as caught:
         resolve_task(PRICING, "upscale", "ultra", 1, None, None)
     message = caught.value.message
-    assert "Unknown quality for `upscale` `ultra`" in message
+    assert "Unknown quality `ultra` for upscale. Known: `high`, `standard`." in message
     assert "`standard`" in message
     assert "`high`" in message
 

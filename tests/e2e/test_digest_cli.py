@@ -57,6 +57,7 @@ def test_digest_now_posts_the_last_seven_days_with_its_chart(standin: SlackStand
     assert result.stdout.startswith("design: now:") and ": posted (ts " in result.stdout
     [digest] = digests(standin)
     assert "96 credits" in str(digest["blocks"])
+    assert "Preview" not in str(digest["blocks"]) and "posted on request" in str(digest["blocks"])
     [png] = standin.uploads.values()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
 

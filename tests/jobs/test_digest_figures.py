@@ -139,12 +139,14 @@ def test_the_figures_match_the_ledger_built_by_hand(busy_week: Harness) -> None:
     assert (versions["image"].generated, versions["image"].kept, versions["image"].cost_per_kept) == (8, 2, 32)
     assert (versions["upscale"].generated, versions["upscale"].kept, versions["upscale"].cost_per_kept) == (4, 4, 2)
     assert versions["video"].unknown_tasks == 1
-    assert (f.approvals.asked, f.approvals.approved, f.approvals.denied, f.approvals.expired) == (3, 1, 1, 1)
+    a = f.approvals  # asked in the week: the video (approved), 90 (denied), 91 (pending); 92 was asked before it
+    assert (a.asked, a.approved, a.denied, a.expired, a.withdrawn, a.pending) == (3, 1, 1, 0, 0, 1)
     assert [(t.number, t.cost) for t in f.largest] == [(2, 120), (1, 64), (3, 8)]
     assert f.largest[0].approval_link == f"{WORKSPACE_URL}archives/{DESIGN_CHANNEL}/p{APPROVAL_TS.replace('.', '')}"
     assert f.largest[1].approval_link is None
-    assert f.series.total == 100 + 64 + 120 + 8 - 10  # 28 whole days to Sunday; the task after the slot is not in
-    assert f.series.days[-1].isoformat() == "2026-11-29"
+    # 28 days to the slot's day (Monday), drawn from the daily rollup: whole days, so the 500 at 10:00 is in
+    assert f.series.total == 100 + 64 + 120 + 8 - 10 + 500
+    assert f.series.days[-1].isoformat() == "2026-11-30"
     # The balance is today's: it includes the 500 spent after the slot.
     assert report.balance.spent == 100 + 64 + 120 + 8 - 10 + 500
     assert report.balance.available == 5000 + 500 - report.balance.spent
@@ -164,12 +166,12 @@ def test_the_digest_message_reads_on_a_phone_and_fits_slacks_limits(busy_week: H
     assert "▲ 82% from 100 credits the week before" in text
     assert "By tool: video 120 · image 54 · upscale 8" in text
     assert "By member: bob 120 · alice 54 · carol 8" in text
-    assert "Retries: 32 credits, 18% of the spend" in text
+    assert "Cost of retries: 32 credits, 18% of the spend" in text
     assert (
-        "Versions kept: image 2 of 8, 32 credits each · upscale 4 of 4, 2 credits each (not recorded for 1 task)"
+        "Successful versions: image 2 of 8, 32 credits each · upscale 4 of 4, 2 credits each (not recorded for 1 task)"
         in text
     )
-    assert "Approvals: 3 asked · 1 approved · 1 denied · 1 expired" in text
+    assert "Approvals asked this week: 3 (1 approved · 1 denied · 0 expired · 0 withdrawn · 1 pending)" in text
     assert "1. #2 video · high · 10 s: 120 credits, bob" in text
     assert "Every Monday 09:00 (Europe/Berlin)" in text
     assert "<@" not in text  # names, not pings
@@ -266,3 +268,25 @@ def test_the_job_follows_a_moved_slot(harness: Harness) -> None:
     harness.runner().run_once()
     assert len(harness.digests()) == 1
     assert "Every Tuesday 14:30" in render_blocks(harness.digests()[0]["blocks"])
+
+
+def test_each_tool_keeps_its_colour_whichever_tools_spent() -> None:
+    from bot.charts import PALETTE, tool_colours
+
+    tools = ["image", "upscale", "video", "voice"]
+    one_week = tool_colours(tools, ["voice", "image"])
+    next_week = tool_colours(tools, ["upscale", "video", "voice"])
+    assert one_week["voice"] == next_week["voice"] == PALETTE[3]
+    assert one_week["image"] == PALETTE[0]
+    assert tool_colours(tools, ["retired"])["retired"] == PALETTE[4]  # a tool no longer priced: after the rest
+
+
+def test_the_chart_ends_on_the_slots_day_unless_the_slot_is_midnight() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.digest import digest_window
+
+    berlin = ZoneInfo("Europe/Berlin")
+    friday = datetime(2026, 11, 13, 16, 0, tzinfo=berlin)
+    assert digest_window(friday, berlin).last_chart_day.isoformat() == "2026-11-13"
+    assert digest_window(datetime(2026, 11, 14, tzinfo=berlin), berlin).last_chart_day.isoformat() == "2026-11-13"

@@ -92,6 +92,7 @@ def test_a_missed_slot_within_grace_posts_once_even_across_restarts(harness: Har
 def test_a_slot_missed_beyond_grace_is_recorded_and_logged_not_posted(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
+    harness.spend(10, key="before-the-slot", at=SLOT - timedelta(days=1))  # the team existed at the slot
     harness.clock.now = SLOT + timedelta(hours=6, minutes=1)
     with caplog.at_level(logging.WARNING, logger="bot.jobs.digests"):
         report = harness.runner().run_once()
@@ -99,6 +100,18 @@ def test_a_slot_missed_beyond_grace_is_recorded_and_logged_not_posted(
     assert [p.state for p in harness.posts()] == ["skipped_beyond_grace"]
     assert report is not None and [o.state for o in report.digests] == ["skipped_beyond_grace"]
     assert "skipped_beyond_grace" in caplog.text
+
+
+def test_a_slot_from_before_the_teams_first_ledger_entry_is_not_a_missed_slot(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.clock.now = SLOT + timedelta(hours=7)  # a brand-new database, started after the slot's grace
+    with caplog.at_level(logging.WARNING, logger="bot.jobs.digests"):
+        report = harness.runner().run_once()
+    assert harness.digests() == []
+    assert [p.state for p in harness.posts()] == ["skipped_before_start"]
+    assert report is not None and [o.state for o in report.digests] == ["skipped_before_start"]
+    assert "not posted" not in caplog.text
 
 
 def test_the_grace_period_is_configurable(harness: Harness) -> None:

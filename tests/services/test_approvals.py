@@ -99,7 +99,7 @@ def test_a_lead_decides_only_up_to_their_cap_and_an_admin_anything(
 ) -> None:
     large = ask(database, team_config, 130)  # 2,600 credits: over Bob's 2,000
     entries = ledger_size(database)
-    with pytest.raises(UserFacingError, match=r"Your role \(lead\) can approve up to 2000 credits"):
+    with pytest.raises(UserFacingError, match=r"Your role \(lead\) can approve up to 2,000 credits"):
         decide(database, team_config, large, "U0BOB")
     assert_untouched(database, large, entries)
     assert decide(database, team_config, large, "U0CAROL").outcome == "decided"

@@ -74,7 +74,7 @@ def test_an_overrun_is_charged_at_once_and_flagged_never_held_for_approval(
     assert result.task.status is TaskStatus.DONE and result.task.actual_cost == 120
     assert result.flag is not None
     assert (result.flag.member, result.flag.quoted, result.flag.held, result.flag.cost) == ("U0ALICE", 40, 40, 120)
-    assert result.flag.broken == ("over the per-task limit of 50 by 70",)
+    assert result.flag.broken == ("over the per-task limit of 50 by 70 credits",)
     assert result.flag.channel == "C0DESIGN" and result.flag.thread_ts is None
     assert held_and_spent(database) == (0, 120)
     with database.read() as session:

@@ -29,7 +29,7 @@ def test_non_admins_are_refused_and_nothing_changes(bot: BotUnderTest) -> None:
 
 def test_topup_adds_extra_credits_once(bot: BotUnderTest) -> None:
     reply = bot.command("admin topup design 750 campaign budget", user=CAROL)
-    assert "Added 750 credits extra credits to team design: 1,250 credits extra" in reply.text
+    assert "Added 750 extra credits to team design: 1,250 credits extra" in reply.text
     assert balance(bot).extra == 1250
     entry = audit(bot)[0]
     assert (entry.actor, entry.action, entry.target) == (CAROL, "topup", "design")
@@ -69,3 +69,37 @@ def test_team_command_creates_a_team_with_its_channel(bot: BotUnderTest) -> None
 def test_unknown_admin_action_suggests(bot: BotUnderTest) -> None:
     assert "Unknown admin command topop. Did you mean topup?" in bot.command("admin topop design 5", user=CAROL).text
     assert ALICE
+
+
+def test_role_none_removes_a_member_and_members_says_where_roles_come_from(bot: BotUnderTest) -> None:
+    listed = bot.command("admin members", user=CAROL).text
+    assert "@U0ALICE: creator (credits file)" in listed and "@U0BOB: lead (credits file)" in listed
+    bot.command("admin role <@U0DAN|dan> viewer design", user=CAROL)
+    assert "@U0DAN: viewer (set by command)" in bot.command("admin members design", user=CAROL).text
+    reply = bot.command("admin role <@U0ALICE|alice> none", user=CAROL)
+    assert "@U0ALICE is no longer in team design" in reply.text
+    assert "not in any team" in bot.command("balance", user=ALICE).text
+    listed = bot.command("admin members", user=CAROL).text
+    assert "U0ALICE: creator" not in listed and "Removed by command: @U0ALICE" in listed
+    assert "nothing to remove" in bot.command("admin role <@U0ZED|zed> none", user=CAROL).text
+    assert "Only admins can list members" in bot.command("admin members", user=BOB).text
+    assert "Unknown team vidoe" in bot.command("admin members vidoe", user=CAROL).text
+
+
+def test_team_command_sets_a_timezone(bot: BotUnderTest) -> None:
+    reply = bot.command("admin team video <#C0VIDEO|video> plan=starter tz=europe/berlin", user=CAROL)
+    assert "timezone Europe/Berlin" in reply.text
+    assert "timezone Europe/Berlin" in bot.command("admin team video <#C0VIDEO|video>", user=CAROL).text
+    assert "Did you mean Europe/Berlin?" in bot.command("admin team video C0VIDEO tz=Europe/Berlinn", user=CAROL).text
+    assert "give its plan" in bot.command("admin team music C0MUSIC", user=CAROL).text
+
+
+def test_tasks_lists_every_team_of_the_member_grouped_by_team(bot: BotUnderTest) -> None:
+    bot.command("admin team video <#C0VIDEO|video> plan=pro", user=CAROL)
+    bot.command("admin role <@U0ALICE|alice> creator video", user=CAROL)
+    bot.command("run image", user=ALICE)
+    bot.command("run image team=video", user=ALICE)
+    text = bot.command("tasks", user=ALICE).text
+    assert "Team design" in text and "Team video" in text
+    assert text.index("Team design") < text.index("Team video")
+    assert "Team video" not in bot.command("tasks team=design", user=ALICE).text

@@ -80,7 +80,7 @@ def test_a_lead_cannot_approve_more_than_their_cap(bot: BotUnderTest) -> None:
     bot.command("admin role <@U0DAN|dan> lead", user=CAROL)
     _, response_url = bot.click("approval_approve", str(message["value"]), user="U0DAN", message_ts=str(message["ts"]))
     assert (
-        "can approve up to 2000 credits; this request is for 2250"
+        "can approve up to 2,000 credits; this request is for 2,250 credits"
         in bot.standin.wait_for_response(response_url)[0].payload["text"]
     )
 
@@ -174,6 +174,9 @@ def test_expiry_while_the_bot_was_down(
     assert [a.status for a in approvals(first)] == ["expired"] and balance(first).held == 0
     update = standin.wait_for_call("chat.update")[0].args
     assert update["ts"] == message["ts"] and "Expired" in str(update["blocks"])
+    promised = approvals(first)[0].expires_at.astimezone(config.teams["design"].zone)
+    swept = clock().astimezone(config.teams["design"].zone)
+    assert f"{promised:%H:%M}" in str(update["blocks"]) and f"{swept:%H:%M}" not in str(update["blocks"])
     assert "nobody decided in time" in thread_replies(first)[0]["text"]
     assert (
         sweep_approvals(

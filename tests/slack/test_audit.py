@@ -40,7 +40,7 @@ def test_a_decision_and_admin_changes_newest_first_in_pages_of_fifteen(bot: BotU
     assert first["response_type"] == "ephemeral"
     shown = lines(first)
     assert len(shown) == 15
-    assert "creator *limit* by <@U0CAROL>" in shown[0] and "before [16, 300] · after [17, 300]" in shown[0]
+    assert "creator *limit* by <@U0CAROL>" in shown[0] and "before 16 / 300 · after 17 / 300" in shown[0]
     cursor = more_value(first)
     assert cursor is not None and json.loads(cursor)["team"] is None
 

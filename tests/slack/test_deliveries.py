@@ -52,8 +52,8 @@ def socket_mode(bot: BotUnderTest, payload: dict[str, Any]) -> int:
 
 def test_the_same_topup_typed_twice_adds_twice_and_one_delivery_twice_adds_once(bot: BotUnderTest) -> None:
     bot.command("balance")  # the opening grant and extra credits are written by the first write
-    assert "Added 500 credits extra credits" in bot.command(TOPUP, user=CAROL).text
-    assert "Added 500 credits extra credits" in bot.command(TOPUP, user=CAROL).text
+    assert "Added 500 extra credits" in bot.command(TOPUP, user=CAROL).text
+    assert "Added 500 extra credits" in bot.command(TOPUP, user=CAROL).text
     before = extra_entries(bot)
     form, response_url = topup_form(bot)
     body = urlencode(form)
@@ -174,5 +174,5 @@ def test_a_held_write_lock_delays_no_ack(bot: BotUnderTest) -> None:
     finally:
         release.set()
         holder.join()
-    assert "Added 500 credits extra credits" in bot.standin.wait_for_response(topup_url)[0].payload["text"]
+    assert "Added 500 extra credits" in bot.standin.wait_for_response(topup_url)[0].payload["text"]
     assert dict(parse_qsl(body))["text"] == TOPUP

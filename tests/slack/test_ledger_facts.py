@@ -96,14 +96,14 @@ def test_cancel_after_done_is_refused_and_points_to_adjust(bot: BotUnderTest) ->
 
 
 def test_admin_adjust_writes_an_adjustment_and_an_audit_entry(bot: BotUnderTest) -> None:
-    reply = bot.command("admin adjust design -40 Keter invoice 1182", user=CAROL)
-    assert "Adjusted team design by -40 credits (Keter invoice 1182): 5,460 credits available" in reply.text
+    reply = bot.command("admin adjust design -40 Keter invoice KL-1182", user=CAROL)
+    assert "Adjusted team design by -40 credits (Keter invoice KL-1182): 5,460 credits available" in reply.text
     assert "(recorded in the audit trail)" in reply.text
     with bot.db.read() as session:
         entry = session.exec(select(LedgerEntry).where(LedgerEntry.kind == "adjustment")).one()
         audit = session.exec(select(AuditEntry).where(AuditEntry.action == "adjust")).one()
-    assert (entry.plan_delta, entry.extra_delta, entry.spent_delta, entry.note) == (-40, 0, 0, "Keter invoice 1182")
-    assert audit.actor == CAROL and audit.target == "design" and '"reason": "Keter invoice 1182"' in audit.details
+    assert (entry.plan_delta, entry.extra_delta, entry.spent_delta, entry.note) == (-40, 0, 0, "Keter invoice KL-1182")
+    assert audit.actor == CAROL and audit.target == "design" and '"reason": "Keter invoice KL-1182"' in audit.details
     assert "Say why" in bot.command("admin adjust design +40", user=CAROL).text
     assert "signed number" in bot.command("admin adjust design 40 oops", user=CAROL).text
     assert "Only admins can adjust" in bot.command("admin adjust design +40 gift", user=BOB).text

@@ -97,7 +97,9 @@ def test_a_field_error_is_shown_next_to_the_field_and_nothing_is_written(
     )
     body = json.loads(too_many.text)
     assert body["response_action"] == "errors"
-    assert body["errors"] == {"hold_kept": "`kept=9` is more than the 4 versions generated."}
+    assert body["errors"] == {
+        "hold_kept": "`kept=9` is more than the 4 versions generated; count the successful versions."
+    }
     empty = bot.submit_view("hold_finish", view["private_metadata"], {"hold_retries": number("")}, user=ALICE)
     assert json.loads(empty.text)["errors"] == {"hold_retries": "Give the retries as a whole number, e.g. 1."}
     not_hers = bot.submit_view("hold_finish", view["private_metadata"], {"hold_retries": number("1")}, user=BOB)

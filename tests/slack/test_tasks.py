@@ -51,7 +51,7 @@ def test_unaffordable_task_is_refused_with_the_shortfall(bot: BotUnderTest) -> N
 def test_done_captures_the_real_cost_and_releases_the_rest(bot: BotUnderTest) -> None:
     bot.command("run image quality=high variants=4")  # holds 40
     reply = bot.command("done 1 retries=0 kept=3")
-    assert "Task #1 done: 32 credits charged, 8 credits released. 3 version(s) kept." in reply.text
+    assert "Task #1 done: 32 credits charged, 8 credits released. 3 successful versions." in reply.text
     assert balance(bot) == Balance(plan=4968, extra=500, held=0, spent=32)
     task = tasks(bot)[0]
     assert (task.status, task.actual_cost, task.retries_used, task.kept) == ("done", 32, 0, 3)
@@ -69,7 +69,7 @@ def test_done_above_the_limits_is_charged_and_flagged_in_the_channel(bot: BotUnd
     bot.command("run image quality=high variants=4")  # holds 40
     reply = bot.command("done 1 cost=120")  # 80 more than reserved, over the task limit of 50
     assert "Task #1 done: 120 credits charged" in reply.text
-    assert "80 credits above what was reserved (over the per-task limit of 50 by 70)" in reply.text
+    assert "80 credits above what was reserved (over the per-task limit of 50 by 70 credits)" in reply.text
     assert balance(bot) == Balance(plan=4880, extra=500, held=0, spent=120)
     assert tasks(bot)[0].status == "done"
     flag = bot.standin.wait_for_call("chat.postMessage")[0].args
@@ -111,7 +111,7 @@ def test_tasks_and_limits(bot: BotUnderTest) -> None:
     limits = bot.command("limits").text
     assert "role creator" in limits and "100 credits used of 300 credits, 200 credits left" in limits
     other = bot.command("limits <@U0BOB|bob>").text
-    assert "@U0BOB in team design: role lead" in other and "Can approve: up to 2000 credits" in other
+    assert "@U0BOB in team design: role lead" in other and "Can approve: up to 2,000 credits" in other
 
 
 def test_a_repeated_run_within_two_minutes_is_asked_about(bot: BotUnderTest, clock) -> None:

@@ -10,6 +10,7 @@ from bot.domain.admin_commands import (
     AdminDigestCommand,
     AdminHelpCommand,
     AdminLimitCommand,
+    AdminMembersCommand,
     AdminRoleCommand,
     AdminTeamCommand,
     AdminTopupCommand,
@@ -19,7 +20,7 @@ from bot.services import admin
 from bot.services.audit import read_audit
 from bot.services.digests import preview_digest, set_digest_schedule
 from bot.slack.answers.context import CommandContext, Reply
-from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words
+from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words, roster_blocks, roster_text
 from bot.slack.blocks.audit import audit_blocks, audit_text
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
 from bot.slack.blocks.help import admin_help_blocks
@@ -89,6 +90,13 @@ def answer_admin_team(ctx: CommandContext, command: AdminTeamCommand) -> Reply:
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now
     )
     return _recorded(change_text(change))
+
+
+@refusals_in_words
+def answer_admin_members(ctx: CommandContext, command: AdminMembersCommand) -> Reply:
+    """Each member's role in the team and whether the credits file or a command gave it."""
+    roster = admin.team_roster(ctx.config, ctx.deps.config, admin=ctx.actor(), team=command.team)
+    return Reply(roster_text(roster), roster_blocks(roster))
 
 
 @refusals_in_words

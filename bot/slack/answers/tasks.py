@@ -8,6 +8,7 @@ from bot.services import tasks
 from bot.services.quotes import member_limits
 from bot.slack.announce import announce_safely, post_flag, post_request
 from bot.slack.answers.context import CommandContext, Reply
+from bot.slack.blocks.format import credits, plural
 from bot.slack.blocks.tasks import (
     cancel_blocks,
     duplicate_blocks,
@@ -69,10 +70,12 @@ def answer_cancel(ctx: CommandContext, command: CancelCommand) -> Reply:
 
 
 def answer_tasks(ctx: CommandContext, command: TasksCommand) -> Reply:
-    """My open tasks."""
-    member = ctx.member(command.team)
-    open_tasks = tasks.my_open_tasks(ctx.deps.db, workspace_id=ctx.workspace_id, member=member)
-    return Reply(f"{len(open_tasks)} open tasks", tasks_blocks(open_tasks))
+    """My open tasks in every team I am in (or the one named), grouped by team."""
+    teams = [name for name, team in ctx.config.teams.items() if ctx.user_id in team.members]
+    if command.team is not None or not teams:
+        teams = [ctx.member(command.team).team]
+    open_tasks = tasks.my_open_tasks(ctx.deps.db, workspace_id=ctx.workspace_id, user_id=ctx.user_id, teams=teams)
+    return Reply(plural(len(open_tasks), "open task"), tasks_blocks(open_tasks))
 
 
 def answer_limits(ctx: CommandContext, command: LimitsCommand) -> Reply:
@@ -84,8 +87,8 @@ def answer_limits(ctx: CommandContext, command: LimitsCommand) -> Reply:
     approve = (
         "anything"
         if target.role == ADMIN_ROLE
-        else f"up to {role.can_approve_up_to} credits"
+        else f"up to {credits(role.can_approve_up_to)}"
         if role.can_approve_up_to
         else "nothing"
     )
-    return Reply(f"Limits of {target.user_id}", limits_blocks(target.user_id, target.team, limits, approve))
+    return Reply(f"Limits of <@{target.user_id}>", limits_blocks(target.user_id, target.team, limits, approve))

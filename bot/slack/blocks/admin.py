@@ -10,16 +10,18 @@ from slack_sdk.models.blocks import Block
 
 from bot.domain.errors import UserFacingError
 from bot.services.admin import (
+    NO_ROLE,
     Adjusted,
     AdminChange,
     AdminOnlyError,
     ChannelTakenError,
     LimitsSet,
     RoleSet,
+    TeamRoster,
     TeamSet,
     ToppedUp,
 )
-from bot.slack.blocks.format import credits
+from bot.slack.blocks.format import credits, plural
 from bot.slack.blocks.tasks import notice_blocks
 
 P = ParamSpec("P")
@@ -33,12 +35,14 @@ def _limit(value: int | None) -> str:
 def change_text(change: AdminChange) -> str:
     """One line saying what the admin changed, mentioning the member or channel it is about."""
     if isinstance(change, RoleSet):
+        if change.role == NO_ROLE:
+            return f"<@{change.member}> is no longer in team {change.team}."
         return f"<@{change.member}> is now *{change.role}* in team {change.team}."
     if isinstance(change, LimitsSet):
         return f"Role *{change.role}*: per task {_limit(change.task_limit)}, per week {_limit(change.weekly_limit)}."
     if isinstance(change, ToppedUp):
         return (
-            f"Added {credits(change.credits)} extra credits to team {change.team}: "
+            f"Added {plural(change.credits, 'extra credit')} to team {change.team}: "
             f"{credits(change.balance.extra)} extra, {credits(change.balance.available)} available."
         )
     if isinstance(change, Adjusted):
@@ -50,7 +54,25 @@ def change_text(change: AdminChange) -> str:
         return f"Adjusted team {change.team} by {change.credits:+,} credits ({change.reason}): {state}."
     assert isinstance(change, TeamSet)
     verb = "created" if change.created else "updated"
-    return f"Team {change.team} {verb}: channel <#{change.channel}>, plan {change.plan}."
+    return f"Team {change.team} {verb}: channel <#{change.channel}>, plan {change.plan}, timezone {change.timezone}."
+
+
+SOURCE_WORDS = {"file": "credits file", "command": "set by command"}
+
+
+def roster_text(roster: TeamRoster) -> str:
+    """Notification fallback text."""
+    return f"Team {roster.team}: {len(roster.members)} members"
+
+
+def roster_blocks(roster: TeamRoster) -> list[Block]:
+    """One line per member: mention, role, and where the role comes from."""
+    lines = [f"• <@{m.user_id}>: *{m.role}* ({SOURCE_WORDS[m.source]})" for m in roster.members]
+    if not lines:
+        lines = ["No members yet: `/credits admin role @member <role> " + roster.team + "` adds one."]
+    removed = [f"Removed by command: {', '.join(f'<@{user}>' for user in roster.removed)}"] if roster.removed else []
+    footer = "A role set by command outranks the credits file; `/credits admin role @member none` removes one."
+    return notice_blocks("\n".join([f"*Team {roster.team}*", *lines, *removed, footer]))
 
 
 def recorded_blocks(text: str) -> list[Block]:

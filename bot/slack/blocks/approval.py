@@ -41,7 +41,7 @@ def task_line(task: TaskRecord, *, numbered: bool = True) -> str:
     """``#12 image · high · 4 variants`` plus the note."""
     parts = [task.tool, task.quality]
     if task.duration_seconds is not None:
-        parts.append(f"{task.duration_seconds} s")
+        parts.append(f"{task.duration_seconds:,} s")
     parts.append(f"{task.variants} variant" + ("" if task.variants == 1 else "s"))
     line = f"#{task.number} {' · '.join(parts)}" if numbered else " · ".join(parts)
     return f"{line} “{task.note}”" if task.note else line
@@ -85,7 +85,9 @@ def request_blocks(approval: ApprovalRecord, task: TaskRecord, *, week_spend: in
 def outcome_line(approval: ApprovalRecord, zone: ZoneInfo) -> str:
     """``Approved by @bob at Tue 24 Nov 11:05``; the reason for a denial."""
     words = OUTCOME_WORDS.get(approval.status, approval.status)
-    at = f" at {when(approval.decided_at, zone)}" if approval.decided_at else ""
+    # an expiry is shown at the time the request promised, not when the sweep happened to run
+    moment = approval.expires_at if approval.status == ApprovalStatus.EXPIRED else approval.decided_at
+    at = f" at {when(moment, zone)}" if moment else ""
     who = f" by <@{approval.decided_by}>" if approval.decided_by else ""
     line = f"{words}{who}{at}"
     if approval.decision_note:

@@ -36,6 +36,17 @@ def _who(actor: str) -> str:
     return "the bot" if actor == SYSTEM_ACTOR else f"<@{actor}>"
 
 
+def _figure(value: object) -> str:
+    """A detail as people read it: ``5,000``; a before/after pair ``5,000 / 1,000``."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return " / ".join("none" if item is None else _figure(item) for item in value)
+    return str(value)
+
+
 def _details(line: AuditLine) -> str:
     """``80 credits · request task · requester @alice``; before and after of admin changes."""
     parts = []
@@ -47,7 +58,7 @@ def _details(line: AuditLine) -> str:
         elif key == "requester":
             parts.append(f"requester <@{value}>")
         else:
-            parts.append(f"{key.replace('_', ' ')} {value}")
+            parts.append(f"{key.replace('_', ' ')} {_figure(value)}")
     text = " · ".join(parts)
     return text if len(text) <= 200 else text[:199] + "…"
 

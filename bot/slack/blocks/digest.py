@@ -64,10 +64,10 @@ def spend_lines(spend: SpendSummary, names: Mapping[str, str] | None) -> str:
 
 
 def task_lines(figures: DigestFigures) -> str:
-    """What retries cost, and versions kept against generated."""
+    """The cost of retries, and successful versions against generated."""
     retries = figures.retries
     share = f", {number(round(retries.share_percent))}% of the spend" if retries.share_percent is not None else ""
-    lines = [f"*Retries*: {credits(retries.cost)}{share}"]
+    lines = [f"*Cost of retries*: {credits(retries.cost)}{share}"]
     if retries.unpriced_tasks:
         lines[0] += f" ({plural(retries.unpriced_tasks, 'task')} with tools no longer priced left out)"
     kept = []
@@ -77,12 +77,14 @@ def task_lines(figures: DigestFigures) -> str:
         if v.generated or v.kept:
             each = f", {number(v.cost_per_kept)} credits each" if v.cost_per_kept is not None else ""
             kept.append(f"{v.tool} {v.kept} of {v.generated}{each}")
-    line = f"*Versions kept*: {' · '.join(kept) or 'none recorded'}"
+    line = f"*Successful versions*: {' · '.join(kept) or 'none recorded'}"
     if unknown:
         line += f" (not recorded for {plural(unknown, 'task')})"
     lines.append(line)
     a = figures.approvals
-    lines.append(f"*Approvals*: {a.asked} asked · {a.approved} approved · {a.denied} denied · {a.expired} expired")
+    outcomes = [f"{a.approved} approved", f"{a.denied} denied", f"{a.expired} expired"]
+    outcomes += [f"{a.withdrawn} withdrawn", f"{a.pending} pending"]
+    lines.append(f"*Approvals asked this week*: {a.asked} ({' · '.join(outcomes)})")
     released = released_line(figures)
     if released:
         lines.append(released)
@@ -123,7 +125,7 @@ def describe_large_task(task: LargeTask, names: Mapping[str, str] | None) -> str
     """``#42 video · high · 60 s · 2 variants: 480 credits, ana · approval thread``."""
     parts = [task.tool, task.quality]
     if task.duration_seconds is not None:
-        parts.append(f"{task.duration_seconds} s")
+        parts.append(f"{task.duration_seconds:,} s")
     if task.variants != 1:
         parts.append(plural(task.variants, "variant"))
     number_part = f"#{task.number} " if task.number is not None else ""
@@ -139,12 +141,17 @@ def digest_blocks(
     names: Mapping[str, str] | None = None,
     schedule: str | None = None,
     chart_in_thread: bool = False,
+    preview: bool = True,
 ) -> list[Block]:
-    """The whole digest, or a short "quiet week" one when nothing was spent."""
+    """The whole digest, or a short "quiet week" one when nothing was spent.
+
+    ``preview`` False: posted in the channel on request (``digest --team … --now``), never called a preview.
+    """
     figures = report.figures
     when = period(figures, report.timezone)
     header = HeaderBlock(text=f"Weekly spend: {report.team}")
-    footer = [f"Every {schedule} ({report.timezone})" if schedule else "Preview of the last 7 days"]
+    unscheduled = "Preview of the last 7 days" if preview else "The last 7 days, posted on request"
+    footer = [f"Every {schedule} ({report.timezone})" if schedule else unscheduled]
     if figures.quiet:
         footer.append("`/credits balance` shows today's figures")
         before = figures.spend.previous_total

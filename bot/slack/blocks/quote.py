@@ -16,7 +16,7 @@ def describe_task(quote: Quote) -> str:
     spec = quote.spec
     parts = [spec.tool, spec.quality]
     if spec.duration_seconds is not None:
-        parts.append(f"{spec.duration_seconds} s")
+        parts.append(f"{spec.duration_seconds:,} s")
     parts.append(plural(spec.variants, "variant"))
     return " · ".join(parts)
 
@@ -28,7 +28,7 @@ def rate_line(quote: Quote) -> str:
     else:
         line = f"{number(quote.rate)} credits/{quote.unit} × {plural(quote.units, quote.unit)}"
         if quote.spec.variants > 1:
-            line += f" ({quote.spec.variants} × {quote.spec.duration_seconds} s)"
+            line += f" ({quote.spec.variants} × {quote.spec.duration_seconds:,} s)"
     if quote.minimum_applied:
         line += f" (minimum {number(quote.attempt_cost)} applies)"
     return line
@@ -36,7 +36,7 @@ def rate_line(quote: Quote) -> str:
 
 def retries_line(quote: Quote, history_days: int, min_tasks: int) -> str:
     """The retries priced in, and where that number came from."""
-    cost = f"{number(quote.retries_cost)} credits"
+    cost = credits_exact(quote.retries_cost)
     if quote.retry_basis is RetryBasis.GIVEN:
         return f"{plural(quote.retries, 'retry').replace('retrys', 'retries')} (as given) → {cost}"
     if quote.retry_basis is RetryBasis.HISTORY:
@@ -96,6 +96,12 @@ def keep_line(quote: Quote, plan: KeepPlan, likely: LikelyRange | None, min_task
     )
 
 
+def rounded_note(quote: Quote) -> str:
+    """`` (33.5 rounded up)`` when the whole-credit total is more than attempt plus retries; else nothing."""
+    exact = quote.attempt_cost + quote.retries_cost
+    return f" ({number(exact)} rounded up)" if abs(exact - quote.total) > 1e-9 else ""
+
+
 def verdict_line(report: QuoteReport, extra_credit_admins: list[str]) -> str:
     """Whether the task can go ahead, needs an approver, or cannot be afforded at all."""
     overdrawn = report.balance.overdrawn_by
@@ -146,8 +152,8 @@ def quote_blocks(
     items = [
         f"*Rate*: {rate_line(quote)}",
         f"*First attempt*: {credits_exact(quote.attempt_cost)}",
-        f"*Retries*: {retries_line(quote, history_days, min_tasks)}",
-        f"*Total*: *{credits(quote.total)}*",
+        f"*Cost of retries*: {retries_line(quote, history_days, min_tasks)}",
+        f"*Total*: *{credits(quote.total)}*{rounded_note(quote)}",
     ]
     if report.likely is not None:
         items.append(likely_line(quote, report.likely, history_days, min_tasks))

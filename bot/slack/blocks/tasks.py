@@ -9,7 +9,7 @@ from bot.domain.limits import LimitCheck
 from bot.services.records import ApprovalRecord, TaskRecord
 from bot.services.tasks import FinishResult, OverrunFlag, Repricing, RunResult
 from bot.slack.blocks.approval import task_line
-from bot.slack.blocks.format import credits, day, number
+from bot.slack.blocks.format import credits, day, number, plural
 from bot.slack.ids import ActionId, BlockId
 
 STATUS_WORDS = {
@@ -87,7 +87,7 @@ def finish_blocks(result: FinishResult) -> list[Block]:
     """What was charged and released; when the rates changed since the reservation; a flag; overdrawn."""
     task = result.task
     assumed = " (no `retries=` given: charged as none)" if result.retries_assumed else ""
-    kept = f" {task.kept} version(s) kept." if task.kept is not None else ""
+    kept = f" {plural(task.kept, 'successful version')}." if task.kept is not None else ""
     released = f", {credits(result.released)} released" if result.released else ""
     blocks: list[Block] = [
         _section(
@@ -149,12 +149,20 @@ def tasks_blocks(tasks: list[TaskRecord]) -> list[Block]:
     """My open tasks, newest last."""
     if not tasks:
         return [_section("You have no open tasks. Start one with `/credits run <tool> …`.")]
-    lines = [f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}" for t in tasks[:40]]
+    several = len({t.team for t in tasks}) > 1
+    lines: list[str] = []
+    for i, t in enumerate(tasks[:40]):
+        if several and (i == 0 or tasks[i - 1].team != t.team):
+            lines.append(f"*Team {t.team}*")
+        lines.append(f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}")
     more = [_context(f"…and {len(tasks) - 40} more.")] if len(tasks) > 40 else []
     return [
         _section("*Your open tasks*\n" + "\n".join(lines)),
         *more,
-        _context("`/credits done <n> retries=<n>` records what one cost; `/credits cancel <n>` drops it."),
+        _context(
+            "`/credits done <n> retries=<n>` records what one cost; `/credits cancel <n>` drops it"
+            + (" (add `team=<name>` outside that team's channel)." if several else ".")
+        ),
     ]
 
 
