@@ -31,6 +31,9 @@ TABLES = (
     "team_setting",
     "scheduled_post",
     "digest_schedule",
+    "keter_charge",
+    "webhook_delivery",
+    "keter_balance",
     "scheduler_lease",
 )
 

@@ -24,7 +24,12 @@ from bot.store.models import Approval, DailySpend, LedgerEntry, Task
 
 # Approvals expire within 30 days (the config's cap), so one decided in the week was asked within this.
 APPROVAL_LOOKBACK = timedelta(days=31)
-SPEND_KINDS = (EntryKind.CAPTURE.value, EntryKind.REFUND.value)
+SPEND_KINDS = (
+    EntryKind.CAPTURE.value,
+    EntryKind.REFUND.value,
+    EntryKind.CHARGE.value,  # Keter Labs' charges
+    EntryKind.ADJUSTMENT.value,  # moves spend only when charges correct a reported cost
+)
 
 
 def _insert(session: Session, model: type[Any]) -> Any:

@@ -104,6 +104,8 @@ def append_entry(
     tool: str | None = None,
     task_id: int | None = None,
     note: str | None = None,
+    project: str | None = None,
+    charge_kind: str | None = None,
 ) -> bool:
     """Append one entry and move the running figure; False (and nothing written) if the key exists.
 
@@ -136,6 +138,8 @@ def append_entry(
             idempotency_key=idempotency_key,
             note=note,
             created_at=now,
+            project=project,
+            charge_kind=charge_kind,
         )
     )
     row.plan += delta.plan
@@ -197,6 +201,16 @@ def spent_between(session: Session, *, workspace_id: str, team: str, first_day: 
     return int(session.exec(statement).one())
 
 
+USAGE_KINDS = (
+    EntryKind.HOLD.value,
+    EntryKind.CAPTURE.value,
+    EntryKind.RELEASE.value,
+    EntryKind.CHARGE.value,  # a Keter Labs charge counts for the member's week, planned or not
+    EntryKind.REFUND.value,
+    EntryKind.ADJUSTMENT.value,  # charges correcting a reported cost (an admin's adjust moves no spend)
+)
+
+
 def member_usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
     """What a member has reserved or spent since ``since``: open holds count until captured or released."""
     statement = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
@@ -204,7 +218,7 @@ def member_usage_since(session: Session, *, workspace_id: str, team: str, member
         LedgerEntry.team == team,
         LedgerEntry.member == member,
         col(LedgerEntry.created_at) >= since,
-        col(LedgerEntry.kind).in_([EntryKind.HOLD.value, EntryKind.CAPTURE.value, EntryKind.RELEASE.value]),
+        col(LedgerEntry.kind).in_(USAGE_KINDS),
     )
     return max(0, int(session.exec(statement).one()))
 
@@ -223,7 +237,9 @@ def check_task_holds(session: Session, *, workspace_id: str | None = None) -> li
     """Every task whose ledger entries and own figures disagree (should be none).
 
     A task's holds minus its releases and capture must equal what it still holds (nothing once it is
-    closed); a finished task has exactly one capture, of its recorded cost; a cancelled one has none.
+    closed); a finished task's entries spend exactly its recorded cost, with at most one capture (its
+    member's report; Keter Labs' charges and their corrections are the other entries); an open or
+    cancelled one has no capture.
     ``workspace_id`` limits the check to one workspace.
     """
     is_capture = case((col(LedgerEntry.kind) == EntryKind.CAPTURE.value, 1), else_=0)
@@ -250,7 +266,7 @@ def check_task_holds(session: Session, *, workspace_id: str | None = None) -> li
         name = f"{task.workspace_id}/{task.team} task #{task.number}"
         if held != task.held:
             problems.append(f"{name} ({task.status}): holds {task.held} but its entries hold {held}")
-        if task.status == "done" and (captures != 1 or spent != task.actual_cost):
+        if task.status == "done" and (captures > 1 or spent != task.actual_cost):
             problems.append(f"{name}: cost {task.actual_cost} but {captures} capture(s) of {spent}")
         if task.status != "done" and captures:
             problems.append(f"{name} is {task.status} but has {captures} capture(s) of {spent}")

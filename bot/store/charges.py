@@ -1,0 +1,84 @@
+"""Charge feed repository: raw Keter Labs charges, webhook deliveries, balance snapshots, quiet tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from bot.domain.lifecycle import TaskStatus
+from bot.store.models import KeterBalance, KeterCharge, LedgerEntry, Task, WebhookDelivery
+
+
+def charge_by_id(session: Session, *, workspace_id: str, charge_id: str) -> KeterCharge | None:
+    """A charge already recorded under this id, if any."""
+    return session.get(KeterCharge, (workspace_id, charge_id))
+
+
+def task_charge_summary(session: Session, *, workspace_id: str, task_id: int) -> tuple[int, int | None]:
+    """How many of a task's charges were retries, and the versions they kept (None: none said)."""
+    retries, versions = session.exec(
+        select(
+            func.coalesce(func.sum(case((col(KeterCharge.kind) == "retry", 1), else_=0)), 0),
+            func.sum(KeterCharge.version_kept),
+        ).where(KeterCharge.workspace_id == workspace_id, KeterCharge.task_id == task_id)
+    ).one()
+    return int(retries or 0), (int(versions) if versions is not None else None)
+
+
+def quiet_tasks(session: Session, *, workspace_id: str, cutoff: datetime) -> list[tuple[int, str]]:
+    """(id, team) of tasks with charges and none since ``cutoff`` that are still held or differ from them."""
+    statement = select(Task.id, Task.team).where(
+        Task.workspace_id == workspace_id,
+        col(Task.charge_count) > 0,
+        col(Task.last_charge_at) <= cutoff,
+        col(Task.status).in_([TaskStatus.HELD.value, TaskStatus.DONE.value]),
+        (col(Task.status) == TaskStatus.HELD.value) | (col(Task.actual_cost) != col(Task.charged)),
+    )
+    return [(int(task_id), str(team)) for task_id, team in session.exec(statement) if task_id is not None]
+
+
+def claim_delivery(session: Session, *, webhook_id: str, now: datetime) -> bool:
+    """Record a ``webhook-id``; False when it was already there (the caller holds the write lock)."""
+    if session.get(WebhookDelivery, webhook_id) is not None:
+        return False
+    session.add(WebhookDelivery(webhook_id=webhook_id, received_at=now))
+    session.flush()
+    return True
+
+
+def forget_delivery(session: Session, *, webhook_id: str) -> None:
+    """Drop a delivery's claim (its work failed) so the sender's retry is handled."""
+    found = session.get(WebhookDelivery, webhook_id)
+    if found is not None:
+        session.delete(found)
+
+
+def keter_balance(session: Session, *, workspace_id: str, team: str) -> KeterBalance | None:
+    """The team's newest Keter Labs balance snapshot."""
+    return session.get(KeterBalance, (workspace_id, team))
+
+
+def keter_balances(session: Session, *, workspace_id: str) -> list[KeterBalance]:
+    """Every team's newest snapshot in the workspace."""
+    return list(session.exec(select(KeterBalance).where(KeterBalance.workspace_id == workspace_id)).all())
+
+
+Fingerprint = list[tuple[str, str, int, int, str | None, int | None]]
+
+
+def ledger_fingerprint(session: Session, *, workspace_id: str) -> Fingerprint:
+    """Each entry's key, kind, spent change, plan+extra change, member and task, sorted (order-free)."""
+    rows = session.execute(
+        sa_select(
+            col(LedgerEntry.idempotency_key),
+            col(LedgerEntry.kind),
+            col(LedgerEntry.spent_delta),
+            col(LedgerEntry.plan_delta) + col(LedgerEntry.extra_delta),
+            col(LedgerEntry.member),
+            col(LedgerEntry.task_id),
+        ).where(col(LedgerEntry.workspace_id) == workspace_id)
+    ).all()
+    return sorted((str(k), str(kind), int(s), int(pe), m, t) for k, kind, s, pe, m, t in rows)
