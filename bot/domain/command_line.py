@@ -31,6 +31,7 @@ from bot.domain.admin_commands import (
 )
 from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest, parse_balance, parse_quote
 from bot.domain.errors import UserFacingError, closest
+from bot.domain.history_commands import HistoryCommand, parse_history
 from bot.domain.task_commands import (
     CancelCommand,
     DoneCommand,
@@ -73,6 +74,7 @@ ParsedCommand = (
     | AdminDigestCommand
     | DigestPreviewCommand
     | AdminAuditCommand
+    | HistoryCommand
 )
 
 
@@ -226,6 +228,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "/credits limits [@member]",
         "role, limits and what is used this week",
         parse_limits,
+    ),
+    Subcommand(
+        "history",
+        "/credits history [@member] [tool=…] [project=…] [days=30] [csv]",
+        "the team's charge history, newest first (`csv`: all of it as a file)",
+        parse_history,
+        example="/credits history @ann tool=image days=7",
     ),
     Subcommand(
         "digest",

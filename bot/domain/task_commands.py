@@ -17,6 +17,7 @@ from bot.domain.commands import (
     split_words,
 )
 from bot.domain.errors import UserFacingError
+from bot.domain.history_commands import parse_project
 
 MAX_COST = 10_000_000
 DONE_OPTIONS = ("retries", "variants", "cost", "kept", "team")
@@ -29,6 +30,7 @@ class RunCommand:
 
     request: TaskRequest
     note: str | None = None
+    project: str | None = None  # ``project=``: tags the task; Keter Labs' charges for it inherit it
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class LimitsCommand:
 
 def parse_run(rest: str) -> RunCommand:
     """A task like ``quote``; words after the tool are a free-text note."""
-    words = split_words(rest, QUOTE_OPTIONS + QUOTE_ONLY_OPTIONS)
+    words = split_words(rest, QUOTE_OPTIONS + QUOTE_ONLY_OPTIONS + ("project",))
+    project = parse_project(words.options.pop("project")) if "project" in words.options else None
     if "keep" in words.options:
         raise UserFacingError(
             "`keep=` plans a quote: `/credits quote <tool> keep=<n>` says how many variants to run, "
@@ -78,7 +81,7 @@ def parse_run(rest: str) -> RunCommand:
     note = " ".join(words.positional[1:]).strip() or None
     if note and len(note) > NOTE_LIMIT:
         raise UserFacingError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.")
-    return RunCommand(request=task, note=note)
+    return RunCommand(request=task, note=note, project=project)
 
 
 def parse_done(rest: str) -> DoneCommand:

@@ -32,6 +32,7 @@ from slack_sdk import WebClient
 from bot.config import CreditsConfig
 from bot.jobs.alerts import AlertJob
 from bot.jobs.approvals import sweep_approvals
+from bot.jobs.charges import ChargeFeedJob, ChargeFeedReport
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
 from bot.jobs.posting import Pacer, Poster
 from bot.jobs.stale_holds import StaleHoldJob, StaleHoldReport
@@ -65,6 +66,7 @@ class RunReport:
     digests: list[Outcome] = field(default_factory=list)
     alerts: list[BudgetAlert] = field(default_factory=list)
     stale_holds: StaleHoldReport | None = None
+    charge_feed: ChargeFeedReport | None = None
 
 
 @dataclass
@@ -128,6 +130,11 @@ class JobRunner:
                 report.stale_holds = stale.run(digests.effective(), self.clock)
             except Exception:
                 logger.exception("stale holds failed")
+            try:
+                feed = ChargeFeedJob(self.db, self.client, self.workspace.id)
+                report.charge_feed = feed.run(digests.effective(), self.clock)
+            except Exception:
+                logger.exception("settling charges failed")
             return report
 
     def tick(self) -> None:

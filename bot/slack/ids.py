@@ -21,6 +21,7 @@ class ActionId(StrEnum):
     HOLD_COST = "hold_cost"
     HOLD_CANCEL = "hold_cancel"
     AUDIT_MORE = "audit_more"
+    HISTORY_MORE = "history_more"
 
 
 class CallbackId(StrEnum):
@@ -49,6 +50,9 @@ class BlockId(StrEnum):
     HOLD_KEPT = "hold_kept"
     AUDIT_LINES = "audit_lines"
     AUDIT_MORE = "audit_more"
+    HISTORY_LINES = "history_lines"
+    HISTORY_MORE = "history_more"
+    TASK_REFERENCE = "task_reference"
 
 
 class MetadataEvent(StrEnum):

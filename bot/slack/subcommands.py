@@ -23,6 +23,7 @@ from bot.slack.answers.admin import (
     answer_digest_preview,
 )
 from bot.slack.answers.context import CommandContext, Reply
+from bot.slack.answers.history import answer_history
 from bot.slack.answers.quoting import answer_balance, answer_help, answer_quote
 from bot.slack.answers.tasks import answer_cancel, answer_done, answer_limits, answer_run, answer_tasks
 
@@ -38,6 +39,7 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("balance"): answer_balance,
     subcommand("limits"): answer_limits,
     subcommand("digest"): answer_digest_preview,
+    subcommand("history"): answer_history,
     subcommand("admin"): answer_admin_help,
     subcommand("admin", "role"): answer_admin_role,
     subcommand("admin", "limit"): answer_admin_limit,
