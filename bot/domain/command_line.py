@@ -203,7 +203,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "run",
-        "/credits run <tool> [options] [note…]",
+        "/credits run <tool> [options] [project=…] [note…]",
         "reserve the credits (or ask an approver when over your limits)",
         parse_run,
         example="/credits run video duration=10 storyboard for the launch",
