@@ -35,7 +35,9 @@ def lookup(email: str) -> str | None:
     return EMAILS.get(email)
 
 
-def charge(charge_id: str, credits: int, *, kind: str = "attempt", reference: str | None = None, **extra: Any) -> Charge:
+def charge(
+    charge_id: str, credits: int, *, kind: str = "attempt", reference: str | None = None, **extra: Any
+) -> Charge:
     data: dict[str, Any] = {
         "id": charge_id,
         "occurred_at": "2026-11-24T09:55:00Z",
@@ -180,9 +182,12 @@ def test_keter_team_and_emails_from_the_credits_file(database: Database, config:
     mapped = CreditsConfig.model_validate(data)
     record(database, mapped, charge("ch_1", 7, team="Design Studio", user_email="Erin@Studio.example"))
     with database.read() as session:
-        assert store.member_usage_since(
-            session, workspace_id=WORKSPACE, team="design", member="U0ERIN", since=NOW - timedelta(days=1)
-        ) == 7
+        assert (
+            store.member_usage_since(
+                session, workspace_id=WORKSPACE, team="design", member="U0ERIN", since=NOW - timedelta(days=1)
+            )
+            == 7
+        )
 
 
 def test_done_then_different_charges_is_an_adjustment_and_the_member_is_told(
@@ -217,7 +222,9 @@ def test_balance_snapshot_agreeing_and_differing_alerts_once_per_difference(
     assert charges.claim_balance_alerts(database, config, workspace_id=WORKSPACE) == []
     later = NOW + timedelta(minutes=5)
     data = KeterBalanceData(team="design", plan_credits=4884, extra_credits=500, as_of=later)
-    assert charges.record_keter_balance(database, config, workspace_id=WORKSPACE, data=data, now=later).difference == -16
+    assert (
+        charges.record_keter_balance(database, config, workspace_id=WORKSPACE, data=data, now=later).difference == -16
+    )
     assert [a.difference for a in charges.claim_balance_alerts(database, config, workspace_id=WORKSPACE)] == [-16]
     assert charges.claim_balance_alerts(database, config, workspace_id=WORKSPACE) == []  # once per difference
     assert charges.reconciliation(database, workspace_id=WORKSPACE, team="design") is not None
@@ -290,7 +297,7 @@ SHAPES = st.lists(
 def _ledger_after(
     db: Database, config: CreditsConfig, feed: list[list[Charge]], file: list[Charge]
 ) -> tuple[Any, store.Balance]:
-    for number in (1, 2):
+    for _ in (1, 2):
         run_task(db, config)
     for batch in feed:
         record(db, config, *batch)
