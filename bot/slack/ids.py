@@ -53,6 +53,7 @@ class BlockId(StrEnum):
     HISTORY_LINES = "history_lines"
     HISTORY_MORE = "history_more"
     TASK_REFERENCE = "task_reference"
+    BALANCE_RECONCILIATION = "balance_reconciliation"
 
 
 class MetadataEvent(StrEnum):
