@@ -28,9 +28,10 @@ EXIT_BAD_SETTINGS = 2
 
 
 def import_charges_file(
-    settings: Settings, config: CreditsConfig, *, path: Path, skip_bad: bool, out: TextIO = sys.stdout
+    settings: Settings, config: CreditsConfig, *, path: Path, skip_bad: bool, out: TextIO | None = None
 ) -> int:
     """Validate, then import; prints every bad line and, per team, new / already known / matched / unplanned."""
+    out = out or sys.stdout
     from bot.app import make_client, utc_now
 
     if settings.slack_bot_token is None:
