@@ -8,7 +8,10 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from bot.domain.digest import FeedFigures, summarise_projects
+from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
+from bot.store.digests import SPEND_KINDS
 from bot.store.models import KeterBalance, KeterCharge, LedgerEntry, Task, WebhookDelivery
 
 
@@ -82,3 +85,47 @@ def ledger_fingerprint(session: Session, *, workspace_id: str) -> Fingerprint:
         ).where(col(LedgerEntry.workspace_id) == workspace_id)
     ).all()
     return sorted((str(k), str(kind), int(s), int(pe), m, t) for k, kind, s, pe, m, t in rows)
+
+
+def week_feed_figures(session: Session, *, workspace_id: str, team: str, start: datetime, end: datetime) -> FeedFigures:
+    """The digest's charge-feed lines for [start, end): unplanned spend, adjustments, spend by project."""
+    at = col(LedgerEntry.created_at)
+    where = [
+        col(LedgerEntry.workspace_id) == workspace_id,
+        col(LedgerEntry.team) == team,
+        at >= start,
+        at < end,
+    ]
+    unplanned = [*where, col(LedgerEntry.kind) == EntryKind.CHARGE.value, col(LedgerEntry.task_id).is_(None)]
+    by_who = session.execute(
+        sa_select(col(LedgerEntry.member), col(LedgerEntry.tool), func.sum(col(LedgerEntry.spent_delta)), func.count())
+        .where(*unplanned)
+        .group_by(col(LedgerEntry.member), col(LedgerEntry.tool))
+    ).all()
+    members: dict[str, int] = {}
+    tools: dict[str, int] = {}
+    for member, tool, spent, _ in by_who:
+        members[member or ""] = members.get(member or "", 0) + int(spent or 0)
+        tools[tool or "other"] = tools.get(tool or "other", 0) + int(spent or 0)
+    adjusted, entries = session.execute(
+        sa_select(
+            func.coalesce(func.sum(col(LedgerEntry.plan_delta) + col(LedgerEntry.extra_delta)), 0), func.count()
+        ).where(*where, col(LedgerEntry.kind) == EntryKind.ADJUSTMENT.value)
+    ).one()
+    projects = session.execute(
+        sa_select(col(LedgerEntry.project), func.sum(col(LedgerEntry.spent_delta)))
+        .where(*where, col(LedgerEntry.project).is_not(None), col(LedgerEntry.kind).in_(SPEND_KINDS))
+        .group_by(col(LedgerEntry.project))
+    ).all()
+    top, rest = summarise_projects({str(name): int(spent or 0) for name, spent in projects})
+    top_member = max(members.items(), key=lambda kv: kv[1])[0] if members else None
+    return FeedFigures(
+        unplanned=sum(members.values()),
+        unplanned_charges=sum(int(count) for *_, count in by_who),
+        unplanned_member=top_member or None,
+        unplanned_tool=max(tools.items(), key=lambda kv: kv[1])[0] if tools else None,
+        adjustments=int(adjusted),
+        adjustment_entries=int(entries),
+        projects=top,
+        other_projects=rest,
+    )

@@ -11,6 +11,7 @@ from bot.config import CreditsConfig
 from bot.domain.charges import Charge, KeterBalanceData
 from bot.services import charges
 from tests.bot_harness import BOB, WORKSPACE, BotUnderTest
+from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # the harness clock
 
@@ -119,3 +120,23 @@ def test_balance_shows_whether_the_bot_agrees_with_keter_labs(bot: BotUnderTest,
     data = KeterBalanceData(team="design", plan_credits=4984, extra_credits=500, as_of=NOW + timedelta(minutes=5))
     charges.record_keter_balance(bot.db, config, workspace_id=WORKSPACE, data=data, now=NOW)
     assert "· 16 credits apart" in bot.command("balance").text
+
+
+def test_the_digest_counts_unplanned_spend_adjustments_and_projects(
+    bot: BotUnderTest, config: CreditsConfig, clock: Clock
+) -> None:
+    feed(
+        bot,
+        config,
+        {"id": "ch_1", "credits": 70, "user_email": "bob@studio.example", "project": "Launch"},
+        {"id": "ch_2", "credits": 30, "user_email": "bob@studio.example", "tool": "video", "project": "Nike"},
+        {"id": "ch_3", "credits": 20, "user_email": "alice@studio.example"},
+    )
+    bot.command("admin adjust design +30 invoice 1182", user="U0CAROL")
+    bot.command("admin adjust design +10 invoice 1183", user="U0CAROL")
+    clock.advance(minutes=1)  # the preview's week ends now, exclusive
+    assert "adjustment: invoice 1183 · *+10 credits*" in lines(bot.command("history").payload)[0]
+    digest = bot.command("digest preview").text
+    assert "Unplanned: 120 credits in 3 charges, mostly @U0BOB, image" in digest
+    assert "Adjustments: +40 credits in 2 entries" in digest
+    assert "By project: Launch 70 credits · Nike 30 credits" in digest
