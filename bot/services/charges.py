@@ -154,60 +154,82 @@ def describe(charge: Charge) -> str:
     return " · ".join(parts)
 
 
-def _record_one(
-    session: Session,
-    config: CreditsConfig,
-    row: TeamBalance,
-    charge: Charge,
-    member: str | None,
-    now: datetime,
-    counts: TeamCounts,
-) -> None:
-    workspace_id, team = row.workspace_id, row.team
-    stored = charge_store.charge_by_id(session, workspace_id=workspace_id, charge_id=charge.id)
-    if stored is not None:
-        differs = _same(stored, charge, team)
-        if differs:
-            raise ChargeConflictError(charge.id, differs)
-        counts.known += 1
-        return
-    at = occurred(charge, now)
-    number = charge.task_number
-    task = task_store.task_by_number(session, workspace_id=workspace_id, team=team, number=number) if number else None
-    if task is not None and task.status not in (TaskStatus.HELD, TaskStatus.DONE):
-        task = None  # cancelled, released or waiting for approval: the charge is unplanned spend
-    balance = ledger_store.as_balance(row)
-    signed = -charge.credits if charge.kind == "refund" else charge.credits
-    reported = task is not None and task.status == TaskStatus.DONE and _has_capture(session, workspace_id, task)
-    if charge.kind == "refund":
-        delta = rules.refund(charge.credits)
-    else:
-        from_hold = min(charge.credits, task.held) if task is not None and task.status == TaskStatus.HELD else 0
-        delta = rules.capture(balance, from_hold, charge.credits)
-    if reported:
-        delta = rules.Delta()  # already in the cost its member reported; a difference is settled later
-    kind = EntryKind.REFUND if charge.kind == "refund" else EntryKind.CHARGE
-    ledger_store.append_new_entry(
-        session,
-        row=row,
-        kind=kind,
-        delta=delta,
-        idempotency_key=f"charge:{charge.id}",
-        now=at,
-        local_day=local_date(at, config.teams[team].zone),
-        member=member or (task.requester if task is not None else None),
-        tool=charge.tool,
-        task_id=task.id if task is not None else None,
-        note=describe(charge),
-        project=charge.project or (task.project if task is not None else None),
-        charge_kind=charge.kind,
-    )
-    row.updated_at = max(row.updated_at, now)
-    session.add(
-        KeterCharge(
-            workspace_id=workspace_id,
+class _TeamBatch:
+    """One team's charges in one transaction: deltas computed in order on a running balance, written at once."""
+
+    def __init__(self, session: Session, config: CreditsConfig, row: TeamBalance, now: datetime, charges: list[Charge]):
+        self.session, self.config, self.row, self.now = session, config, row, now
+        self.balance = ledger_store.as_balance(row)
+        self.stored = charge_store.charges_by_ids(
+            session, workspace_id=row.workspace_id, charge_ids=[c.id for c in charges]
+        )
+        self.tasks: dict[int, Task | None] = {}
+        self.reported: dict[int, bool] = {}
+        self.entries: list[ledger_store.NewEntry] = []
+        self.raw: list[KeterCharge] = []
+
+    def task(self, number: int | None) -> Task | None:
+        """The task a reference names, if it can take charges (held or done), looked up once per batch."""
+        if number is None:
+            return None
+        if number not in self.tasks:
+            task = task_store.task_by_number(
+                self.session, workspace_id=self.row.workspace_id, team=self.row.team, number=number
+            )
+            if task is not None and task.status not in (TaskStatus.HELD, TaskStatus.DONE):
+                task = None  # cancelled, released or waiting for approval: the charge is unplanned spend
+            self.tasks[number] = task
+        return self.tasks[number]
+
+    def is_reported(self, task: Task) -> bool:
+        """Its member reported a cost with ``done`` (a capture), which the charges correct only when they settle."""
+        assert task.id is not None
+        if task.id not in self.reported:
+            self.reported[task.id] = task.status == TaskStatus.DONE and _has_capture(
+                self.session, self.row.workspace_id, task
+            )
+        return self.reported[task.id]
+
+    def add(self, charge: Charge, member: str | None, counts: TeamCounts) -> None:
+        """Count a known charge, or compute the new one's entry on the running balance."""
+        stored = self.stored.get(charge.id)
+        if stored is not None:
+            differs = _same(stored, charge, self.row.team)
+            if differs:
+                raise ChargeConflictError(charge.id, differs)
+            counts.known += 1
+            return
+        at = occurred(charge, self.now)
+        task = self.task(charge.task_number)
+        signed = -charge.credits if charge.kind == "refund" else charge.credits
+        reported = task is not None and self.is_reported(task)
+        if charge.kind == "refund":
+            delta = rules.refund(charge.credits)
+        else:
+            from_hold = min(charge.credits, task.held) if task is not None and task.status == TaskStatus.HELD else 0
+            delta = rules.capture(self.balance, from_hold, charge.credits)
+        if reported:
+            delta = rules.Delta()  # already in the cost its member reported; a difference is settled later
+        self.balance = self.balance.apply(delta)
+        self.entries.append(
+            ledger_store.NewEntry(
+                kind=EntryKind.REFUND if charge.kind == "refund" else EntryKind.CHARGE,
+                delta=delta,
+                idempotency_key=f"charge:{charge.id}",
+                at=at,
+                local_day=local_date(at, self.config.teams[self.row.team].zone),
+                member=member or (task.requester if task is not None else None),
+                tool=charge.tool,
+                task_id=task.id if task is not None else None,
+                note=describe(charge),
+                project=charge.project or (task.project if task is not None else None),
+                charge_kind=charge.kind,
+            )
+        )
+        raw = KeterCharge(
+            workspace_id=self.row.workspace_id,
             charge_id=charge.id,
-            team=team,
+            team=self.row.team,
             member=member,
             user_email=charge.user_email,
             tool=charge.tool,
@@ -221,21 +243,27 @@ def _record_one(
             reference=charge.reference,
             task_id=task.id if task is not None else None,
             occurred_at=at,
-            recorded_at=now,
+            recorded_at=self.now,
         )
-    )
-    counts.new += 1
-    if task is None:
-        counts.unplanned += 1
-        return
-    counts.matched += 1
-    task.held += delta.held
-    task.charged += signed
-    task.charge_count += 1
-    task.last_charge_at = now
-    if task.status == TaskStatus.DONE and not reported:
-        task.actual_cost = (task.actual_cost or 0) + signed  # settled by its charges: they are its cost
-    session.add(task)
+        self.raw.append(raw)
+        self.stored[charge.id] = raw  # the same charge twice in one batch: the second is known
+        counts.new += 1
+        if task is None:
+            counts.unplanned += 1
+            return
+        counts.matched += 1
+        task.held += delta.held
+        task.charged += signed
+        task.charge_count += 1
+        task.last_charge_at = self.now
+        if task.status == TaskStatus.DONE and not reported:
+            task.actual_cost = (task.actual_cost or 0) + signed  # settled by its charges: they are its cost
+        self.session.add(task)
+
+    def write(self) -> None:
+        """Every new entry and raw charge in two statements; the running figure moved once."""
+        ledger_store.append_entries(self.session, row=self.row, entries=self.entries, now=self.now)
+        charge_store.add_charges(self.session, self.raw)
 
 
 def _has_capture(session: Session, workspace_id: str, task: Task) -> bool:
@@ -265,9 +293,10 @@ def record_charges(
         counts = report.teams.setdefault(team, TeamCounts())
         with db.write() as session:
             row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
+            writer = _TeamBatch(session, config, row, now, batch)
             for charge in batch:
-                member = members.get((charge.user_email or "").strip().lower())
-                _record_one(session, config, row, charge, member, now, counts)
+                writer.add(charge, members.get((charge.user_email or "").strip().lower()), counts)
+            writer.write()
     return report
 
 

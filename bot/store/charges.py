@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import case, func
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -129,3 +130,21 @@ def week_feed_figures(session: Session, *, workspace_id: str, team: str, start: 
         projects=top,
         other_projects=rest,
     )
+
+
+def charges_by_ids(session: Session, *, workspace_id: str, charge_ids: list[str]) -> dict[str, KeterCharge]:
+    """The charges of this list already recorded, by id (one query per batch)."""
+    found: dict[str, KeterCharge] = {}
+    unique = sorted(set(charge_ids))
+    for n in range(0, len(unique), 500):
+        statement = select(KeterCharge).where(
+            KeterCharge.workspace_id == workspace_id, col(KeterCharge.charge_id).in_(unique[n : n + 500])
+        )
+        found |= {c.charge_id: c for c in session.exec(statement)}
+    return found
+
+
+def add_charges(session: Session, charges: list[KeterCharge]) -> None:
+    """Insert new raw charges in one statement (their ids were checked in the same locked transaction)."""
+    if charges:
+        session.execute(sa_insert(KeterCharge), [c.model_dump() for c in charges])
