@@ -34,6 +34,7 @@ TABLES = (
     "keter_charge",
     "webhook_delivery",
     "keter_balance",
+    "history_rollup",
     "scheduler_lease",
 )
 

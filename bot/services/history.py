@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError, unknown_name
@@ -98,7 +98,8 @@ def _filter(
         raise UserFacingError(f"`days={days}` is out of range; give 1 to {MAX_DAYS}, e.g. `days=30`.")
     if tool is not None and tool not in config.pricing.tools:
         raise unknown_name("tool", tool, config.pricing.tools)
-    start = since or now - timedelta(days=days)
+    # Whole UTC days, so the footer's totals come from the per-day rollup and match the lines exactly.
+    start = since or datetime.combine((now - timedelta(days=days)).astimezone(UTC).date(), time(0), tzinfo=UTC)
     return store.HistoryFilter(workspace_id, viewer.team, start, member, tool, project)
 
 

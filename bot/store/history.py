@@ -8,24 +8,17 @@ with a million entries costs what the first does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, func, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from bot.domain.ledger import EntryKind
-from bot.store.models import LedgerEntry, Task
+from bot.store.ledger import HISTORY_KINDS
+from bot.store.models import HistoryRollup, LedgerEntry, Task
 
-SHOWN_KINDS = (
-    EntryKind.GRANT.value,
-    EntryKind.EXTRA.value,
-    EntryKind.CAPTURE.value,
-    EntryKind.CHARGE.value,
-    EntryKind.REFUND.value,
-    EntryKind.ADJUSTMENT.value,
-)
+SHOWN_KINDS = tuple(kind.value for kind in HISTORY_KINDS)
 
 
 @dataclass(frozen=True)
@@ -115,12 +108,53 @@ def history_page(
 
 
 def history_totals(session: Session, f: HistoryFilter) -> tuple[int, int, int]:
-    """The slice's spend, what its retries cost (Keter Labs' retry charges), and its number of entries."""
-    retry = case((col(LedgerEntry.charge_kind) == "retry", col(LedgerEntry.spent_delta)), else_=0)
+    """The slice's spend, what its retries cost (Keter Labs' retry charges), and its number of entries.
+
+    Read from the per-day rollup (``history_rollup``), so it costs a few dozen rows whatever the
+    ledger's size; ``since`` must be a UTC midnight, as ``bot.services.history`` makes it.
+    """
+    clauses: list[Any] = [
+        col(HistoryRollup.workspace_id) == f.workspace_id,
+        col(HistoryRollup.team) == f.team,
+        col(HistoryRollup.day) >= f.since.astimezone(UTC).date(),
+    ]
+    if f.member is not None:
+        clauses.append(col(HistoryRollup.member) == f.member)
+    if f.tool is not None:
+        clauses.append(col(HistoryRollup.tool) == f.tool)
+    if f.project is not None:
+        clauses.append(func.lower(col(HistoryRollup.project)) == f.project.lower())
     statement = sa_select(
-        func.coalesce(func.sum(col(LedgerEntry.spent_delta)), 0),
-        func.coalesce(func.sum(retry), 0),
-        func.count(),
-    ).where(*_where(f))
+        func.coalesce(func.sum(col(HistoryRollup.spent)), 0),
+        func.coalesce(func.sum(col(HistoryRollup.retries)), 0),
+        func.coalesce(func.sum(col(HistoryRollup.entries)), 0),
+    ).where(*clauses)
     spent, retries, count = session.execute(statement).one()
     return int(spent), int(retries), int(count)
+
+
+def rebuild_history_rollup(session: Session, *, workspace_id: str, team: str) -> None:
+    """Recompute a team's per-day history totals from its ledger (after a bulk load that bypassed the store)."""
+    day = "date(created_at)" if session.get_bind().dialect.name == "sqlite" else "(created_at AT TIME ZONE 'UTC')::date"
+    kinds = ", ".join(f"'{kind}'" for kind in SHOWN_KINDS)
+    session.execute(
+        text("DELETE FROM history_rollup WHERE workspace_id = :w AND team = :t"), {"w": workspace_id, "t": team}
+    )
+    # Only the constants above are joined in (the day expression, the kinds), never input.
+    group = f"{day}, coalesce(member, ''), coalesce(tool, ''), coalesce(project, '')"
+    sql = " ".join(
+        [
+            "INSERT INTO history_rollup (workspace_id, team, day, member, tool, project, spent, retries, entries)",
+            "SELECT workspace_id, team,",
+            group,
+            ", sum(spent_delta), sum(CASE WHEN charge_kind = 'retry' THEN spent_delta ELSE 0 END), count(*)",
+            "FROM ledger_entry WHERE workspace_id = :w AND team = :t AND kind IN (",
+            kinds,
+            ") AND (spent_delta <> 0 OR plan_delta + extra_delta <> 0) GROUP BY workspace_id, team,",
+            group,
+        ]
+    )
+    session.execute(
+        text(sql),
+        {"w": workspace_id, "t": team},
+    )

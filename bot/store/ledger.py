@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert
@@ -13,12 +13,54 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.domain.ledger import Balance, Delta, EntryKind
-from bot.store.models import DailySpend, LedgerEntry, Task, TeamBalance
+from bot.store.models import DailySpend, HistoryRollup, LedgerEntry, Task, TeamBalance
 
 logger = logging.getLogger(__name__)
 
 
-def _insert_ignoring_conflict(session: Session, model: type[TeamBalance] | type[DailySpend]) -> object:
+HISTORY_KINDS = (
+    EntryKind.GRANT,
+    EntryKind.EXTRA,
+    EntryKind.CAPTURE,
+    EntryKind.CHARGE,
+    EntryKind.REFUND,
+    EntryKind.ADJUSTMENT,
+)
+"""Entries the charge history shows (when they move credits); holds and releases are intentions."""
+
+RollupKey = tuple[date, str, str, str]  # UTC day, member, tool, project ("" for none)
+
+
+def shown_in_history(kind: EntryKind, delta: Delta) -> bool:
+    """Whether ``/credits history`` lists an entry of this kind and delta."""
+    return kind in HISTORY_KINDS and (delta.spent != 0 or delta.plan + delta.extra != 0)
+
+
+def _rollup_key(at: datetime, member: str | None, tool: str | None, project: str | None) -> RollupKey:
+    return (at.astimezone(UTC).date(), member or "", tool or "", project or "")
+
+
+def _add_history_rollup(session: Session, row: TeamBalance, totals: dict[RollupKey, tuple[int, int, int]]) -> None:
+    """Move the history's per-day totals (spent, retries, entries) in the caller's transaction."""
+    for (day, member, tool, project), (spent, retries, entries) in totals.items():
+        key = {"workspace_id": row.workspace_id, "team": row.team, "day": day, "member": member, "tool": tool}
+        key["project"] = project
+        session.execute(
+            _insert_ignoring_conflict(session, HistoryRollup)  # type: ignore[attr-defined]
+            .values(**key, spent=0, retries=0, entries=0)
+            .on_conflict_do_nothing()
+        )
+        found = session.get(HistoryRollup, tuple(key.values()))
+        assert found is not None
+        found.spent += spent
+        found.retries += retries
+        found.entries += entries
+        session.add(found)
+
+
+def _insert_ignoring_conflict(
+    session: Session, model: type[TeamBalance] | type[DailySpend] | type[HistoryRollup]
+) -> object:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model)
 
@@ -152,6 +194,9 @@ def append_entry(
     session.add(row)
     if delta.spent and kind is not EntryKind.LAPSE:
         _add_daily_spend(session, row=row, day=local_day, tool=tool or "other", amount=delta.spent)
+    if shown_in_history(kind, delta):
+        retries = delta.spent if charge_kind == "retry" else 0
+        _add_history_rollup(session, row, {_rollup_key(now, member, tool, project): (delta.spent, retries, 1)})
     session.flush()
     return True
 
@@ -350,4 +395,12 @@ def append_entries(session: Session, *, row: TeamBalance, entries: list[NewEntry
     session.add(row)
     for (day, tool), amount in spend.items():
         _add_daily_spend(session, row=row, day=day, tool=tool, amount=amount)
+    totals: dict[RollupKey, tuple[int, int, int]] = {}
+    for e in entries:
+        if shown_in_history(e.kind, e.delta):
+            rollup = _rollup_key(e.at, e.member, e.tool, e.project)
+            spent, retries, count = totals.get(rollup, (0, 0, 0))
+            retry = e.delta.spent if e.charge_kind == "retry" else 0
+            totals[rollup] = (spent + e.delta.spent, retries + retry, count + 1)
+    _add_history_rollup(session, row, totals)
     session.flush()

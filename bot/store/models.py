@@ -302,3 +302,23 @@ class KeterBalance(SQLModel, table=True):
     as_of: datetime = Field(sa_column=_utc_column(nullable=False))
     difference: int = 0  # Keter Labs' figure minus the bot's when it came in
     alerted_difference: int | None = None  # the difference the admins were last told about
+
+
+class HistoryRollup(SQLModel, table=True):
+    """The charge history's totals per UTC day, member, tool and project: a slice's footer reads days, not rows.
+
+    Kept by ``bot.store.ledger`` beside every entry the history shows, in the same transaction;
+    ``""`` stands for no member, tool or project (part of the primary key).
+    """
+
+    __tablename__ = "history_rollup"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    day: date = Field(primary_key=True)
+    member: str = Field(primary_key=True, max_length=32)
+    tool: str = Field(primary_key=True, max_length=40)
+    project: str = Field(primary_key=True, max_length=80)
+    spent: int = 0
+    retries: int = 0  # spent by Keter Labs' retry charges
+    entries: int = 0

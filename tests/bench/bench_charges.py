@@ -49,6 +49,7 @@ from bot.services.history import read_history  # noqa: E402
 from bot.services.members import Member  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store.db import Database  # noqa: E402
+from bot.store.history import rebuild_history_rollup  # noqa: E402
 from bot.store.ledger import check_running_balances  # noqa: E402
 from bot.web import FEED_PATH, SlackWsgiApp  # noqa: E402
 from tests.bench.bench_balance import TEAM, build_ledger  # noqa: E402
@@ -141,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="bench-charges-") as tmp, SlackStandIn() as api:
         built = build_ledger(Path(tmp) / "big.db", args.entries, now, config, args.seed)
+        with built.db.write() as session:  # the bulk load bypassed the store: its history totals from the ledger
+            rebuild_history_rollup(session, workspace_id="T0STANDIN", team=TEAM)
         print(f"built: {built.entries:,} entries in {built.seconds:.1f} s")
         empty = Database(f"sqlite:///{Path(tmp) / 'empty.db'}")
         empty.upgrade()

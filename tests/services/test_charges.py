@@ -333,3 +333,23 @@ def test_any_interleaving_of_feed_and_file_gives_the_same_ledger(
         finally:
             db.dispose()
     assert outcomes[0] == outcomes[1]
+
+
+def test_the_history_rollup_equals_the_ledger(database: Database, config: CreditsConfig) -> None:
+    from bot.store import history as history_store
+
+    number = run_task(database, config, project="Launch")
+    record(
+        database,
+        config,
+        charge("ch_1", 30, reference=f"KC-{number}"),
+        charge("ch_2", 12, kind="retry", project="Other"),
+        charge("rf_1", 5, kind="refund"),
+    )
+    f = history_store.HistoryFilter(WORKSPACE, "design", datetime(2026, 11, 1, tzinfo=UTC))
+    with database.read() as session:
+        kept = history_store.history_totals(session, f)
+    with database.write() as session:
+        history_store.rebuild_history_rollup(session, workspace_id=WORKSPACE, team="design")
+    with database.read() as session:
+        assert history_store.history_totals(session, f) == kept == (37, 12, 5)

@@ -63,7 +63,37 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "history_rollup",
+        sa.Column("workspace_id", sa.String(length=32), primary_key=True),
+        sa.Column("team", sa.String(length=40), primary_key=True),
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("member", sa.String(length=32), primary_key=True),
+        sa.Column("tool", sa.String(length=40), primary_key=True),
+        sa.Column("project", sa.String(length=80), primary_key=True),
+        sa.Column("spent", sa.Integer(), nullable=False),
+        sa.Column("retries", sa.Integer(), nullable=False),
+        sa.Column("entries", sa.Integer(), nullable=False),
+    )
+    op.execute(BACKFILL.format(day=DAY[op.get_bind().dialect.name]))
+
+
+# Totals of the entries the history shows (grants, extra, captures, charges, refunds, adjustments that move
+# credits), by UTC day: the same rows ``bot.store.ledger`` keeps for every new entry.
+DAY = {"sqlite": "date(created_at)", "postgresql": "(created_at AT TIME ZONE 'UTC')::date"}
+BACKFILL = """
+INSERT INTO history_rollup (workspace_id, team, day, member, tool, project, spent, retries, entries)
+SELECT workspace_id, team, {day}, coalesce(member, ''), coalesce(tool, ''), coalesce(project, ''),
+       sum(spent_delta), sum(CASE WHEN charge_kind = 'retry' THEN spent_delta ELSE 0 END), count(*)
+FROM ledger_entry
+WHERE kind IN ('grant', 'extra', 'capture', 'charge', 'refund', 'adjustment')
+  AND (spent_delta <> 0 OR plan_delta + extra_delta <> 0)
+GROUP BY workspace_id, team, {day}, coalesce(member, ''), coalesce(tool, ''), coalesce(project, '')
+"""
+
+
 def downgrade() -> None:
+    op.drop_table("history_rollup")
     op.drop_table("keter_balance")
     op.drop_index("ix_webhook_delivery_received_at", table_name="webhook_delivery")
     op.drop_table("webhook_delivery")
