@@ -204,3 +204,20 @@ def test_without_a_secret_the_feed_is_404(standin: SlackStandIn, database: Datab
         assert answer.status_code == 404
     finally:
         stop_in_background(server)
+
+
+def test_socket_mode_serves_only_health_and_the_feed(
+    standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock
+) -> None:
+    """What ``python -m bot serve`` runs under Socket Mode with KETER_WEBHOOK_SECRET set."""
+    app, _ = build_app(standin, database, config, clock)
+    endpoint = FeedEndpoint(
+        secret=SECRET, db=database, configs=EffectiveConfigs(config), client=app.client, clock=clock
+    )
+    server = BackgroundServer(SlackWsgiApp(app, feed=endpoint, slack_events=False)).start()
+    try:
+        assert requests.post(server.url + "/slack/events", data=b"{}", timeout=10).status_code == 404
+        assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
+        assert Feed(server, database).post(created(a_charge())).status_code == 200
+    finally:
+        stop_in_background(server)
