@@ -118,16 +118,14 @@ class FeedEndpoint:
         except BadBodyError as exc:
             return "400 Bad Request", {"error": str(exc)}
         webhook_id, now = headers["webhook-id"], self.clock()
-        if not service.claim_delivery(self.db, webhook_id=webhook_id, now=now):
+        if service.delivery_seen(self.db, webhook_id=webhook_id):
             return "200 OK", {"ok": True, "redelivered": True}
         try:
-            return self._record(delivery, now)
+            answer = self._record(delivery, now)
         except UserFacingError as exc:  # an unknown team, a conflicting charge: nothing of the batch written
-            service.forget_delivery(self.db, webhook_id=webhook_id)
             return "400 Bad Request", {"error": str(exc)}
-        except Exception:
-            service.forget_delivery(self.db, webhook_id=webhook_id)
-            raise
+        service.mark_delivery(self.db, webhook_id=webhook_id, now=now)
+        return answer
 
     def _record(self, delivery: Any, now: datetime) -> tuple[str, dict[str, Any]]:
         workspace_id = self.workspace_id

@@ -300,16 +300,20 @@ def record_charges(
     return report
 
 
-def claim_delivery(db: Database, *, webhook_id: str, now: datetime) -> bool:
-    """Whether this ``webhook-id`` is new; a redelivery of one already handled returns False."""
-    with db.write() as session:
-        return charge_store.claim_delivery(session, webhook_id=webhook_id, now=now)
+def delivery_seen(db: Database, *, webhook_id: str) -> bool:
+    """Whether this ``webhook-id`` was already handled (a redelivery then changes nothing)."""
+    with db.read() as session:
+        return charge_store.delivery_seen(session, webhook_id=webhook_id)
 
 
-def forget_delivery(db: Database, *, webhook_id: str) -> None:
-    """A delivery that failed after its claim: let the sender's retry through."""
+def mark_delivery(db: Database, *, webhook_id: str, now: datetime) -> None:
+    """Remember a delivery once its charges are written.
+
+    Marked after, not before: a process that dies in between leaves the id unmarked, so the sender's
+    retry is handled, and its charges, already written under their own ids, are counted as known.
+    """
     with db.write() as session:
-        charge_store.forget_delivery(session, webhook_id=webhook_id)
+        charge_store.mark_delivery(session, webhook_id=webhook_id, now=now)
 
 
 def close_with_charges(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.domain.digest import FeedFigures, summarise_projects
@@ -14,6 +16,11 @@ from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
 from bot.store.digests import SPEND_KINDS
 from bot.store.models import KeterBalance, KeterCharge, LedgerEntry, Task, WebhookDelivery
+
+
+def _insert(session: Session, model: type[WebhookDelivery]) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def charge_by_id(session: Session, *, workspace_id: str, charge_id: str) -> KeterCharge | None:
@@ -44,20 +51,15 @@ def quiet_tasks(session: Session, *, workspace_id: str, cutoff: datetime) -> lis
     return [(int(task_id), str(team)) for task_id, team in session.exec(statement) if task_id is not None]
 
 
-def claim_delivery(session: Session, *, webhook_id: str, now: datetime) -> bool:
-    """Record a ``webhook-id``; False when it was already there (the caller holds the write lock)."""
-    if session.get(WebhookDelivery, webhook_id) is not None:
-        return False
-    session.add(WebhookDelivery(webhook_id=webhook_id, received_at=now))
-    session.flush()
-    return True
+def delivery_seen(session: Session, *, webhook_id: str) -> bool:
+    """Whether a delivery with this ``webhook-id`` was already handled."""
+    return session.get(WebhookDelivery, webhook_id) is not None
 
 
-def forget_delivery(session: Session, *, webhook_id: str) -> None:
-    """Drop a delivery's claim (its work failed) so the sender's retry is handled."""
-    found = session.get(WebhookDelivery, webhook_id)
-    if found is not None:
-        session.delete(found)
+def mark_delivery(session: Session, *, webhook_id: str, now: datetime) -> None:
+    """Remember a handled ``webhook-id`` (a second process marking it too is fine)."""
+    statement = _insert(session, WebhookDelivery).values(webhook_id=webhook_id, received_at=now)
+    session.execute(statement.on_conflict_do_nothing())
 
 
 def keter_balance(session: Session, *, workspace_id: str, team: str) -> KeterBalance | None:

@@ -41,21 +41,35 @@ def _rollup_key(at: datetime, member: str | None, tool: str | None, project: str
 
 
 def _add_history_rollup(session: Session, row: TeamBalance, totals: dict[RollupKey, tuple[int, int, int]]) -> None:
-    """Move the history's per-day totals (spent, retries, entries) in the caller's transaction."""
-    for (day, member, tool, project), (spent, retries, entries) in totals.items():
-        key = {"workspace_id": row.workspace_id, "team": row.team, "day": day, "member": member, "tool": tool}
-        key["project"] = project
-        session.execute(
-            _insert_ignoring_conflict(session, HistoryRollup)  # type: ignore[attr-defined]
-            .values(**key, spent=0, retries=0, entries=0)
-            .on_conflict_do_nothing()
-        )
-        found = session.get(HistoryRollup, tuple(key.values()))
-        assert found is not None
-        found.spent += spent
-        found.retries += retries
-        found.entries += entries
-        session.add(found)
+    """Move the history's per-day totals (spent, retries, entries) in the caller's transaction: one upsert."""
+    if not totals:
+        return
+    insert_ = _insert_ignoring_conflict(session, HistoryRollup)
+    excluded = insert_.excluded  # type: ignore[attr-defined]
+    table = HistoryRollup.__table__.c  # type: ignore[attr-defined]
+    statement = insert_.on_conflict_do_update(  # type: ignore[attr-defined]
+        index_elements=["workspace_id", "team", "day", "member", "tool", "project"],
+        set_={
+            "spent": table.spent + excluded.spent,
+            "retries": table.retries + excluded.retries,
+            "entries": table.entries + excluded.entries,
+        },
+    )
+    rows = [
+        {
+            "workspace_id": row.workspace_id,
+            "team": row.team,
+            "day": day,
+            "member": member,
+            "tool": tool,
+            "project": project,
+            "spent": spent,
+            "retries": retries,
+            "entries": entries,
+        }
+        for (day, member, tool, project), (spent, retries, entries) in totals.items()
+    ]
+    session.execute(statement, rows)
 
 
 def _insert_ignoring_conflict(
