@@ -76,6 +76,8 @@ def history_page(
     clauses = _where(f)
     if before is not None:
         at, entry_id = before
+        # The plain range first, so the (…, created_at) index bounds the scan; the OR only breaks ties.
+        clauses.append(col(LedgerEntry.created_at) <= at)
         clauses.append(
             or_(
                 col(LedgerEntry.created_at) < at,
