@@ -1,4 +1,4 @@
-"""Entry point: ``python -m bot [serve|console|clock|digest|db upgrade|db check]``.
+"""Entry point: ``python -m bot [serve|console|clock|digest|db upgrade|db check|import charges FILE.csv]``.
 
 With no subcommand it serves: over HTTP with gunicorn when SLACK_SIGNING_SECRET is set, over Socket
 Mode when SLACK_APP_TOKEN is set, and as the local console when no Slack credentials are set at all.
@@ -11,10 +11,18 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, CreditsConfig, load_config
 from bot.jobs.settings import JobSettings, load_job_settings
 from bot.settings import RunMode, Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.feed.http import FeedEndpoint
+    from bot.store.db import Database
 
 logger = logging.getLogger("bot")
 EXIT_BAD_SETTINGS = 2
@@ -23,7 +31,12 @@ EXIT_BAD_SETTINGS = 2
 def _secrets(settings: Settings) -> list[str]:
     return [
         s.get_secret_value()
-        for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
+        for s in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.keter_webhook_secret,
+        )
         if s is not None
     ]
 
@@ -43,28 +56,68 @@ def _serve(settings: Settings, config: CreditsConfig, jobs: JobSettings) -> None
     if setup.is_sqlite:  # the embedded database upgrades itself; PostgreSQL runs the Procfile's release step
         setup.upgrade()
     setup.dispose()
+    from bot.server import serve_http
+
     if settings.mode is RunMode.SOCKET:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         assert settings.slack_app_token is not None
-        db = Database(settings.database_url)
-        app = create_app(settings, config, db)
-        if jobs.scheduler_in_web:
-            start_background_schedule(make_runner(settings, config, jobs, db=db), jobs)
-        logger.info("connecting to Slack over Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+        app_token = settings.slack_app_token.get_secret_value()
+        if settings.keter_webhook_secret is None:
+            db = Database(settings.database_url)
+            app = create_app(settings, config, db)
+            if jobs.scheduler_in_web:
+                start_background_schedule(make_runner(settings, config, jobs, db=db), jobs)
+            logger.info("connecting to Slack over Socket Mode")
+            SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
+            return
+
+        def socket_and_feed() -> SlackWsgiApp:
+            # One gunicorn worker: it holds the one Socket Mode connection and serves only health and the feed.
+            db = Database(settings.database_url)
+            app = create_app(settings, config, db)
+            if jobs.scheduler_in_web:
+                start_background_schedule(make_runner(settings, config, jobs, db=db), jobs)
+            SocketModeHandler(app, app_token).connect()  # type: ignore[no-untyped-call]
+            return SlackWsgiApp(app, feed=_feed(settings, config, db, app), slack_events=False)
+
+        logger.info("Socket Mode, with the charge feed on port %s at /keter/charges", settings.port)
+        serve_http(socket_and_feed, port=settings.port, workers=1, threads=settings.web_threads)
         return
-    from bot.server import serve_http
 
     def build() -> SlackWsgiApp:
         db = Database(settings.database_url)
         app = create_app(settings, config, db)
         if jobs.scheduler_in_web:  # in each worker, after the fork; the lease lets one of them run it
             start_background_schedule(make_runner(settings, config, jobs, db=db), jobs)
-        return SlackWsgiApp(app)
+        return SlackWsgiApp(app, feed=_feed(settings, config, db, app))
 
     logger.info("serving Slack requests on port %s at /slack/events", settings.port)
     serve_http(build, port=settings.port, workers=settings.web_workers, threads=settings.web_threads)
+
+
+def _feed(settings: Settings, config: CreditsConfig, db: Database, app: App) -> FeedEndpoint | None:
+    """The charge feed's handler, or None when KETER_WEBHOOK_SECRET is unset (its path is then a 404)."""
+    from bot.app import utc_now
+    from bot.feed.http import FeedEndpoint
+    from bot.services.directory import EffectiveConfigs
+
+    if settings.keter_webhook_secret is None:
+        return None
+    return FeedEndpoint(
+        secret=settings.keter_webhook_secret.get_secret_value(),
+        db=db,
+        configs=EffectiveConfigs(config),
+        client=app.client,
+        clock=utc_now,
+    )
+
+
+def _import_charges(args: argparse.Namespace, settings: Settings, config: CreditsConfig) -> int:
+    """``import charges FILE.csv [--skip-bad]``: the same path as the feed; prints what it did per team."""
+    from bot.feed.importer import import_charges_file
+
+    return import_charges_file(settings, config, path=args.file, skip_bad=args.skip_bad)
 
 
 def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
@@ -125,6 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=["upgrade", "check"],
         help="upgrade: apply migrations; check: verify balances and tasks' holds",
     )
+    imports = sub.add_parser("import", help="import Keter Labs' charges from a CSV file (README: the columns)")
+    imports.add_argument("what", choices=["charges"], help="what the file holds")
+    imports.add_argument("file", type=Path, help="the CSV file")
+    imports.add_argument("--skip-bad", action="store_true", help="import the good lines even when some are bad")
     args = parser.parse_args(argv)
     if args.command == "digest" and args.team and not args.now:
         parser.error("--team needs --now: `python -m bot digest --team design --now`")
@@ -140,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, _secrets(settings))
     if args.command == "db":
         return _db(args.action, settings, config)
+    if args.command == "import":
+        return _import_charges(args, settings, config)
     if args.command in ("clock", "digest"):
         return _jobs(args.command, args, settings, config, jobs)
     if args.command == "console":

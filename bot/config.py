@@ -33,6 +33,7 @@ class _Strict(BaseModel):
 
 
 Credits = Annotated[float, Field(ge=0)]
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
 class ToolPricing(_Strict):
@@ -114,6 +115,12 @@ class Team(_Strict):
     digest: str = "mon 09:00"
     extra_credits: int = Field(default=0, ge=0)
     members: dict[Annotated[str, Field(pattern=USER_ID_PATTERN)], str] = Field(default_factory=dict)
+    # The team's name in Keter Labs' charge feed (default: this team's name) and, optionally, the Slack
+    # member of each e-mail address the feed names (else ``users.lookupByEmail`` finds them).
+    keter_team: str | None = Field(default=None, min_length=1, max_length=80)
+    emails: dict[
+        Annotated[str, Field(min_length=3, max_length=254)], Annotated[str, Field(pattern=USER_ID_PATTERN)]
+    ] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod
@@ -174,12 +181,20 @@ class Holds(_Strict):
         return self
 
 
+class Feed(_Strict):
+    """Keter Labs' charge feed: when a task with charges is settled, and how far balances may differ unflagged."""
+
+    settle_after_minutes: float = Field(default=60, gt=0, le=24 * 60 * 7)
+    tolerance: int = Field(default=0, ge=0)
+
+
 class CreditsConfig(_Strict):
     """The whole credits file."""
 
     pricing: Pricing
     approvals: Approvals = Field(default_factory=Approvals)
     holds: Holds = Field(default_factory=Holds)
+    feed: Feed = Field(default_factory=Feed)
     plans: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Plan] = Field(min_length=1)
     roles: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Role] = Field(min_length=1)
     teams: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Team] = Field(default_factory=dict)
@@ -190,6 +205,11 @@ class CreditsConfig(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @cached_property
+    def team_by_keter_name(self) -> dict[str, str]:
+        """The bot's team for each Keter Labs team name in the charge feed."""
+        return {(team.keter_team or name): name for name, team in self.teams.items()}
 
     @cached_property
     def team_by_channel(self) -> dict[str, str]:

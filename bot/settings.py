@@ -44,11 +44,30 @@ class Settings(BaseSettings):
     web_threads: int = Field(default=16, ge=1, le=256)
     listener_threads: int = Field(default=64, ge=1, le=1024)
     log_level: str = "INFO"
+    keter_webhook_secret: SecretStr | None = None  # whsec_…: Keter Labs' charge feed; unset: its path is a 404
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("keter_webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str):
+            import base64
+            import binascii
+
+            if not value.startswith("whsec_"):
+                raise ValueError("KETER_WEBHOOK_SECRET: must be the whsec_<base64> secret Keter Labs shows")
+            try:
+                if not base64.b64decode(value.removeprefix("whsec_") + "==", validate=False):
+                    raise ValueError("empty")
+            except (binascii.Error, ValueError):
+                raise ValueError("KETER_WEBHOOK_SECRET: the part after whsec_ is not base64") from None
+        return value
 
     @field_validator("slack_api_url")
     @classmethod

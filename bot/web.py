@@ -1,4 +1,4 @@
-"""The WSGI edge: ``POST /slack/events`` for Bolt and ``GET /healthz``.
+"""The WSGI edge: ``POST /slack/events`` for Bolt, ``POST /keter/charges`` (the charge feed) and ``GET /healthz``.
 
 Production serves this with gunicorn's threaded workers (see ``bot.server``), never Bolt's
 ``app.start()`` development server; the console and the tests use ``bot.devtools.http_server``.
@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 from slack_bolt import App
@@ -48,19 +48,45 @@ class RefusedError(Exception):
         self.status, self.reason = status, reason
 
 
+FEED_PATH = "/keter/charges"
+
+
+class WsgiHandler(Protocol):
+    """A WSGI callable (the charge feed's handler, ``bot.feed.http.FeedEndpoint``)."""
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]: ...
+
+
 class SlackWsgiApp:
     """Bolt behind a guard that lets only signed, well-formed Slack payloads of sane size through."""
 
-    def __init__(self, app: App, signing_secret: str | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        signing_secret: str | None = None,
+        *,
+        feed: WsgiHandler | None = None,
+        slack_events: bool = True,
+    ) -> None:
         self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)
         # Bolt keeps the secret it verifies with privately; the edge checks with the same one.
         secret = signing_secret if signing_secret is not None else str(getattr(app, "_signing_secret", ""))
         self._secret = secret.encode()
+        self.feed = feed  # None (KETER_WEBHOOK_SECRET unset): the feed's path is a 404
+        self.slack_events = slack_events  # False under Socket Mode: only health and the feed are served
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return _reply(start_response, "200 OK", {"ok": True})
+        if path == FEED_PATH:
+            if self.feed is None:
+                return _reply(start_response, "404 Not Found", {"error": "not found"})
+            if method != "POST":
+                return _reply(start_response, "405 Method Not Allowed", {"error": "POST only"})
+            return self.feed(environ, start_response)
+        if not self.slack_events:
+            return _reply(start_response, "404 Not Found", {"error": "not found"})
         if path == EVENTS_PATH and method == "POST":
             try:
                 body = self.admit(environ)

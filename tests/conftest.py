@@ -31,6 +31,10 @@ TABLES = (
     "team_setting",
     "scheduled_post",
     "digest_schedule",
+    "keter_charge",
+    "webhook_delivery",
+    "keter_balance",
+    "history_rollup",
     "scheduler_lease",
     "workspace_state",
 )

@@ -241,3 +241,64 @@ def test_the_readmes_console_examples_are_what_the_console_prints(run_main: RunM
             out = run_main(stdin=script).stdout
         transcript = out[out.index("\n> ") + 1 :]  # after the banner
         assert transcript.rstrip() == shown.rstrip()
+
+
+# -- python -m bot import charges FILE.csv ------------------------------------------------------------
+
+CHARGES_HEADER = (
+    "id,occurred_at,team,user_email,tool,quality,variants,duration_seconds,credits,kind,version_kept,project,reference"
+)
+GOOD_LINES = (
+    "ch_1,2026-11-24T10:05:00Z,design,alice@studio.example,image,high,4,,32,attempt,,Nike spring,KC-12\n"
+    "ch_2,2026-11-24T10:09:00Z,design,alice@studio.example,image,high,4,,32,retry,2,Nike spring,KC-12\n"
+    "ch_3,2026-11-24T11:00:00Z,design,,video,high,,10,120,attempt,,,\n"
+)
+
+
+@pytest.fixture
+def slack_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Settings for a CLI that talks to the Web API stand-in and an SQLite file."""
+    from bot.devtools.slack_standin import SlackStandIn
+
+    with SlackStandIn() as api:
+        yield {
+            "SLACK_BOT_TOKEN": api.bot_token,
+            "SLACK_SIGNING_SECRET": "cli-test",
+            "SLACK_API_URL": api.base_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
+        }
+
+
+def test_import_charges_prints_what_it_did_and_a_reimport_changes_nothing(
+    run_main: RunMain, slack_env: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "charges.csv"
+    path.write_text(CHARGES_HEADER + "\n" + GOOD_LINES, encoding="utf-8")
+    first = run_main("import", "charges", str(path), **slack_env)
+    assert (first.returncode, first.stdout) == (0, "design: 3 new, 0 already known, 0 matched to tasks, 3 unplanned\n")
+    again = run_main("import", "charges", str(path), **slack_env)
+    assert again.stdout == "design: 0 new, 3 already known, 0 matched to tasks, 0 unplanned\n"
+
+
+def test_import_charges_with_bad_lines_imports_nothing_unless_skip_bad(
+    run_main: RunMain, slack_env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = (
+        "ch_4,2026-11-24T10:05:00Z,design,,image,high,4,,0,attempt,,,\n"
+        "ch_5,2026-11-24T10:05:00Z,marketing,,image,high,4,,3,attempt,,,\n"
+        "ch_6,not a date,design,,image,high,4,,3,attempt,,,\n"
+    )
+    path = tmp_path / "charges.csv"
+    path.write_text(CHARGES_HEADER + "\n" + GOOD_LINES + bad, encoding="utf-8")
+    refused = run_main("import", "charges", str(path), **slack_env)
+    assert refused.returncode == 1
+    lines = refused.stdout.splitlines()
+    assert lines[0].startswith("line 5: credits: Input should be greater than or equal to 1")
+    assert lines[1].startswith("line 6: unknown team 'marketing' (known: design")
+    assert lines[2].startswith("line 7: occurred_at:")
+    assert lines[3] == "3 bad line(s); nothing was imported (fix them, or pass --skip-bad)"
+    skipped = run_main("import", "charges", str(path), "--skip-bad", **slack_env)
+    assert (skipped.returncode, skipped.stdout.splitlines()[-1]) == (
+        0,
+        "design: 3 new, 0 already known, 0 matched to tasks, 3 unplanned",
+    )

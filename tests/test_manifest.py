@@ -25,6 +25,8 @@ ALLOWED_BOT_SCOPES = {
     "files:write",
     "channels:history",
     "groups:history",
+    "users:read.email",
+    "im:write",
 }
 EXPECTED_BOT_EVENTS = {"app_uninstalled", "tokens_revoked", "app_home_opened", "function_executed"}
 EVENTS_URL = "https://YOUR-HOST/slack/events"
@@ -111,6 +113,8 @@ def test_every_scope_is_used_by_a_call_the_bot_makes(manifest: dict[str, Any]) -
         "chat:write": "chat_postMessage(",
         "channels:history": "conversations_history(",
         "groups:history": "conversations_history(",
+        "users:read.email": "users_lookupByEmail(",
+        "im:write": "conversations_open(",
     }
     for scope in manifest["oauth_config"]["scopes"]["bot"]:
         if scope in needs:

@@ -195,8 +195,9 @@ class SlackStandIn:
         is_owner: bool = False,
         tz: str = "Europe/Berlin",
         is_bot: bool = False,
+        email: str | None = None,
     ) -> None:
-        """Make ``users.info`` know a user; ``tz`` must be an IANA zone name."""
+        """Make ``users.info`` (and, with ``email``, ``users.lookupByEmail``) know a user; ``tz`` is an IANA name."""
         ZoneInfo(tz)  # fail here, not inside a request, on a bad zone name
         handle = name or user_id.lower()
         with self._cond:
@@ -212,7 +213,8 @@ class SlackStandIn:
                 "is_primary_owner": False,
                 "is_bot": is_bot,
                 "is_app_user": False,
-                "profile": {"display_name": handle, "real_name": real_name or handle},
+                "profile": {"display_name": handle, "real_name": real_name or handle}
+                | ({"email": email} if email else {}),
             }
 
     def add_channel(self, channel_id: str, name: str, *, is_private: bool = False, is_member: bool = True) -> None:

@@ -123,6 +123,8 @@ class WebApiMethods:
         return {
             "auth.test": self._auth_test,
             "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
+            "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -200,6 +202,28 @@ class WebApiMethods:
         if truthy(args.get("include_locale")):
             user["locale"] = "en-US"
         return {"user": user}
+
+    def _users_lookup_by_email(self, args: ApiArgs) -> ApiAnswer:
+        """Slack's answer for an address it knows (``users:read.email``), else ``users_not_found``."""
+        email = str(args.get("email") or "").strip().lower()
+        if not email:
+            raise ApiError("invalid_arguments")
+        for user in self.workspace.users.values():
+            if str(user["profile"].get("email", "")).lower() == email:
+                return {"user": copy.deepcopy(user)}
+        raise ApiError("users_not_found")
+
+    def _conversations_open(self, args: ApiArgs) -> ApiAnswer:
+        """A direct message with one user (``im:write``): its channel, made up on first use."""
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if args.get("channel"):
+            return {"channel": {"id": self.workspace.channel(str(args["channel"])).id}}
+        if len(users) != 1:
+            raise ApiError("invalid_arguments" if not users else "not_enough_users")
+        if users[0] not in self.workspace.users:
+            raise ApiError("user_not_found")
+        channel = self.workspace.channel(users[0])
+        return {"no_op": True, "already_open": True, "channel": {"id": channel.id}}
 
     def _chat_post_message(self, args: ApiArgs) -> ApiAnswer:
         channel = self._member_channel(args)

@@ -33,6 +33,7 @@ from bot.domain.admin_commands import (
 )
 from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest, free_text, parse_balance, parse_quote
 from bot.domain.errors import UserFacingError, closest
+from bot.domain.history_commands import HistoryCommand, parse_history
 from bot.domain.task_commands import (
     CancelCommand,
     DoneCommand,
@@ -87,6 +88,7 @@ ParsedCommand = (
     | AdminAuditCommand
     | AdminMembersCommand
     | PricingCommand
+    | HistoryCommand
 )
 
 
@@ -230,7 +232,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "run",
-        "/credits run <tool> [options] [note…]",
+        "/credits run <tool> [options] [project=…] [note…]",
         "reserve the credits (or ask an approver when over your limits)",
         parse_run,
         example="/credits run video duration=10 storyboard for the launch",
@@ -268,6 +270,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "the price list the quotes use: rates, minimums, cost of retries, plans",
         _parse_pricing,
         example="/credits pricing video",
+    ),
+    Subcommand(
+        "history",
+        "/credits history [@member] [tool=…] [project=…] [days=30] [csv]",
+        "the team's charge history, newest first (`csv`: all of it as a file)",
+        parse_history,
+        example="/credits history @ann tool=image days=7",
     ),
     Subcommand(
         "digest",

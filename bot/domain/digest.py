@@ -308,6 +308,26 @@ def daily_series(days: list[date], rows: Iterable[tuple[date, str, int]]) -> Dai
 
 
 @dataclass(frozen=True)
+class FeedFigures:
+    """What Keter Labs' charges add to the week: unplanned spend, corrections, spend by project."""
+
+    unplanned: int = 0  # credits charged with no task
+    unplanned_charges: int = 0
+    unplanned_member: str | None = None  # who spent most of it
+    unplanned_tool: str | None = None
+    adjustments: int = 0  # credits added (+) or taken (−) by adjustment entries
+    adjustment_entries: int = 0
+    projects: tuple[Share, ...] = ()  # the top projects by spend
+    other_projects: int = 0  # the rest, summed
+
+
+def summarise_projects(totals: dict[str, int], top: int = 5) -> tuple[tuple[Share, ...], int]:
+    """The ``top`` projects by spend and the rest summed."""
+    ranked = _ranked({name: spent for name, spent in totals.items() if spent})
+    return tuple(ranked[:top]), sum(share.amount for share in ranked[top:])
+
+
+@dataclass(frozen=True)
 class DigestFigures:
     """Everything the digest says about the week's spending."""
 
@@ -319,6 +339,7 @@ class DigestFigures:
     largest: tuple[LargeTask, ...]
     series: DailySeries
     released_unreported: tuple[int, int] = (0, 0)  # stale holds released in the week: tasks, credits
+    feed: FeedFigures = FeedFigures()
 
     @property
     def quiet(self) -> bool:

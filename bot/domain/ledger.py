@@ -31,7 +31,8 @@ class EntryKind(StrEnum):
     RELEASE = "release"  # a hold given back
     CAPTURE = "capture"  # a task's real cost spent (and its hold closed)
     REFUND = "refund"  # spent credits given back (as extra credits, which do not lapse)
-    ADJUSTMENT = "adjustment"  # an admin correction
+    ADJUSTMENT = "adjustment"  # an admin correction, or the difference Keter Labs' charges make to a reported cost
+    CHARGE = "charge"  # a charge from Keter Labs' feed or file (spent; a matched task's hold shrinks with it)
 
 
 @dataclass(frozen=True)

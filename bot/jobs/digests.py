@@ -98,6 +98,7 @@ class DigestJob:
             self.db, config, workspace_id=workspace.id, team=team, end=end, now=now, workspace_url=workspace.url
         )
         users = [s.name for s in report.figures.spend.top_members] + [t.requester for t in report.figures.largest]
+        users += [report.figures.feed.unplanned_member] if report.figures.feed.unplanned_member else []
         names = member_names(self.client, users, self._names)
         chart = None if report.figures.quiet else _chart(report, sorted(config.pricing.tools))
         when = describe_schedule(config.teams[team].digest_schedule) if scheduled else None

@@ -33,6 +33,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import CreditsConfig
 from bot.jobs.alerts import AlertJob
 from bot.jobs.approvals import sweep_approvals
+from bot.jobs.charges import ChargeFeedJob, ChargeFeedReport
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
 from bot.jobs.posting import Poster
 from bot.jobs.reminders import send_reminders
@@ -69,6 +70,7 @@ class RunReport:
     digests: list[Outcome] = field(default_factory=list)
     alerts: list[BudgetAlert] = field(default_factory=list)
     stale_holds: StaleHoldReport | None = None
+    charge_feed: ChargeFeedReport | None = None
 
 
 @dataclass
@@ -141,6 +143,11 @@ class JobRunner:
                 report.stale_holds = stale.run(digests.effective(), self.clock)
             except Exception:
                 logger.exception("stale holds failed")
+            try:
+                feed = ChargeFeedJob(self.db, self.client, self.workspace.id)
+                report.charge_feed = feed.run(digests.effective(), self.clock)
+            except Exception:
+                logger.exception("settling charges failed")
             return report
 
     def _skip_uninstalled(self, uninstalled: set[str]) -> bool:

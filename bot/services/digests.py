@@ -33,6 +33,7 @@ from bot.services.admin import require_admin
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.store import audit as audit_store
+from bot.store import charges as charge_store
 from bot.store import digests as store
 from bot.store import stale_holds as hold_store
 from bot.store.db import Database
@@ -82,6 +83,7 @@ def compute_digest(
         threads = store.approval_messages(session, workspace_id=workspace_id, task_ids=[i for i, _ in largest])
         approvals = store.approval_counts(session, start=window.start, end=window.end, **where)
         released = hold_store.stale_releases(session, start=window.start, end=window.end, **where)
+        feed = charge_store.week_feed_figures(session, start=window.start, end=window.end, **where)
         daily = store.daily_spend_rows(
             session, first_day=window.first_chart_day, last_day=window.last_chart_day, **where
         )
@@ -98,6 +100,7 @@ def compute_digest(
         largest=tasks,
         series=daily_series(window.chart_days, daily),
         released_unreported=released,
+        feed=feed,
     )
     today = local_date(now, team_cfg.zone)
     renews_on = next_renewal(today, team_cfg.renews_on_day)

@@ -33,6 +33,7 @@ from bot.domain.pricing import TaskSpec, actual_cost
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
 from bot.services.audit import record_decision
 from bot.services.balances import current_balance, open_team_cycle
+from bot.services.charges import close_with_charges
 from bot.services.members import Member, bot_admins
 from bot.services.quotes import QuoteReport, member_week_usage, quote_in_session, resolve_spec
 from bot.services.records import ApprovalRecord, TaskRecord
@@ -51,6 +52,7 @@ class RunResult:
     task: TaskRecord | None = None
     approval: ApprovalRecord | None = None
     week_spend: int = 0
+    project: str | None = None  # ``run … project=``: shown beside the task's Keter Labs reference
 
 
 @dataclass(frozen=True)
@@ -116,10 +118,11 @@ class OverdrawnTeamError(UserFacingError):
 class CaptureExistsError(UserFacingError):
     """A charged task: a charge is a fact and is never cancelled; an admin corrects it with adjust."""
 
-    def __init__(self, number: int, cost: int, team: str) -> None:
+    def __init__(self, number: int, cost: int, team: str, by: str | None = None) -> None:
         self.number, self.cost = number, cost
+        when = f"by {by}" if by else "when it was reported done"
         super().__init__(
-            f"Task #{number} was charged {cost:,} credits when it was reported done; a charge can't be "
+            f"Task #{number} was charged {cost:,} credits {when}; a charge can't be "
             f"cancelled. If that figure is wrong, an admin can correct the balance: "
             f"`/credits admin adjust {team} <+N/-N> <reason>`."
         )
@@ -185,6 +188,7 @@ def write_task_entry(
         member=task.requester,
         tool=task.tool,
         task_id=task.id,
+        project=task.project,
     )
 
 
@@ -363,6 +367,7 @@ def start_task(
             minimum=config.pricing.tools[spec.tool].minimum,
             retry_cost=config.pricing.retry_cost,
             created_at=now,
+            project=command.project,
         )
         session.add(task)
         session.flush()
@@ -386,6 +391,7 @@ def start_task(
             task=TaskRecord.of(task),
             approval=ApprovalRecord.of(approval) if approval else None,
             week_spend=limits.weekly_used,
+            project=command.project,
         )
 
 
@@ -469,6 +475,8 @@ def finish_task(
             raise UserFacingError(f"Task #{task.number}'s extra cost is waiting for approval.")
         if task.status != TaskStatus.HELD:
             raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to record.")
+        if task.charge_count:
+            return _finish_with_charges(session, config, row, task, member=member, command=command, now=now)
         spec = _spec_of(task, command.variants)
         cost = command.cost if command.cost is not None else actual_cost(reserved_pricing(config, task), spec, retries)
         generated = spec.variants * (1 + retries)
@@ -531,6 +539,37 @@ def finish_task(
         )
 
 
+def _finish_with_charges(
+    session: Session,
+    config: CreditsConfig,
+    row: TeamBalance,
+    task: Task,
+    *,
+    member: Member,
+    command: DoneCommand,
+    now: datetime,
+) -> FinishResult:
+    """``done`` on a task Keter Labs already charged: its charges are its cost; ``done`` records kept versions."""
+    if command.cost is not None or command.retries is not None or command.variants is not None:
+        raise UserFacingError(
+            f"Keter Labs already charged task #{task.number} {task.charged:,} credits; its charges are its cost. "
+            f"`/credits done {task.number} kept=<n>` closes it with the versions you kept."
+        )
+    released = close_with_charges(session, config, row, task, kept=command.kept, now=now)
+    session.flush()
+    requester = Member(task.requester, task.team, member.role, False)
+    week = member_week_usage(session, config, workspace_id=task.workspace_id, member=requester, now=now)
+    return FinishResult(
+        "captured",
+        TaskRecord.of(task),
+        task.charged,
+        released,
+        False,
+        week_spend=week,
+        overdrawn_by=ledger_store.as_balance(row).overdrawn_by,
+    )
+
+
 def cancel_task(
     db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, command: CancelCommand, now: datetime
 ) -> tuple[TaskRecord, int, ApprovalRecord | None]:
@@ -540,6 +579,8 @@ def cancel_task(
         task = _own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="cancel")
         if task.actual_cost is not None and task.status == TaskStatus.DONE:
             raise CaptureExistsError(task.number or command.number, task.actual_cost, task.team)
+        if task.charge_count:
+            raise CaptureExistsError(task.number or command.number, task.charged, task.team, by="Keter Labs")
         if not is_open(task.status):
             raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to cancel.")
         assert task.id is not None

@@ -26,6 +26,7 @@ class ActionId(StrEnum):
     HOME_CANCEL = "home_cancel"  # an open task's Cancel on the Home tab (value: team:number)
     QUOTE_TOOL = "quote_tool"  # the quote form's tool select: the quality options follow it
     QUOTE_FIELD = "quote_field"  # any other quote form input: the live quote follows it
+    HISTORY_MORE = "history_more"
 
 
 class CallbackId(StrEnum):
@@ -80,6 +81,10 @@ class BlockId(StrEnum):
     DONE_RETRIES = "done_retries_input"
     DONE_KEPT = "done_kept_input"
     DONE_COST = "done_cost_input"
+    HISTORY_LINES = "history_lines"
+    HISTORY_MORE = "history_more"
+    TASK_REFERENCE = "task_reference"
+    BALANCE_RECONCILIATION = "balance_reconciliation"
 
 
 class MetadataEvent(StrEnum):

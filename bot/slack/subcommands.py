@@ -24,6 +24,7 @@ from bot.slack.answers.admin import (
     answer_digest_preview,
 )
 from bot.slack.answers.context import CommandContext, Reply
+from bot.slack.answers.history import answer_history
 from bot.slack.answers.pricing import answer_pricing
 from bot.slack.answers.quoting import answer_balance, answer_help, answer_quote
 from bot.slack.answers.requests import answer_requests
@@ -42,6 +43,7 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("limits"): answer_limits,
     subcommand("requests"): answer_requests,
     subcommand("digest"): answer_digest_preview,
+    subcommand("history"): answer_history,
     subcommand("admin"): answer_admin_help,
     subcommand("admin", "role"): answer_admin_role,
     subcommand("admin", "limit"): answer_admin_limit,

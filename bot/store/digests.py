@@ -22,7 +22,14 @@ from bot.domain.lifecycle import ApprovalStatus, TaskStatus
 from bot.store.digest_models import DigestScheduleOverride, PostKind, PostState, ScheduledPost, SchedulerLease
 from bot.store.models import Approval, DailySpend, LedgerEntry, Task
 
-SPEND_KINDS = (EntryKind.CAPTURE.value, EntryKind.REFUND.value)
+# Approvals expire within 30 days (the config's cap), so one decided in the week was asked within this.
+APPROVAL_LOOKBACK = timedelta(days=31)
+SPEND_KINDS = (
+    EntryKind.CAPTURE.value,
+    EntryKind.REFUND.value,
+    EntryKind.CHARGE.value,  # Keter Labs' charges
+    EntryKind.ADJUSTMENT.value,  # moves spend only when charges correct a reported cost
+)
 
 
 def _insert(session: Session, model: type[Any]) -> Any:

@@ -3,21 +3,78 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func
+from sqlalchemy import bindparam, case, func, insert
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.domain.ledger import Balance, Delta, EntryKind
-from bot.store.models import DailySpend, LedgerEntry, Task, TeamBalance
+from bot.store.models import DailySpend, HistoryRollup, LedgerEntry, Task, TeamBalance
 
 logger = logging.getLogger(__name__)
 
 
-def _insert_ignoring_conflict(session: Session, model: type[TeamBalance] | type[DailySpend]) -> object:
+HISTORY_KINDS = (
+    EntryKind.GRANT,
+    EntryKind.EXTRA,
+    EntryKind.CAPTURE,
+    EntryKind.CHARGE,
+    EntryKind.REFUND,
+    EntryKind.ADJUSTMENT,
+)
+"""Entries the charge history shows (when they move credits); holds and releases are intentions."""
+
+RollupKey = tuple[date, str, str, str]  # UTC day, member, tool, project ("" for none)
+
+
+def shown_in_history(kind: EntryKind, delta: Delta) -> bool:
+    """Whether ``/credits history`` lists an entry of this kind and delta."""
+    return kind in HISTORY_KINDS and (delta.spent != 0 or delta.plan + delta.extra != 0)
+
+
+def _rollup_key(at: datetime, member: str | None, tool: str | None, project: str | None) -> RollupKey:
+    return (at.astimezone(UTC).date(), member or "", tool or "", project or "")
+
+
+def _add_history_rollup(session: Session, row: TeamBalance, totals: dict[RollupKey, tuple[int, int, int]]) -> None:
+    """Move the history's per-day totals (spent, retries, entries) in the caller's transaction: one upsert."""
+    if not totals:
+        return
+    insert_ = _insert_ignoring_conflict(session, HistoryRollup)
+    excluded = insert_.excluded  # type: ignore[attr-defined]
+    table = HistoryRollup.__table__.c  # type: ignore[attr-defined]
+    statement = insert_.on_conflict_do_update(  # type: ignore[attr-defined]
+        index_elements=["workspace_id", "team", "day", "member", "tool", "project"],
+        set_={
+            "spent": table.spent + excluded.spent,
+            "retries": table.retries + excluded.retries,
+            "entries": table.entries + excluded.entries,
+        },
+    )
+    rows = [
+        {
+            "workspace_id": row.workspace_id,
+            "team": row.team,
+            "day": day,
+            "member": member,
+            "tool": tool,
+            "project": project,
+            "spent": spent,
+            "retries": retries,
+            "entries": entries,
+        }
+        for (day, member, tool, project), (spent, retries, entries) in totals.items()
+    ]
+    session.execute(statement, rows)
+
+
+def _insert_ignoring_conflict(
+    session: Session, model: type[TeamBalance] | type[DailySpend] | type[HistoryRollup]
+) -> object:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model)
 
@@ -43,12 +100,22 @@ _BALANCE_FIGURES = sa_select(
     col(TeamBalance.entry_count),
     col(TeamBalance.cycle_start),
 ).where(col(TeamBalance.workspace_id) == bindparam("workspace_id"), col(TeamBalance.team) == bindparam("team"))
+USAGE_KINDS = (
+    EntryKind.HOLD.value,
+    EntryKind.CAPTURE.value,
+    EntryKind.RELEASE.value,
+    EntryKind.CHARGE.value,  # a Keter Labs charge counts for the member's week, planned or not
+    EntryKind.REFUND.value,
+    EntryKind.ADJUSTMENT.value,  # charges correcting a reported cost (an admin's adjust moves no spend)
+)
+
+
 _MEMBER_USAGE = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
     LedgerEntry.workspace_id == bindparam("workspace_id"),
     LedgerEntry.team == bindparam("team"),
     LedgerEntry.member == bindparam("member"),
     col(LedgerEntry.created_at) >= bindparam("since"),
-    col(LedgerEntry.kind).in_([EntryKind.HOLD.value, EntryKind.CAPTURE.value, EntryKind.RELEASE.value]),
+    col(LedgerEntry.kind).in_(USAGE_KINDS),
 )
 
 
@@ -132,6 +199,8 @@ def append_entry(
     tool: str | None = None,
     task_id: int | None = None,
     note: str | None = None,
+    project: str | None = None,
+    charge_kind: str | None = None,
 ) -> bool:
     """Append one entry and move the running figure; False (and nothing written) if the key exists.
 
@@ -164,6 +233,8 @@ def append_entry(
             idempotency_key=idempotency_key,
             note=note,
             created_at=now,
+            project=project,
+            charge_kind=charge_kind,
         )
     )
     row.plan += delta.plan
@@ -175,6 +246,9 @@ def append_entry(
     session.add(row)
     if delta.spent and kind is not EntryKind.LAPSE:
         _add_daily_spend(session, row=row, day=local_day, tool=tool or "other", amount=delta.spent)
+    if shown_in_history(kind, delta):
+        retries = delta.spent if charge_kind == "retry" else 0
+        _add_history_rollup(session, row, {_rollup_key(now, member, tool, project): (delta.spent, retries, 1)})
     session.flush()
     return True
 
@@ -253,7 +327,9 @@ def check_task_holds(session: Session, *, workspace_id: str | None = None) -> li
     """Every task whose ledger entries and own figures disagree (should be none).
 
     A task's holds minus its releases and capture must equal what it still holds (nothing once it is
-    closed); a finished task has exactly one capture, of its recorded cost; a cancelled one has none.
+    closed); a finished task's entries spend exactly its recorded cost, with at most one capture (its
+    member's report; Keter Labs' charges and their corrections are the other entries); an open or
+    cancelled one has no capture.
     ``workspace_id`` limits the check to one workspace.
     """
     is_capture = case((col(LedgerEntry.kind) == EntryKind.CAPTURE.value, 1), else_=0)
@@ -280,8 +356,95 @@ def check_task_holds(session: Session, *, workspace_id: str | None = None) -> li
         name = f"{task.workspace_id}/{task.team} task #{task.number}"
         if held != task.held:
             problems.append(f"{name} ({task.status}): holds {task.held} but its entries hold {held}")
-        if task.status == "done" and (captures != 1 or spent != task.actual_cost):
+        if task.status == "done" and (captures > 1 or spent != task.actual_cost):
             problems.append(f"{name}: cost {task.actual_cost} but {captures} capture(s) of {spent}")
         if task.status != "done" and captures:
             problems.append(f"{name} is {task.status} but has {captures} capture(s) of {spent}")
     return problems
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """One entry for ``append_entries``: what ``append_entry`` takes, minus the balance row."""
+
+    kind: EntryKind
+    delta: Delta
+    idempotency_key: str
+    at: datetime
+    local_day: date
+    member: str | None = None
+    tool: str | None = None
+    task_id: int | None = None
+    note: str | None = None
+    project: str | None = None
+    charge_kind: str | None = None
+
+
+def append_entries(session: Session, *, row: TeamBalance, entries: list[NewEntry], now: datetime) -> None:
+    """Append many new entries at once (a batch of charges): one INSERT, one move of the running figure.
+
+    The same guarantees as ``append_new_entry`` for each: every key must be new (DuplicateEntryError,
+    nothing written, if one exists), and the running figure and the daily rollup move in the caller's
+    transaction, under the team's lock. The deltas must already follow each other (each computed on
+    the balance the previous ones left), as the caller's loop over the domain rules makes them.
+    """
+    if not entries:
+        return
+    keys = [e.idempotency_key for e in entries]
+    if len(set(keys)) != len(keys):
+        raise DuplicateEntryError("a batch names the same ledger key twice")
+    for n in range(0, len(keys), 500):  # within every database's limit on bound parameters
+        taken = session.execute(
+            sa_select(col(LedgerEntry.idempotency_key)).where(
+                col(LedgerEntry.workspace_id) == row.workspace_id,
+                col(LedgerEntry.idempotency_key).in_(keys[n : n + 500]),
+            )
+        ).first()
+        if taken is not None:
+            raise DuplicateEntryError(f"ledger entry {taken[0]} already exists")
+    session.execute(
+        insert(LedgerEntry),
+        [
+            {
+                "workspace_id": row.workspace_id,
+                "team": row.team,
+                "kind": e.kind.value,
+                "plan_delta": e.delta.plan,
+                "extra_delta": e.delta.extra,
+                "held_delta": e.delta.held,
+                "spent_delta": e.delta.spent,
+                "member": e.member,
+                "tool": e.tool,
+                "task_id": e.task_id,
+                "idempotency_key": e.idempotency_key,
+                "note": e.note,
+                "created_at": e.at,
+                "project": e.project,
+                "charge_kind": e.charge_kind,
+            }
+            for e in entries
+        ],
+    )
+    spend: dict[tuple[date, str], int] = {}
+    for e in entries:
+        row.plan += e.delta.plan
+        row.extra += e.delta.extra
+        row.held += e.delta.held
+        row.spent += e.delta.spent
+        if e.delta.spent and e.kind is not EntryKind.LAPSE:
+            key = (e.local_day, e.tool or "other")
+            spend[key] = spend.get(key, 0) + e.delta.spent
+    row.entry_count += len(entries)
+    row.updated_at = max(row.updated_at, now)
+    session.add(row)
+    for (day, tool), amount in spend.items():
+        _add_daily_spend(session, row=row, day=day, tool=tool, amount=amount)
+    totals: dict[RollupKey, tuple[int, int, int]] = {}
+    for e in entries:
+        if shown_in_history(e.kind, e.delta):
+            rollup = _rollup_key(e.at, e.member, e.tool, e.project)
+            spent, retries, count = totals.get(rollup, (0, 0, 0))
+            retry = e.delta.spent if e.charge_kind == "retry" else 0
+            totals[rollup] = (spent + e.delta.spent, retries + retry, count + 1)
+    _add_history_rollup(session, row, totals)
+    session.flush()

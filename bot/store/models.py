@@ -90,6 +90,8 @@ class LedgerEntry(SQLModel, table=True):
     idempotency_key: str = Field(max_length=200)
     note: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    project: str | None = Field(default=None, max_length=80)  # the task's or the charge's project
+    charge_kind: str | None = Field(default=None, max_length=16)  # attempt, retry or refund: a Keter Labs charge
 
 
 class TeamBalance(SQLModel, table=True):
@@ -158,6 +160,10 @@ class Task(SQLModel, table=True):
     retry_cost: float | None = None
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    project: str | None = Field(default=None, max_length=80)  # ``run … project=``; its charges inherit it
+    charged: int = 0  # what Keter Labs' charges naming this task add up to (refunds taken off)
+    charge_count: int = 0
+    last_charge_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class ProcessedRequest(SQLModel, table=True):
@@ -269,3 +275,71 @@ class WorkspaceState(SQLModel, table=True):
     installed: bool
     reason: str = Field(max_length=40)
     changed_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class KeterCharge(SQLModel, table=True):
+    """A charge as Keter Labs sent it (feed or file), once per charge id: the fact behind its ledger entry."""
+
+    __tablename__ = "keter_charge"
+    __table_args__ = (Index("ix_keter_charge_task", "workspace_id", "task_id"),)
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    charge_id: str = Field(primary_key=True, max_length=120)
+    team: str = Field(max_length=40)
+    member: str | None = Field(default=None, max_length=32)
+    user_email: str | None = Field(default=None, max_length=254)
+    tool: str = Field(max_length=40)
+    quality: str | None = Field(default=None, max_length=40)
+    variants: int | None = None
+    duration_seconds: int | None = None
+    credits: int
+    kind: str = Field(max_length=16)
+    version_kept: int | None = None
+    project: str | None = Field(default=None, max_length=80)
+    reference: str | None = Field(default=None, max_length=80)
+    task_id: int | None = None
+    occurred_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    recorded_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A ``webhook-id`` already handled: a redelivery changes nothing."""
+
+    __tablename__ = "webhook_delivery"
+
+    webhook_id: str = Field(primary_key=True, max_length=200)
+    received_at: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
+
+
+class KeterBalance(SQLModel, table=True):
+    """The newest ``balance.updated`` of a team: Keter Labs' own figure, for reconciliation."""
+
+    __tablename__ = "keter_balance"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    plan_credits: int
+    extra_credits: int
+    as_of: datetime = Field(sa_column=_utc_column(nullable=False))
+    difference: int = 0  # Keter Labs' figure minus the bot's when it came in
+    alerted_difference: int | None = None  # the difference the admins were last told about
+
+
+class HistoryRollup(SQLModel, table=True):
+    """The charge history's totals per UTC day, member, tool and project: a slice's footer reads days, not rows.
+
+    Kept by ``bot.store.ledger`` beside every entry the history shows, in the same transaction;
+    ``""`` stands for no member, tool or project (part of the primary key).
+    """
+
+    __tablename__ = "history_rollup"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    day: date = Field(primary_key=True)
+    member: str = Field(primary_key=True, max_length=32)
+    tool: str = Field(primary_key=True, max_length=40)
+    project: str = Field(primary_key=True, max_length=80)
+    spent: int = 0
+    retries: int = 0  # spent by Keter Labs' retry charges
+    entries: int = 0

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+
 from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest
 from bot.services.balances import balance_report
+from bot.services.charges import reconciliation
 from bot.services.members import bot_admins
 from bot.services.quotes import quote_task
 from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.balance import balance_blocks, balance_text
 from bot.slack.blocks.help import help_blocks
+from bot.slack.blocks.history import reconciliation_line
 from bot.slack.blocks.quote import quote_blocks, quote_text
+from bot.slack.ids import BlockId
 
 
 def answer_quote(ctx: CommandContext, command: TaskRequest) -> Reply:
@@ -34,7 +39,14 @@ def answer_balance(ctx: CommandContext, command: BalanceCommand) -> Reply:
     """The team's figures and forecast."""
     member = ctx.member(command.team)
     report = balance_report(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, team=member.team, now=ctx.now)
-    return Reply(balance_text(report), balance_blocks(report, ctx.config.teams[member.team].zone))
+    blocks = balance_blocks(report, ctx.config.teams[member.team].zone)
+    seen = reconciliation(ctx.deps.db, workspace_id=ctx.workspace_id, team=member.team)
+    if seen is not None:  # Keter Labs' own figure, from the charge feed's balance.updated
+        line = reconciliation_line(seen, ctx.config.teams[member.team].zone)
+        blocks.insert(
+            2, ContextBlock(block_id=BlockId.BALANCE_RECONCILIATION, elements=[MarkdownTextObject(text=line)])
+        )
+    return Reply(balance_text(report), blocks)
 
 
 def answer_help(ctx: CommandContext, command: HelpCommand) -> Reply:

@@ -91,6 +91,26 @@ def task_lines(figures: DigestFigures) -> str:
     return "\n".join(lines)
 
 
+def feed_lines(figures: DigestFigures, names: Mapping[str, str] | None = None) -> list[str]:
+    """Keter Labs' charges in the week: unplanned spend, adjustments, spend by project (each only when any)."""
+    feed, lines = figures.feed, []
+    if feed.unplanned_charges:
+        who = _who(feed.unplanned_member, names) if feed.unplanned_member else "no member"
+        mostly = f", mostly {who}, {feed.unplanned_tool}" if feed.unplanned_tool else ""
+        lines.append(f"*Unplanned*: {credits(feed.unplanned)} in {plural(feed.unplanned_charges, 'charge')}{mostly}")
+    if feed.adjustment_entries:
+        sign = "+" if feed.adjustments >= 0 else "−"
+        entries = "entry" if feed.adjustment_entries == 1 else "entries"
+        amount = f"{sign}{credits(abs(feed.adjustments))}"
+        lines.append(f"*Adjustments*: {amount} in {feed.adjustment_entries:,} {entries}")
+    if feed.projects:
+        shown = [f"{p.name} {credits(p.amount)}" for p in feed.projects]
+        if feed.other_projects:
+            shown.append(f"others {credits(feed.other_projects)}")
+        lines.append("*By project*: " + " · ".join(shown))
+    return lines
+
+
 def released_line(figures: DigestFigures) -> str:
     """``3 tasks released unreported: 140 credits`` (empty when none were)."""
     count, amount = figures.released_unreported
@@ -156,7 +176,7 @@ def digest_blocks(
         footer.append("`/credits balance` shows today's figures")
         before = figures.spend.previous_total
         note = f" (the week before: {credits(before)})" if before else ""
-        released = released_line(figures)
+        released = "\n".join(filter(None, [released_line(figures), *feed_lines(figures, names)]))
         return [
             header,
             _section(f":zzz: *Quiet week*: no credits spent {when}{note}." + (f"\n{released}" if released else "")),
@@ -170,6 +190,7 @@ def digest_blocks(
         _section(f"*{when}*: *{credits(figures.spend.total)}* spent, {change_phrase(figures.spend)}"),
         _section(spend_lines(figures.spend, names)),
         _section(task_lines(figures)),
+        *([_section("\n".join(feed))] if (feed := feed_lines(figures, names)) else []),
         DividerBlock(),
         _section(balance_lines(report)),
     ]

@@ -46,7 +46,22 @@ def reserved_blocks(result: RunResult) -> list[Block]:
             f"Team {task.team} has {credits(result.report.available_after)} available after it."
         ),
         _context(finish_hint(task)),
+        reference_block(task.number, result.project),
     ]
+
+
+def reference_block(number: int, project: str | None) -> Block:
+    """Where to put the task's reference in Keter Labs so its charges find it."""
+    tag = f" (project {project})" if project else ""
+    return ContextBlock(
+        block_id=BlockId.TASK_REFERENCE,
+        elements=[
+            MarkdownTextObject(
+                text=f"Reference *KC-{number}*{tag}: put it in the task's project or tag field in Keter Labs, "
+                f"so its charges are matched to this task."
+            )
+        ],
+    )
 
 
 def pending_blocks(result: RunResult, permalink: str | None) -> list[Block]:
@@ -60,6 +75,7 @@ def pending_blocks(result: RunResult, permalink: str | None) -> list[Block]:
             f"{credits(approval.amount)} are held while an approver decides; see {where}."
         ),
         _context("You'll be mentioned in its thread when it is decided."),
+        reference_block(task.number, result.project),
     ]
 
 

@@ -18,7 +18,7 @@ from slack_bolt import App
 from bot.slack.deps import Deps
 from bot.slack.ids import ActionId, CallbackId, FunctionId, ShortcutId, SlashCommand
 from bot.slack.listeners import errors, middleware
-from bot.slack.listeners.actions import approval, audit, holds, home
+from bot.slack.listeners.actions import approval, audit, history, holds, home
 from bot.slack.listeners.commands import credits
 from bot.slack.listeners.events import home as home_events
 from bot.slack.listeners.events import installation
@@ -44,6 +44,7 @@ LISTENERS: tuple[tuple[Kind, Matcher, Callable[..., None]], ...] = (
     ("action", ActionId.HOLD_CANCEL, holds.handle_hold_cancel_click),
     ("view", CallbackId.HOLD_FINISH, hold_finish.handle_hold_finish_submission),
     ("action", ActionId.AUDIT_MORE, audit.handle_audit_more_click),
+    ("action", ActionId.HISTORY_MORE, history.handle_history_more_click),
     ("event", "app_uninstalled", installation.handle_app_uninstalled),
     ("event", "tokens_revoked", installation.handle_tokens_revoked),
     ("event", "app_home_opened", home_events.handle_app_home_opened),

@@ -1,0 +1,168 @@
+"""Keter Labs' charges as they arrive (a signed delivery or a CSV file): their shape and how they are read.
+
+A charge is a fact: once its shape is valid it is never refused for a business reason. The same
+models read the webhook body and each CSV row, so a charge means the same thing whichever way it came.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+CSV_COLUMNS = (
+    "id",
+    "occurred_at",
+    "team",
+    "user_email",
+    "tool",
+    "quality",
+    "variants",
+    "duration_seconds",
+    "credits",
+    "kind",
+    "version_kept",
+    "project",
+    "reference",
+)
+REFERENCE_PATTERN = re.compile(r"^\s*KC-(\d{1,9})\s*$", re.IGNORECASE)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Charge(_Strict):
+    """One charge: ``credits`` is always positive; a refund gives that many back."""
+
+    id: Annotated[str, Field(min_length=1, max_length=120)]
+    occurred_at: AwareDatetime
+    team: Annotated[str, Field(min_length=1, max_length=80)]
+    user_email: Annotated[str, Field(min_length=3, max_length=254)] | None = None
+    tool: Annotated[str, Field(min_length=1, max_length=40)]
+    quality: Annotated[str, Field(max_length=40)] | None = None
+    variants: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    duration_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
+    credits: Annotated[int, Field(ge=1, le=10_000_000)]
+    kind: Literal["attempt", "retry", "refund"]
+    version_kept: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    project: Annotated[str, Field(max_length=80)] | None = None
+    reference: Annotated[str, Field(max_length=80)] | None = None
+
+    @property
+    def task_number(self) -> int | None:
+        """The task a ``KC-12`` reference names (None: no reference, or not one of ours)."""
+        match = REFERENCE_PATTERN.match(self.reference or "")
+        return int(match.group(1)) if match else None
+
+
+class ChargesData(_Strict):
+    """``data`` of a ``charges.created`` delivery."""
+
+    charges: list[Charge] = Field(min_length=1, max_length=1000)
+
+
+class ChargesCreated(_Strict):
+    """A delivery of one or more charges."""
+
+    type: Literal["charges.created"]
+    data: ChargesData
+
+
+class KeterBalanceData(_Strict):
+    """Keter Labs' own figure for a team at ``as_of``."""
+
+    team: Annotated[str, Field(min_length=1, max_length=80)]
+    plan_credits: int
+    extra_credits: int
+    as_of: AwareDatetime
+
+
+class BalanceUpdated(_Strict):
+    """A ``balance.updated`` delivery."""
+
+    type: Literal["balance.updated"]
+    data: KeterBalanceData
+
+
+class Delivery(BaseModel):
+    """Any delivery the feed accepts, told apart by ``type``."""
+
+    event: Annotated[ChargesCreated | BalanceUpdated, Field(discriminator="type")]
+
+
+class BadBodyError(ValueError):
+    """A body or row that is not the documented shape; the message is one line naming what is wrong."""
+
+
+def one_line(error: ValidationError) -> str:
+    """The first problem of a validation error as ``data.charges.0.credits: Input should be …``."""
+    item = error.errors()[0]
+    where = ".".join(str(part) for part in item["loc"] if part not in ("event", "charges.created", "balance.updated"))
+    return f"{where}: {item['msg']}" if where else str(item["msg"])
+
+
+def parse_delivery(body: bytes) -> ChargesCreated | BalanceUpdated:
+    """Read a webhook body; BadBodyError with a one-line reason when it is not a known delivery."""
+    try:
+        return Delivery.model_validate({"event": _json(body)}).event
+    except ValidationError as exc:
+        raise BadBodyError(one_line(exc)) from None
+
+
+def _json(body: bytes) -> object:
+    import json
+
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadBodyError(f"the body is not JSON ({exc})") from None
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A CSV line that is not a charge: its number (the header is line 1) and why."""
+
+    line: int
+    reason: str
+
+
+def parse_csv(text: str) -> tuple[list[Charge], list[BadLine]]:
+    """Every charge of a CSV file and every bad line (number and reason); empty cells are null."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = tuple(reader.fieldnames or ())
+    if header != CSV_COLUMNS:
+        missing = [c for c in CSV_COLUMNS if c not in header]
+        extra = [c for c in header if c not in CSV_COLUMNS]
+        why = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(extra)}" if extra else "out of order"
+        return [], [BadLine(1, f"the header must be {','.join(CSV_COLUMNS)} ({why})")]
+    charges: list[Charge] = []
+    bad: list[BadLine] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row or any(value is None for value in row.values()):
+            bad.append(BadLine(line, f"expected {len(CSV_COLUMNS)} columns"))
+            continue
+        values = {key: (value.strip() or None) for key, value in row.items() if key is not None}
+        try:
+            charge = Charge.model_validate(values)
+        except ValidationError as exc:
+            bad.append(BadLine(line, one_line(exc)))
+            continue
+        if charge.id in seen and charge != charges[seen[charge.id]]:
+            bad.append(BadLine(line, f"charge {charge.id} appears earlier with other figures"))
+            continue
+        seen.setdefault(charge.id, len(charges))
+        charges.append(charge)
+    return charges, bad
+
+
+def occurred(charge: Charge, now: datetime) -> datetime:
+    """When a charge counts: when it happened, never later than now (a sender's clock may run ahead)."""
+    return min(charge.occurred_at, now)

@@ -1,0 +1,1 @@
+"""Keter Labs' charge feed: the signed webhook ``POST /keter/charges`` beside the Slack endpoints."""

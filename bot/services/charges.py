@@ -1,0 +1,498 @@
+"""Keter Labs' charges become ledger entries: the one path for the signed feed and the CSV import.
+
+A charge is a fact, so it is never refused for want of credits (the team may end overdrawn) and never
+dropped: one naming an open task (``KC-12``) is that task's and spends from its hold; one naming none is
+*unplanned* spend, charged to the team and counted for its member's week. The charge id is the ledger
+entry's idempotency key, so a redelivery, a re-import, or the feed and the file both sending it, write it
+once; the same id with other figures is a conflict, never a silent no-op.
+
+A task with charges is settled (its hold's rest released, its cost the sum of its charges) when its
+member says ``done`` or after ``feed.settle_after_minutes`` without a new charge. A task its member
+already reported with a cost keeps that capture; when its charges settle to another figure, the
+difference is an adjustment ("Keter Labs charged 40, reported 32") and the member is told.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.config import CreditsConfig
+from bot.domain import ledger as rules
+from bot.domain.calendar import local_date
+from bot.domain.charges import Charge, KeterBalanceData, occurred
+from bot.domain.errors import UserFacingError
+from bot.domain.ledger import EntryKind
+from bot.domain.lifecycle import TaskEvent, TaskStatus, next_task_status
+from bot.services.audit import record_decision
+from bot.services.balances import open_team_cycle
+from bot.store import charges as charge_store
+from bot.store import ledger as ledger_store
+from bot.store import tasks as task_store
+from bot.store.db import Database
+from bot.store.models import KeterBalance, KeterCharge, Task, TeamBalance
+
+logger = logging.getLogger(__name__)
+
+EmailLookup = Callable[[str], str | None]
+"""An e-mail address to a Slack member id (``users.lookupByEmail`` at the edge), None when unknown."""
+
+
+def no_lookup(_email: str) -> None:
+    """For callers with no Slack client (a CSV import without a token): only the ``emails:`` maps."""
+    return None
+
+
+class UnknownTeamError(UserFacingError):
+    """A charge names a Keter Labs team the credits file does not map; nothing of the batch is written."""
+
+    def __init__(self, keter_team: str, known: Iterable[str]) -> None:
+        self.keter_team = keter_team
+        super().__init__(
+            f"unknown team '{keter_team}' (known: {', '.join(sorted(known)) or 'none'}; "
+            f"set teams.<team>.keter_team in the credits file)"
+        )
+
+
+class ChargeConflictError(UserFacingError):
+    """A charge id already recorded with other figures: a sender bug, refused rather than guessed at."""
+
+    def __init__(self, charge_id: str, what: str) -> None:
+        self.charge_id = charge_id
+        super().__init__(f"charge {charge_id} was already recorded with other figures ({what})")
+
+
+@dataclass
+class TeamCounts:
+    """What one batch did for one team."""
+
+    new: int = 0
+    known: int = 0
+    matched: int = 0
+    unplanned: int = 0
+
+
+@dataclass
+class ChargeReport:
+    """What a batch of charges did, per bot team."""
+
+    teams: dict[str, TeamCounts] = field(default_factory=dict)
+
+    def add(self, other: ChargeReport) -> None:
+        """Fold another batch's counts into this one."""
+        for team, counts in other.teams.items():
+            mine = self.teams.setdefault(team, TeamCounts())
+            mine.new += counts.new
+            mine.known += counts.known
+            mine.matched += counts.matched
+            mine.unplanned += counts.unplanned
+
+
+@dataclass(frozen=True)
+class ChargeDifference:
+    """Settled charges differ from what the member reported: an adjustment was written; tell them."""
+
+    team: str
+    member: str
+    task_number: int
+    charged: int
+    reported: int
+
+
+def bot_team(config: CreditsConfig, keter_team: str) -> str:
+    """The bot's team for a Keter Labs team name; UnknownTeamError when the credits file has none."""
+    team = config.team_by_keter_name.get(keter_team)
+    if team is None:
+        raise UnknownTeamError(keter_team, config.team_by_keter_name)
+    return team
+
+
+def resolve_members(config: CreditsConfig, charges: Sequence[Charge], lookup: EmailLookup) -> dict[str, str | None]:
+    """Each e-mail's Slack member: the team's ``emails:`` map first, then ``lookup`` (asked once per address)."""
+    found: dict[str, str | None] = {}
+    for charge in charges:
+        email = (charge.user_email or "").strip().lower()
+        if not email or email in found:
+            continue
+        team = config.teams[bot_team(config, charge.team)]
+        mapped = {k.lower(): v for k, v in team.emails.items()}.get(email)
+        if mapped is None:
+            try:
+                mapped = lookup(email)
+            except Exception:  # Slack unreachable: the charge is still a fact, recorded without a member
+                logger.exception("looking up %s failed; the charge is recorded without a member", email)
+        found[email] = mapped
+    return found
+
+
+def _same(stored: KeterCharge, charge: Charge, team: str) -> str | None:
+    """What differs between a stored charge and a new copy of it (None: the same charge)."""
+    pairs = {
+        "team": (stored.team, team),
+        "credits": (stored.credits, charge.credits),
+        "kind": (stored.kind, charge.kind),
+        "tool": (stored.tool, charge.tool),
+        "reference": (stored.reference, charge.reference),
+    }
+    differ = [f"{name} {old} then {new}" for name, (old, new) in pairs.items() if old != new]
+    return "; ".join(differ) or None
+
+
+def describe(charge: Charge) -> str:
+    """``image · high · 4 variants`` (the history's *what*)."""
+    parts = [charge.tool]
+    if charge.quality:
+        parts.append(charge.quality)
+    if charge.variants:
+        parts.append(f"{charge.variants} variant{'s' if charge.variants != 1 else ''}")
+    if charge.duration_seconds:
+        parts.append(f"{charge.duration_seconds} s")
+    return " · ".join(parts)
+
+
+class _TeamBatch:
+    """One team's charges in one transaction: deltas computed in order on a running balance, written at once."""
+
+    def __init__(self, session: Session, config: CreditsConfig, row: TeamBalance, now: datetime, charges: list[Charge]):
+        self.session, self.config, self.row, self.now = session, config, row, now
+        self.balance = ledger_store.as_balance(row)
+        self.stored = charge_store.charges_by_ids(
+            session, workspace_id=row.workspace_id, charge_ids=[c.id for c in charges]
+        )
+        self.tasks: dict[int, Task | None] = {}
+        self.reported: dict[int, bool] = {}
+        self.entries: list[ledger_store.NewEntry] = []
+        self.raw: list[KeterCharge] = []
+
+    def task(self, number: int | None) -> Task | None:
+        """The task a reference names, if it can take charges (held or done), looked up once per batch."""
+        if number is None:
+            return None
+        if number not in self.tasks:
+            task = task_store.task_by_number(
+                self.session, workspace_id=self.row.workspace_id, team=self.row.team, number=number
+            )
+            if task is not None and task.status not in (TaskStatus.HELD, TaskStatus.DONE):
+                task = None  # cancelled, released or waiting for approval: the charge is unplanned spend
+            self.tasks[number] = task
+        return self.tasks[number]
+
+    def is_reported(self, task: Task) -> bool:
+        """Its member reported a cost with ``done`` (a capture), which the charges correct only when they settle."""
+        assert task.id is not None
+        if task.id not in self.reported:
+            self.reported[task.id] = task.status == TaskStatus.DONE and _has_capture(
+                self.session, self.row.workspace_id, task
+            )
+        return self.reported[task.id]
+
+    def add(self, charge: Charge, member: str | None, counts: TeamCounts) -> None:
+        """Count a known charge, or compute the new one's entry on the running balance."""
+        stored = self.stored.get(charge.id)
+        if stored is not None:
+            differs = _same(stored, charge, self.row.team)
+            if differs:
+                raise ChargeConflictError(charge.id, differs)
+            counts.known += 1
+            return
+        at = occurred(charge, self.now)
+        task = self.task(charge.task_number)
+        signed = -charge.credits if charge.kind == "refund" else charge.credits
+        reported = task is not None and self.is_reported(task)
+        if charge.kind == "refund":
+            delta = rules.refund(charge.credits)
+        else:
+            from_hold = min(charge.credits, task.held) if task is not None and task.status == TaskStatus.HELD else 0
+            delta = rules.capture(self.balance, from_hold, charge.credits)
+        if reported:
+            delta = rules.Delta()  # already in the cost its member reported; a difference is settled later
+        self.balance = self.balance.apply(delta)
+        self.entries.append(
+            ledger_store.NewEntry(
+                kind=EntryKind.REFUND if charge.kind == "refund" else EntryKind.CHARGE,
+                delta=delta,
+                idempotency_key=f"charge:{charge.id}",
+                at=at,
+                local_day=local_date(at, self.config.teams[self.row.team].zone),
+                member=member or (task.requester if task is not None else None),
+                tool=charge.tool,
+                task_id=task.id if task is not None else None,
+                note=describe(charge),
+                project=charge.project or (task.project if task is not None else None),
+                charge_kind=charge.kind,
+            )
+        )
+        raw = KeterCharge(
+            workspace_id=self.row.workspace_id,
+            charge_id=charge.id,
+            team=self.row.team,
+            member=member,
+            user_email=charge.user_email,
+            tool=charge.tool,
+            quality=charge.quality,
+            variants=charge.variants,
+            duration_seconds=charge.duration_seconds,
+            credits=charge.credits,
+            kind=charge.kind,
+            version_kept=charge.version_kept,
+            project=charge.project,
+            reference=charge.reference,
+            task_id=task.id if task is not None else None,
+            occurred_at=at,
+            recorded_at=self.now,
+        )
+        self.raw.append(raw)
+        self.stored[charge.id] = raw  # the same charge twice in one batch: the second is known
+        counts.new += 1
+        if task is None:
+            counts.unplanned += 1
+            return
+        counts.matched += 1
+        task.held += delta.held
+        task.charged += signed
+        task.charge_count += 1
+        task.last_charge_at = self.now
+        if task.status == TaskStatus.DONE and not reported:
+            task.actual_cost = (task.actual_cost or 0) + signed  # settled by its charges: they are its cost
+        self.session.add(task)
+
+    def write(self) -> None:
+        """Every new entry and raw charge in two statements; the running figure moved once."""
+        ledger_store.append_entries(self.session, row=self.row, entries=self.entries, now=self.now)
+        charge_store.add_charges(self.session, self.raw)
+
+
+def _has_capture(session: Session, workspace_id: str, task: Task) -> bool:
+    return ledger_store.has_entry(session, workspace_id=workspace_id, idempotency_key=f"capture:task:{task.id}")
+
+
+def record_charges(
+    db: Database,
+    config: CreditsConfig,
+    *,
+    workspace_id: str,
+    charges: Sequence[Charge],
+    now: datetime,
+    lookup: EmailLookup = no_lookup,
+) -> ChargeReport:
+    """Write each charge once, team by team, each team in one transaction under its lock.
+
+    Every charge's team is checked first (UnknownTeamError: nothing written); e-mails are resolved
+    before any lock is taken (the Slack lookup is slow). A conflict rolls back its team's batch.
+    """
+    by_team: dict[str, list[Charge]] = {}
+    for charge in charges:
+        by_team.setdefault(bot_team(config, charge.team), []).append(charge)
+    members = resolve_members(config, charges, lookup)
+    report = ChargeReport()
+    for team, batch in by_team.items():
+        counts = report.teams.setdefault(team, TeamCounts())
+        with db.write() as session:
+            row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
+            writer = _TeamBatch(session, config, row, now, batch)
+            for charge in batch:
+                writer.add(charge, members.get((charge.user_email or "").strip().lower()), counts)
+            writer.write()
+    return report
+
+
+def delivery_seen(db: Database, *, webhook_id: str) -> bool:
+    """Whether this ``webhook-id`` was already handled (a redelivery then changes nothing)."""
+    with db.read() as session:
+        return charge_store.delivery_seen(session, webhook_id=webhook_id)
+
+
+def mark_delivery(db: Database, *, webhook_id: str, now: datetime) -> None:
+    """Remember a delivery once its charges are written.
+
+    Marked after, not before: a process that dies in between leaves the id unmarked, so the sender's
+    retry is handled, and its charges, already written under their own ids, are counted as known.
+    """
+    with db.write() as session:
+        charge_store.mark_delivery(session, webhook_id=webhook_id, now=now)
+
+
+def close_with_charges(
+    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, *, kept: int | None, now: datetime
+) -> int:
+    """Close a held task whose cost is its charges: release the rest of its hold; returns what was released.
+
+    ``kept`` is what its member said (``done kept=``); else the charges' ``version_kept`` add up.
+    """
+    assert task.id is not None
+    released = task.held
+    if released:
+        delta = rules.release_hold(ledger_store.as_balance(row), released)
+        ledger_store.append_new_entry(
+            session,
+            row=row,
+            kind=EntryKind.RELEASE,
+            delta=delta,
+            idempotency_key=f"release:charges:{task.id}",
+            now=now,
+            local_day=local_date(now, config.teams[task.team].zone),
+            member=task.requester,
+            tool=task.tool,
+            task_id=task.id,
+        )
+    retries, versions = charge_store.task_charge_summary(session, workspace_id=task.workspace_id, task_id=task.id)
+    task.status = next_task_status(task.status, TaskEvent.FINISH)
+    task.held, task.actual_cost, task.finished_at = 0, task.charged, now
+    task.retries_used = retries
+    task.kept = kept if kept is not None else versions
+    session.add(task)
+    return released
+
+
+def settle_quiet(db: Database, config: CreditsConfig, *, workspace_id: str, now: datetime) -> list[ChargeDifference]:
+    """Settle tasks whose charges went quiet for ``feed.settle_after_minutes``; returns the differences to tell.
+
+    A held task is closed at the sum of its charges. A task its member reported whose charges add up to
+    another figure gets an adjustment entry for the difference (idempotency key: the task and the figure).
+    """
+    cutoff = now - timedelta(minutes=config.feed.settle_after_minutes)
+    with db.read() as session:
+        due = charge_store.quiet_tasks(session, workspace_id=workspace_id, cutoff=cutoff)
+    told: list[ChargeDifference] = []
+    for task_id, team in due:
+        if team not in config.teams:
+            continue
+        with db.write() as session:
+            row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
+            task = session.get(Task, task_id)
+            if task is None or task.last_charge_at is None or task.last_charge_at > cutoff:
+                continue
+            if task.status == TaskStatus.HELD:
+                close_with_charges(session, config, row, task, kept=None, now=now)
+            elif task.status == TaskStatus.DONE and task.actual_cost != task.charged:
+                difference = correct_reported_cost(session, config, row, task, now=now)
+                if difference is not None:
+                    told.append(difference)
+    return told
+
+
+def correct_reported_cost(
+    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, *, now: datetime
+) -> ChargeDifference | None:
+    """The charges win over a reported cost: one adjustment entry for the difference (spent, plan first)."""
+    assert task.id is not None and task.number is not None and task.actual_cost is not None
+    reported, charged = task.actual_cost, task.charged
+    diff = charged - reported
+    balance = ledger_store.as_balance(row)
+    delta = rules.capture(balance, 0, diff) if diff > 0 else rules.refund(-diff)
+    note = f"Keter Labs charged {charged:,}, reported {reported:,}"
+    written = ledger_store.append_entry(
+        session,
+        row=row,
+        kind=EntryKind.ADJUSTMENT,
+        delta=delta,
+        idempotency_key=f"charges-differ:{task.id}:{reported}:{charged}",
+        now=now,
+        local_day=local_date(now, config.teams[task.team].zone),
+        member=task.requester,
+        tool=task.tool,
+        task_id=task.id,
+        note=note,
+        project=task.project,
+    )
+    task.actual_cost = charged
+    session.add(task)
+    if not written:
+        return None
+    record_decision(
+        session,
+        workspace_id=task.workspace_id,
+        team=task.team,
+        action="charges_differ",
+        target=f"task #{task.number}",
+        now=now,
+        member=task.requester,
+        reported=reported,
+        charged=charged,
+    )
+    return ChargeDifference(task.team, task.requester, task.number, charged, reported)
+
+
+# -- Keter Labs' own balance -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Keter Labs' figure for a team against the bot's when it came in."""
+
+    team: str
+    plan_credits: int
+    extra_credits: int
+    as_of: datetime
+    difference: int  # Keter Labs' plan + extra minus the bot's (0: the bot agrees)
+
+
+def record_keter_balance(
+    db: Database, config: CreditsConfig, *, workspace_id: str, data: KeterBalanceData, now: datetime
+) -> Reconciliation:
+    """Keep the newest ``balance.updated`` of a team beside the bot's own figure at that moment."""
+    team = bot_team(config, data.team)
+    with db.write() as session:
+        row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
+        difference = (data.plan_credits + data.extra_credits) - (row.plan + row.extra)
+        snapshot = charge_store.keter_balance(session, workspace_id=workspace_id, team=team)
+        if snapshot is not None and snapshot.as_of > data.as_of:
+            return Reconciliation(
+                team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
+            )
+        if snapshot is None:
+            snapshot = KeterBalance(
+                workspace_id=workspace_id,
+                team=team,
+                plan_credits=data.plan_credits,
+                extra_credits=data.extra_credits,
+                as_of=data.as_of,
+            )
+        snapshot.plan_credits, snapshot.extra_credits = data.plan_credits, data.extra_credits
+        snapshot.as_of, snapshot.difference = data.as_of, difference
+        session.add(snapshot)
+        return Reconciliation(team, data.plan_credits, data.extra_credits, data.as_of, difference)
+
+
+def reconciliation(db: Database, *, workspace_id: str, team: str) -> Reconciliation | None:
+    """The team's newest Keter Labs balance and how far the bot was from it (None: none received)."""
+    with db.read() as session:
+        snapshot = charge_store.keter_balance(session, workspace_id=workspace_id, team=team)
+        if snapshot is None:
+            return None
+        return Reconciliation(team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference)
+
+
+def claim_balance_alerts(db: Database, config: CreditsConfig, *, workspace_id: str) -> list[Reconciliation]:
+    """Differences beyond ``feed.tolerance`` the admins were not told about yet, claimed (told once each)."""
+    claimed: list[Reconciliation] = []
+    with db.write() as session:
+        for snapshot in charge_store.keter_balances(session, workspace_id=workspace_id):
+            if abs(snapshot.difference) <= config.feed.tolerance:
+                continue
+            if snapshot.alerted_difference == snapshot.difference or snapshot.team not in config.teams:
+                continue
+            snapshot.alerted_difference = snapshot.difference
+            session.add(snapshot)
+            claimed.append(
+                Reconciliation(
+                    snapshot.team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
+                )
+            )
+    return claimed
+
+
+def _reconciliation(snapshot: KeterBalance) -> Reconciliation:
+    return Reconciliation(
+        snapshot.team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
+    )
+
+
+def ledger_fingerprint(db: Database, *, workspace_id: str) -> charge_store.Fingerprint:
+    """What any order of the same charges must leave the same: each entry's key, kind, figures, member, task."""
+    with db.read() as session:
+        return charge_store.ledger_fingerprint(session, workspace_id=workspace_id)

@@ -1,0 +1,159 @@
+"""``/credits history``: a page of the charge history with a "More" button; its CSV; the feed's one-liners."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.services.charges import ChargeDifference, Reconciliation
+from bot.services.history import HistoryLine, HistoryPage
+from bot.slack.blocks.format import credits
+from bot.slack.ids import ActionId, BlockId
+
+
+class HistoryCursor(BaseModel):
+    """What the "More" button carries: the same slice, continued below the last line shown."""
+
+    member: str | None
+    tool: str | None
+    project: str | None
+    days: int
+    since: float
+    at: float
+    id: int
+
+
+def when(line: HistoryLine, zone: ZoneInfo) -> str:
+    """``Tue 24 Nov 11:05`` in the team's timezone."""
+    local = line.at.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def amount(line: HistoryLine) -> str:
+    """Spend as ``32 credits`` (a refund ``−32``); credits added ``+500``, taken ``−40``."""
+    if line.spend:
+        return credits(line.credits) if line.credits >= 0 else f"−{credits(-line.credits)}"
+    return f"+{credits(line.credits)}" if line.credits >= 0 else f"−{credits(-line.credits)}"
+
+
+def history_line(line: HistoryLine, zone: ZoneInfo) -> str:
+    """``*Tue 24 Nov 11:05* · @alice · task #12 image · high · 4 variants · Nike spring · *32 credits*``."""
+    who = f"<@{line.member}>" if line.member else "no member"
+    project = f" · {line.project}" if line.project else ""
+    return f"*{when(line, zone)}* · {who} · {line.what}{project} · *{amount(line)}*"
+
+
+def _scope(page: HistoryPage) -> str:
+    parts = [f"team {page.team}", f"last {page.days} days"]
+    if page.member:
+        parts.append(f"<@{page.member}>")
+    if page.tool:
+        parts.append(page.tool)
+    if page.project:
+        parts.append(f"project {page.project}")
+    return ", ".join(parts)
+
+
+def footer(page: HistoryPage) -> str:
+    """``Spent in this slice: 1,234 credits · retries 96 credits (8 %)``."""
+    share = f" ({page.retries * 100 // page.total} %)" if page.total > 0 and page.retries else ""
+    return (
+        f"Spent in this slice: {credits(page.total)} · cost of retries {credits(page.retries)}{share} · "
+        f"{page.count:,} lines"
+    )
+
+
+def history_text(page: HistoryPage) -> str:
+    """Fallback text."""
+    return f"Charge history, {_scope(page)}: {len(page.lines)} lines. {footer(page)}"
+
+
+def history_blocks(page: HistoryPage, zone: ZoneInfo, *, first: bool) -> list[Block]:
+    """A header, one line per entry (15 a page), the slice's footer, and "More" while older lines remain."""
+    older = "" if first else "older, "
+    header = f"Charge history, {_scope(page)} ({zone.key}), {older}newest first:"
+    blocks: list[Block] = [ContextBlock(elements=[MarkdownTextObject(text=header)])]
+    if not page.lines:
+        blocks.append(SectionBlock(text="Nothing recorded." if first else "No older lines."))
+    else:
+        text = "\n".join(history_line(line, zone) for line in page.lines)
+        blocks.append(SectionBlock(block_id=BlockId.HISTORY_LINES, text=MarkdownTextObject(text=text)))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer(page))]))
+    if page.cursor is not None:
+        at, entry_id = page.cursor
+        cursor = HistoryCursor(
+            member=page.member,
+            tool=page.tool,
+            project=page.project,
+            days=page.days,
+            since=page.since.timestamp(),
+            at=at.timestamp(),
+            id=entry_id,
+        )
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.HISTORY_MORE,
+                elements=[ButtonElement(text="More", action_id=ActionId.HISTORY_MORE, value=cursor.model_dump_json())],
+            )
+        )
+    return blocks
+
+
+CSV_HEADER = ("local_time", "member", "what", "project", "credits", "kind")
+
+
+def history_csv(lines: Iterable[HistoryLine], zone: ZoneInfo) -> tuple[str, int]:
+    """The slice as CSV (every row, newest first) and its number of rows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    count = 0
+    for line in lines:
+        local = line.at.astimezone(zone)
+        writer.writerow(
+            (
+                local.strftime("%Y-%m-%d %H:%M"),
+                line.member or "",
+                line.what,
+                line.project or "",
+                line.credits,
+                "spend" if line.spend else "credits",
+            )
+        )
+        count += 1
+    return out.getvalue(), count
+
+
+def difference_text(difference: ChargeDifference) -> str:
+    """One line to the member whose reported cost Keter Labs' charges corrected."""
+    change = difference.charged - difference.reported
+    way = f"{credits(change)} more" if change > 0 else f"{credits(-change)} back"
+    return (
+        f"Task #{difference.task_number}: Keter Labs charged {difference.charged:,}, you reported "
+        f"{difference.reported:,}; the charges count ({way}, recorded as an adjustment)."
+    )
+
+
+def reconciliation_line(seen: Reconciliation, zone: ZoneInfo) -> str:
+    """``Keter Labs says 1,234 plan + 500 extra at 10:05 · the bot agrees`` (or ``… 16 credits apart``)."""
+    local = seen.as_of.astimezone(zone)
+    verdict = "the bot agrees" if seen.difference == 0 else f"{credits(abs(seen.difference))} apart"
+    return (
+        f"Keter Labs says {seen.plan_credits:,} plan + {seen.extra_credits:,} extra at "
+        f"{local:%a} {local.day} {local:%b %H:%M} · {verdict}"
+    )
+
+
+def balance_alert_text(seen: Reconciliation, zone: ZoneInfo) -> str:
+    """The admins' alert when Keter Labs' balance and the bot's differ beyond the tolerance."""
+    side = "more" if seen.difference > 0 else "less"
+    return (
+        f"⚠️ Team {seen.team}: Keter Labs shows {credits(abs(seen.difference))} {side} than the bot "
+        f"({reconciliation_line(seen, zone)}). `/credits history` shows what the bot recorded; "
+        f"`/credits admin adjust {seen.team} <+N/-N> <reason>` corrects it."
+    )

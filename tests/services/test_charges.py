@@ -1,0 +1,355 @@
+"""Keter Labs' charges on both databases: matching, unplanned spend, settling, corrections, reconciliation, history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.config import CreditsConfig
+from bot.domain.charges import Charge, KeterBalanceData, parse_csv
+from bot.domain.commands import TaskRequest
+from bot.domain.lifecycle import TaskStatus
+from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
+from bot.services import charges, history, tasks
+from bot.services.balances import current_balance
+from bot.services.members import Member
+from bot.services.quotes import member_week_usage
+from bot.store import ledger as store
+from bot.store import tasks as task_store
+from bot.store.db import Database
+from tests.conftest import fresh_sqlite
+
+WORKSPACE = "T0FEED"
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+ALICE = Member("U0ALICE", "design", "creator", False)
+EMAILS = {"alice@studio.example": "U0ALICE", "bob@studio.example": "U0BOB"}
+
+
+def lookup(email: str) -> str | None:
+    """Stands in for users.lookupByEmail (the Slack edge), not for the code under test."""
+    return EMAILS.get(email)
+
+
+def charge(
+    charge_id: str, credits: int, *, kind: str = "attempt", reference: str | None = None, **extra: Any
+) -> Charge:
+    data: dict[str, Any] = {
+        "id": charge_id,
+        "occurred_at": "2026-11-24T09:55:00Z",
+        "team": "design",
+        "user_email": "alice@studio.example",
+        "tool": "image",
+        "quality": "high",
+        "variants": 4,
+        "credits": credits,
+        "kind": kind,
+        "reference": reference,
+    }
+    return Charge.model_validate(data | extra)
+
+
+def record(db: Database, config: CreditsConfig, *items: Charge, now: datetime = NOW) -> charges.ChargeReport:
+    return charges.record_charges(db, config, workspace_id=WORKSPACE, charges=list(items), now=now, lookup=lookup)
+
+
+def run_task(db: Database, config: CreditsConfig, project: str | None = None) -> int:
+    command = RunCommand(TaskRequest(tool="image", quality="high", variants=4), project=project)
+    result = tasks.start_task(db, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=NOW)
+    assert result.task is not None
+    return result.task.number  # holds 40 (32 + 8 expected retries)
+
+
+def consistent(db: Database) -> store.Balance:
+    with db.read() as session:
+        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None
+        assert store.as_balance(row) == store.ledger_sum(session, workspace_id=WORKSPACE, team="design")
+        assert store.check_task_holds(session, workspace_id=WORKSPACE) == []
+        return store.as_balance(row)
+
+
+def task_of(db: Database, number: int) -> Any:
+    with db.read() as session:
+        task = task_store.task_by_number(session, workspace_id=WORKSPACE, team="design", number=number)
+        assert task is not None
+        session.expunge(task)
+        return task
+
+
+def test_a_charge_naming_an_open_task_spends_from_its_hold_and_settles_after_quiet(
+    database: Database, config: CreditsConfig
+) -> None:
+    number = run_task(database, config, project="Nike spring")
+    report = record(
+        database,
+        config,
+        charge("ch_1", 32, reference=f"KC-{number}"),
+        charge("ch_2", 32, kind="retry", reference=f"kc-{number}", version_kept=2),
+    )
+    assert vars(report.teams["design"]) == {"new": 2, "known": 0, "matched": 2, "unplanned": 0}
+    task = task_of(database, number)
+    assert (task.status, task.held, task.charged, task.charge_count) == (TaskStatus.HELD, 0, 64, 2)
+    assert consistent(database).spent == 64
+    # Quiet for less than feed.settle_after_minutes (60): still open; after it: done at the charges' sum.
+    assert charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(minutes=59)) == []
+    assert task_of(database, number).status == TaskStatus.HELD
+    charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(minutes=61))
+    task = task_of(database, number)
+    assert (task.status, task.actual_cost, task.retries_used, task.kept) == (TaskStatus.DONE, 64, 1, 2)
+    balance = consistent(database)
+    assert (balance.held, balance.spent) == (0, 64)
+
+
+def test_a_settled_task_releases_the_rest_of_its_hold(database: Database, config: CreditsConfig) -> None:
+    number = run_task(database, config)
+    record(database, config, charge("ch_1", 12, reference=f"KC-{number}"))
+    assert consistent(database).held == 28
+    charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2))
+    assert (consistent(database).held, task_of(database, number).actual_cost) == (0, 12)
+
+
+def test_done_on_a_charged_task_only_records_kept_versions_and_closes_it(
+    database: Database, config: CreditsConfig
+) -> None:
+    number = run_task(database, config)
+    record(database, config, charge("ch_1", 32, reference=f"KC-{number}"))
+    done = DoneCommand(number=number, kept=3)
+    result = tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=NOW)
+    assert (result.charged, result.released, result.task.kept, result.task.actual_cost) == (32, 8, 3, 32)
+    with pytest.raises(tasks.UserFacingError, match="already done"):
+        tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=NOW)
+    consistent(database)
+
+
+def test_a_charged_task_cannot_be_cancelled(database: Database, config: CreditsConfig) -> None:
+    number = run_task(database, config)
+    record(database, config, charge("ch_1", 10, reference=f"KC-{number}"))
+    with pytest.raises(tasks.CaptureExistsError, match="by Keter Labs"):
+        tasks.cancel_task(
+            database, config, workspace_id=WORKSPACE, member=ALICE, command=CancelCommand(number=number), now=NOW
+        )
+
+
+def test_unplanned_charges_are_charged_and_count_for_the_members_week(
+    database: Database, config: CreditsConfig
+) -> None:
+    report = record(database, config, charge("ch_1", 45), charge("ch_2", 5, reference="KC-999"))
+    assert vars(report.teams["design"]) == {"new": 2, "known": 0, "matched": 0, "unplanned": 2}
+    assert consistent(database).spent == 50
+    with database.read() as session:
+        assert member_week_usage(session, config, workspace_id=WORKSPACE, member=ALICE, now=NOW) == 50
+
+
+def test_a_charge_may_overdraw_the_team(database: Database, config: CreditsConfig) -> None:
+    record(database, config, charge("big", 6000, tool="video", quality="high", variants=None, duration_seconds=500))
+    balance = consistent(database)
+    assert (balance.plan, balance.extra, balance.overdrawn_by) == (0, -500, 500)
+
+
+def test_a_refund_comes_back_as_extra_credits(database: Database, config: CreditsConfig) -> None:
+    record(database, config, charge("ch_1", 32), charge("rf_1", 32, kind="refund"))
+    balance = consistent(database)
+    assert (balance.plan, balance.extra, balance.spent) == (5000 - 32, 500 + 32, 0)
+
+
+def test_the_same_charge_twice_changes_nothing_and_other_figures_are_a_conflict(
+    database: Database, config: CreditsConfig
+) -> None:
+    record(database, config, charge("ch_1", 32))
+    again = record(database, config, charge("ch_1", 32), charge("ch_2", 8))
+    assert vars(again.teams["design"]) == {"new": 1, "known": 1, "matched": 0, "unplanned": 1}
+    before = consistent(database)
+    with pytest.raises(charges.ChargeConflictError, match="credits 32 then 33"):
+        record(database, config, charge("ch_3", 1), charge("ch_1", 33))
+    assert consistent(database) == before  # the whole team batch rolled back, ch_3 included
+
+
+def test_an_unknown_team_writes_nothing(database: Database, config: CreditsConfig) -> None:
+    with pytest.raises(charges.UnknownTeamError, match="unknown team 'marketing'"):
+        record(database, config, charge("ch_1", 32), charge("ch_2", 1, team="marketing"))
+    with database.read() as session:
+        assert store.get_balance_row(session, workspace_id=WORKSPACE, team="design") is None
+
+
+def test_keter_team_and_emails_from_the_credits_file(database: Database, config: CreditsConfig) -> None:
+    data = config.model_dump()
+    data["teams"]["design"] |= {"keter_team": "Design Studio", "emails": {"erin@studio.example": "U0ERIN"}}
+    mapped = CreditsConfig.model_validate(data)
+    record(database, mapped, charge("ch_1", 7, team="Design Studio", user_email="Erin@Studio.example"))
+    with database.read() as session:
+        assert (
+            store.member_usage_since(
+                session, workspace_id=WORKSPACE, team="design", member="U0ERIN", since=NOW - timedelta(days=1)
+            )
+            == 7
+        )
+
+
+def test_done_then_different_charges_is_an_adjustment_and_the_member_is_told(
+    database: Database, config: CreditsConfig
+) -> None:
+    number = run_task(database, config)
+    done = DoneCommand(number=number, cost=32)
+    tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=NOW)
+    record(database, config, charge("ch_1", 32, reference=f"KC-{number}"), charge("ch_2", 8, reference=f"KC-{number}"))
+    assert consistent(database).spent == 32  # the charges are already in the reported cost until they settle
+    told = charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2))
+    assert told == [charges.ChargeDifference("design", "U0ALICE", number, 40, 32)]
+    assert consistent(database).spent == 40
+    assert task_of(database, number).actual_cost == 40
+    assert charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=3)) == []
+    page = history.read_history(database, config, workspace_id=WORKSPACE, viewer=ALICE, days=30, now=NOW)
+    assert page.lines[0].what == f"adjustment task #{number}: Keter Labs charged 40, reported 32"
+
+
+def test_balance_snapshot_agreeing_and_differing_alerts_once_per_difference(
+    database: Database, config: CreditsConfig
+) -> None:
+    record(database, config, charge("ch_1", 100))
+    seen = charges.record_keter_balance(
+        database,
+        config,
+        workspace_id=WORKSPACE,
+        data=KeterBalanceData(team="design", plan_credits=4900, extra_credits=500, as_of=NOW),
+        now=NOW,
+    )
+    assert seen.difference == 0
+    assert charges.claim_balance_alerts(database, config, workspace_id=WORKSPACE) == []
+    later = NOW + timedelta(minutes=5)
+    data = KeterBalanceData(team="design", plan_credits=4884, extra_credits=500, as_of=later)
+    assert (
+        charges.record_keter_balance(database, config, workspace_id=WORKSPACE, data=data, now=later).difference == -16
+    )
+    assert [a.difference for a in charges.claim_balance_alerts(database, config, workspace_id=WORKSPACE)] == [-16]
+    assert charges.claim_balance_alerts(database, config, workspace_id=WORKSPACE) == []  # once per difference
+    assert charges.reconciliation(database, workspace_id=WORKSPACE, team="design") is not None
+
+
+def test_history_pages_by_keyset_and_filters_combine(database: Database, config: CreditsConfig) -> None:
+    items = [
+        charge(
+            f"ch_{i:02d}",
+            i + 1,
+            occurred_at=(NOW - timedelta(minutes=i)).isoformat(),
+            tool="video" if i % 4 == 0 else "image",
+            user_email="bob@studio.example" if i % 2 else "alice@studio.example",
+            project="launch" if i < 6 else None,
+            kind="retry" if i == 3 else "attempt",
+        )
+        for i in range(20)
+    ]
+    current_balance(database, config, workspace_id=WORKSPACE, team="design", now=NOW - timedelta(days=1))
+    record(database, config, *items)
+    first = history.read_history(database, config, workspace_id=WORKSPACE, viewer=ALICE, days=30, now=NOW)
+    assert len(first.lines) == 15 and first.cursor is not None
+    assert [line.credits for line in first.lines[:3]] == [1, 2, 3]  # newest first
+    assert (first.total, first.retries, first.count) == (210, 4, 22)  # 20 charges + plan grant + opening extra
+    second = history.read_history(
+        database, config, workspace_id=WORKSPACE, viewer=ALICE, days=30, now=NOW, since=first.since, before=first.cursor
+    )
+    assert [line.credits for line in second.lines][:5] == [16, 17, 18, 19, 20]
+    assert second.cursor is None and len(second.lines) == 7
+    assert first.lines[0].what == "unplanned video · high · 4 variants"
+    bobs_images = history.read_history(
+        database, config, workspace_id=WORKSPACE, viewer=ALICE, days=30, now=NOW, member="U0BOB", tool="image"
+    )
+    assert {line.member for line in bobs_images.lines} == {"U0BOB"}
+    assert [line.credits for line in bobs_images.lines] == [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
+    launch = history.read_history(
+        database, config, workspace_id=WORKSPACE, viewer=ALICE, days=30, now=NOW, project="Launch"
+    )
+    assert launch.total == 1 + 2 + 3 + 4 + 5 + 6
+
+
+def test_a_csv_file_reads_every_bad_line_with_its_number() -> None:
+    text = (
+        "id,occurred_at,team,user_email,tool,quality,variants,duration_seconds,credits,kind,version_kept,project,reference\n"
+        "ch_1,2026-11-24T10:05:00Z,design,alice@studio.example,image,high,4,,32,attempt,,Nike spring,KC-12\n"
+        "ch_2,2026-11-24T10:06:00Z,design,,image,high,4,,-3,attempt,,,\n"
+        "ch_3,yesterday,design,,image,high,4,,3,attempt,,,\n"
+        "ch_4,2026-11-24T10:06:00Z,design,,image,high,4,,3,bonus,,,\n"
+    )
+    good, bad = parse_csv(text)
+    assert [c.id for c in good] == ["ch_1"] and good[0].task_number == 12
+    assert [b.line for b in bad] == [3, 4, 5]
+    assert "credits" in bad[0].reason and "occurred_at" in bad[1].reason and "kind" in bad[2].reason
+
+
+# -- any interleaving of the same charges by feed and file gives the same ledger ------------------------
+
+SHAPES = st.lists(
+    st.tuples(
+        st.integers(min_value=1, max_value=400),
+        st.sampled_from(["attempt", "retry", "refund"]),
+        st.sampled_from([None, "KC-1", "KC-2", "KC-77"]),
+        st.sampled_from(["alice@studio.example", "bob@studio.example", None]),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _ledger_after(
+    db: Database, config: CreditsConfig, feed: list[list[Charge]], file: list[Charge]
+) -> tuple[Any, store.Balance]:
+    for _ in (1, 2):
+        run_task(db, config)
+    for batch in feed:
+        record(db, config, *batch)
+    record(db, config, *file)
+    for batch in feed[:1]:  # a redelivery on top changes nothing
+        record(db, config, *batch)
+    return charges.ledger_fingerprint(db, workspace_id=WORKSPACE), consistent(db)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shapes=SHAPES, data=st.data())
+def test_any_interleaving_of_feed_and_file_gives_the_same_ledger(
+    shapes: list[tuple[int, str, str | None, str | None]],
+    data: st.DataObject,
+    config: CreditsConfig,
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    items = [
+        charge(f"ch_{i}", credits, kind=kind, reference=reference, user_email=email)
+        for i, (credits, kind, reference, email) in enumerate(shapes)
+    ]
+    outcomes = []
+    for _ in range(2):
+        order = data.draw(st.permutations(items))
+        cut = data.draw(st.integers(min_value=0, max_value=len(order)))
+        fed, filed = order[:cut], data.draw(st.permutations(items))  # the file holds every charge again
+        size = data.draw(st.integers(min_value=1, max_value=4))
+        batches = [fed[i : i + size] for i in range(0, len(fed), size)]
+        db = fresh_sqlite(sqlite_template, tmp_path_factory.mktemp("interleaving"))
+        try:
+            outcomes.append(_ledger_after(db, config, batches, filed))
+        finally:
+            db.dispose()
+    assert outcomes[0] == outcomes[1]
+
+
+def test_the_history_rollup_equals_the_ledger(database: Database, config: CreditsConfig) -> None:
+    from bot.store import history as history_store
+
+    number = run_task(database, config, project="Launch")
+    record(
+        database,
+        config,
+        charge("ch_1", 30, reference=f"KC-{number}"),
+        charge("ch_2", 12, kind="retry", project="Other"),
+        charge("rf_1", 5, kind="refund"),
+    )
+    f = history_store.HistoryFilter(WORKSPACE, "design", datetime(2026, 11, 1, tzinfo=UTC))
+    with database.read() as session:
+        kept = history_store.history_totals(session, f)
+    with database.write() as session:
+        history_store.rebuild_history_rollup(session, workspace_id=WORKSPACE, team="design")
+    with database.read() as session:
+        assert history_store.history_totals(session, f) == kept == (37, 12, 5)
