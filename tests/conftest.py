@@ -32,6 +32,8 @@ TABLES = (
     "scheduled_post",
     "digest_schedule",
     "scheduler_lease",
+    "project_budget",
+    "credit_ask",
 )
 
 

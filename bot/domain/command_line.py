@@ -15,6 +15,7 @@ from typing import Literal
 from bot.domain.admin_commands import (
     AdminAdjustCommand,
     AdminAuditCommand,
+    AdminBudgetCommand,
     AdminDigestCommand,
     AdminHelpCommand,
     AdminLimitCommand,
@@ -23,6 +24,7 @@ from bot.domain.admin_commands import (
     AdminTopupCommand,
     parse_admin_adjust,
     parse_admin_audit,
+    parse_admin_budget,
     parse_admin_digest,
     parse_admin_limit,
     parse_admin_role,
@@ -73,6 +75,7 @@ ParsedCommand = (
     | AdminDigestCommand
     | DigestPreviewCommand
     | AdminAuditCommand
+    | AdminBudgetCommand
 )
 
 
@@ -178,6 +181,14 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
         "decisions and admin changes, newest first",
         parse_admin_audit,
         example="/credits admin audit design days=30",
+        audience="admins",
+    ),
+    Subcommand(
+        "budget",
+        "/credits admin budget <team> <project> <credits|none>",
+        "set a client project's budget for this cycle (`none` removes it)",
+        parse_admin_budget,
+        example="/credits admin budget design acme 1500",
         audience="admins",
     ),
 )

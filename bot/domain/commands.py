@@ -15,7 +15,8 @@ from bot.domain.errors import UserFacingError, unknown_name
 MAX_VARIANTS = 100
 MAX_RETRIES = 50
 MAX_DURATION_SECONDS = 4 * 60 * 60
-QUOTE_OPTIONS = ("quality", "variants", "duration", "retries", "team")
+QUOTE_OPTIONS = ("quality", "variants", "duration", "retries", "team", "project")
+PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,79}")
 BALANCE_OPTIONS = ("team",)
 QUOTE_ONLY_OPTIONS = ("keep",)  # plan by kept versions: a quote, not a task to run
 
@@ -31,6 +32,7 @@ class TaskRequest:
     retries: int | None = None
     team: str | None = None
     keep: int | None = None  # quote only: versions worth keeping, the variants come from the keep rate
+    project: str | None = None  # the client project the task counts against (``project=<name>``)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ _EXAMPLES = {
     "week": "300",
     "plan": "pro",
     "keep": "3",
+    "project": "acme",
 }
 TASK_NUMBER = re.compile(r"#?(\d{1,9})")
 USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]{2,})")
@@ -151,6 +154,17 @@ def parse_duration(value: str) -> int:
     return int(seconds)
 
 
+def parse_project(value: str) -> str:
+    """A project name: lowercase letters, digits, ``-``, ``_`` and ``.``, up to 80 characters."""
+    name = value.strip().lower()
+    if not PROJECT_NAME.fullmatch(name):
+        raise UserFacingError(
+            f"`{value[:40]}` can't be a project name: use lowercase letters, digits, `-`, `_` and `.` "
+            "(up to 80), e.g. `project=acme-spring`."
+        )
+    return name
+
+
 def parse_task(words: Words, verb: str) -> TaskRequest:
     """The task part shared by ``quote`` and ``run``: a tool and its options."""
     if not words.positional:
@@ -165,6 +179,7 @@ def parse_task(words: Words, verb: str) -> TaskRequest:
         duration_seconds=parse_duration(opts["duration"]) if "duration" in opts else None,
         retries=parse_count("retries", opts["retries"], 0, MAX_RETRIES) if "retries" in opts else None,
         team=opts["team"].lower() if "team" in opts else None,
+        project=parse_project(opts["project"]) if "project" in opts else None,
     )
 
 

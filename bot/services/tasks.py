@@ -160,7 +160,8 @@ class NotYourTaskError(UserFacingError):
 def fingerprint(command: RunCommand) -> str:
     """What makes two runs "the same task" for the duplicate check."""
     t = command.request
-    return f"{t.tool}|{t.quality}|{t.variants}|{t.duration_seconds}|{t.retries}|{command.note or ''}"[:300]
+    project = f"|project={t.project}" if t.project else ""
+    return f"{t.tool}|{t.quality}|{t.variants}|{t.duration_seconds}|{t.retries}|{command.note or ''}{project}"[:300]
 
 
 def write_task_entry(
@@ -320,6 +321,7 @@ def start_task(
             spec=spec,
             balance=ledger_store.as_balance(row),
             now=now,
+            project=command.request.project,
         )
         if not allow_duplicate and config.approvals.duplicate_window_seconds:
             twin = task_store.recent_same_task(
@@ -344,25 +346,26 @@ def start_task(
             duration_seconds=spec.duration_seconds,
             retries_planned=spec.retries,
             quoted_cost=report.quote.total,
-            status=initial_task_status(limits.needs_approval),
+            status=initial_task_status(report.needs_approval),
             note=command.note,
             fingerprint=task_fingerprint,
             rate=report.quote.rate,
             unit=report.quote.unit,
             minimum=config.pricing.tools[spec.tool].minimum,
             retry_cost=config.pricing.retry_cost,
+            project=command.request.project,
             created_at=now,
         )
         session.add(task)
         session.flush()
         hold_credits(session, config, row, task, report.quote.total, f"hold:task:{task.id}", now)
         approval = None
-        if limits.needs_approval:
+        if report.needs_approval:
             approval = _new_approval(
                 config,
                 task,
                 report.quote.total,
-                describe_breaches(limits),
+                "; ".join(report.approval_reasons()),
                 ApprovalKind.TASK,
                 now,
                 details=itemise(report),

@@ -14,6 +14,7 @@ from bot.domain.command_line import Invocation, Subcommand, every_subcommand, su
 from bot.slack.answers.admin import (
     answer_admin_adjust,
     answer_admin_audit,
+    answer_admin_budget,
     answer_admin_digest,
     answer_admin_help,
     answer_admin_limit,
@@ -46,6 +47,7 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("admin", "team"): answer_admin_team,
     subcommand("admin", "digest"): answer_admin_digest,
     subcommand("admin", "audit"): answer_admin_audit,
+    subcommand("admin", "budget"): answer_admin_budget,
     subcommand("help"): answer_help,
 }
 _unanswered = [sub.usage for sub in every_subcommand() if sub not in HANDLERS]

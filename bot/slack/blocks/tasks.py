@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.lifecycle import TaskStatus
@@ -44,9 +46,19 @@ def reserved_blocks(result: RunResult) -> list[Block]:
         _section(
             f":white_check_mark: *Task #{task.number} reserved*: {credits(task.held)} for {what}.\n"
             f"Team {task.team} has {credits(result.report.available_after)} available after it."
+            + _project_after(result)
         ),
         _context(finish_hint(task)),
     ]
+
+
+def _project_after(result: RunResult) -> str:
+    """`` Project acme has 340 credits left of its 1,000 budget.`` (nothing without a budget)."""
+    use, after = result.report.project, result.report.project_after
+    if use is None or use.budget is None or after is None:
+        return ""
+    left = f"{credits(after)} left" if after >= 0 else f"{credits(-after)} over"
+    return f"\nProject {use.project} has {left} of its {number(use.budget)} budget."
 
 
 def pending_blocks(result: RunResult, permalink: str | None) -> list[Block]:
@@ -158,8 +170,10 @@ def tasks_blocks(tasks: list[TaskRecord]) -> list[Block]:
     ]
 
 
-def limits_blocks(user_id: str, team: str, limits: LimitCheck, can_approve_up_to: str) -> list[Block]:
-    """Role, limits and this week's use."""
+def limits_blocks(
+    user_id: str, team: str, limits: LimitCheck, can_approve_up_to: str, raised_until: date | None = None
+) -> list[Block]:
+    """Role, limits (raised by an approved request, until when) and this week's use."""
     task = "no limit" if limits.task_limit is None else credits(limits.task_limit)
     if limits.weekly_limit is None:
         weekly = f"no limit ({credits(limits.weekly_used)} used this week)"
@@ -172,6 +186,11 @@ def limits_blocks(user_id: str, team: str, limits: LimitCheck, can_approve_up_to
         _section(
             f"*<@{user_id}>* in team {team}: role *{limits.role}*\n"
             f"*Per task*: {task}\n*This week* (since Monday 00:00): {weekly}\n*Can approve*: {can_approve_up_to}"
+            + (
+                f"\n:arrow_up: *Raised* by an approved request until {day(raised_until)} (end of that day)"
+                if raised_until is not None
+                else ""
+            )
         ),
     ]
 
