@@ -200,11 +200,11 @@ def parse_admin_audit(rest: str) -> AdminAuditCommand:
     )
 
 
-BUDGET_USAGE = "Usage: `/credits admin budget <team> <project> <credits|none>`, e.g. `… budget design acme 1500`."
+BUDGET_USAGE = "Usage: `/credits admin budget <team> <project> <credits/none>`, e.g. `… budget design acme 1500`."
 
 
 def parse_admin_budget(rest: str) -> AdminBudgetCommand:
-    """``budget <team> <project> <credits|none>``."""
+    """``budget <team> <project> <credits/none>``."""
     words = split_words(rest, ())
     if len(words.positional) != 3:
         raise UserFacingError(BUDGET_USAGE)

@@ -185,7 +185,7 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "budget",
-        "/credits admin budget <team> <project> <credits|none>",
+        "/credits admin budget <team> <project> <credits/none>",
         "set a client project's budget for this cycle (`none` removes it)",
         parse_admin_budget,
         example="/credits admin budget design acme 1500",

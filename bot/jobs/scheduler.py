@@ -34,8 +34,10 @@ from bot.jobs.alerts import AlertJob
 from bot.jobs.approvals import sweep_approvals
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
 from bot.jobs.posting import Pacer, Poster
+from bot.jobs.project_alerts import ProjectAlertJob
 from bot.jobs.stale_holds import StaleHoldJob, StaleHoldReport
 from bot.services.alerts import BudgetAlert
+from bot.services.budgets import ProjectAlert
 from bot.slack.deps import Deps
 from bot.store import digests as store
 from bot.store.db import Database
@@ -64,6 +66,7 @@ class RunReport:
 
     digests: list[Outcome] = field(default_factory=list)
     alerts: list[BudgetAlert] = field(default_factory=list)
+    project_alerts: list[ProjectAlert] = field(default_factory=list)
     stale_holds: StaleHoldReport | None = None
 
 
@@ -123,6 +126,11 @@ class JobRunner:
                 report.alerts = alerts.run(digests.effective(), self.clock)
             except Exception:
                 logger.exception("budget alerts failed")
+            try:
+                projects = ProjectAlertJob(self.db, self.client, digests.poster, self.workspace)
+                report.project_alerts = projects.run(digests.effective(), self.clock)
+            except Exception:
+                logger.exception("project budget alerts failed")
             try:
                 stale = StaleHoldJob(self.db, self.client, digests.poster, self.workspace)
                 report.stale_holds = stale.run(digests.effective(), self.clock)

@@ -17,6 +17,7 @@ from bot.domain.budgets import ProjectUse, crossed_project_thresholds
 from bot.domain.calendar import cycle_start, local_date, next_renewal
 from bot.domain.errors import unknown_name
 from bot.services.admin import audit_change, require_admin
+from bot.services.balances import budgeted_projects
 from bot.services.members import Member
 from bot.store import budgets as store
 from bot.store.db import Database
@@ -76,11 +77,11 @@ def project_use(
 
 def team_projects(
     db: Database, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime
-) -> list[ProjectUse]:
-    """Projects with a budget this cycle, for the balance and the digest (largest budget first)."""
+) -> tuple[ProjectUse, ...]:
+    """Projects with a budget this cycle (largest budget first)."""
+    cycle, _ = team_cycle(config, team, now)
     with db.read() as session:
-        found = projects_in_session(session, config, workspace_id=workspace_id, team=team, now=now)
-    return sorted((u for u in found.values() if u.budget is not None), key=lambda u: (-(u.budget or 0), u.project))
+        return budgeted_projects(session, config, workspace_id=workspace_id, team=team, cycle=cycle)
 
 
 def set_project_budget(

@@ -37,6 +37,7 @@ class BlockId(StrEnum):
     QUOTE_VERDICT = "quote_verdict"
     BALANCE_FIGURES = "balance_figures"
     BALANCE_FORECAST = "balance_forecast"
+    BALANCE_PROJECTS = "balance_projects"
     APPROVAL_SUMMARY = "approval_summary"
     APPROVAL_ACTIONS = "approval_actions"
     APPROVAL_OUTCOME = "approval_outcome"

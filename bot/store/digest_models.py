@@ -29,6 +29,7 @@ class PostKind(StrEnum):
     ALERT = "budget_alert"
     HOLD_REMINDER = "hold_reminder"  # a direct message: your task still holds credits, did it run?
     HOLD_RELEASE = "hold_release"  # a direct message: nobody reported it, so its hold was given back
+    PROJECT_ALERT = "project_alert"  # a project's charges reached 80 % or 100 % of its budget this cycle
 
 
 class PostState(StrEnum):

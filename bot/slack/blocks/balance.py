@@ -6,6 +6,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from bot.domain.forecast import CycleOutlook, Outlook
 from bot.services.balances import BalanceReport
+from bot.slack.blocks.budgets import project_lines
 from bot.slack.blocks.format import credits, day_seen_from, number, plural
 from bot.slack.ids import BlockId
 
@@ -67,10 +68,13 @@ def balance_blocks(report: BalanceReport) -> list[Block]:
         f"*Available now*: *{credits(b.available)}*",
         f"*Spent this cycle* (since {day_seen_from(report.cycle_start, report.today)}): {credits(b.spent)}",
     ]
+    listed = project_lines(report.projects)
+    projects = [SectionBlock(block_id=BlockId.BALANCE_PROJECTS, text=MarkdownTextObject(text=listed))] if listed else []
     return [
         HeaderBlock(text=f"Balance: team {report.team}"),
         SectionBlock(block_id=BlockId.BALANCE_FIGURES, text=MarkdownTextObject(text="\n".join(figures))),
         SectionBlock(block_id=BlockId.BALANCE_FORECAST, text=MarkdownTextObject(text=forecast_line(report))),
+        *projects,
         ContextBlock(
             elements=[
                 MarkdownTextObject(
