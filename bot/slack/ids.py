@@ -21,6 +21,9 @@ class ActionId(StrEnum):
     HOLD_COST = "hold_cost"
     HOLD_CANCEL = "hold_cancel"
     AUDIT_MORE = "audit_more"
+    ASK_LIMIT_RAISE = "ask_limit_raise"
+    ASK_EXTRA_CREDITS = "ask_extra_credits"
+    BOUGHT_CREDITS = "bought_credits"
 
 
 class CallbackId(StrEnum):
@@ -28,6 +31,7 @@ class CallbackId(StrEnum):
 
     DENY_REASON = "deny_reason"
     HOLD_FINISH = "hold_finish"
+    RAISE_UNTIL = "raise_until"
 
 
 class BlockId(StrEnum):
@@ -50,9 +54,13 @@ class BlockId(StrEnum):
     HOLD_KEPT = "hold_kept"
     AUDIT_LINES = "audit_lines"
     AUDIT_MORE = "audit_more"
+    ASK_ACTIONS = "ask_actions"
+    ASK_BOUGHT = "ask_bought"
+    RAISE_UNTIL_INPUT = "raise_until_input"
 
 
 class MetadataEvent(StrEnum):
     """``metadata.event_type`` of messages the bot posts, so it can find them again."""
 
     APPROVAL_REQUEST = "keter_credits_approval"
+    ASK_REQUEST = "keter_credits_ask"

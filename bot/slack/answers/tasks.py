@@ -43,7 +43,7 @@ def answer_run(ctx: CommandContext, command: RunCommand, *, allow_duplicate: boo
     permalink = post_request(
         ctx.deps, ctx.client, ctx.config, result.approval, result.task, week_spend=result.week_spend
     )
-    return Reply(f"Task #{result.task.number} needs approval", pending_blocks(result, permalink))
+    return Reply(f"Task #{result.task.number} needs approval", pending_blocks(result, permalink, ctx.text))
 
 
 def answer_done(ctx: CommandContext, command: DoneCommand) -> Reply:

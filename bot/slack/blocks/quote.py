@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from bot.domain.estimates import RANGE_MIN_TASKS, KeepBasis, KeepPlan, LikelyRange, RangeBasis, one_in
 from bot.domain.pricing import Quote, RetryBasis
 from bot.services.quotes import QuoteReport
+from bot.slack.blocks.asks import ask_buttons
 from bot.slack.blocks.format import credits, credits_exact, day, number, plural
 from bot.slack.ids import BlockId
 
@@ -191,6 +192,12 @@ def quote_blocks(
     project = project_line(report)
     if project is not None:
         after += f"\n{project}"
+    short = bool(report.balance.overdrawn_by) or not report.affordable
+    buttons = ask_buttons(
+        run_command(quote, _project_name(report)),
+        limit_raise=bool(limits.breaches) and not short,
+        extra_credits=short,
+    )
     return [
         HeaderBlock(text=f"Quote: {describe_task(quote)}"),
         SectionBlock(block_id=BlockId.QUOTE_ITEMS, text=MarkdownTextObject(text="\n".join(items))),
@@ -199,6 +206,7 @@ def quote_blocks(
             block_id=BlockId.QUOTE_VERDICT,
             elements=[MarkdownTextObject(text=verdict_line(report, extra_credit_admins))],
         ),
+        *buttons,
     ]
 
 

@@ -11,6 +11,7 @@ from bot.domain.limits import LimitCheck
 from bot.services.records import ApprovalRecord, TaskRecord
 from bot.services.tasks import FinishResult, OverrunFlag, Repricing, RunResult
 from bot.slack.blocks.approval import task_line
+from bot.slack.blocks.asks import ask_buttons
 from bot.slack.blocks.format import credits, day, number
 from bot.slack.ids import ActionId, BlockId
 
@@ -61,7 +62,7 @@ def _project_after(result: RunResult) -> str:
     return f"\nProject {use.project} has {left} of its {number(use.budget)} budget."
 
 
-def pending_blocks(result: RunResult, permalink: str | None) -> list[Block]:
+def pending_blocks(result: RunResult, permalink: str | None, run_text: str = "") -> list[Block]:
     """Over a limit: held meanwhile, and where the request is."""
     assert result.task is not None and result.approval is not None
     task, approval = result.task, result.approval
@@ -71,7 +72,11 @@ def pending_blocks(result: RunResult, permalink: str | None) -> list[Block]:
             f":hourglass: *Task #{task.number} needs approval*: {approval.reasons}.\n"
             f"{credits(approval.amount)} are held while an approver decides; see {where}."
         ),
-        _context("You'll be mentioned in its thread when it is decided."),
+        _context(
+            "You'll be mentioned in its thread when it is decided."
+            + (" For tasks like it later, ask an admin to raise your limits:" if result.report.limits.breaches else "")
+        ),
+        *ask_buttons(run_text, limit_raise=bool(result.report.limits.breaches), extra_credits=False),
     ]
 
 

@@ -17,10 +17,10 @@ from slack_bolt import App
 from bot.slack.deps import Deps
 from bot.slack.ids import ActionId, CallbackId, SlashCommand
 from bot.slack.listeners import errors, middleware
-from bot.slack.listeners.actions import approval, audit, holds
+from bot.slack.listeners.actions import approval, asks, audit, holds
 from bot.slack.listeners.commands import credits
 from bot.slack.listeners.events import installation
-from bot.slack.listeners.views import deny_reason, hold_finish
+from bot.slack.listeners.views import deny_reason, hold_finish, raise_until
 
 Kind = Literal["command", "action", "view", "event"]
 
@@ -35,6 +35,10 @@ LISTENERS: tuple[tuple[Kind, str, Callable[..., None]], ...] = (
     ("action", ActionId.HOLD_CANCEL, holds.handle_hold_cancel_click),
     ("view", CallbackId.HOLD_FINISH, hold_finish.handle_hold_finish_submission),
     ("action", ActionId.AUDIT_MORE, audit.handle_audit_more_click),
+    ("action", ActionId.ASK_LIMIT_RAISE, asks.handle_ask_limit_raise_click),
+    ("action", ActionId.ASK_EXTRA_CREDITS, asks.handle_ask_extra_credits_click),
+    ("action", ActionId.BOUGHT_CREDITS, asks.handle_bought_click),
+    ("view", CallbackId.RAISE_UNTIL, raise_until.handle_raise_until_submission),
     ("event", "app_uninstalled", installation.handle_app_uninstalled),
     ("event", "tokens_revoked", installation.handle_tokens_revoked),
 )

@@ -54,7 +54,7 @@ def report_error(
     """Tell the user: their mistake plainly, ours with a reference that is also logged."""
     if isinstance(error, UserFacingError):
         message = user_error_text(error)
-        text, blocks = message, user_error_blocks(message)
+        text, blocks = message, user_error_blocks(message, command_text=(body or {}).get("text"), error=error)
     else:
         reference = uuid.uuid4().hex[:8]
         kind = (body or {}).get("type") or "command"
