@@ -119,7 +119,7 @@ def _settle_ask(
         team=approval.team,
         action=event.value,
         actor=approval.decided_by or SYSTEM_ACTOR,
-        target=f"{kind.value.replace('_', ' ')} for {approval.requester}",
+        target=f"{kind.value.replace('_', ' ')} for <@{approval.requester}>",
         now=now,
         request=kind.value,
         credits=approval.amount,

@@ -250,7 +250,7 @@ def record_bought(
                 team=team,
                 action="bought",
                 actor=admin,
-                target=f"extra credits for {approval.requester}",
+                target=f"extra credits for <@{approval.requester}>",
                 now=now,
                 credits=ask.credits,
                 request=approval_id,
