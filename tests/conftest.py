@@ -37,6 +37,8 @@ TABLES = (
     "history_rollup",
     "scheduler_lease",
     "workspace_state",
+    "project_budget",
+    "credit_ask",
 )
 
 

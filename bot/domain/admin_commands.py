@@ -9,7 +9,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 
-from bot.domain.commands import parse_channel, parse_count, parse_user, split_words
+from bot.domain.commands import parse_channel, parse_count, parse_project, parse_user, split_words
 from bot.domain.errors import UserFacingError, closest
 
 MAX_TOPUP = 10_000_000
@@ -83,6 +83,15 @@ class AdminDigestCommand:
     time: str
 
 
+@dataclass(frozen=True)
+class AdminBudgetCommand:
+    """Set a project's budget for the team's current cycle; ``credits`` None removes it."""
+
+    team: str
+    project: str
+    credits: int | None
+
+
 AdminCommand = (
     AdminRoleCommand
     | AdminLimitCommand
@@ -91,6 +100,7 @@ AdminCommand = (
     | AdminTeamCommand
     | AdminDigestCommand
     | AdminMembersCommand
+    | AdminBudgetCommand
 )
 
 
@@ -224,3 +234,16 @@ def parse_admin_audit(rest: str) -> AdminAuditCommand:
         team=words.positional[0].lower() if words.positional else None,
         days=parse_count("days", days, 1, AUDIT_MAX_DAYS) if days is not None else AUDIT_DEFAULT_DAYS,
     )
+
+
+BUDGET_USAGE = "Usage: `/credits admin budget <team> <project> <credits/none>`, e.g. `… budget design acme 1500`."
+
+
+def parse_admin_budget(rest: str) -> AdminBudgetCommand:
+    """``budget <team> <project> <credits/none>``."""
+    words = split_words(rest, ())
+    if len(words.positional) != 3:
+        raise UserFacingError(BUDGET_USAGE)
+    team, project, amount = words.positional
+    credits = None if amount.lower() in UNLIMITED else parse_count("credits", amount.replace(",", ""), 1, MAX_TOPUP)
+    return AdminBudgetCommand(team=team.lower(), project=parse_project(project), credits=credits)

@@ -15,6 +15,7 @@ from typing import Literal
 from bot.domain.admin_commands import (
     AdminAdjustCommand,
     AdminAuditCommand,
+    AdminBudgetCommand,
     AdminDigestCommand,
     AdminHelpCommand,
     AdminLimitCommand,
@@ -24,6 +25,7 @@ from bot.domain.admin_commands import (
     AdminTopupCommand,
     parse_admin_adjust,
     parse_admin_audit,
+    parse_admin_budget,
     parse_admin_digest,
     parse_admin_limit,
     parse_admin_members,
@@ -89,6 +91,7 @@ ParsedCommand = (
     | AdminMembersCommand
     | PricingCommand
     | HistoryCommand
+    | AdminBudgetCommand
 )
 
 
@@ -209,6 +212,14 @@ ADMIN_SUBCOMMANDS: tuple[Subcommand, ...] = (
         "each member's role and where it comes from (credits file or command)",
         parse_admin_members,
         example="/credits admin members design",
+        audience="admins",
+    ),
+    Subcommand(
+        "budget",
+        "/credits admin budget <team> <project> <credits/none>",
+        "set a client project's budget for this cycle (`none` removes it)",
+        parse_admin_budget,
+        example="/credits admin budget design acme 1500",
         audience="admins",
     ),
 )

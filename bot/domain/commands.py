@@ -16,7 +16,7 @@ from bot.domain.errors import UserFacingError, unknown_name
 MAX_VARIANTS = 100
 MAX_RETRIES = 50
 MAX_DURATION_SECONDS = 4 * 60 * 60
-QUOTE_OPTIONS = ("quality", "variants", "duration", "retries", "team")
+QUOTE_OPTIONS = ("quality", "variants", "duration", "retries", "team", "project")
 BALANCE_OPTIONS = ("team",)
 QUOTE_ONLY_OPTIONS = ("keep",)  # plan by kept versions: a quote, not a task to run
 
@@ -32,6 +32,7 @@ class TaskRequest:
     retries: int | None = None
     team: str | None = None
     keep: int | None = None  # quote only: versions worth keeping, the variants come from the keep rate
+    project: str | None = None  # the client project the task counts against (``project=<name>``)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ _EXAMPLES = {
     "week": "300",
     "plan": "pro",
     "keep": "3",
+    "project": "acme",
 }
 TASK_NUMBER = re.compile(r"#?([0-9]{1,9})")
 DIGITS_ONLY = "use the digits 0-9"
@@ -187,6 +189,21 @@ def parse_duration(value: str) -> int:
     return int(seconds)
 
 
+PROJECT_LIMIT = 80
+
+
+def parse_project(value: str) -> str:
+    """A client project's name (``project=acme``, ``project="Nike spring"``), trimmed and in lowercase.
+
+    Lowercase so ``Acme`` and ``acme`` are one project for budgets, history filters and the digest;
+    spaces are allowed (Keter Labs' own project names have them); only the length is limited.
+    """
+    name = " ".join(value.split()).lower()
+    if not name or len(name) > PROJECT_LIMIT:
+        raise UserFacingError(f'A project name is 1 to {PROJECT_LIMIT} characters, e.g. `project="Nike spring"`.')
+    return name
+
+
 def parse_task(words: Words, verb: str) -> TaskRequest:
     """The task part shared by ``quote`` and ``run``: a tool and its options."""
     if not words.positional:
@@ -201,6 +218,7 @@ def parse_task(words: Words, verb: str) -> TaskRequest:
         duration_seconds=parse_duration(opts["duration"]) if "duration" in opts else None,
         retries=parse_count("retries", opts["retries"], 0, MAX_RETRIES) if "retries" in opts else None,
         team=opts["team"].lower() if "team" in opts else None,
+        project=parse_project(opts["project"]) if "project" in opts else None,
     )
 
 

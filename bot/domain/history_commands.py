@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain.commands import parse_count, parse_user, split_words
+from bot.domain.commands import parse_count, parse_project, parse_user, split_words
 from bot.domain.errors import UserFacingError
 
 HISTORY_DEFAULT_DAYS = 30
 HISTORY_MAX_DAYS = 366
-PROJECT_LIMIT = 80
 
 
 @dataclass(frozen=True)
@@ -21,14 +20,6 @@ class HistoryCommand:
     project: str | None = None
     days: int = HISTORY_DEFAULT_DAYS
     csv: bool = False
-
-
-def parse_project(value: str) -> str:
-    """A project name as typed (``project="Nike spring"``), trimmed; refused when too long."""
-    name = value.strip()
-    if not name or len(name) > PROJECT_LIMIT:
-        raise UserFacingError(f'A project name is 1 to {PROJECT_LIMIT} characters, e.g. `project="Nike spring"`.')
-    return name
 
 
 def parse_history(rest: str) -> HistoryCommand:

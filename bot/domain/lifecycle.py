@@ -36,10 +36,20 @@ class ApprovalStatus(StrEnum):
 
 
 class ApprovalKind(StrEnum):
-    """What a request asks for: a new task over a limit, or a finished task's cost above its hold."""
+    """What a request asks for: a new task over a limit, or a finished task's cost above its hold.
+
+    ``LIMIT_RAISE`` and ``EXTRA_CREDITS`` are a member's requests for more ("Ask for a limit raise",
+    "Ask for extra credits"): they concern no task, and only admins decide them.
+    """
 
     TASK = "task"
     OVERRUN = "overrun"
+    LIMIT_RAISE = "limit_raise"
+    EXTRA_CREDITS = "extra_credits"
+
+
+ASK_KINDS = frozenset({ApprovalKind.LIMIT_RAISE, ApprovalKind.EXTRA_CREDITS})
+"""Requests for more, decided by admins only, with no task behind them."""
 
 
 class TaskEvent(StrEnum):

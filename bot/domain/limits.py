@@ -64,3 +64,8 @@ def can_approve(role_name: str, role: Role, amount: int) -> bool:
     if role_name == ADMIN_ROLE:
         return True
     return role.can_approve_up_to is not None and amount <= role.can_approve_up_to
+
+
+def describe_breach(breach: LimitBreach) -> str:
+    """``over the per-task limit of 2,000 by 700 credits``: how a broken limit reads everywhere."""
+    return f"over the {breach.kind.value} of {breach.limit:,} by {breach.over_by:,} credits"

@@ -18,7 +18,6 @@ from bot.domain.commands import (
     split_words,
 )
 from bot.domain.errors import UserFacingError
-from bot.domain.history_commands import parse_project
 
 MAX_COST = 10_000_000
 DONE_OPTIONS = ("retries", "variants", "cost", "kept", "team")
@@ -84,8 +83,7 @@ def parse_run(rest: str) -> RunCommand:
         quoted.append(match.group(2))
         return f" \x00{len(quoted) - 1} "
 
-    words = split_words(QUOTED.sub(hold, rest), (*QUOTE_OPTIONS, *QUOTE_ONLY_OPTIONS, "project", "note"))
-    project = parse_project(words.options.pop("project")) if "project" in words.options else None
+    words = split_words(QUOTED.sub(hold, rest), (*QUOTE_OPTIONS, *QUOTE_ONLY_OPTIONS, "note"))
     if "keep" in words.options:
         raise UserFacingError(
             "`keep=` plans a quote: `/credits quote <tool> keep=<n>` says how many variants to run, "
@@ -97,7 +95,7 @@ def parse_run(rest: str) -> RunCommand:
     note = " ".join(part.strip() for part in parts if part.strip()) or None
     if note and len(note) > NOTE_LIMIT:
         raise UserFacingError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.")
-    return RunCommand(request=task, note=note, project=project)
+    return RunCommand(request=task, note=note, project=task.project)
 
 
 def parse_done(rest: str) -> DoneCommand:

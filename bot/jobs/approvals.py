@@ -42,9 +42,9 @@ def sweep_approvals(deps: Deps, client: WebClient, now: datetime, *, skip: Colle
     for approval, task in approvals.unposted(deps.db, now=now):
         if approval.workspace_id not in skip:
             repost(deps, client, approval, task, now)
-    for approval, task in approvals.unannounced(deps.db):
+    for approval, settled_task in approvals.unannounced(deps.db):  # no task: a request for more
         if approval.workspace_id not in skip:
-            announce_safely(deps, client, deps.effective_config(approval.workspace_id), approval, task)
+            announce_safely(deps, client, deps.effective_config(approval.workspace_id), approval, settled_task)
     return len(expired)
 
 

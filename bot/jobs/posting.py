@@ -38,6 +38,7 @@ EVENT_TYPES = {
     PostKind.ALERT: "keter_credits_budget_alert",
     PostKind.HOLD_REMINDER: "keter_credits_hold_reminder",
     PostKind.HOLD_RELEASE: "keter_credits_hold_release",
+    PostKind.PROJECT_ALERT: "keter_credits_project_alert",
 }
 CLAIM_LEASE = timedelta(minutes=5)
 POSTING_LEASE = timedelta(minutes=10)

@@ -36,10 +36,12 @@ from bot.jobs.approvals import sweep_approvals
 from bot.jobs.charges import ChargeFeedJob, ChargeFeedReport
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
 from bot.jobs.posting import Poster
+from bot.jobs.project_alerts import ProjectAlertJob
 from bot.jobs.reminders import send_reminders
 from bot.jobs.stale_holds import StaleHoldJob, StaleHoldReport
 from bot.services import workspaces
 from bot.services.alerts import BudgetAlert
+from bot.services.budgets import ProjectAlert
 from bot.slack.deps import Deps
 from bot.slack.pacing import PacedWebClient, Pacer
 from bot.store import digests as store
@@ -69,6 +71,7 @@ class RunReport:
 
     digests: list[Outcome] = field(default_factory=list)
     alerts: list[BudgetAlert] = field(default_factory=list)
+    project_alerts: list[ProjectAlert] = field(default_factory=list)
     stale_holds: StaleHoldReport | None = None
     charge_feed: ChargeFeedReport | None = None
 
@@ -138,6 +141,11 @@ class JobRunner:
                 report.alerts = alerts.run(digests.effective(), self.clock)
             except Exception:
                 logger.exception("budget alerts failed")
+            try:
+                projects = ProjectAlertJob(self.db, self.client, digests.poster, self.workspace)
+                report.project_alerts = projects.run(digests.effective(), self.clock)
+            except Exception:
+                logger.exception("project budget alerts failed")
             try:
                 stale = StaleHoldJob(self.db, self.client, digests.poster, self.workspace)
                 report.stale_holds = stale.run(digests.effective(), self.clock)

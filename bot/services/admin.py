@@ -165,6 +165,10 @@ def _audit(
     )
 
 
+audit_change = _audit
+"""An admin change in the audit trail, for admin commands whose use case lives in another service."""
+
+
 def set_role(
     db: Database, config: CreditsConfig, *, workspace_id: str, admin: Member, command: AdminRoleCommand, now: datetime
 ) -> RoleSet:

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlmodel import Session
 
 from bot.config import ADMIN_ROLE, CreditsConfig
+from bot.domain.calendar import local_date
 from bot.domain.commands import free_text
 from bot.domain.errors import UserFacingError
-from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskEvent, next_approval_status, next_task_status
+from bot.domain.lifecycle import (
+    ASK_KINDS,
+    ApprovalKind,
+    ApprovalStatus,
+    TaskEvent,
+    next_approval_status,
+    next_task_status,
+)
 from bot.domain.limits import can_approve
 from bot.services.audit import SYSTEM_ACTOR, record_decision
 from bot.services.balances import open_team_cycle
@@ -29,7 +37,11 @@ from bot.store import digests as digest_store
 from bot.store import tasks as task_store
 from bot.store.db import Database
 from bot.store.digest_models import PostKind, PostState
-from bot.store.models import Approval, Task, TeamBalance
+from bot.store.models import Approval, CreditAsk, Task, TeamBalance
+
+MAX_RAISE_DAYS = 92
+"""The furthest an approved limit raise may last: it is a time-boxed override, not a new role."""
+ASK_WORDS = {ApprovalKind.LIMIT_RAISE: "a limit raise", ApprovalKind.EXTRA_CREDITS: "extra credits"}
 
 POST_LEASE = timedelta(minutes=2)  # a try at posting a request older than this is presumed dead
 MAX_POST_ATTEMPTS = 10  # one every POST_LEASE: then, about 20 minutes on, withdrawn and its hold released
@@ -42,7 +54,7 @@ class Decision:
 
     outcome: Literal["decided", "expired_now", "already"]
     approval: ApprovalRecord
-    task: TaskRecord
+    task: TaskRecord | None  # None: a request for more (a limit raise, extra credits)
 
     @property
     def changed(self) -> bool:
@@ -50,14 +62,24 @@ class Decision:
         return self.outcome != "already"
 
 
-def get_approval(db: Database, approval_id: int) -> tuple[ApprovalRecord, TaskRecord]:
-    """An approval and its task, or a user error if it does not exist."""
+def _task_of(session: Session, approval: Approval) -> Task | None:
+    return session.get(Task, approval.task_id) if approval.task_id is not None else None
+
+
+def get_approval(db: Database, approval_id: int) -> tuple[ApprovalRecord, TaskRecord | None]:
+    """An approval and its task (None for a request for more), or a user error if it does not exist."""
     with db.read() as session:
         approval = session.get(Approval, approval_id)
-        task = session.get(Task, approval.task_id) if approval else None
-        if approval is None or task is None:
+        task = _task_of(session, approval) if approval else None
+        if approval is None or (task is None and approval.kind not in ASK_KINDS):
             raise UserFacingError("That request no longer exists.")
-        return ApprovalRecord.of(approval), TaskRecord.of(task)
+        return ApprovalRecord.of(approval), TaskRecord.of(task) if task else None
+
+
+def end_of_week(now: datetime, config: CreditsConfig, team: str) -> date:
+    """The Sunday of this week in the team's timezone: how long a limit raise lasts unless the admin picks."""
+    today = local_date(now, config.teams[team].zone)
+    return today + timedelta(days=6 - today.weekday())
 
 
 def check_eligible(
@@ -76,6 +98,8 @@ def check_eligible(
         raise UserFacingError(
             f"Only members of team {approval.team} who can approve {approval.amount:,} credits can decide this request."
         )
+    if approval.kind in ASK_KINDS and role != ADMIN_ROLE:
+        raise UserFacingError(f"Only an admin can decide a request for {ASK_WORDS[ApprovalKind(approval.kind)]}.")
     if not can_approve(role, config.roles[role], approval.amount):
         cap = config.roles[role].can_approve_up_to
         limit = f"up to {cap:,} credits" if cap else "no requests"
@@ -85,20 +109,60 @@ def check_eligible(
         )
 
 
+def _settle_ask(
+    session: Session, config: CreditsConfig, approval: Approval, event: TaskEvent, now: datetime, until: date | None
+) -> None:
+    """A request for more: nothing is held, so only its outcome (and an approved raise's last day) is written."""
+    approval.status = next_approval_status(approval.status, event)
+    approval.decided_at = now
+    ask = session.get(CreditAsk, approval.id)
+    assert ask is not None
+    if event is TaskEvent.APPROVE and approval.kind == ApprovalKind.LIMIT_RAISE:
+        ask.until = until or end_of_week(now, config, approval.team)
+        session.add(ask)
+    kind = ApprovalKind(approval.kind)
+    record_decision(
+        session,
+        workspace_id=approval.workspace_id,
+        team=approval.team,
+        action=event.value,
+        actor=approval.decided_by or SYSTEM_ACTOR,
+        target=f"{kind.value.replace('_', ' ')} request #{approval.id}",  # the requester is in the details
+        now=now,
+        request=kind.value,
+        credits=approval.amount,
+        requester=approval.requester,
+        **(
+            {"task_limit": ask.task_limit, "weekly_limit": ask.weekly_limit}
+            if ask.task_limit or ask.weekly_limit
+            else {}
+        ),
+        **({"until": ask.until.isoformat()} if ask.until and event is TaskEvent.APPROVE else {}),
+        **({"note": approval.decision_note} if approval.decision_note else {}),
+    )
+    session.add(approval)
+    session.flush()
+
+
 def _apply_decision(
     session: Session,
     config: CreditsConfig,
     row: TeamBalance,
     approval: Approval,
-    task: Task,
+    task: Task | None,
     event: TaskEvent,
     now: datetime,
+    until: date | None = None,
 ) -> None:
     """Carry out a pending request's outcome on its hold and its task (the caller holds the team lock).
 
     Approved: a new task may run, an overrun is captured. Anything else gives back what the request
-    held: the whole hold of a new task, only the extra hold of an overrun.
+    held: the whole hold of a new task, only the extra hold of an overrun. A request for more holds
+    nothing: ``_settle_ask``.
     """
+    if task is None:
+        _settle_ask(session, config, approval, event, now, until)
+        return
     approval.status = next_approval_status(approval.status, event)
     approval.decided_at = now
     if event is TaskEvent.APPROVE and approval.kind == ApprovalKind.OVERRUN:
@@ -139,12 +203,13 @@ def decide(
     approve: bool,
     note: str | None,
     now: datetime,
+    until: date | None = None,
 ) -> Decision:
     """Approve or deny, exactly once; a late click finds the request already settled or expired.
 
     Who decides is checked here, under the team's lock: the request must belong to the clicker's
     workspace and the clicker must be eligible (``check_eligible``); otherwise a UserFacingError and
-    nothing changes.
+    nothing changes. ``until`` is the last day of an approved limit raise (default: this Sunday).
     """
     with db.write() as session:
         approval = session.get(Approval, approval_id)
@@ -154,19 +219,27 @@ def decide(
             raise UserFacingError("That request belongs to another Slack workspace; it can only be decided there.")
         row = open_team_cycle(session, config, workspace_id=approval.workspace_id, team=approval.team, now=now)
         session.refresh(approval)
-        task = session.get(Task, approval.task_id)
-        assert task is not None
+        task = _task_of(session, approval)
+        assert task is not None or approval.kind in ASK_KINDS
+        record = TaskRecord.of(task) if task else None
         check_eligible(config, approval, user_id=decider, is_workspace_admin=is_workspace_admin)
         if approval.status != ApprovalStatus.PENDING:
-            return Decision("already", ApprovalRecord.of(approval), TaskRecord.of(task))
+            return Decision("already", ApprovalRecord.of(approval), record)
         if now >= approval.expires_at:
             _apply_decision(session, config, row, approval, task, TaskEvent.EXPIRE, now)
-            return Decision("expired_now", ApprovalRecord.of(approval), TaskRecord.of(task))
+            return Decision("expired_now", ApprovalRecord.of(approval), TaskRecord.of(task) if task else None)
+        if until is not None and not local_date(now, config.teams[approval.team].zone) <= until:
+            raise UserFacingError("The raise must last at least until today; pick today or a later day.")
+        if until is not None and (until - local_date(now, config.teams[approval.team].zone)).days > MAX_RAISE_DAYS:
+            raise UserFacingError(
+                f"A raise lasts at most {MAX_RAISE_DAYS} days; pick an earlier day or change the role."
+            )
         approval.decided_by = decider
         note = free_text(note).strip() if note else None
         approval.decision_note = note[:500] if note else None
-        _apply_decision(session, config, row, approval, task, TaskEvent.APPROVE if approve else TaskEvent.DENY, now)
-        return Decision("decided", ApprovalRecord.of(approval), TaskRecord.of(task))
+        event = TaskEvent.APPROVE if approve else TaskEvent.DENY
+        _apply_decision(session, config, row, approval, task, event, now, until)
+        return Decision("decided", ApprovalRecord.of(approval), TaskRecord.of(task) if task else None)
 
 
 def expire_due(
@@ -192,11 +265,11 @@ def expire_due(
             approval = session.get(Approval, approval_id)
             assert approval is not None
             session.refresh(approval)
-            task = session.get(Task, approval.task_id)
-            if approval.status != ApprovalStatus.PENDING or task is None:
+            task = _task_of(session, approval)
+            if approval.status != ApprovalStatus.PENDING or (task is None and approval.kind not in ASK_KINDS):
                 continue
             _apply_decision(session, config, row, approval, task, TaskEvent.EXPIRE, now)
-            expired.append(Decision("expired_now", ApprovalRecord.of(approval), TaskRecord.of(task)))
+            expired.append(Decision("expired_now", ApprovalRecord.of(approval), TaskRecord.of(task) if task else None))
     return expired
 
 
@@ -221,11 +294,11 @@ def claim_post(db: Database, *, approval_id: int, now: datetime) -> ApprovalReco
 
 def attach_message(
     db: Database, *, approval_id: int, channel_id: str, message_ts: str
-) -> tuple[ApprovalRecord, TaskRecord]:
+) -> tuple[ApprovalRecord, TaskRecord | None]:
     """Remember where the request was posted (the post landed), so decisions can update it in place.
 
-    Returns the request as it is now: a click may have settled it while the post was on its way, and
-    then the caller redraws it at once.
+    Returns the request as it is now (and its task; None for a request for more): a click may have
+    settled it while the post was on its way, and then the caller redraws it at once.
     """
     with db.write() as session:
         approval = task_store.approval_for_update(session, approval_id)
@@ -233,9 +306,8 @@ def attach_message(
         approval.channel_id, approval.message_ts, approval.posting_at = channel_id, message_ts, None
         session.add(approval)
         session.flush()
-        task = session.get(Task, approval.task_id)
-        assert task is not None
-        return ApprovalRecord.of(approval), TaskRecord.of(task)
+        task = session.get(Task, approval.task_id) if approval.task_id is not None else None
+        return ApprovalRecord.of(approval), TaskRecord.of(task) if task is not None else None
 
 
 def unposted(db: Database, *, now: datetime) -> list[tuple[ApprovalRecord, TaskRecord]]:
@@ -243,7 +315,7 @@ def unposted(db: Database, *, now: datetime) -> list[tuple[ApprovalRecord, TaskR
     with db.read() as session:
         found = []
         for approval in task_store.unposted_approvals(session, before=now - POST_LEASE):
-            task = session.get(Task, approval.task_id)
+            task = session.get(Task, approval.task_id) if approval.task_id is not None else None
             if task is not None:
                 found.append((ApprovalRecord.of(approval), TaskRecord.of(task)))
         return found
@@ -266,8 +338,8 @@ def withdraw(db: Database, config: CreditsConfig, *, approval_id: int, now: date
         assert approval is not None
         row = open_team_cycle(session, config, workspace_id=approval.workspace_id, team=approval.team, now=now)
         session.refresh(approval)
-        task = session.get(Task, approval.task_id)
-        if approval.status != ApprovalStatus.PENDING or task is None:
+        task = _task_of(session, approval)
+        if approval.status != ApprovalStatus.PENDING or (task is None and approval.kind not in ASK_KINDS):
             return
         _apply_decision(session, config, row, approval, task, TaskEvent.WITHDRAW, now)
         approval.announced = True
@@ -283,14 +355,16 @@ def mark_announced(db: Database, *, approval_id: int) -> None:
             session.add(approval)
 
 
-def unannounced(db: Database) -> list[tuple[ApprovalRecord, TaskRecord]]:
+def unannounced(db: Database) -> list[tuple[ApprovalRecord, TaskRecord | None]]:
     """Settled requests whose message still shows buttons (a crash or a Slack error came between)."""
     with db.read() as session:
-        found = []
+        found: list[tuple[ApprovalRecord, TaskRecord | None]] = []
         for approval in task_store.unannounced_approvals(session):
-            task = session.get(Task, approval.task_id)
+            task = _task_of(session, approval)
             if task is not None:
                 found.append((ApprovalRecord.of(approval), TaskRecord.of(task)))
+            elif approval.kind in ASK_KINDS:
+                found.append((ApprovalRecord.of(approval), None))
         return found
 
 
@@ -330,7 +404,7 @@ def pending_for(
                 check_eligible(config, approval, user_id=user_id, is_workspace_admin=is_workspace_admin)
             except UserFacingError:
                 continue
-            task = session.get(Task, approval.task_id)
+            task = session.get(Task, approval.task_id) if approval.task_id is not None else None
             if task is not None:
                 found.append((ApprovalRecord.of(approval), TaskRecord.of(task)))
     return found
@@ -376,7 +450,7 @@ def claim_nudges(db: Database, config_for: Callable[[str], CreditsConfig], *, no
             stages = due_stages(config, approval, now)
             if approval.team not in config.teams or not stages:
                 continue
-            task = session.get(Task, approval.task_id)
+            task = session.get(Task, approval.task_id) if approval.task_id is not None else None
             assert approval.id is not None and task is not None
             for stage in stages:
                 superseded = stage == "reminder" and "escalation" in stages

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session
 
 from bot.config import CreditsConfig
 from bot.domain import ledger as rules
+from bot.domain.budgets import ProjectUse
 from bot.domain.calendar import cycle_start, local_date, next_renewal
 from bot.domain.forecast import (
     BURN_WINDOW_DAYS,
@@ -19,6 +20,7 @@ from bot.domain.forecast import (
     forecast_run_out,
 )
 from bot.domain.ledger import Balance, EntryKind
+from bot.store import budgets as budget_store
 from bot.store import ledger as store
 from bot.store.db import Database
 from bot.store.models import TeamBalance
@@ -38,6 +40,7 @@ class BalanceReport:
     forecast: RunOutForecast
     outlook: CycleOutlook  # the forecast within the cycle: what ``/credits balance`` says
     today: date  # in the team's timezone, so dates can say their year when it is not this one
+    projects: tuple[ProjectUse, ...] = ()  # client projects with a budget this cycle
 
 
 def due_entries(
@@ -151,6 +154,7 @@ def balance_report(
             first_day=today - timedelta(days=BURN_WINDOW_DAYS - 1),
             last_day=today,
         )
+        projects = budgeted_projects(session, config, workspace_id=workspace_id, team=team, cycle=current.cycle_start)
     balance = current.balance
     renews_on = next_renewal(today, team_cfg.renews_on_day)
     forecast = forecast_run_out(balance.available, burn_rate(spent_recently), today, renews_on)
@@ -166,6 +170,18 @@ def balance_report(
         forecast=forecast,
         outlook=outlook,
         today=today,
+        projects=projects,
+    )
+
+
+def budgeted_projects(
+    session: Session, config: CreditsConfig, *, workspace_id: str, team: str, cycle: date
+) -> tuple[ProjectUse, ...]:
+    """The team's projects with a budget in the cycle starting ``cycle``: budget, spent, held (largest first)."""
+    since = datetime.combine(cycle, time(), tzinfo=config.teams[team].zone).astimezone(UTC)
+    found = budget_store.project_uses(session, workspace_id=workspace_id, team=team, cycle=cycle, since=since)
+    return tuple(
+        sorted((u for u in found.values() if u.budget is not None), key=lambda u: (-(u.budget or 0), u.project))
     )
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from bot.config import CreditsConfig, DigestSchedule, Team
 from bot.domain.admin_commands import AdminDigestCommand
+from bot.domain.budgets import ProjectUse
 from bot.domain.calendar import local_date, next_renewal
 from bot.domain.digest import (
     DIGEST_DAYS,
@@ -30,7 +31,7 @@ from bot.domain.errors import UserFacingError, unknown_name
 from bot.domain.forecast import RunOutForecast, forecast_run_out
 from bot.domain.ledger import Balance
 from bot.services.admin import require_admin
-from bot.services.balances import current_balance
+from bot.services.balances import budgeted_projects, current_balance
 from bot.services.members import Member
 from bot.store import audit as audit_store
 from bot.store import charges as charge_store
@@ -52,6 +53,7 @@ class DigestReport:
     balance: Balance
     renews_on: date
     forecast: RunOutForecast
+    projects: tuple[ProjectUse, ...] = ()  # client projects with a budget this cycle
 
 
 def permalink(workspace_url: str | None, channel: str, ts: str) -> str | None:
@@ -87,6 +89,7 @@ def compute_digest(
         daily = store.daily_spend_rows(
             session, first_day=window.first_chart_day, last_day=window.last_chart_day, **where
         )
+        projects = budgeted_projects(session, config, workspace_id=workspace_id, team=team, cycle=current.cycle_start)
     tasks = tuple(
         replace(task, approval_link=permalink(workspace_url, *threads[i])) if i in threads else task
         for i, task in largest
@@ -114,6 +117,7 @@ def compute_digest(
         balance=current.balance,
         renews_on=renews_on,
         forecast=forecast_run_out(current.balance.available, burn, today, renews_on),
+        projects=projects,
     )
 
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.config import CreditsConfig
-from bot.domain.calendar import week_start
+from bot.config import ADMIN_ROLE, CreditsConfig, Role
+from bot.domain.budgets import ProjectUse, describe_project_breach
+from bot.domain.calendar import local_date, week_start
 from bot.domain.commands import MAX_VARIANTS, TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.estimates import KeepHistory, KeepPlan, LikelyRange, likely_range, one_in, plan_keepers
 from bot.domain.ledger import Balance
-from bot.domain.limits import LimitCheck, check_limits
+from bot.domain.limits import LimitCheck, check_limits, describe_breach
 from bot.domain.pricing import Quote, TaskSpec, expected_retries, price_task, resolve_task
 from bot.services.balances import peek_balance
+from bot.services.budgets import project_use
 from bot.services.members import Member
+from bot.store import budgets as budget_store
 from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
 from bot.store.db import Database
@@ -33,6 +36,31 @@ class QuoteReport:
     limits: LimitCheck
     likely: LikelyRange | None = None  # what it will likely cost (``/credits quote`` only)
     keep_plan: KeepPlan | None = None  # the variants planned for ``keep=`` keepers
+    project: ProjectUse | None = None  # the client project it counts against (``project=``)
+    raised_until: date | None = None  # the member's limits are raised by an approved request until this day
+
+    @property
+    def project_over_by(self) -> int:
+        """How far this task would take its project over the project's budget (0: within it, or none)."""
+        return self.project.over_by(self.quote.total) if self.project is not None else 0
+
+    @property
+    def needs_approval(self) -> bool:
+        """Over one of the member's limits, or over its project's budget (an admin approves their own)."""
+        return self.limits.needs_approval or (self.project_over_by > 0 and self.limits.role != ADMIN_ROLE)
+
+    @property
+    def project_after(self) -> int | None:
+        """What the project's budget has left once this task is reserved (None: no budget)."""
+        left = self.project.left if self.project is not None else None
+        return None if left is None else left - self.quote.total
+
+    def approval_reasons(self) -> list[str]:
+        """Why it needs approval, one phrase per limit or budget it goes over."""
+        reasons = [describe_breach(b) for b in self.limits.breaches]
+        if self.project is not None and self.project.budget is not None and self.project_over_by:
+            reasons.append(describe_project_breach(self.project.project, self.project.budget, self.project_over_by))
+        return reasons
 
     @property
     def available_after(self) -> int:
@@ -64,12 +92,41 @@ def week_usage(db: Database, config: CreditsConfig, *, workspace_id: str, member
         return member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
 
 
+def member_role(
+    session: Session, config: CreditsConfig, *, workspace_id: str, member: Member, now: datetime
+) -> tuple[Role, date | None]:
+    """The member's role with any approved limit raise applied, and the last day the raise lasts.
+
+    Raises from several approved requests combine: the highest of each limit wins.
+    """
+    role = config.roles[member.role]
+    today = local_date(now, config.teams[member.team].zone)
+    raises = budget_store.approved_raises(
+        session, workspace_id=workspace_id, team=member.team, member=member.user_id, today=today
+    )
+    if not raises:
+        return role, None
+
+    def higher(current: int | None, asked: int | None) -> int | None:
+        """None is no limit, so it stays; an asked limit only ever raises the current one."""
+        return None if current is None else max(current, asked or 0)
+
+    task_limit, weekly_limit = role.task_limit, role.weekly_limit
+    for ask in raises:
+        task_limit = higher(task_limit, ask.task_limit)
+        weekly_limit = higher(weekly_limit, ask.weekly_limit)
+    until = min(ask.until for ask in raises if ask.until is not None)
+    return role.model_copy(update={"task_limit": task_limit, "weekly_limit": weekly_limit}), until
+
+
 def member_limits(
     db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, now: datetime
-) -> LimitCheck:
-    """The member's role, limits and what they used this week (``/credits limits``)."""
-    used = week_usage(db, config, workspace_id=workspace_id, member=member, now=now)
-    return check_limits(member.role, config.roles[member.role], 0, used)
+) -> tuple[LimitCheck, date | None]:
+    """The member's role, limits (raised, until when) and what they used this week (``/credits limits``)."""
+    with db.read() as session:
+        used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
+        role, until = member_role(session, config, workspace_id=workspace_id, member=member, now=now)
+    return check_limits(member.role, role, 0, used), until
 
 
 def resolve_spec(config: CreditsConfig, command: TaskRequest) -> TaskSpec:
@@ -93,8 +150,9 @@ def quote_in_session(
     spec: TaskSpec,
     balance: Balance,
     now: datetime,
+    project: str | None = None,
 ) -> QuoteReport:
-    """Price ``spec`` from the team's retry history and check it against the member's limits.
+    """Price ``spec`` from the team's retry history; check it against the member's limits and its project.
 
     ``/credits run`` calls it inside its write transaction, so the figures it checks are the ones it writes.
     """
@@ -107,8 +165,14 @@ def quote_in_session(
     )
     used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
     quote = price_task(config.pricing, spec, history)
-    limits = check_limits(member.role, config.roles[member.role], quote.total, used)
-    return QuoteReport(member=member, quote=quote, balance=balance, limits=limits)
+    role, raised_until = member_role(session, config, workspace_id=workspace_id, member=member, now=now)
+    limits = check_limits(member.role, role, quote.total, used)
+    use = None
+    if project is not None:
+        use = project_use(session, config, workspace_id=workspace_id, team=member.team, project=project, now=now)
+    return QuoteReport(
+        member=member, quote=quote, balance=balance, limits=limits, project=use, raised_until=raised_until
+    )
 
 
 def quote_task(
@@ -135,7 +199,14 @@ def quote_task(
             plan = keep_plan(config, spec, command.keep, kept)
             spec = replace(spec, variants=plan.variants)
         report = quote_in_session(
-            session, config, workspace_id=workspace_id, member=member, spec=spec, balance=current.balance, now=now
+            session,
+            config,
+            workspace_id=workspace_id,
+            member=member,
+            spec=spec,
+            balance=current.balance,
+            now=now,
+            project=command.project,
         )
         shapes = task_store.finished_shapes(session, workspace_id=workspace_id, team=team, tool=tool, since=since)
     habit, _ = expected_retries(config.pricing, replace(spec, retries=None), report.quote.history)

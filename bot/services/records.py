@@ -62,7 +62,7 @@ class ApprovalRecord:
     id: int
     workspace_id: str
     team: str
-    task_id: int
+    task_id: int | None  # None: a request for more (a limit raise, extra credits)
     kind: ApprovalKind
     requester: str
     amount: int

@@ -28,7 +28,7 @@ from bot.domain.lifecycle import (
     next_approval_status,
     next_task_status,
 )
-from bot.domain.limits import LimitBreach, LimitCheck, LimitKind, check_limits
+from bot.domain.limits import LimitCheck, LimitKind, check_limits, describe_breach
 from bot.domain.pricing import TaskSpec, actual_cost
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
 from bot.services.audit import record_decision
@@ -163,7 +163,8 @@ class NotYourTaskError(UserFacingError):
 def fingerprint(command: RunCommand) -> str:
     """What makes two runs "the same task" for the duplicate check."""
     t = command.request
-    return f"{t.tool}|{t.quality}|{t.variants}|{t.duration_seconds}|{t.retries}|{command.note or ''}"[:300]
+    project = f"|project={t.project}" if t.project else ""
+    return f"{t.tool}|{t.quality}|{t.variants}|{t.duration_seconds}|{t.retries}|{command.note or ''}{project}"[:300]
 
 
 def write_task_entry(
@@ -277,11 +278,6 @@ def _new_approval(
     )
 
 
-def describe_breach(breach: LimitBreach) -> str:
-    """``over the per-task limit of 50 by 250 credits`` (thousands separated: ``of 2,000``)."""
-    return f"over the {breach.kind.value} of {breach.limit:,} by {breach.over_by:,} credits"
-
-
 def describe_breaches(limits: LimitCheck) -> str:
     """``over the per-task limit of 50 by 250; over the weekly limit of 300 by 40``."""
     return "; ".join(describe_breach(b) for b in limits.breaches)
@@ -322,6 +318,7 @@ def start_task(
     """
     spec = resolve_spec(config, command.request)  # an unknown tool or option fails before any write
     task_fingerprint = fingerprint(command)
+    project = command.project or command.request.project  # the client project the task counts against
     # A due renewal (or a new team's opening grant) is committed on its own, as for a quote, so it stays
     # even when this run is refused; it reads one row when nothing is due.
     current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
@@ -335,6 +332,7 @@ def start_task(
             spec=spec,
             balance=ledger_store.as_balance(row),
             now=now,
+            project=project,
         )
         if not allow_duplicate and config.approvals.duplicate_window_seconds:
             twin = task_store.recent_same_task(
@@ -359,26 +357,26 @@ def start_task(
             duration_seconds=spec.duration_seconds,
             retries_planned=spec.retries,
             quoted_cost=report.quote.total,
-            status=initial_task_status(limits.needs_approval),
+            status=initial_task_status(report.needs_approval),
             note=command.note,
             fingerprint=task_fingerprint,
             rate=report.quote.rate,
             unit=report.quote.unit,
             minimum=config.pricing.tools[spec.tool].minimum,
             retry_cost=config.pricing.retry_cost,
+            project=project,
             created_at=now,
-            project=command.project,
         )
         session.add(task)
         session.flush()
         hold_credits(session, config, row, task, report.quote.total, f"hold:task:{task.id}", now)
         approval = None
-        if limits.needs_approval:
+        if report.needs_approval:
             approval = _new_approval(
                 config,
                 task,
                 report.quote.total,
-                describe_breaches(limits),
+                "; ".join(report.approval_reasons()),
                 ApprovalKind.TASK,
                 now,
                 details=itemise(report),

@@ -26,10 +26,11 @@ from slack_sdk.errors import SlackApiError
 from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalStatus
-from bot.services import approvals
+from bot.services import approvals, asks
 from bot.services.records import ApprovalRecord, TaskRecord
 from bot.services.tasks import OverrunFlag
 from bot.slack.blocks.approval import decided_blocks, request_blocks, request_text, thread_reply
+from bot.slack.blocks.asks import ask_decided_blocks, ask_request_blocks, ask_request_text, ask_thread_reply
 from bot.slack.blocks.tasks import flag_blocks, flag_text
 from bot.slack.deps import Deps
 from bot.slack.ids import MetadataEvent
@@ -145,12 +146,51 @@ def find_request(client: WebClient, channel: str, approval: ApprovalRecord) -> s
             return None
 
 
+def outcome_text(deps: Deps, approval: ApprovalRecord, task: TaskRecord | None) -> str:
+    """The outcome in one line: of the task, or of a request for more (which has no task)."""
+    if task is not None:
+        return thread_reply(approval, task)
+    ask = asks.ask_of(deps.db, approval.id)
+    return ask_thread_reply(approval, ask) if ask is not None else f"Request #{approval.id}: {approval.status}."
+
+
 def tell_requester(client: WebClient, approval: ApprovalRecord, text: str) -> None:
     """A direct message to the requester (the app's Messages tab); a failure is logged, never raised."""
     try:
         client.chat_postMessage(channel=approval.requester, text=text)
     except SlackApiError as exc:
         logger.warning("could not tell the requester of approval %s directly (%s)", approval.id, _error(exc))
+
+
+def post_ask(deps: Deps, client: WebClient, config: CreditsConfig, asked: asks.Asked) -> str | None:
+    """Post a request for more in the team's channel; returns a permalink (None if Slack gives none).
+
+    If the bot is not in the channel, the request is withdrawn (nothing was held) and the member told.
+    """
+    approval, ask = asked.approval, asked.ask
+    team = config.teams[approval.team]
+    try:
+        posted = client.chat_postMessage(
+            channel=team.channel,
+            text=ask_request_text(approval, ask),
+            blocks=ask_request_blocks(approval, ask, week_used=asked.week_used, zone=team.zone),
+            metadata={
+                "event_type": MetadataEvent.ASK_REQUEST,
+                "event_payload": {"approval_id": approval.id, "kind": approval.kind.value},
+            },
+            unfurl_links=False,
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") in CANNOT_POST:
+            approvals.withdraw(deps.db, config, approval_id=approval.id, now=deps.clock())
+            raise NotInChannelError(team.channel) from None
+        raise
+    channel, ts = str(posted["channel"]), str(posted["ts"])
+    approvals.attach_message(deps.db, approval_id=approval.id, channel_id=channel, message_ts=ts)
+    try:
+        return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+    except SlackApiError:
+        return None
 
 
 def post_flag(client: WebClient, flag: OverrunFlag) -> None:
@@ -176,30 +216,42 @@ def post_flag(client: WebClient, flag: OverrunFlag) -> None:
 
 
 def announce_outcome(
-    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord
+    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord | None
 ) -> None:
     """Redraw the request without buttons and tell the requester in the thread; mark it announced after.
 
     Without a stored ts there is nothing to redraw yet: the post may still be on its way, and whoever
-    stores its ts (or the sweep) announces it then.
+    stores its ts (or the sweep) announces it then. A request for more (no task) is worded as what it asks.
     """
     if not (approval.channel_id and approval.message_ts):
         return
     zone = config.teams[approval.team].zone if approval.team in config.teams else ZoneInfo("UTC")
-    client.chat_update(
-        channel=approval.channel_id,
-        ts=approval.message_ts,
-        text=thread_reply(approval, task),
-        blocks=decided_blocks(approval, task, zone=zone),
-    )
-    client.chat_postMessage(
-        channel=approval.channel_id, thread_ts=approval.message_ts, text=thread_reply(approval, task)
-    )
+    if task is None:
+        ask = asks.ask_of(deps.db, approval.id)
+        if ask is not None:
+            reply = ask_thread_reply(approval, ask)
+            client.chat_update(
+                channel=approval.channel_id,
+                ts=approval.message_ts,
+                text=reply,
+                blocks=ask_decided_blocks(approval, ask, zone=zone),
+            )
+            client.chat_postMessage(channel=approval.channel_id, thread_ts=approval.message_ts, text=reply)
+    else:
+        client.chat_update(
+            channel=approval.channel_id,
+            ts=approval.message_ts,
+            text=thread_reply(approval, task),
+            blocks=decided_blocks(approval, task, zone=zone),
+        )
+        client.chat_postMessage(
+            channel=approval.channel_id, thread_ts=approval.message_ts, text=thread_reply(approval, task)
+        )
     approvals.mark_announced(deps.db, approval_id=approval.id)
 
 
 def announce_safely(
-    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord
+    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord | None
 ) -> None:
     """Announce; a Slack failure is counted and left to the sweep, and after a few (or a message that is
     gone) the message is given up and the requester told the outcome directly."""
@@ -214,5 +266,5 @@ def announce_safely(
         logger.warning(
             "gave up redrawing approval %s after %d tries (%s); telling the requester", approval.id, tries, error
         )
-        tell_requester(client, approval, thread_reply(approval, task))
+        tell_requester(client, approval, outcome_text(deps, approval, task))
         approvals.mark_announced(deps.db, approval_id=approval.id)

@@ -5,6 +5,7 @@ Shared by the button and modal listeners, which must not import each other.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from slack_bolt import Respond
@@ -38,7 +39,7 @@ def clicked_approval_id(body: dict[str, Any]) -> int:
 
 def request_for_decider(
     deps: Deps, client: WebClient, config: CreditsConfig, *, workspace_id: str, user_id: str, approval_id: int
-) -> tuple[ApprovalRecord, TaskRecord]:
+) -> tuple[ApprovalRecord, TaskRecord | None]:
     """The request, once the user is known to be allowed to decide it (else a UserFacingError says why)."""
     approval, task = approvals.get_approval(deps.db, approval_id)
     if approval.workspace_id != workspace_id:  # a click from another workspace points at nothing of its own
@@ -59,6 +60,7 @@ def decide_and_show(
     approval_id: int,
     approve: bool,
     note: str | None,
+    until: date | None = None,
 ) -> None:
     """Decide, then redraw the request; a late clicker is told who was first."""
     decision = approvals.decide(
@@ -71,6 +73,7 @@ def decide_and_show(
         approve=approve,
         note=note,
         now=deps.clock(),
+        until=until,
     )
     if decision.changed:  # only the call that settled it announces it; the sweep repairs a failure
         announce_safely(deps, client, config, decision.approval, decision.task)

@@ -78,7 +78,7 @@ def build_home(
             TeamHome(
                 team=member.team,
                 zone=zone,
-                limits=member_limits(deps.db, config, workspace_id=workspace_id, member=member, now=now),
+                limits=member_limits(deps.db, config, workspace_id=workspace_id, member=member, now=now)[0],
                 open_tasks=my_open_tasks(deps.db, workspace_id=workspace_id, user_id=user_id, teams=[member.team]),
                 balance=balance_report(deps.db, config, workspace_id=workspace_id, team=member.team, now=now),
                 chart_file_id=team_chart(deps, client, config, workspace_id, member.team, now),

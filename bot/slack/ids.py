@@ -27,6 +27,9 @@ class ActionId(StrEnum):
     QUOTE_TOOL = "quote_tool"  # the quote form's tool select: the quality options follow it
     QUOTE_FIELD = "quote_field"  # any other quote form input: the live quote follows it
     HISTORY_MORE = "history_more"
+    ASK_LIMIT_RAISE = "ask_limit_raise"
+    ASK_EXTRA_CREDITS = "ask_extra_credits"
+    BOUGHT_CREDITS = "bought_credits"
 
 
 class CallbackId(StrEnum):
@@ -36,6 +39,7 @@ class CallbackId(StrEnum):
     HOLD_FINISH = "hold_finish"
     QUOTE_FORM = "quote_form"
     DONE_FORM = "done_form"
+    RAISE_UNTIL = "raise_until"
 
 
 class ShortcutId(StrEnum):
@@ -58,6 +62,7 @@ class BlockId(StrEnum):
     QUOTE_VERDICT = "quote_verdict"
     BALANCE_FIGURES = "balance_figures"
     BALANCE_FORECAST = "balance_forecast"
+    BALANCE_PROJECTS = "balance_projects"
     APPROVAL_SUMMARY = "approval_summary"
     APPROVAL_ACTIONS = "approval_actions"
     APPROVAL_OUTCOME = "approval_outcome"
@@ -85,9 +90,13 @@ class BlockId(StrEnum):
     HISTORY_MORE = "history_more"
     TASK_REFERENCE = "task_reference"
     BALANCE_RECONCILIATION = "balance_reconciliation"
+    ASK_ACTIONS = "ask_actions"
+    ASK_BOUGHT = "ask_bought"
+    RAISE_UNTIL_INPUT = "raise_until_input"
 
 
 class MetadataEvent(StrEnum):
     """``metadata.event_type`` of messages the bot posts, so it can find them again."""
 
     APPROVAL_REQUEST = "keter_credits_approval"
+    ASK_REQUEST = "keter_credits_ask"

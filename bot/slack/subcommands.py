@@ -14,6 +14,7 @@ from bot.domain.command_line import Invocation, Subcommand, every_subcommand, su
 from bot.slack.answers.admin import (
     answer_admin_adjust,
     answer_admin_audit,
+    answer_admin_budget,
     answer_admin_digest,
     answer_admin_help,
     answer_admin_limit,
@@ -52,6 +53,7 @@ HANDLERS: dict[Subcommand, Handler] = {
     subcommand("admin", "team"): answer_admin_team,
     subcommand("admin", "digest"): answer_admin_digest,
     subcommand("admin", "audit"): answer_admin_audit,
+    subcommand("admin", "budget"): answer_admin_budget,
     subcommand("help"): answer_help,
     subcommand("admin", "members"): answer_admin_members,
     subcommand("pricing"): answer_pricing,

@@ -32,6 +32,7 @@ class PostKind(StrEnum):
     REMINDER = "reminder"  # an approval request's reminder to its approvers (slot_key: approval:<id>)
     ESCALATION = "escalation"  # the same request escalated to the team's admins
     HOME_CHART = "home_chart"  # the Home tab's spend chart of one team for one hour (slot_key: the hour)
+    PROJECT_ALERT = "project_alert"  # a project's charges reached 80 % or 100 % of its budget this cycle
 
 
 class PostState(StrEnum):

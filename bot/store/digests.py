@@ -152,7 +152,11 @@ def approval_messages(session: Session, *, workspace_id: str, task_ids: Iterable
         )
         .order_by(col(Approval.created_at), col(Approval.id))
     )
-    return {task_id: (channel, ts) for task_id, channel, ts in session.exec(statement) if channel and ts}
+    return {
+        task_id: (channel, ts)
+        for task_id, channel, ts in session.exec(statement)
+        if task_id is not None and channel and ts
+    }
 
 
 def approval_counts(

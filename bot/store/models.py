@@ -187,7 +187,7 @@ class Approval(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(max_length=32)
     team: str = Field(max_length=40)
-    task_id: int
+    task_id: int | None = None  # None: a request for more (a limit raise, extra credits), not about a task
     kind: ApprovalKind = Field(default=ApprovalKind.TASK, sa_column=_enum_column(ApprovalKind, 16))
     requester: str = Field(max_length=32)
     amount: int
@@ -343,3 +343,40 @@ class HistoryRollup(SQLModel, table=True):
     spent: int = 0
     retries: int = 0  # spent by Keter Labs' retry charges
     entries: int = 0
+
+
+class ProjectBudget(SQLModel, table=True):
+    """A client project's budget for one cycle of its team, set with ``/credits admin budget``."""
+
+    __tablename__ = "project_budget"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    project: str = Field(primary_key=True, max_length=80)
+    cycle_start: date = Field(primary_key=True)
+    credits: int
+    updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class CreditAsk(SQLModel, table=True):
+    """What an "Ask for a limit raise" or "Ask for extra credits" request asks, beside its approval row.
+
+    An approved limit raise is the member's override until ``until`` (inclusive, team's timezone);
+    an approved ask for extra credits becomes a top-up when an admin clicks "Bought" (``bought_*``).
+    """
+
+    __tablename__ = "credit_ask"
+    __table_args__ = (Index("ix_credit_ask_member", "workspace_id", "team", "member"),)
+
+    approval_id: int = Field(primary_key=True)
+    workspace_id: str = Field(max_length=32)
+    team: str = Field(max_length=40)
+    member: str = Field(max_length=32)
+    task_limit: int | None = None  # the per-task limit asked for (None: unchanged)
+    weekly_limit: int | None = None  # the weekly limit asked for (None: unchanged)
+    credits: int = 0  # the extra credits asked for
+    run_command: str = Field(default="", max_length=400)  # what the member wanted to run
+    until: date | None = None  # an approved raise lasts to the end of this day
+    bought_credits: int | None = None
+    bought_by: str | None = Field(default=None, max_length=32)
+    bought_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))

@@ -52,12 +52,12 @@ def test_run_with_a_project_gives_the_reference_and_its_charges_inherit_the_proj
     bot: BotUnderTest, config: CreditsConfig
 ) -> None:
     reply = bot.command('run image quality=high variants=4 project="Nike spring"')
-    assert "Reference KC-1 (project Nike spring): put it in the task's project or tag field in Keter Labs" in reply.text
+    assert "Reference KC-1 (project nike spring): put it in the task's project or tag field in Keter Labs" in reply.text
     feed(bot, config, {"id": "ch_1", "credits": 32, "reference": "KC-1", "user_email": "alice@studio.example"})
     history = bot.command('history project="nike spring"')
     assert history.payload["response_type"] == "ephemeral"
     [line] = lines(history.payload)
-    assert "<@U0ALICE> · task #1 image · high · 4 variants · Nike spring · *32 credits*" in line
+    assert "<@U0ALICE> · task #1 image · high · 4 variants · nike spring · *32 credits*" in line
     assert "Spent in this slice: 32 credits · cost of retries 0 credits" in history.text
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.admin_commands import (
     AdminAdjustCommand,
     AdminAuditCommand,
+    AdminBudgetCommand,
     AdminDigestCommand,
     AdminHelpCommand,
     AdminLimitCommand,
@@ -18,11 +19,13 @@ from bot.domain.admin_commands import (
 from bot.domain.command_line import DigestPreviewCommand
 from bot.services import admin
 from bot.services.audit import read_audit
+from bot.services.budgets import BudgetSet, set_project_budget
 from bot.services.digests import preview_digest, set_digest_schedule
 from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words, roster_blocks, roster_text
 from bot.slack.blocks.audit import audit_blocks, audit_text
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
+from bot.slack.blocks.format import credits, day
 from bot.slack.blocks.help import admin_help_blocks
 
 
@@ -141,3 +144,24 @@ def answer_admin_audit(ctx: CommandContext, command: AdminAuditCommand) -> Reply
         now=ctx.now,
     )
     return Reply(audit_text(page), audit_blocks(page, audit_zone(ctx, command.team), first=True))
+
+
+def budget_text(change: BudgetSet) -> str:
+    """``Project acme of team design: budget 1,500 credits until the renewal on Tue 1 Dec (660 used).``"""
+    used = f"{credits(change.use.used)} used this cycle"
+    if change.credits is None:
+        return f"Project {change.project} of team {change.team} has no budget now ({used})."
+    before = f", was {credits(change.before)}" if change.before is not None else ""
+    return (
+        f"Project {change.project} of team {change.team}: budget {credits(change.credits)} until the renewal on "
+        f"{day(change.renews_on)}{before} ({used}, {credits(change.credits - change.use.used)} left)."
+    )
+
+
+@refusals_in_words
+def answer_admin_budget(ctx: CommandContext, command: AdminBudgetCommand) -> Reply:
+    """Set or remove a project's budget for the team's current cycle."""
+    change = set_project_budget(
+        ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now
+    )
+    return _recorded(budget_text(change))

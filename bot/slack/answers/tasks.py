@@ -44,7 +44,7 @@ def answer_run(ctx: CommandContext, command: RunCommand, *, allow_duplicate: boo
     permalink = post_request(
         ctx.deps, ctx.client, ctx.config, result.approval, result.task, week_spend=result.week_spend
     )
-    return Reply(f"Task #{result.task.number} needs approval", pending_blocks(result, permalink))
+    return Reply(f"Task #{result.task.number} needs approval", pending_blocks(result, permalink, ctx.text))
 
 
 def answer_done(ctx: CommandContext, command: DoneCommand) -> Reply:
@@ -82,7 +82,9 @@ def answer_limits(ctx: CommandContext, command: LimitsCommand) -> Reply:
     """Role, limits and this week's use, for me or a member of my team."""
     me = ctx.member(command.team)
     target = ctx.member(me.team, user_id=command.member) if command.member else me
-    limits = member_limits(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=target, now=ctx.now)
+    limits, raised_until = member_limits(
+        ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=target, now=ctx.now
+    )
     role = ctx.config.roles[target.role]
     approve = (
         "anything"
@@ -91,4 +93,6 @@ def answer_limits(ctx: CommandContext, command: LimitsCommand) -> Reply:
         if role.can_approve_up_to
         else "nothing"
     )
-    return Reply(f"Limits of <@{target.user_id}>", limits_blocks(target.user_id, target.team, limits, approve))
+    return Reply(
+        f"Limits of <@{target.user_id}>", limits_blocks(target.user_id, target.team, limits, approve, raised_until)
+    )

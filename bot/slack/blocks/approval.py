@@ -144,8 +144,13 @@ def request_text(approval: ApprovalRecord, task: TaskRecord) -> str:
     return f"Approval needed: {credits(approval.amount)} for task #{task.number} ({task.tool})"
 
 
-def deny_modal(approval: ApprovalRecord, task: TaskRecord) -> View:
-    """Ask for an optional reason before denying."""
+def deny_modal(approval: ApprovalRecord, task: TaskRecord | None) -> View:
+    """Ask for an optional reason before denying (``task`` None: a request for more)."""
+    what = (
+        f"task *{task_line(task)}* ({credits(approval.amount)})"
+        if task is not None
+        else f"request for {'a limit raise' if approval.kind == ApprovalKind.LIMIT_RAISE else 'extra credits'}"
+    )
     return View(
         type="modal",
         callback_id=CallbackId.DENY_REASON,
@@ -154,11 +159,7 @@ def deny_modal(approval: ApprovalRecord, task: TaskRecord) -> View:
         close="Back",
         private_metadata=DenyModalState(approval_id=approval.id).model_dump_json(),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"Deny <@{approval.requester}>'s task *{task_line(task)}* ({credits(approval.amount)})?"
-                )
-            ),
+            SectionBlock(text=MarkdownTextObject(text=f"Deny <@{approval.requester}>'s {what}?")),
             InputBlock(
                 block_id=BlockId.DENY_REASON_INPUT,
                 label="Reason (shown in the thread)",

@@ -20,6 +20,8 @@ ACTION_WORDS = {
     "overrun_flagged": "overrun flagged",
     "adjust": "adjusted",
     "topup": "top-up",
+    "budget": "budget set",
+    "bought": "bought and added",
 }
 
 

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from bot.domain.forecast import CycleOutlook, Outlook
 from bot.services.balances import BalanceReport
+from bot.slack.blocks.budgets import project_lines
 from bot.slack.blocks.format import credits, day_seen_from, number, on_day, plural
 from bot.slack.ids import BlockId
 
@@ -75,11 +76,14 @@ def balance_figures(report: BalanceReport, zone: ZoneInfo | None = None) -> list
 
 def balance_blocks(report: BalanceReport, zone: ZoneInfo | None = None) -> list[Block]:
     """The whole balance message; ``zone`` (the team's) makes the renewal a date token."""
+    listed = project_lines(report.projects)
+    projects = [SectionBlock(block_id=BlockId.BALANCE_PROJECTS, text=MarkdownTextObject(text=listed))] if listed else []
     figures = balance_figures(report, zone)
     return [
         HeaderBlock(text=f"Balance: team {report.team}"),
         SectionBlock(block_id=BlockId.BALANCE_FIGURES, text=MarkdownTextObject(text="\n".join(figures))),
         SectionBlock(block_id=BlockId.BALANCE_FORECAST, text=MarkdownTextObject(text=forecast_line(report, zone))),
+        *projects,
         ContextBlock(
             elements=[
                 MarkdownTextObject(

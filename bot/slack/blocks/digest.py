@@ -18,6 +18,7 @@ from bot.domain.digest import DigestFigures, LargeTask, SpendSummary
 from bot.domain.forecast import Outlook, round_half_up
 from bot.services.alerts import BudgetAlert
 from bot.services.digests import DigestReport
+from bot.slack.blocks.budgets import project_lines
 from bot.slack.blocks.format import credits, day, day_seen_from, number, on_day, plural, when
 
 MAX_SECTION = 3000  # Slack's limit for a section's text
@@ -181,6 +182,7 @@ def digest_blocks(
             header,
             _section(f":zzz: *Quiet week*: no credits spent {when}{note}." + (f"\n{released}" if released else "")),
             _section(balance_lines(report)),
+            *_projects(report),
             ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]),
         ]
     if chart_in_thread:
@@ -193,12 +195,19 @@ def digest_blocks(
         *([_section("\n".join(feed))] if (feed := feed_lines(figures, names)) else []),
         DividerBlock(),
         _section(balance_lines(report)),
+        *_projects(report),
     ]
     if figures.largest:
         items = [f"{n}. {describe_large_task(t, names)}" for n, t in enumerate(figures.largest, start=1)]
         blocks.append(_section("*Largest tasks*\n" + "\n".join(items)))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(footer))]))
     return blocks
+
+
+def _projects(report: DigestReport) -> list[Block]:
+    """The projects with a budget this cycle: budget, spent and left (nothing when there are none)."""
+    listed = project_lines(report.projects)
+    return [_section(listed)] if listed else []
 
 
 def digest_text(report: DigestReport) -> str:

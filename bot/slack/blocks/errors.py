@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 from bot.domain.errors import UserFacingError
 from bot.services.members import NotAMemberError
 from bot.services.tasks import NotYourTaskError, OverdrawnTeamError, ShortfallError
+from bot.slack.blocks.asks import ask_buttons
 
 
 def user_error_text(error: UserFacingError) -> str:
@@ -20,12 +21,21 @@ def user_error_text(error: UserFacingError) -> str:
     return error.message
 
 
-def user_error_blocks(message: str) -> list[Block]:
-    """A mistake the user can fix, said plainly, with a pointer to help."""
-    return [
+def user_error_blocks(
+    message: str, *, command_text: object = None, error: UserFacingError | None = None
+) -> list[Block]:
+    """A mistake the user can fix, said plainly, with a pointer to help.
+
+    A ``run`` the team can't afford (short or overdrawn) also offers **Ask for extra credits**.
+    """
+    blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f":warning: {message}")),
         ContextBlock(elements=[MarkdownTextObject(text="Nothing was changed. `/credits help` shows every command.")]),
     ]
+    text = command_text.strip() if isinstance(command_text, str) else ""
+    if isinstance(error, ShortfallError | OverdrawnTeamError) and text.lower().startswith("run "):
+        blocks += ask_buttons(f"/credits {text}", limit_raise=False, extra_credits=True)
+    return blocks
 
 
 def internal_error_blocks(reference: str) -> list[Block]:

@@ -7,7 +7,8 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from bot.domain.estimates import RANGE_MIN_TASKS, KeepBasis, KeepPlan, LikelyRange, RangeBasis, one_in
 from bot.domain.pricing import Quote, RetryBasis
 from bot.services.quotes import QuoteReport
-from bot.slack.blocks.format import credits, credits_exact, number, plural
+from bot.slack.blocks.asks import ask_buttons
+from bot.slack.blocks.format import credits, credits_exact, day, number, plural
 from bot.slack.ids import BlockId
 
 
@@ -102,6 +103,25 @@ def rounded_note(quote: Quote) -> str:
     return f" ({number(exact)} rounded up)" if abs(exact - quote.total) > 1e-9 else ""
 
 
+def _project_name(report: QuoteReport) -> str | None:
+    return report.project.project if report.project is not None else None
+
+
+def project_line(report: QuoteReport) -> str | None:
+    """``Project acme after it: 340 credits left of its 1,000 budget (660 used this cycle)``."""
+    use = report.project
+    if use is None:
+        return None
+    if use.budget is None:
+        return f"*Project {use.project}*: no budget set this cycle ({credits(use.used)} used so far)"
+    after = report.project_after or 0
+    left = f"{credits(after)} left" if after >= 0 else f"{credits(-after)} over"
+    return (
+        f"*Project {use.project} after it*: {left} of its {number(use.budget)} budget "
+        f"({credits(use.used)} used this cycle)"
+    )
+
+
 def verdict_line(report: QuoteReport, extra_credit_admins: list[str]) -> str:
     """Whether the task can go ahead, needs an approver, or cannot be afforded at all."""
     overdrawn = report.balance.overdrawn_by
@@ -117,16 +137,23 @@ def verdict_line(report: QuoteReport, extra_credit_admins: list[str]) -> str:
             f":no_entry: *Cannot be afforded*: the team is {credits(report.quote.total - report.balance.available)}"
             f" short. {who} can add extra credits."
         )
-    if report.limits.needs_approval:
-        reasons = "; ".join(
+    if report.needs_approval:
+        phrases = [
             f"{credits(b.over_by)} over your {b.kind.value} of {number(b.limit)}" for b in report.limits.breaches
-        )
-        return f":warning: *Needs approval*: {reasons}. `{run_command(report.quote)}` holds it and asks an approver."
-    run = run_command(report.quote)
+        ]
+        if report.project_over_by and report.project is not None:
+            phrases.append(
+                f"{credits(report.project_over_by)} over project {report.project.project}'s budget of "
+                f"{number(report.project.budget or 0)}"
+            )
+        reasons = "; ".join(phrases)
+        run = run_command(report.quote, _project_name(report))
+        return f":warning: *Needs approval*: {reasons}. `{run}` holds it and asks an approver."
+    run = run_command(report.quote, _project_name(report))
     return f":white_check_mark: *Within your limits* and the team can afford it: `{run}` reserves it."
 
 
-def run_command(quote: Quote) -> str:
+def run_command(quote: Quote, project: str | None = None) -> str:
     """The ``/credits run`` that starts exactly the task quoted."""
     spec = quote.spec
     words = ["/credits run", spec.tool, f"quality={spec.quality}"]
@@ -136,6 +163,8 @@ def run_command(quote: Quote) -> str:
         words.append(f"duration={spec.duration_seconds}")
     if spec.retries is not None:
         words.append(f"retries={spec.retries}")
+    if project is not None:
+        words.append(f"project={project}")
     return " ".join(words)
 
 
@@ -164,6 +193,17 @@ def quote_blocks(
         f"(now {credits(report.balance.available)})"
     )
     limit = f"*Your weekly limit left* ({limits.role}): {weekly}"
+    if report.raised_until is not None:
+        limit += f" (raised until {day(report.raised_until)})"
+    project = project_line(report)
+    if project is not None:
+        after += f"\n{project}"
+    short = bool(report.balance.overdrawn_by) or not report.affordable
+    buttons = ask_buttons(
+        run_command(quote, _project_name(report)),
+        limit_raise=bool(limits.breaches) and not short,
+        extra_credits=short,
+    )
     return [
         HeaderBlock(text=f"Quote: {describe_task(quote)}"),
         SectionBlock(block_id=BlockId.QUOTE_ITEMS, text=MarkdownTextObject(text="\n".join(items))),
@@ -172,6 +212,7 @@ def quote_blocks(
             block_id=BlockId.QUOTE_VERDICT,
             elements=[MarkdownTextObject(text=verdict_line(report, extra_credit_admins))],
         ),
+        *buttons,
     ]
 
 
@@ -180,4 +221,7 @@ def quote_text(report: QuoteReport, *, history_days: int = 30, min_tasks: int = 
     text = f"Quote: {credits(report.quote.total)} for {describe_task(report.quote)}"
     if report.likely is not None:
         text += "\n" + likely_line(report.quote, report.likely, history_days, min_tasks)
+    project = project_line(report)
+    if project is not None:
+        text += "\n" + project.replace("*", "")
     return text

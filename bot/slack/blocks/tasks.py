@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.lifecycle import TaskStatus
@@ -9,6 +11,7 @@ from bot.domain.limits import LimitCheck
 from bot.services.records import ApprovalRecord, TaskRecord
 from bot.services.tasks import FinishResult, OverrunFlag, Repricing, RunResult
 from bot.slack.blocks.approval import task_line
+from bot.slack.blocks.asks import ask_buttons
 from bot.slack.blocks.format import credits, day, number, plural
 from bot.slack.ids import ActionId, BlockId
 
@@ -44,6 +47,7 @@ def reserved_blocks(result: RunResult) -> list[Block]:
         _section(
             f":white_check_mark: *Task #{task.number} reserved*: {credits(task.held)} for {what}.\n"
             f"Team {task.team} has {credits(result.report.available_after)} available after it."
+            + _project_after(result)
         ),
         _context(finish_hint(task)),
         reference_block(task.number, result.project),
@@ -64,7 +68,16 @@ def reference_block(number: int, project: str | None) -> Block:
     )
 
 
-def pending_blocks(result: RunResult, permalink: str | None) -> list[Block]:
+def _project_after(result: RunResult) -> str:
+    """`` Project acme has 340 credits left of its 1,000 budget.`` (nothing without a budget)."""
+    use, after = result.report.project, result.report.project_after
+    if use is None or use.budget is None or after is None:
+        return ""
+    left = f"{credits(after)} left" if after >= 0 else f"{credits(-after)} over"
+    return f"\nProject {use.project} has {left} of its {number(use.budget)} budget."
+
+
+def pending_blocks(result: RunResult, permalink: str | None, run_text: str = "") -> list[Block]:
     """Over a limit: held meanwhile, and where the request is."""
     assert result.task is not None and result.approval is not None
     task, approval = result.task, result.approval
@@ -74,8 +87,12 @@ def pending_blocks(result: RunResult, permalink: str | None) -> list[Block]:
             f":hourglass: *Task #{task.number} needs approval*: {approval.reasons}.\n"
             f"{credits(approval.amount)} are held while an approver decides; see {where}."
         ),
-        _context("You'll be mentioned in its thread when it is decided."),
         reference_block(task.number, result.project),
+        _context(
+            "You'll be mentioned in its thread when it is decided."
+            + (" For tasks like it later, ask an admin to raise your limits:" if result.report.limits.breaches else "")
+        ),
+        *ask_buttons(run_text, limit_raise=bool(result.report.limits.breaches), extra_credits=False),
     ]
 
 
@@ -182,8 +199,10 @@ def tasks_blocks(tasks: list[TaskRecord]) -> list[Block]:
     ]
 
 
-def limits_blocks(user_id: str, team: str, limits: LimitCheck, can_approve_up_to: str) -> list[Block]:
-    """Role, limits and this week's use."""
+def limits_blocks(
+    user_id: str, team: str, limits: LimitCheck, can_approve_up_to: str, raised_until: date | None = None
+) -> list[Block]:
+    """Role, limits (raised by an approved request, until when) and this week's use."""
     task = "no limit" if limits.task_limit is None else credits(limits.task_limit)
     if limits.weekly_limit is None:
         weekly = f"no limit ({credits(limits.weekly_used)} used this week)"
@@ -196,6 +215,11 @@ def limits_blocks(user_id: str, team: str, limits: LimitCheck, can_approve_up_to
         _section(
             f"*<@{user_id}>* in team {team}: role *{limits.role}*\n"
             f"*Per task*: {task}\n*This week* (since Monday 00:00): {weekly}\n*Can approve*: {can_approve_up_to}"
+            + (
+                f"\n:arrow_up: *Raised* by an approved request until {day(raised_until)} (end of that day)"
+                if raised_until is not None
+                else ""
+            )
         ),
     ]
 

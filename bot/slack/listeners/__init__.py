@@ -18,13 +18,13 @@ from slack_bolt import App
 from bot.slack.deps import Deps
 from bot.slack.ids import ActionId, CallbackId, FunctionId, ShortcutId, SlashCommand
 from bot.slack.listeners import errors, middleware
-from bot.slack.listeners.actions import approval, audit, history, holds, home
+from bot.slack.listeners.actions import approval, asks, audit, history, holds, home
 from bot.slack.listeners.commands import credits
 from bot.slack.listeners.events import home as home_events
 from bot.slack.listeners.events import installation
 from bot.slack.listeners.functions import workflow
 from bot.slack.listeners.shortcuts import quote
-from bot.slack.listeners.views import deny_reason, hold_finish, quote_form
+from bot.slack.listeners.views import deny_reason, hold_finish, quote_form, raise_until
 from bot.slack.pacing import PacedListenerClient, PacedWebClient
 
 Kind = Literal["command", "action", "view", "event", "shortcut", "function"]
@@ -45,6 +45,10 @@ LISTENERS: tuple[tuple[Kind, Matcher, Callable[..., None]], ...] = (
     ("view", CallbackId.HOLD_FINISH, hold_finish.handle_hold_finish_submission),
     ("action", ActionId.AUDIT_MORE, audit.handle_audit_more_click),
     ("action", ActionId.HISTORY_MORE, history.handle_history_more_click),
+    ("action", ActionId.ASK_LIMIT_RAISE, asks.handle_ask_limit_raise_click),
+    ("action", ActionId.ASK_EXTRA_CREDITS, asks.handle_ask_extra_credits_click),
+    ("action", ActionId.BOUGHT_CREDITS, asks.handle_bought_click),
+    ("view", CallbackId.RAISE_UNTIL, raise_until.handle_raise_until_submission),
     ("event", "app_uninstalled", installation.handle_app_uninstalled),
     ("event", "tokens_revoked", installation.handle_tokens_revoked),
     ("event", "app_home_opened", home_events.handle_app_home_opened),

@@ -58,7 +58,7 @@ def report_error(
         return
     if isinstance(error, UserFacingError):
         message = user_error_text(error)
-        text, blocks = message, user_error_blocks(message)
+        text, blocks = message, user_error_blocks(message, command_text=(body or {}).get("text"), error=error)
     else:
         reference = uuid.uuid4().hex[:8]
         kind = (body or {}).get("type") or "command"

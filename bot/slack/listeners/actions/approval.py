@@ -11,11 +11,13 @@ from slack_sdk import WebClient
 from bot.config import CreditsConfig
 from bot.domain.command_line import parse_command
 from bot.domain.errors import UserFacingError
-from bot.domain.lifecycle import ApprovalStatus
+from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.domain.task_commands import RunCommand
+from bot.services import approvals, asks
 from bot.slack.answers.context import CommandContext
 from bot.slack.answers.tasks import answer_run
 from bot.slack.blocks.approval import deny_modal
+from bot.slack.blocks.asks import raise_modal
 from bot.slack.decisions import clicked_approval_id, decide_and_show, request_for_decider
 from bot.slack.deps import Deps
 
@@ -30,8 +32,21 @@ def handle_approve_click(
     workspace_id: str,
     user_id: str,
 ) -> None:
-    """Approve; ``approvals.decide`` checks the clicker's workspace and eligibility under the team's lock."""
+    """Approve; ``approvals.decide`` checks the clicker's workspace and eligibility under the team's lock.
+
+    A pending limit raise opens the approve form first, for the day the raise lasts to.
+    """
     ack()
+    approval, _ = approvals.get_approval(deps.db, clicked_approval_id(body))
+    if approval.kind == ApprovalKind.LIMIT_RAISE and approval.status == ApprovalStatus.PENDING:
+        approval, _ = request_for_decider(
+            deps, client, config, workspace_id=workspace_id, user_id=user_id, approval_id=approval.id
+        )
+        ask = asks.ask_of(deps.db, approval.id)
+        assert ask is not None
+        until = approvals.end_of_week(deps.clock(), config, approval.team)
+        client.views_open(trigger_id=body["trigger_id"], view=raise_modal(approval, ask, until))
+        return
     decide_and_show(
         deps,
         client,

@@ -1,6 +1,6 @@
 """Keter Labs' charge feed: raw charges, webhook deliveries, balance snapshots; projects on tasks and entries
 
-Revision ID: 0008_charge_feed
+Revision ID: 0009_charge_feed
 Revises: 0005_stale_holds
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_charge_feed"
+revision: str = "0009_charge_feed"
 down_revision: str | None = "0008_team_timezone"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
