@@ -11,6 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# CI replays the same examples every run (derandomize): a red CI run is then reproducible by anyone with
+# `CI=true`, and a landing never depends on the luck of the draw. Locally every run explores new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 from sqlalchemy import create_engine, text
 
 from bot.config import CreditsConfig, load_config

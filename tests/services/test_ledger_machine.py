@@ -80,6 +80,7 @@ class LedgerServicesMachine(RuleBasedStateMachine):
         number = data.draw(st.sampled_from(sorted(self.pending)))
         approval_id, who = self.pending.pop(number)
         when = self.now + timedelta(hours=25) if late else self.now
+        cycle_before = self._cycle_start()
         decision = approvals.decide(
             self.db,
             self.config,
@@ -93,6 +94,15 @@ class LedgerServicesMachine(RuleBasedStateMachine):
         )
         if decision.outcome == "decided" and approve:
             self.open[number] = who
+        if late:
+            self.now = when  # the late click happened: time moved on, and may have crossed a renewal
+            if self._cycle_start() != cycle_before:  # the decision's transaction renewed the plan first
+                self.reported_this_cycle = 0
+
+    def _cycle_start(self) -> object:
+        with self.db.read() as session:
+            row = store.get_balance_row(session, workspace_id=self.workspace, team="design")
+            return None if row is None else row.cycle_start
 
     @precondition(lambda self: self.pending)
     @rule(data=st.data())
