@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+from sqlalchemy import create_engine, text
+
+from bot.config import CreditsConfig, load_config
+from bot.store.db import Database, normalise_url
 
 # CI replays the same examples every run (derandomize): a red CI run is then reproducible by anyone with
 # `CI=true`, and a landing never depends on the luck of the draw. Locally every run explores new examples.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI") == "true":
     settings.load_profile("ci")
-from sqlalchemy import create_engine, text
-
-from bot.config import CreditsConfig, load_config
-from bot.store.db import Database, normalise_url
 
 POSTGRES_ENV = "KETER_TEST_POSTGRES_URL"
 NO_POSTGRES = f"{POSTGRES_ENV} is not set: no PostgreSQL server on this machine (bash .ci/run starts one)"
