@@ -50,6 +50,15 @@ class ChannelTakenError(UserFacingError):
         self.owner = owner
 
 
+class NotInTeamError(UserFacingError):
+    """``admin role @member none`` for someone who is not in the team: nothing to remove."""
+
+    def __init__(self, member: str, team: str) -> None:
+        super().__init__(f"{member} is not a member of team {team}; nothing to remove.")
+        self.member = member
+        self.team = team
+
+
 @dataclass(frozen=True)
 class RoleSet:
     """``/credits admin role``: ``member`` now has ``role`` in ``team``."""
@@ -180,7 +189,7 @@ def set_role(
     if team not in config.teams:
         raise unknown_name("team", team, config.teams)
     if command.role == NO_ROLE and command.member not in config.teams[team].members:
-        raise UserFacingError(f"<@{command.member}> is not a member of team {team}; nothing to remove.")
+        raise NotInTeamError(command.member, team)
     with db.write() as session:
         overrides.set_member_role(
             session, workspace_id=workspace_id, team=team, user_id=command.member, role=command.role

@@ -16,6 +16,7 @@ from bot.services.admin import (
     AdminOnlyError,
     ChannelTakenError,
     LimitsSet,
+    NotInTeamError,
     RoleSet,
     TeamRoster,
     TeamSet,
@@ -80,11 +81,13 @@ def recorded_blocks(text: str) -> list[Block]:
     return notice_blocks(f":white_check_mark: {text} (recorded in the audit trail)")
 
 
-def refusal_text(error: AdminOnlyError | ChannelTakenError) -> str:
-    """Why an admin command was refused, mentioning the admins to ask or the channel in use."""
+def refusal_text(error: AdminOnlyError | ChannelTakenError | NotInTeamError) -> str:
+    """Why an admin command was refused, mentioning the admins to ask, the member or the channel in use."""
     if isinstance(error, AdminOnlyError):
         admins = ", ".join(f"<@{user}>" for user in error.admins) or "a Slack workspace admin"
         return f"Only admins can {error.what}. Ask {admins}."
+    if isinstance(error, NotInTeamError):
+        return f"<@{error.member}> is not a member of team {error.team}; nothing to remove."
     return f"<#{error.channel}> is already team {error.owner}'s channel; one team per channel."
 
 
@@ -95,7 +98,7 @@ def refusals_in_words(answer: Callable[P, R]) -> Callable[P, R]:
     def worded(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return answer(*args, **kwargs)
-        except (AdminOnlyError, ChannelTakenError) as refused:
+        except (AdminOnlyError, ChannelTakenError, NotInTeamError) as refused:
             raise UserFacingError(refusal_text(refused)) from None
 
     return worded

@@ -25,10 +25,10 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
+from bot.services.deliveries import claim_event, claimed_by_first_write
 from bot.slack.deps import Deps
 from bot.slack.requests import parties
 from bot.store.db import DeliveryAlreadyHandledError
-from bot.store.requests import claim_request
 
 logger = logging.getLogger(__name__)
 __all__ = ["DeliveryAlreadyHandledError", "ProvideDeps", "delivery_key", "handled_once", "load_config"]
@@ -100,11 +100,10 @@ def handled_once(context: BoltContext | None, body: dict[str, Any] | None) -> It
         return
     key, now = str(context.get("request_key") or ""), context["now"]
     if (body or {}).get("type") == "event_callback":
-        with deps.db.write() as session:
-            fresh = claim_request(session, signature_hash=key, now=now)
+        fresh = claim_event(deps.db, key=key, now=now)
         if not fresh:
             logger.info("ignored a redelivered event (same event_id already handled)")
         yield fresh
         return
-    with deps.db.claim_on_first_write(key, now):
+    with claimed_by_first_write(deps.db, key=key, now=now):
         yield True
