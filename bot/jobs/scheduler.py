@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
@@ -48,11 +49,24 @@ from bot.store import digests as store
 from bot.store.db import Database
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 JOB_ID = "scheduled-tick"
 LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(minutes=3)
 DEFAULT_INTERVAL_SECONDS = 60
+
+
+def _isolated(what: str, step: Callable[[], T]) -> T | None:
+    """Run one job of the tick; its failure is logged with its traceback and never stops the others.
+
+    Each job acts only on what the database says is due, so the next tick retries what failed.
+    """
+    try:
+        return step()
+    except Exception:  # the per-job boundary of the tick: logged, retried by the next tick
+        logger.exception("%s failed", what)
+        return None
 
 
 def utc_now() -> datetime:
@@ -124,38 +138,39 @@ class JobRunner:
             if self.use_lease and not self.take_lease():
                 return None
             uninstalled = workspaces.not_installed(self.db)
-            try:
-                sweep_approvals(self._deps, self.client, self.clock(), skip=uninstalled)
-            except Exception:
-                logger.exception("approvals sweep failed")
+            _isolated(
+                "approvals sweep", lambda: sweep_approvals(self._deps, self.client, self.clock(), skip=uninstalled)
+            )
             if uninstalled and self._skip_uninstalled(uninstalled):
                 return RunReport()
-            try:
-                send_reminders(self._deps, self.client, self.clock(), owner=self.owner)
-            except Exception:
-                logger.exception("approval reminders failed")
+            _isolated(
+                "approval reminders", lambda: send_reminders(self._deps, self.client, self.clock(), owner=self.owner)
+            )
             digests = self.digest_job()
             report = RunReport(digests=digests.post_due(self.clock))
-            alerts = AlertJob(self.db, self.client, digests.poster, self.workspace)
-            try:
-                report.alerts = alerts.run(digests.effective(), self.clock)
-            except Exception:
-                logger.exception("budget alerts failed")
-            try:
-                projects = ProjectAlertJob(self.db, self.client, digests.poster, self.workspace)
-                report.project_alerts = projects.run(digests.effective(), self.clock)
-            except Exception:
-                logger.exception("project budget alerts failed")
-            try:
-                stale = StaleHoldJob(self.db, self.client, digests.poster, self.workspace)
-                report.stale_holds = stale.run(digests.effective(), self.clock)
-            except Exception:
-                logger.exception("stale holds failed")
-            try:
-                feed = ChargeFeedJob(self.db, self.client, self.workspace.id)
-                report.charge_feed = feed.run(digests.effective(), self.clock)
-            except Exception:
-                logger.exception("settling charges failed")
+            config, poster = digests.effective(), digests.poster
+            report.alerts = (
+                _isolated(
+                    "budget alerts",
+                    lambda: AlertJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
+                )
+                or []
+            )
+            report.project_alerts = (
+                _isolated(
+                    "project budget alerts",
+                    lambda: ProjectAlertJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
+                )
+                or []
+            )
+            report.stale_holds = _isolated(
+                "stale holds",
+                lambda: StaleHoldJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
+            )
+            report.charge_feed = _isolated(
+                "settling charges",
+                lambda: ChargeFeedJob(self.db, self.client, self.workspace.id).run(config, self.clock),
+            )
             return report
 
     def _skip_uninstalled(self, uninstalled: set[str]) -> bool:
