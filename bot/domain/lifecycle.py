@@ -81,6 +81,8 @@ _TASK_TRANSITIONS: dict[tuple[TaskStatus, TaskEvent], TaskStatus] = {
     (TaskStatus.HELD, TaskEvent.OVERRUN): TaskStatus.OVERRUN,
     (TaskStatus.HELD, TaskEvent.CANCEL): TaskStatus.CANCELLED,
     (TaskStatus.HELD, TaskEvent.RELEASE_STALE): TaskStatus.RELEASED,
+    # Reported after its hold was given back: the cost is still a fact, charged from what is available.
+    (TaskStatus.RELEASED, TaskEvent.FINISH): TaskStatus.DONE,
     # The extra cost approved: captured. Refused in any way: the extra hold goes back and the task is
     # open again, to be reported anew or cancelled.
     (TaskStatus.OVERRUN, TaskEvent.APPROVE): TaskStatus.DONE,

@@ -97,6 +97,7 @@ class FinishResult:
     flag: OverrunFlag | None = None
     repricing: Repricing | None = None
     overdrawn_by: int = 0  # the team's deficit after this charge (0: not overdrawn)
+    reported_late: bool = False  # its hold had been released unreported; the cost is charged all the same
 
 
 class OverdrawnTeamError(UserFacingError):
@@ -471,8 +472,9 @@ def finish_task(
             raise UserFacingError(f"Task #{task.number} is still waiting for approval; finish it once it is approved.")
         if task.status == TaskStatus.OVERRUN:
             raise UserFacingError(f"Task #{task.number}'s extra cost is waiting for approval.")
-        if task.status != TaskStatus.HELD:
+        if task.status not in (TaskStatus.HELD, TaskStatus.RELEASED):
             raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to record.")
+        reported_late = task.status == TaskStatus.RELEASED
         if task.charge_count:
             return _finish_with_charges(session, config, row, task, member=member, command=command, now=now)
         spec = _spec_of(task, command.variants)
@@ -534,6 +536,7 @@ def finish_task(
             flag=flag,
             repricing=repricing,
             overdrawn_by=ledger_store.as_balance(row).overdrawn_by,
+            reported_late=reported_late,
         )
 
 

@@ -152,6 +152,33 @@ def test_two_processes_at_once_remind_once_and_release_once(harness: Harness) ->
     assert_ledger_consistent(harness)
 
 
+def test_a_task_reported_after_its_release_is_charged_all_the_same(harness: Harness) -> None:
+    """A charge is a fact: ``done`` a week late is recorded from what the team has, not refused."""
+    start = SLOT - timedelta(days=8)
+    harness.clock.now = start
+    task = run_task(harness)
+    harness.clock.now = start + timedelta(days=7)
+    harness.runner().run_once()
+    [release] = dms(harness, "release")
+    assert f"/credits done {task.number}` still records what it cost" in json.dumps(release["blocks"])
+    assert held(harness) == 0
+    harness.clock.advance(hours=2)
+    result = task_service.finish_task(
+        harness.db,
+        harness.config,
+        workspace_id=WORKSPACE,
+        member=ALICE,
+        command=DoneCommand(number=int(task.number or 0), retries=2),
+        now=harness.clock(),
+    )
+    assert (result.charged, result.released, result.reported_late, result.flag) == (48, 0, True, None)
+    assert task_of(harness, int(task.id or 0)).status == TaskStatus.DONE
+    with harness.db.read() as session:
+        row = ledger_store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None and (row.held, row.spent) == (0, 48)
+    assert_ledger_consistent(harness)
+
+
 def test_a_task_reported_in_time_gets_no_reminder_and_keeps_its_charge(harness: Harness) -> None:
     start = harness.clock()
     task = run_task(harness)

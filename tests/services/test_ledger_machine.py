@@ -7,8 +7,9 @@ reported with ``done`` is in ``spent``; no task is both captured and cancelled (
 captures add up); held is never negative. Each example uses its own workspace, so one database serves
 them all.
 
-Hook for the stale-hold release (issue 8's other half): add a ``@rule`` that advances ``self.now``
-past ``holds.release_after_days`` and calls the release job; ``_forget_released`` keeps the model in step.
+The stale-hold release is a rule too: it moves the clock past ``holds.release_after_days`` and runs
+the release job, which may only release tasks the model holds open. Time moves in several rules and
+any write may renew the plan first, so the model follows the cycle it sees in the balance row.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bot.domain.admin_commands import AdminAdjustCommand
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import admin, approvals, tasks
+from bot.services import admin, approvals, stale_holds, tasks
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.store import ledger as store
@@ -51,8 +52,10 @@ class LedgerServicesMachine(RuleBasedStateMachine):
         self.now = START
         self.open: dict[int, str] = {}  # task number → requester, tasks free to finish
         self.pending: dict[int, tuple[int, str]] = {}  # task number → (approval id, requester)
+        self.released: dict[int, str] = {}  # task number → requester, holds given back unreported
         self.charged: dict[int, int] = {}  # task number → the cost reported with done
         self.reported_this_cycle = 0
+        self.cycle_seen: object = None  # the plan cycle the model last saw; any write may renew it first
 
     def _tick(self) -> None:
         self.now += timedelta(minutes=3)  # past the duplicate window, well within a request's expiry
@@ -80,7 +83,6 @@ class LedgerServicesMachine(RuleBasedStateMachine):
         number = data.draw(st.sampled_from(sorted(self.pending)))
         approval_id, who = self.pending.pop(number)
         when = self.now + timedelta(hours=25) if late else self.now
-        cycle_before = self._cycle_start()
         decision = approvals.decide(
             self.db,
             self.config,
@@ -96,8 +98,6 @@ class LedgerServicesMachine(RuleBasedStateMachine):
             self.open[number] = who
         if late:
             self.now = when  # the late click happened: time moved on, and may have crossed a renewal
-            if self._cycle_start() != cycle_before:  # the decision's transaction renewed the plan first
-                self.reported_this_cycle = 0
 
     def _cycle_start(self) -> object:
         with self.db.read() as session:
@@ -121,11 +121,12 @@ class LedgerServicesMachine(RuleBasedStateMachine):
 
     # --- done and cancel -----------------------------------------------------------------------
 
-    @precondition(lambda self: self.open)
+    @precondition(lambda self: self.open or self.released)
     @rule(data=st.data(), how=st.sampled_from(["below", "at", "above"]), over=st.integers(1, 6000))
     def done(self, data: st.DataObject, how: str, over: int) -> None:
-        number = data.draw(st.sampled_from(sorted(self.open)))
-        who = self.open.pop(number)
+        """Report a cost; a task whose hold was released unreported is charged all the same (a fact)."""
+        number = data.draw(st.sampled_from(sorted({*self.open, *self.released})))
+        who = self.open.pop(number) if number in self.open else self.released.pop(number)
         with self.db.read() as session:
             task = session.exec(select(Task).where(Task.workspace_id == self.workspace, Task.number == number)).one()
             held = task.held
@@ -146,11 +147,13 @@ class LedgerServicesMachine(RuleBasedStateMachine):
         if result.overdrawn_by:
             event("done: left the team overdrawn")
         self.charged[number] = cost
+        if self._cycle_start() != self.cycle_seen:  # done's own transaction renewed the plan before capturing
+            self.cycle_seen, self.reported_this_cycle = self._cycle_start(), 0
         self.reported_this_cycle += cost
 
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
-        known = sorted({*self.open, *self.pending, *self.charged})
+        known = sorted({*self.open, *self.pending, *self.charged, *self.released})
         if not known:
             return
         number = data.draw(st.sampled_from(known))
@@ -190,10 +193,20 @@ class LedgerServicesMachine(RuleBasedStateMachine):
         )
 
     @rule()
+    def release_stale_holds(self) -> None:
+        self.now += timedelta(days=self.config.holds.release_after_days, minutes=1)
+        notices = stale_holds.release_stale(
+            self.db, self.config, workspace_id=self.workspace, now=self.now, owner="machine"
+        )
+        for notice in notices:
+            assert notice.task.number in self.open  # only a held (approved or unapproved) task is released
+            self.released[notice.task.number] = self.open.pop(notice.task.number)
+        event(f"released {len(notices)} stale holds")
+
+    @rule()
     def renew(self) -> None:
         self.now += timedelta(days=31)
         current_balance(self.db, self.config, workspace_id=self.workspace, team="design", now=self.now)
-        self.reported_this_cycle = 0
 
     # --- invariants ----------------------------------------------------------------------------
 
@@ -204,6 +217,8 @@ class LedgerServicesMachine(RuleBasedStateMachine):
             if row is None:
                 return
             balance = store.as_balance(row)
+            if row.cycle_start != self.cycle_seen:  # a write crossed a renewal: spend starts again from 0
+                self.cycle_seen, self.reported_this_cycle = row.cycle_start, 0
             assert balance == store.ledger_sum(session, workspace_id=self.workspace, team="design")
             assert balance.held >= 0
             assert balance.spent == self.reported_this_cycle  # every credit reported with done is spent

@@ -87,7 +87,12 @@ def release_blocks(task: TaskRecord, released: int, *, zone: ZoneInfo) -> list[B
             ),
         ),
         ContextBlock(
-            elements=[MarkdownTextObject(text="If it did run, ask an admin to record what Keter Labs charged for it.")]
+            elements=[
+                MarkdownTextObject(
+                    text=f"If it did run, `/credits done {task.number}` still records what it cost "
+                    "(from the team's available credits)."
+                )
+            ]
         ),
     ]
 

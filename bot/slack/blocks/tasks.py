@@ -128,6 +128,11 @@ def finish_blocks(result: FinishResult) -> list[Block]:
         )
     ]
     notes = []
+    if result.reported_late:
+        notes.append(
+            "Its hold had already been given back (it went unreported too long), so the cost is charged "
+            "from the team's available credits now."
+        )
     if result.repricing is not None:
         notes.append(repricing_text(result.repricing))
     if result.flag is not None:
