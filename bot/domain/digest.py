@@ -15,7 +15,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.config import DigestSchedule, Pricing
-from bot.domain.pricing import TaskSpec, price_task
+from bot.domain import pricing as pricing_rules
+from bot.domain.pricing import TaskSpec
 
 DIGEST_DAYS = 7
 CHART_DAYS = 28
@@ -222,11 +223,9 @@ class RetrySummary:
 
 def first_attempt_price(pricing: Pricing, group: TaskGroup) -> int | None:
     """The task's price with no retries, or None when its tool or quality is no longer priced."""
-    tool = pricing.tools.get(group.tool)
-    if tool is None or group.quality not in tool.rates:
-        return None
-    spec = TaskSpec(group.tool, group.quality, group.variants, group.duration_seconds, retries=0)
-    return price_task(pricing, spec).total
+    return pricing_rules.first_attempt_price(
+        pricing, TaskSpec(group.tool, group.quality, group.variants, group.duration_seconds)
+    )
 
 
 def summarise_retries(pricing: Pricing, groups: Iterable[TaskGroup], spent: int) -> RetrySummary:

@@ -129,6 +129,23 @@ def price_task(pricing: Pricing, spec: TaskSpec, history: RetryHistory = RetryHi
     )
 
 
+def first_attempt_price(pricing: Pricing, spec: TaskSpec) -> int | None:
+    """The task's price with no retries, or None when its tool or quality is no longer priced."""
+    tool = pricing.tools.get(spec.tool)
+    if tool is None or spec.quality not in tool.rates:
+        return None
+    return price_task(pricing, TaskSpec(spec.tool, spec.quality, spec.variants, spec.duration_seconds, 0)).total
+
+
+def cost_of_retries(pricing: Pricing, spec: TaskSpec, cost: int) -> int:
+    """What of a finished task's ``cost`` went on retries: all it cost over a first attempt (never below 0).
+
+    The digest's rule too, so the charge history and the digest agree. Unpriced: 0, nothing to compare with.
+    """
+    first = first_attempt_price(pricing, spec)
+    return 0 if first is None else min(cost, max(0, cost - first))
+
+
 def actual_cost(pricing: Pricing, spec: TaskSpec, retries_used: int) -> int:
     """What a finished task really cost: its attempt plus the retries it actually took."""
     return price_task(

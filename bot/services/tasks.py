@@ -29,7 +29,7 @@ from bot.domain.lifecycle import (
     next_task_status,
 )
 from bot.domain.limits import LimitCheck, LimitKind, check_limits, describe_breach
-from bot.domain.pricing import TaskSpec, actual_cost
+from bot.domain.pricing import TaskSpec, actual_cost, cost_of_retries
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
 from bot.services.audit import record_decision
 from bot.services.balances import current_balance, open_team_cycle
@@ -177,6 +177,7 @@ def write_task_entry(
     delta: rules.Delta,
     key: str,
     now: datetime,
+    retry_credits: int | None = None,
 ) -> None:
     """A ledger entry about a task, by its requester, dated in the team's timezone; it must be new."""
     ledger_store.append_new_entry(
@@ -191,6 +192,7 @@ def write_task_entry(
         tool=task.tool,
         task_id=task.id,
         project=task.project,
+        retry_credits=retry_credits,
     )
 
 
@@ -220,7 +222,10 @@ def capture_task(
     held = task.held
     delta = rules.capture(ledger_store.as_balance(row), held, cost)
     status = next_task_status(task.status, event)
-    write_task_entry(session, config, row, task, EntryKind.CAPTURE, delta, f"capture:task:{task.id}", now)
+    spec = TaskSpec(task.tool, task.quality, task.variants, task.duration_seconds)
+    retries = cost_of_retries(reserved_pricing(config, task), spec, cost)
+    key = f"capture:task:{task.id}"
+    write_task_entry(session, config, row, task, EntryKind.CAPTURE, delta, key, now, retry_credits=retries or None)
     task.actual_cost, task.held, task.status, task.finished_at = cost, 0, status, now
     session.add(task)
     return max(0, held - cost)

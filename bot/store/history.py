@@ -110,7 +110,7 @@ def history_page(
 
 
 def history_totals(session: Session, f: HistoryFilter) -> tuple[int, int, int]:
-    """The slice's spend, what its retries cost (Keter Labs' retry charges), and its number of entries.
+    """The slice's spend, its cost of retries (retry charges; ``done``'s cost over a first attempt), its entries.
 
     Read from the per-day rollup (``history_rollup``), so it costs a few dozen rows whatever the
     ledger's size; ``since`` must be a UTC midnight, as ``bot.services.history`` makes it.
@@ -149,7 +149,8 @@ def rebuild_history_rollup(session: Session, *, workspace_id: str, team: str) ->
             "INSERT INTO history_rollup (workspace_id, team, day, member, tool, project, spent, retries, entries)",
             "SELECT workspace_id, team,",
             group,
-            ", sum(spent_delta), sum(CASE WHEN charge_kind = 'retry' THEN spent_delta ELSE 0 END), count(*)",
+            ", sum(spent_delta),",
+            "sum(CASE WHEN charge_kind = 'retry' THEN spent_delta ELSE coalesce(retry_credits, 0) END), count(*)",
             "FROM ledger_entry WHERE workspace_id = :w AND team = :t AND kind IN (",
             kinds,
             ") AND (spent_delta <> 0 OR plan_delta + extra_delta <> 0) GROUP BY workspace_id, team,",

@@ -201,6 +201,7 @@ def append_entry(
     note: str | None = None,
     project: str | None = None,
     charge_kind: str | None = None,
+    retry_credits: int | None = None,
 ) -> bool:
     """Append one entry and move the running figure; False (and nothing written) if the key exists.
 
@@ -235,6 +236,7 @@ def append_entry(
             created_at=now,
             project=project,
             charge_kind=charge_kind,
+            retry_credits=retry_credits,
         )
     )
     row.plan += delta.plan
@@ -247,10 +249,15 @@ def append_entry(
     if delta.spent and kind is not EntryKind.LAPSE:
         _add_daily_spend(session, row=row, day=local_day, tool=tool or "other", amount=delta.spent)
     if shown_in_history(kind, delta):
-        retries = delta.spent if charge_kind == "retry" else 0
+        retries = retry_part(delta.spent, charge_kind, retry_credits)
         _add_history_rollup(session, row, {_rollup_key(now, member, tool, project): (delta.spent, retries, 1)})
     session.flush()
     return True
+
+
+def retry_part(spent: int, charge_kind: str | None, retry_credits: int | None) -> int:
+    """What of an entry's spend went on retries: a Keter ``retry`` charge is all retry; a capture says how much."""
+    return spent if charge_kind == "retry" else retry_credits or 0
 
 
 class DuplicateEntryError(RuntimeError):
@@ -444,7 +451,7 @@ def append_entries(session: Session, *, row: TeamBalance, entries: list[NewEntry
         if shown_in_history(e.kind, e.delta):
             rollup = _rollup_key(e.at, e.member, e.tool, e.project)
             spent, retries, count = totals.get(rollup, (0, 0, 0))
-            retry = e.delta.spent if e.charge_kind == "retry" else 0
+            retry = retry_part(e.delta.spent, e.charge_kind, None)
             totals[rollup] = (spent + e.delta.spent, retries + retry, count + 1)
     _add_history_rollup(session, row, totals)
     session.flush()

@@ -92,6 +92,9 @@ class LedgerEntry(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     project: str | None = Field(default=None, max_length=80)  # the task's or the charge's project
     charge_kind: str | None = Field(default=None, max_length=16)  # attempt, retry or refund: a Keter Labs charge
+    # Of ``spent_delta``, what retries cost: a capture's cost over the price of its first attempt (at the
+    # task's reserved rates). A Keter Labs ``retry`` charge is all retry and leaves it empty.
+    retry_credits: int | None = None
 
 
 class TeamBalance(SQLModel, table=True):

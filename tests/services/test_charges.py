@@ -339,6 +339,11 @@ def test_the_history_rollup_equals_the_ledger(database: Database, config: Credit
     from bot.store import history as history_store
 
     number = run_task(database, config, project="Launch")
+    other = RunCommand(TaskRequest(tool="image", quality="high", variants=2))
+    started = tasks.start_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=other, now=NOW)
+    assert started.task is not None
+    done = DoneCommand(number=started.task.number, retries=2)  # 16 + 2 × 16: 32 of its 48 credits are retries
+    tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=NOW)
     record(
         database,
         config,
@@ -352,4 +357,4 @@ def test_the_history_rollup_equals_the_ledger(database: Database, config: Credit
     with database.write() as session:
         history_store.rebuild_history_rollup(session, workspace_id=WORKSPACE, team="design")
     with database.read() as session:
-        assert history_store.history_totals(session, f) == kept == (37, 12, 5)
+        assert history_store.history_totals(session, f) == kept == (37 + 48, 12 + 32, 6)

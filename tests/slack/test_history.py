@@ -61,6 +61,15 @@ def test_run_with_a_project_gives_the_reference_and_its_charges_inherit_the_proj
     assert "Spent in this slice: 32 credits · cost of retries 0 credits" in history.text
 
 
+def test_the_cost_of_retries_counts_retries_reported_with_done(bot: BotUnderTest) -> None:
+    """``done 1 retries=1`` on a 32-credit task costs 64: 32 of them are the cost of retries, as in the digest."""
+    bot.command("run image quality=high variants=4")
+    done = bot.command("done 1 retries=1")
+    assert "64 credits charged" in done.text
+    history = bot.command("history")
+    assert "Spent in this slice: 64 credits · cost of retries 32 credits (50 %)" in history.text
+
+
 def test_history_pages_of_fifteen_with_more_and_filters(bot: BotUnderTest, config: CreditsConfig) -> None:
     feed(
         bot,
