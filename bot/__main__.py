@@ -101,6 +101,7 @@ def _feed(settings: Settings, config: CreditsConfig, db: Database, app: App) -> 
     from bot.app import utc_now
     from bot.feed.http import FeedEndpoint
     from bot.services.directory import EffectiveConfigs
+    from bot.slack.listeners.middleware import deps_of
 
     if settings.keter_webhook_secret is None:
         return None
@@ -110,6 +111,7 @@ def _feed(settings: Settings, config: CreditsConfig, db: Database, app: App) -> 
         configs=EffectiveConfigs(config),
         client=app.client,
         clock=utc_now,
+        homes=deps_of(app),
     )
 
 

@@ -124,6 +124,7 @@ class WebApiMethods:
             "auth.test": self._auth_test,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
+            "users.list": self._users_list,
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -202,6 +203,29 @@ class WebApiMethods:
         if truthy(args.get("include_locale")):
             user["locale"] = "en-US"
         return {"user": user}
+
+    def _users_list(self, args: ApiArgs) -> ApiAnswer:
+        """Every user, bots and deactivated ones included, as Slack pages them: ``limit``, ``cursor``.
+
+        No ``limit`` (or 0) asks for everything at once; ``response_metadata.next_cursor`` is empty on the
+        last page; an unknown cursor is ``invalid_cursor``; ``cache_ts`` is when the list was read.
+        """
+        users = [copy.deepcopy(u) for u in self.workspace.users.values()]
+        limit = int_arg(args, "limit", 0) or len(users) or 1
+        cursor = str(args.get("cursor") or "")
+        if cursor and not cursor.startswith("standin:"):
+            raise ApiError("invalid_cursor")
+        start = int(cursor.removeprefix("standin:")) if cursor else 0
+        page = users[start : start + limit]
+        for user in page:
+            if truthy(args.get("include_locale")):
+                user["locale"] = "en-US"
+        more = start + limit < len(users)
+        return {
+            "members": page,
+            "cache_ts": int(self.workspace.clock()),
+            "response_metadata": {"next_cursor": f"standin:{start + limit}" if more else ""},
+        }
 
     def _users_lookup_by_email(self, args: ApiArgs) -> ApiAnswer:
         """Slack's answer for an address it knows (``users:read.email``), else ``users_not_found``."""

@@ -27,6 +27,8 @@ from bot.domain.errors import UserFacingError
 from bot.jobs.digests import Workspace
 from bot.services import charges as service
 from bot.services.directory import EffectiveConfigs
+from bot.slack.deps import Deps
+from bot.slack.home import refresh_team_homes
 from bot.store.db import Database
 
 if TYPE_CHECKING:
@@ -75,9 +77,11 @@ class FeedEndpoint:
         configs: EffectiveConfigs,
         client: WebClient,
         clock: Callable[[], datetime],
+        homes: Deps | None = None,
     ) -> None:
+        """``homes``: the app's dependencies, to refresh the Home tabs a charge changes (None: none refreshed)."""
         self.webhook = Webhook(secret)
-        self.db, self.configs, self.client, self.clock = db, configs, client, clock
+        self.db, self.configs, self.client, self.clock, self.homes = db, configs, client, clock, homes
         self.emails = EmailDirectory(client)
         self._workspace: Workspace | None = None
 
@@ -140,6 +144,8 @@ class FeedEndpoint:
                 now=now,
                 lookup=self.emails.lookup,
             )
+            if self.homes is not None:  # debounced: published a moment after the answer
+                refresh_team_homes(self.homes, self.client, config, workspace_id, report.changed)
             teams = {team: vars(counts) for team, counts in report.teams.items()}
             return "200 OK", {"ok": True, "teams": teams}
         seen = service.record_keter_balance(self.db, config, workspace_id=workspace_id, data=delivery.data, now=now)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import CreditsConfig
@@ -21,6 +22,8 @@ from bot.jobs.digests import Workspace
 from bot.services import charges as service
 from bot.services.directory import EffectiveConfigs
 from bot.settings import Settings
+from bot.slack.deps import Deps
+from bot.slack.home import refresh_team_homes
 from bot.store.db import Database
 
 EXIT_BAD_FILE = 1
@@ -70,6 +73,7 @@ def import_charges_file(
             now=utc_now(),
             lookup=EmailDirectory(client).lookup,
         )
+        _refresh_homes(Deps(config=config, db=db, clock=utc_now), client, effective, workspace_id, report.changed)
     except SlackApiError as exc:
         print(f"Slack refused the bot token ({exc.response.get('error')}); nothing was imported", file=out)
         return EXIT_BAD_SETTINGS
@@ -87,6 +91,14 @@ def import_charges_file(
     if not report.teams:
         print("no charges in the file", file=out)
     return 0
+
+
+def _refresh_homes(
+    deps: Deps, client: WebClient, config: CreditsConfig, workspace_id: str, changed: dict[str, set[str]]
+) -> None:
+    """Republish the Home tabs the imported charges changed, now: this process exits when the import ends."""
+    refresh_team_homes(deps, client, config, workspace_id, changed)
+    deps.home_refresh.flush()  # each failure is logged there; the import stands whatever Slack says
 
 
 def _line_numbers(text: str, charges: list[Charge]) -> dict[str, int]:

@@ -38,8 +38,8 @@ class AlertJob:
     workspace: Workspace
     grace: timedelta = ALERT_GRACE
 
-    def _message(self, alert: BudgetAlert) -> Message:
-        return Message(alert_text(alert), alert_blocks(alert))
+    def _message(self, config: CreditsConfig, alert: BudgetAlert) -> Message:
+        return Message(alert_text(alert), alert_blocks(alert, config.teams[alert.team].zone))
 
     def rebuild(self, config: CreditsConfig, clock: Callable[[], datetime]) -> Rebuild:
         """Recompute an alert for a retry; None once its cycle is over (the alert no longer applies)."""
@@ -48,7 +48,7 @@ class AlertJob:
             cycle, threshold = parse_alert_key(post.slot_key)
             for alert in budget_alerts(self.db, config, workspace_id=self.workspace.id, now=clock()):
                 if alert.team == post.team and alert.cycle_start == cycle and alert.threshold == threshold:
-                    return config.teams[post.team].channel, self._message(alert)
+                    return config.teams[post.team].channel, self._message(config, alert)
             return None
 
         return build
@@ -111,4 +111,4 @@ class AlertJob:
                         insert(lower, PostState.SUPERSEDED)
         if post is None:
             return False
-        return self.poster.deliver(post, channel, self._message(top), clock) is PostState.POSTED
+        return self.poster.deliver(post, channel, self._message(config, top), clock) is PostState.POSTED

@@ -27,6 +27,7 @@ from bot.services.records import ApprovalRecord, TaskRecord
 from bot.slack.announce import announce_safely, find_request, landed, tell_requester, try_post
 from bot.slack.blocks.approval import thread_reply, unpostable_text
 from bot.slack.deps import Deps
+from bot.slack.home import refresh_team_homes
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ def sweep_approvals(deps: Deps, client: WebClient, now: datetime, *, skip: Colle
     expired = approvals.expire_due(deps.db, deps.effective_config, now=now, skip=skip)
     if expired:
         logger.info("expired %d approval request(s)", len(expired))
+    for decision in expired:  # the requester's and the approvers' Home tabs lose the request
+        a = decision.approval
+        config = deps.effective_config(a.workspace_id)
+        refresh_team_homes(deps, client, config, a.workspace_id, {a.team: [a.requester]})
     for approval, task in approvals.unposted(deps.db, now=now):
         if approval.workspace_id not in skip:
             repost(deps, client, approval, task, now)

@@ -32,6 +32,7 @@ class ChargeFeedReport:
 
     differences: list[ChargeDifference] = field(default_factory=list)
     balance_alerts: list[Reconciliation] = field(default_factory=list)
+    changed: dict[str, set[str]] = field(default_factory=dict)  # team -> members whose tasks settled
 
 
 @dataclass
@@ -45,7 +46,8 @@ class ChargeFeedJob:
     def run(self, config: CreditsConfig, clock: Callable[[], datetime]) -> ChargeFeedReport:
         """Settle quiet tasks, tell members of corrected costs, alert admins of balance differences."""
         report = ChargeFeedReport()
-        report.differences = service.settle_quiet(self.db, config, workspace_id=self.workspace_id, now=clock())
+        settled = service.settle_quiet(self.db, config, workspace_id=self.workspace_id, now=clock())
+        report.differences, report.changed = settled.differences, settled.changed
         for difference in report.differences:
             self._send(difference.member, difference_text(difference))
         report.balance_alerts = service.claim_balance_alerts(self.db, config, workspace_id=self.workspace_id)

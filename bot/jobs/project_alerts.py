@@ -46,8 +46,8 @@ class ProjectAlertJob:
     workspace: Workspace
     grace: timedelta = ALERT_GRACE
 
-    def _message(self, alert: ProjectAlert) -> Message:
-        return Message(project_alert_text(alert), project_alert_blocks(alert))
+    def _message(self, config: CreditsConfig, alert: ProjectAlert) -> Message:
+        return Message(project_alert_text(alert), project_alert_blocks(alert, config.teams[alert.team].zone))
 
     def rebuild(self, config: CreditsConfig, clock: Callable[[], datetime]) -> Rebuild:
         """Recompute an alert for a retry; None once its cycle is over or its budget changed below it."""
@@ -61,7 +61,7 @@ class ProjectAlertJob:
                     project,
                     threshold,
                 ):
-                    return config.teams[post.team].channel, self._message(alert)
+                    return config.teams[post.team].channel, self._message(config, alert)
             return None
 
         return build
@@ -125,4 +125,4 @@ class ProjectAlertJob:
                         insert(lower, PostState.SUPERSEDED)
         if post is None:
             return False
-        return self.poster.deliver(post, channel, self._message(top), clock) is PostState.POSTED
+        return self.poster.deliver(post, channel, self._message(config, top), clock) is PostState.POSTED

@@ -1,7 +1,9 @@
 """Reminders and escalation for pending approval requests.
 
 At ``approvals.remind_at`` of a request's lifetime its eligible approvers get a direct message with the
-request's buttons and a link to its thread; at ``approvals.escalate_at`` the team's admins do. Each is
+request's buttons and a link to its thread; at ``approvals.escalate_at`` the team's admins do (the
+credits file's admins of the team; a team with none escalates to the Slack workspace's admins and
+owners, from ``users.list``, cached like ``users.info``, so a request never escalates to nobody). Each is
 claimed in ``scheduled_post`` before it is sent (``approvals.claim_nudges``), so it goes out at most
 once per request across restarts and processes, and never after a decision. The requester is told in
 the thread.
@@ -10,6 +12,7 @@ the thread.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -48,14 +51,28 @@ def _dm_blocks(nudge: Nudge, link: str | None, deps: Deps) -> list[Block]:
     ]
 
 
+def _with_recipients(deps: Deps, client: WebClient, nudge: Nudge) -> tuple[Nudge, bool]:
+    """An escalation for a team with no admin goes to the workspace's admins and owners (``users.list``).
+
+    Asked after the claim's transaction, never inside it; True when the recipients came from Slack's list.
+    """
+    if nudge.stage != "escalation" or nudge.recipients:
+        return nudge, False
+    a = nudge.approval
+    workspace = deps.workspace_admins.everyone(client, a.workspace_id)
+    recipients = approvals.escalation_fallback(deps.effective_config(a.workspace_id), a, workspace)
+    return replace(nudge, recipients=tuple(recipients)), bool(set(recipients) & set(workspace))
+
+
 def send_reminders(deps: Deps, client: WebClient, now: datetime, *, owner: str) -> list[Nudge]:
     """Claim and send every due reminder and escalation; returns what was sent."""
     sent = []
-    for nudge in approvals.claim_nudges(deps.db, deps.effective_config, now=now, owner=owner):
-        a = nudge.approval
+    for claimed in approvals.claim_nudges(deps.db, deps.effective_config, now=now, owner=owner):
+        a = claimed.approval
         if not approvals.still_pending(deps.db, approval_id=a.id):  # decided since the claim
-            approvals.nudge_done(deps.db, claim_id=nudge.claim_id, now=now, error="decided before sending")
+            approvals.nudge_done(deps.db, claim_id=claimed.claim_id, now=now, error="decided before sending")
             continue
+        nudge, workspace_wide = _with_recipients(deps, client, claimed)
         link = thread_link(client, a.channel_id, a.message_ts)
         blocks = _dm_blocks(nudge, link, deps)
         text = f"Approval waiting: {credits(a.amount)} for task #{nudge.task.number}"
@@ -67,6 +84,8 @@ def send_reminders(deps: Deps, client: WebClient, now: datetime, *, owner: str) 
                 errors.append(str(exc.response.get("error")))
         if a.channel_id and a.message_ts and nudge.recipients:
             who = "its approvers" if nudge.stage == "reminder" else "the team's admins"
+            if workspace_wide:
+                who = "the workspace's admins (the team has no admin)"
             try:
                 client.chat_postMessage(
                     channel=a.channel_id,

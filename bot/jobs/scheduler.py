@@ -44,6 +44,7 @@ from bot.services import workspaces
 from bot.services.alerts import BudgetAlert
 from bot.services.budgets import ProjectAlert
 from bot.slack.deps import Deps
+from bot.slack.home import refresh_team_homes
 from bot.slack.pacing import PacedWebClient, Pacer
 from bot.store import digests as store
 from bot.store.db import Database
@@ -137,41 +138,55 @@ class JobRunner:
         with self._lock:
             if self.use_lease and not self.take_lease():
                 return None
-            uninstalled = workspaces.not_installed(self.db)
+            try:
+                return self._run_jobs()
+            finally:  # the tick is the debounce: each Home tab it changed is published once, now
+                _isolated("home tab refreshes", self._deps.home_refresh.flush)
+
+    def _run_jobs(self) -> RunReport:
+        """Every job of one tick, each isolated from the others' failures."""
+        uninstalled = workspaces.not_installed(self.db)
+        _isolated("approvals sweep", lambda: sweep_approvals(self._deps, self.client, self.clock(), skip=uninstalled))
+        if uninstalled and self._skip_uninstalled(uninstalled):
+            return RunReport()
+        _isolated("approval reminders", lambda: send_reminders(self._deps, self.client, self.clock(), owner=self.owner))
+        digests = self.digest_job()
+        report = RunReport(digests=digests.post_due(self.clock))
+        config, poster = digests.effective(), digests.poster
+        report.alerts = (
             _isolated(
-                "approvals sweep", lambda: sweep_approvals(self._deps, self.client, self.clock(), skip=uninstalled)
+                "budget alerts",
+                lambda: AlertJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
             )
-            if uninstalled and self._skip_uninstalled(uninstalled):
-                return RunReport()
+            or []
+        )
+        report.project_alerts = (
             _isolated(
-                "approval reminders", lambda: send_reminders(self._deps, self.client, self.clock(), owner=self.owner)
+                "project budget alerts",
+                lambda: ProjectAlertJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
             )
-            digests = self.digest_job()
-            report = RunReport(digests=digests.post_due(self.clock))
-            config, poster = digests.effective(), digests.poster
-            report.alerts = (
-                _isolated(
-                    "budget alerts",
-                    lambda: AlertJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
-                )
-                or []
-            )
-            report.project_alerts = (
-                _isolated(
-                    "project budget alerts",
-                    lambda: ProjectAlertJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
-                )
-                or []
-            )
-            report.stale_holds = _isolated(
-                "stale holds",
-                lambda: StaleHoldJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
-            )
-            report.charge_feed = _isolated(
-                "settling charges",
-                lambda: ChargeFeedJob(self.db, self.client, self.workspace.id).run(config, self.clock),
-            )
-            return report
+            or []
+        )
+        report.stale_holds = _isolated(
+            "stale holds",
+            lambda: StaleHoldJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
+        )
+        report.charge_feed = _isolated(
+            "settling charges",
+            lambda: ChargeFeedJob(self.db, self.client, self.workspace.id).run(config, self.clock),
+        )
+        _isolated("home tab refreshes", lambda: self._refresh_homes(config, report))
+        return report
+
+    def _refresh_homes(self, config: CreditsConfig, report: RunReport) -> None:
+        """Ask for the Home tabs this tick changed (released holds, settled charges; the sweep asks for expiries)."""
+        changed: dict[str, set[str]] = {}
+        for task in report.stale_holds.released if report.stale_holds else []:
+            changed.setdefault(task.team, set()).add(task.requester)
+        for team, people in (report.charge_feed.changed if report.charge_feed else {}).items():
+            changed.setdefault(team, set()).update(people)
+        if changed:
+            refresh_team_homes(self._deps, self.client, config, self.workspace.id, changed)
 
     def _skip_uninstalled(self, uninstalled: set[str]) -> bool:
         """Whether this run's digests and alerts are for a workspace the app was uninstalled from."""

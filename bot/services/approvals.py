@@ -8,7 +8,7 @@ run yet.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -386,10 +386,24 @@ def eligible_deciders(config: CreditsConfig, approval: ApprovalRecord | Approval
 
 
 def escalation_admins(config: CreditsConfig, approval: ApprovalRecord | Approval) -> list[str]:
-    """Who an unanswered request escalates to: the team's admins, else every admin of the bot."""
+    """The team's own admins in the credits file (never the requester): who an unanswered request escalates to.
+
+    Empty when the team has none; the caller then asks Slack for the workspace's admins and owners and
+    passes them to ``escalation_fallback``.
+    """
     team = config.teams.get(approval.team)
     own = sorted(u for u, role in (team.members.items() if team else ()) if role == ADMIN_ROLE)
-    admins = own or bot_admins(config)
+    return [user for user in own if user != approval.requester]
+
+
+def escalation_fallback(
+    config: CreditsConfig, approval: ApprovalRecord | Approval, workspace_admins: Sequence[str]
+) -> list[str]:
+    """A team with no admin escalates to the workspace's admins and owners (from Slack), so never to nobody.
+
+    When Slack names none (or cannot be asked), the credits file's admins of other teams are the last resort.
+    """
+    admins = sorted(set(workspace_admins)) or bot_admins(config)
     return [user for user in admins if user != approval.requester]
 
 

@@ -81,9 +81,12 @@ class ChargeReport:
     """What a batch of charges did, per bot team."""
 
     teams: dict[str, TeamCounts] = field(default_factory=dict)
+    changed: dict[str, set[str]] = field(default_factory=dict)  # team -> members whose charges or tasks moved
 
     def add(self, other: ChargeReport) -> None:
         """Fold another batch's counts into this one."""
+        for team, people in other.changed.items():
+            self.changed.setdefault(team, set()).update(people)
         for team, counts in other.teams.items():
             mine = self.teams.setdefault(team, TeamCounts())
             mine.new += counts.new
@@ -297,6 +300,8 @@ def record_charges(
             for charge in batch:
                 writer.add(charge, members.get((charge.user_email or "").strip().lower()), counts)
             writer.write()
+        if writer.entries:  # only new charges change what anyone sees
+            report.changed.setdefault(team, set()).update(e.member for e in writer.entries if e.member)
     return report
 
 
@@ -348,8 +353,16 @@ def close_with_charges(
     return released
 
 
-def settle_quiet(db: Database, config: CreditsConfig, *, workspace_id: str, now: datetime) -> list[ChargeDifference]:
-    """Settle tasks whose charges went quiet for ``feed.settle_after_minutes``; returns the differences to tell.
+@dataclass
+class SettleReport:
+    """What settling did: the corrected costs to tell their members, and whose tasks closed, by team."""
+
+    differences: list[ChargeDifference] = field(default_factory=list)
+    changed: dict[str, set[str]] = field(default_factory=dict)  # team -> requesters of the settled tasks
+
+
+def settle_quiet(db: Database, config: CreditsConfig, *, workspace_id: str, now: datetime) -> SettleReport:
+    """Settle tasks whose charges went quiet for ``feed.settle_after_minutes``.
 
     A held task is closed at the sum of its charges. A task its member reported whose charges add up to
     another figure gets an adjustment entry for the difference (idempotency key: the task and the figure).
@@ -357,7 +370,8 @@ def settle_quiet(db: Database, config: CreditsConfig, *, workspace_id: str, now:
     cutoff = now - timedelta(minutes=config.feed.settle_after_minutes)
     with db.read() as session:
         due = charge_store.quiet_tasks(session, workspace_id=workspace_id, cutoff=cutoff)
-    told: list[ChargeDifference] = []
+    report = SettleReport()
+    told = report.differences
     for task_id, team in due:
         if team not in config.teams:
             continue
@@ -368,11 +382,13 @@ def settle_quiet(db: Database, config: CreditsConfig, *, workspace_id: str, now:
                 continue
             if task.status == TaskStatus.HELD:
                 close_with_charges(session, config, row, task, kept=None, now=now)
+                report.changed.setdefault(team, set()).add(task.requester)
             elif task.status == TaskStatus.DONE and task.actual_cost != task.charged:
                 difference = correct_reported_cost(session, config, row, task, now=now)
                 if difference is not None:
                     told.append(difference)
-    return told
+                    report.changed.setdefault(team, set()).add(task.requester)
+    return report
 
 
 def correct_reported_cost(

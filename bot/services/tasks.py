@@ -35,7 +35,7 @@ from bot.services.audit import record_decision
 from bot.services.balances import current_balance, open_team_cycle
 from bot.services.charges import close_with_charges
 from bot.services.members import Member, bot_admins
-from bot.services.quotes import QuoteReport, member_week_usage, quote_in_session, resolve_spec
+from bot.services.quotes import QuoteReport, member_week_usage, quote_in_session, quote_task, resolve_spec
 from bot.services.records import ApprovalRecord, TaskRecord
 from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
@@ -399,6 +399,24 @@ def start_task(
         )
 
 
+def check_run(
+    db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, command: RunCommand, now: datetime
+) -> QuoteReport:
+    """What ``start_task`` would check, read-only: ShortfallError or OverdrawnTeamError when it would refuse.
+
+    For a form that must answer before it writes (its ack): over a limit is not a refusal (the run asks
+    for approval); a team that cannot afford it is. ``start_task`` checks again under the team's lock.
+    """
+    report = quote_task(db, config, workspace_id=workspace_id, member=member, command=command.request, now=now)
+    try:
+        rules.place_hold(report.balance, report.quote.total)
+    except OverdrawnError as overdrawn:
+        raise OverdrawnTeamError(member.team, overdrawn.overdrawn_by, bot_admins(config)) from None
+    except InsufficientCreditsError as short:
+        raise ShortfallError(member.team, short, bot_admins(config)) from None
+    return report
+
+
 def _own_task(session: Session, *, workspace_id: str, member: Member, number: int, verb: str) -> Task:
     task = task_store.task_by_number(session, workspace_id=workspace_id, team=member.team, number=number)
     if task is None:
@@ -460,6 +478,37 @@ def _overrun_breaches(
     return tuple(broken)
 
 
+def _finishable(session: Session, *, workspace_id: str, member: Member, command: DoneCommand) -> Task:
+    """The task ``done`` may record, or the UserFacingError saying why not (the one list of refusals)."""
+    task = _own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="finish")
+    if task.status == TaskStatus.PENDING:
+        raise UserFacingError(f"Task #{task.number} is still waiting for approval; finish it once it is approved.")
+    if task.status == TaskStatus.OVERRUN:
+        raise UserFacingError(f"Task #{task.number}'s extra cost is waiting for approval.")
+    if task.status not in (TaskStatus.HELD, TaskStatus.RELEASED):  # released unreported: still a fact
+        raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to record.")
+    if task.charge_count:
+        if command.cost is not None or command.retries is not None or command.variants is not None:
+            raise UserFacingError(
+                f"Keter Labs already charged task #{task.number} {task.charged:,} credits; its charges are its "
+                f"cost. `/credits done {task.number} kept=<n>` closes it with the versions you kept."
+            )
+        return task
+    generated = (command.variants or task.variants) * (1 + (command.retries or 0))
+    if command.kept is not None and command.cost is None and command.kept > generated:
+        raise UserFacingError(
+            f"`kept={command.kept}` is more than the {generated} version{'' if generated == 1 else 's'} generated; "
+            "count the successful versions."
+        )
+    return task
+
+
+def check_finish(db: Database, *, workspace_id: str, member: Member, command: DoneCommand) -> TaskRecord:
+    """What ``finish_task`` would refuse, read-only (a form checks it before its ack); the task otherwise."""
+    with db.read() as session:
+        return TaskRecord.of(_finishable(session, workspace_id=workspace_id, member=member, command=command))
+
+
 def finish_task(
     db: Database, config: CreditsConfig, *, workspace_id: str, member: Member, command: DoneCommand, now: datetime
 ) -> FinishResult:
@@ -472,24 +521,12 @@ def finish_task(
     retries = command.retries if command.retries is not None else 0
     with db.write() as session:
         row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
-        task = _own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="finish")
-        if task.status == TaskStatus.PENDING:
-            raise UserFacingError(f"Task #{task.number} is still waiting for approval; finish it once it is approved.")
-        if task.status == TaskStatus.OVERRUN:
-            raise UserFacingError(f"Task #{task.number}'s extra cost is waiting for approval.")
-        if task.status not in (TaskStatus.HELD, TaskStatus.RELEASED):
-            raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to record.")
+        task = _finishable(session, workspace_id=workspace_id, member=member, command=command)
         reported_late = task.status == TaskStatus.RELEASED
         if task.charge_count:
             return _finish_with_charges(session, config, row, task, member=member, command=command, now=now)
         spec = _spec_of(task, command.variants)
         cost = command.cost if command.cost is not None else actual_cost(reserved_pricing(config, task), spec, retries)
-        generated = spec.variants * (1 + retries)
-        if command.kept is not None and command.cost is None and command.kept > generated:
-            raise UserFacingError(
-                f"`kept={command.kept}` is more than the {generated} version{'' if generated == 1 else 's'} generated; "
-                "count the successful versions."
-            )
         repricing = _repricing(config, task, spec, retries, cost) if command.cost is None else None
         task.retries_used, task.kept, task.variants = retries, command.kept, spec.variants
         held = task.held
@@ -556,11 +593,6 @@ def _finish_with_charges(
     now: datetime,
 ) -> FinishResult:
     """``done`` on a task Keter Labs already charged: its charges are its cost; ``done`` records kept versions."""
-    if command.cost is not None or command.retries is not None or command.variants is not None:
-        raise UserFacingError(
-            f"Keter Labs already charged task #{task.number} {task.charged:,} credits; its charges are its cost. "
-            f"`/credits done {task.number} kept=<n>` closes it with the versions you kept."
-        )
     released = close_with_charges(session, config, row, task, kept=command.kept, now=now)
     session.flush()
     requester = Member(task.requester, task.team, member.role, False)

@@ -1,14 +1,17 @@
 """Publishing a member's Home tab, the team's chart (drawn once an hour, uploaded once), and refreshes.
 
 Shared by the ``app_home_opened`` listener and every listener whose outcome changes what someone's
-Home tab shows (a decision, a charge, a top-up): those call ``HomeRefresher.request``, which waits a
-moment and publishes each concerned member's tab once, however many changes came in meanwhile.
+Home tab shows (a decision, a charge, a top-up): those call ``refresh_homes``, which waits a moment
+(``Deps.home_refresh``, a debouncer) and publishes each concerned member's tab once, however many
+changes came in meanwhile. Code with no Bolt context (the scheduled jobs, the charge feed, the CSV
+import) reaches the same function with ``refresh_team_homes``: a ``Deps`` and a ``WebClient`` are all
+it needs; a short-lived process flushes ``deps.home_refresh`` before it exits.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -132,3 +135,15 @@ def refresh_homes(
             (workspace_id, user),
             lambda user=user: publish_home(deps, client, config, workspace_id, user),  # type: ignore[misc]
         )
+
+
+def refresh_team_homes(
+    deps: Deps, client: WebClient, config: CreditsConfig, workspace_id: str, changed: Mapping[str, Iterable[str]]
+) -> None:
+    """For each team that changed (team -> the people a change named), refresh the tabs of those concerned.
+
+    What the services return (who and which team changed) goes straight in: jobs and the charge feed
+    call this with their own ``Deps`` and client, listeners call ``refresh_homes`` directly.
+    """
+    for team, people in changed.items():
+        refresh_homes(deps, client, config, workspace_id, concerned(config, team, *people))

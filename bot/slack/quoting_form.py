@@ -11,9 +11,9 @@ from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import RunCommand
 from bot.services.members import bot_admins
 from bot.services.quotes import quote_task
-from bot.slack.answers.context import CommandContext, Reply
-from bot.slack.answers.tasks import answer_run
-from bot.slack.blocks.quote_form import QuoteFormState, live_quote_blocks, quote_form, read_form
+from bot.services.tasks import OverdrawnTeamError, ShortfallError, check_run
+from bot.slack.answers.context import CommandContext
+from bot.slack.blocks.quote_form import QuoteFormState, live_quote_blocks, quote_form, read_form, short_of_credits
 from bot.slack.ids import ActionId, BlockId
 
 
@@ -51,14 +51,26 @@ def redraw_form(ctx: CommandContext, view: dict[str, Any]) -> View:
     return quote_form(ctx.config.pricing, state, tool=tool, live=live)
 
 
-def submit_form(ctx: CommandContext, view: dict[str, Any]) -> tuple[dict[str, str], Reply | None]:
-    """Field errors (nothing run), or the answer of running the task exactly as ``/credits run`` does."""
+def check_form(ctx: CommandContext, view: dict[str, Any]) -> tuple[dict[str, str], RunCommand | None]:
+    """Before the ack, read-only: field errors (block id → message), or the run the form asks for.
+
+    A team that cannot afford the task is an error next to the variants (what the member can change);
+    a run over the member's limits is not: it goes for approval as ``/credits run`` does.
+    """
     state = QuoteFormState.model_validate_json(view.get("private_metadata") or "{}")
     values = (view.get("state") or {}).get("values") or {}
     form = read_form(values, ctx.config.pricing, state.team)
     if form.errors or form.request is None:
         return form.errors or {BlockId.QUOTE_TOOL: "Pick a tool."}, None
-    return {}, answer_run(ctx, RunCommand(request=form.request, note=form.note))
+    command = RunCommand(request=form.request, note=form.note)
+    try:
+        member = ctx.member(state.team)
+        check_run(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=member, command=command, now=ctx.now)
+    except (ShortfallError, OverdrawnTeamError) as refusal:
+        return {BlockId.QUOTE_VARIANTS: short_of_credits(refusal)}, None
+    except UserFacingError as problem:
+        return {BlockId.QUOTE_TOOL: problem.message[:150]}, None
+    return {}, command
 
 
 def context_at(

@@ -96,7 +96,10 @@ def test_a_charge_naming_an_open_task_spends_from_its_hold_and_settles_after_qui
     assert (task.status, task.held, task.charged, task.charge_count) == (TaskStatus.HELD, 0, 64, 2)
     assert consistent(database).spent == 64
     # Quiet for less than feed.settle_after_minutes (60): still open; after it: done at the charges' sum.
-    assert charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(minutes=59)) == []
+    assert (
+        charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(minutes=59)).differences
+        == []
+    )
     assert task_of(database, number).status == TaskStatus.HELD
     charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(minutes=61))
     task = task_of(database, number)
@@ -198,11 +201,13 @@ def test_done_then_different_charges_is_an_adjustment_and_the_member_is_told(
     tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=NOW)
     record(database, config, charge("ch_1", 32, reference=f"KC-{number}"), charge("ch_2", 8, reference=f"KC-{number}"))
     assert consistent(database).spent == 32  # the charges are already in the reported cost until they settle
-    told = charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2))
+    told = charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2)).differences
     assert told == [charges.ChargeDifference("design", "U0ALICE", number, 40, 32)]
     assert consistent(database).spent == 40
     assert task_of(database, number).actual_cost == 40
-    assert charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=3)) == []
+    assert (
+        charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=3)).differences == []
+    )
     page = history.read_history(database, config, workspace_id=WORKSPACE, viewer=ALICE, days=30, now=NOW)
     assert page.lines[0].what == f"adjustment task #{number}: Keter Labs charged 40, reported 32"
 

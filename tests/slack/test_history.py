@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,9 +44,13 @@ def more_value(payload: dict[str, Any]) -> str | None:
     return None
 
 
+DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
+
+
 def lines(payload: dict[str, Any]) -> list[str]:
+    """The history's lines, each date token read as its fallback (the team's timezone)."""
     found = [b["text"]["text"] for b in payload["blocks"] if b.get("block_id") == "history_lines"]
-    return found[0].split("\n") if found else []
+    return DATE_TOKEN.sub(r"\1", found[0]).split("\n") if found else []
 
 
 def test_run_with_a_project_gives_the_reference_and_its_charges_inherit_the_project(

@@ -22,7 +22,7 @@ from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.services.asks import AskRecord
 from bot.services.records import ApprovalRecord
 from bot.slack.blocks.approval import outcome_line
-from bot.slack.blocks.format import credits, day
+from bot.slack.blocks.format import credits, day, when
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 ASK_LIMIT_RAISE = "Ask for a limit raise"
@@ -67,7 +67,6 @@ def _summary(approval: ApprovalRecord, ask: AskRecord, week_used: int | None) ->
 
 def ask_request_blocks(approval: ApprovalRecord, ask: AskRecord, *, week_used: int, zone: ZoneInfo) -> list[Block]:
     """The request as first posted, with Approve / Deny; admins decide in the thread."""
-    expires = approval.expires_at.astimezone(zone)
     how = (
         "Approve raises the limits until Sunday, or a day you pick."
         if approval.kind == ApprovalKind.LIMIT_RAISE
@@ -85,7 +84,7 @@ def ask_request_blocks(approval: ApprovalRecord, ask: AskRecord, *, week_used: i
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"An admin decides. {how} Nothing is held. Expires {expires:%a %d %b %H:%M} ({zone.key})."
+                    text=f"An admin decides. {how} Nothing is held. Expires {when(approval.expires_at, zone)}."
                 )
             ]
         ),
@@ -117,13 +116,12 @@ def ask_decided_blocks(approval: ApprovalRecord, ask: AskRecord, *, zone: ZoneIn
                 )
             )
         else:
-            when = ask.bought_at.astimezone(zone)
             blocks.append(
                 ContextBlock(
                     elements=[
                         MarkdownTextObject(
                             text=f":moneybag: {credits(ask.bought_credits or 0)} added by <@{ask.bought_by}> "
-                            f"at {when:%a %d %b %H:%M}"
+                            f"at {when(ask.bought_at, zone)}"
                         )
                     ]
                 )

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.services.audit import SYSTEM_ACTOR, AuditLine, AuditPage
-from bot.slack.blocks.format import credits
+from bot.slack.blocks.format import credits, when
 from bot.slack.ids import ActionId, BlockId
 
 ACTION_WORDS = {
@@ -67,12 +67,12 @@ def _details(line: AuditLine) -> str:
 
 def audit_line(line: AuditLine, zone: ZoneInfo) -> str:
     """``Tue 24 Nov 11:05 · design · task #12 approved by @bob · credits 80``."""
-    local = line.at.astimezone(zone)
-    when = f"{local:%a} {local.day} {local:%b %H:%M}"
     team = f" · {line.team}" if line.team else ""
     what = ACTION_WORDS.get(line.action, line.action)
     details = _details(line)
-    return f"*{when}*{team} · {line.target} *{what}* by {_who(line.actor)}" + (f"\n{details}" if details else "")
+    return f"*{when(line.at, zone)}*{team} · {line.target} *{what}* by {_who(line.actor)}" + (
+        f"\n{details}" if details else ""
+    )
 
 
 def audit_text(page: AuditPage) -> str:

@@ -18,7 +18,7 @@ def outlook_lines(outlook: CycleOutlook, monthly_credits: int, zone: ZoneInfo | 
 
     Never a day past the renewal: unused plan credits lapse then, so a later date would not be true.
     """
-    renews = on_day(outlook.renews_on, zone, outlook.today) if zone else day_seen_from(outlook.renews_on, outlook.today)
+    renews = on_day(outlook.renews_on, zone, outlook.today)
     more = f"{outlook.needed:,} more credit" + ("" if outlook.needed == 1 else "s")
     need = f"At this pace you need about {more} before {renews}."
     next_cycle = f"Next cycle at this pace: about {credits(outlook.next_cycle_need)} for a {monthly_credits:,} plan."
@@ -37,7 +37,7 @@ def outlook_lines(outlook: CycleOutlook, monthly_credits: int, zone: ZoneInfo | 
     assert outlook.run_out_on is not None
     early = (outlook.renews_on - outlook.run_out_on).days
     return [
-        f":red_circle: *Runs out around {day_seen_from(outlook.run_out_on, outlook.today)}*, "
+        f":red_circle: *Runs out around {on_day(outlook.run_out_on, zone, outlook.today)}*, "
         f"{plural(early, 'day')} before the plan renews on {renews}.",
         need,
         next_cycle,
@@ -53,7 +53,7 @@ def forecast_line(report: BalanceReport, zone: ZoneInfo | None = None) -> str:
 def balance_figures(report: BalanceReport, zone: ZoneInfo | None = None) -> list[str]:
     """Plan, extra, held, available and spent, one line each (also the Home tab's Team section)."""
     b = report.balance
-    renews = on_day(report.renews_on, zone, report.today) if zone else day_seen_from(report.renews_on, report.today)
+    renews = on_day(report.renews_on, zone, report.today)
     overdrawn = (
         [
             f":red_circle: *Overdrawn by {credits(b.overdrawn_by)}*: more was charged than the plan and extra "

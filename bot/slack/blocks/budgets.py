@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.domain.budgets import ProjectUse
 from bot.services.budgets import ProjectAlert
-from bot.slack.blocks.format import credits, day, number
+from bot.slack.blocks.format import credits, number, on_day
 
 
 def project_line(use: ProjectUse) -> str:
@@ -26,14 +27,17 @@ def project_lines(projects: Sequence[ProjectUse]) -> str | None:
     return "\n".join(["*Project budgets this cycle*", *(project_line(use) for use in projects)])
 
 
-def project_alert_text(alert: ProjectAlert) -> str:
-    """``🟡 Project acme (team design) has used 82 % of its 1,000-credit budget (820 spent) …``."""
+def project_alert_text(alert: ProjectAlert, zone: ZoneInfo | None = None) -> str:
+    """``🟡 Project acme (team design) has used 82 % of its 1,000-credit budget (820 spent) …``.
+
+    ``zone`` (the team's) makes the renewal a date token (the blocks); without it, plain (the notification).
+    """
     use = alert.use
     icon = ":red_circle:" if alert.threshold >= 100 else ":large_yellow_circle:"
     percent = use.spent * 100 // (use.budget or 1)
     left = (use.budget or 0) - use.spent
     rest = (
-        f"{credits(left)} left until the renewal on {day(alert.renews_on)}"
+        f"{credits(left)} left until the renewal on {on_day(alert.renews_on, zone)}"
         if left > 0
         else "any new task for it needs an approver"
     )
@@ -43,6 +47,6 @@ def project_alert_text(alert: ProjectAlert) -> str:
     )
 
 
-def project_alert_blocks(alert: ProjectAlert) -> list[Block]:
+def project_alert_blocks(alert: ProjectAlert, zone: ZoneInfo | None = None) -> list[Block]:
     """The alert as one section."""
-    return [SectionBlock(text=MarkdownTextObject(text=project_alert_text(alert)))]
+    return [SectionBlock(text=MarkdownTextObject(text=project_alert_text(alert, zone)))]

@@ -19,7 +19,7 @@ from bot.domain.forecast import Outlook, round_half_up
 from bot.services.alerts import BudgetAlert
 from bot.services.digests import DigestReport
 from bot.slack.blocks.budgets import project_lines
-from bot.slack.blocks.format import credits, day, day_seen_from, number, on_day, plural, when
+from bot.slack.blocks.format import credits, day, number, on_day, plural, when
 
 MAX_SECTION = 3000  # Slack's limit for a section's text
 
@@ -134,7 +134,7 @@ def balance_lines(report: DigestReport) -> str:
     elif forecast.runs_out_before_renewal:
         early = (report.renews_on - forecast.run_out_on).days
         lines.append(
-            f"{burn} · :red_circle: *runs out around {day(forecast.run_out_on)}*, "
+            f"{burn} · :red_circle: *runs out around {on_day(forecast.run_out_on, ZoneInfo(report.timezone))}*, "
             f"{plural(early, 'day')} before the renewal"
         )
     else:
@@ -226,11 +226,11 @@ def chart_title(report: DigestReport) -> str:
     return f"{report.team}: credits spent per day, 4 weeks to {day(last)}"
 
 
-def alert_pace(alert: BudgetAlert) -> str:
-    """What happens next at the last 7 days' pace, within the cycle."""
+def alert_pace(alert: BudgetAlert, zone: ZoneInfo | None = None) -> str:
+    """What happens next at the last 7 days' pace, within the cycle (``zone``: days as date tokens)."""
     outlook = alert.outlook
     if outlook.outlook is Outlook.RUNS_OUT and outlook.run_out_on is not None:
-        return f"at this pace it runs out on {day_seen_from(outlook.run_out_on, outlook.today)}"
+        return f"at this pace it runs out on {on_day(outlook.run_out_on, zone, outlook.today)}"
     if outlook.outlook is Outlook.LASTS:
         return "at this pace it lasts to the renewal"
     if outlook.outlook is Outlook.OUT_NOW:
@@ -238,22 +238,25 @@ def alert_pace(alert: BudgetAlert) -> str:
     return "nothing was spent in the last 7 days"
 
 
-def alert_headline(alert: BudgetAlert) -> str:
+def alert_headline(alert: BudgetAlert, zone: ZoneInfo | None = None) -> str:
     """``Team design has used 55 % of its plan credits (2,746 of 5,000) with 10 days to the renewal; …``."""
     used = "all its plan credits" if alert.spent >= alert.monthly_credits else f"{alert.percent} % of its plan credits"
     days = plural(alert.outlook.days_to_renewal, "day")
     return (
         f"Team {alert.team} has used {used} ({alert.spent:,} of {alert.monthly_credits:,}) with {days} to the "
-        f"renewal; {alert_pace(alert)}."
+        f"renewal; {alert_pace(alert, zone)}."
     )
 
 
-def alert_blocks(alert: BudgetAlert) -> list[Block]:
-    """A short budget alert: the real percentage and the forecast, then what is left."""
+def alert_blocks(alert: BudgetAlert, zone: ZoneInfo | None = None) -> list[Block]:
+    """A short budget alert: the real percentage and the forecast, then what is left.
+
+    ``zone`` (the team's) makes its days date tokens, each reader's own; the notification text stays plain.
+    """
     icon = {50: ":large_yellow_circle:", 80: ":large_orange_circle:"}.get(alert.threshold, ":red_circle:")
     b, outlook = alert.balance, alert.outlook
-    renews = day_seen_from(alert.renews_on, outlook.today)
-    lines = [f"{icon} *{alert_headline(alert)}*"]
+    renews = on_day(alert.renews_on, zone, outlook.today)
+    lines = [f"{icon} *{alert_headline(alert, zone)}*"]
     if outlook.outlook in (Outlook.RUNS_OUT, Outlook.OUT_NOW) and outlook.needed:
         more = f"{outlook.needed:,} more credit" + ("" if outlook.needed == 1 else "s")
         lines.append(f"At this pace it needs about {more} before {renews}.")

@@ -44,11 +44,14 @@ def when(moment: datetime, zone: ZoneInfo) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{clock_time(moment, zone)}>"
 
 
-def on_day(value: date, zone: ZoneInfo, today: date | None = None) -> str:
+def on_day(value: date, zone: ZoneInfo | None, today: date | None = None) -> str:
     """A day of the team's calendar (a renewal) as a date token; the token's instant is its start in ``zone``.
 
     Given ``today``, the fallback carries the year when it is not the current one (``Fri 1 Jan 2027``).
+    With no ``zone`` (a notification's plain text, where Slack shows no token) it is the fallback alone.
     """
+    if zone is None:
+        return day_seen_from(value, today) if today is not None else day(value)
     start = datetime.combine(value, time(0, 0), tzinfo=zone)
     fallback = day_seen_from(value, today) if today is not None else day(value)
     return f"<!date^{int(start.timestamp())}^{{date_short_pretty}}|{fallback}>"

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.services.charges import ChargeDifference, Reconciliation
 from bot.services.history import HistoryLine, HistoryPage
-from bot.slack.blocks.format import credits
+from bot.slack.blocks.format import credits, when
 from bot.slack.ids import ActionId, BlockId
 
 
@@ -28,12 +28,6 @@ class HistoryCursor(BaseModel):
     id: int
 
 
-def when(line: HistoryLine, zone: ZoneInfo) -> str:
-    """``Tue 24 Nov 11:05`` in the team's timezone."""
-    local = line.at.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
-
-
 def amount(line: HistoryLine) -> str:
     """Spend as ``32 credits`` (a refund ``−32``); credits added ``+500``, taken ``−40``."""
     if line.spend:
@@ -45,7 +39,7 @@ def history_line(line: HistoryLine, zone: ZoneInfo) -> str:
     """``*Tue 24 Nov 11:05* · @alice · task #12 image · high · 4 variants · Nike spring · *32 credits*``."""
     who = f"<@{line.member}>" if line.member else "no member"
     project = f" · {line.project}" if line.project else ""
-    return f"*{when(line, zone)}* · {who} · {line.what}{project} · *{amount(line)}*"
+    return f"*{when(line.at, zone)}* · {who} · {line.what}{project} · *{amount(line)}*"
 
 
 def _scope(page: HistoryPage) -> str:
@@ -141,11 +135,10 @@ def difference_text(difference: ChargeDifference) -> str:
 
 def reconciliation_line(seen: Reconciliation, zone: ZoneInfo) -> str:
     """``Keter Labs says 1,234 plan + 500 extra at 10:05 · the bot agrees`` (or ``… 16 credits apart``)."""
-    local = seen.as_of.astimezone(zone)
     verdict = "the bot agrees" if seen.difference == 0 else f"{credits(abs(seen.difference))} apart"
     return (
         f"Keter Labs says {seen.plan_credits:,} plan + {seen.extra_credits:,} extra at "
-        f"{local:%a} {local.day} {local:%b %H:%M} · {verdict}"
+        f"{when(seen.as_of, zone)} · {verdict}"
     )
 
 

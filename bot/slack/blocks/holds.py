@@ -24,16 +24,11 @@ from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import MAX_COST, DoneCommand
 from bot.services.records import TaskRecord
 from bot.slack.blocks.approval import task_line
-from bot.slack.blocks.format import credits
+from bot.slack.blocks.format import credits, when
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 FormMode = Literal["usage", "cost"]
 MAX_KEPT = MAX_VARIANTS * (MAX_RETRIES + 1)
-
-
-def _when(at: datetime, zone: ZoneInfo) -> str:
-    local = at.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def reminder_text(task: TaskRecord) -> str:
@@ -49,7 +44,7 @@ def reminder_blocks(task: TaskRecord, *, release_at: datetime, zone: ZoneInfo) -
             block_id=BlockId.HOLD_SUMMARY,
             text=MarkdownTextObject(
                 text=f":hourglass: Task *{task_line(task)}* (team {task.team}) still holds *{credits(task.held)}*, "
-                f"reserved {_when(task.created_at, zone)}.\nDid it run? Tell me what it cost."
+                f"reserved {when(task.created_at, zone)}.\nDid it run? Tell me what it cost."
             ),
         ),
         ActionsBlock(
@@ -63,7 +58,7 @@ def reminder_blocks(task: TaskRecord, *, release_at: datetime, zone: ZoneInfo) -
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text=f"Unreported, the hold is released {_when(release_at, zone)}. "
+                    text=f"Unreported, the hold is released {when(release_at, zone)}. "
                     f"Or type `/credits done {task.number} retries=<n> kept=<n>`."
                 )
             ]
@@ -83,7 +78,7 @@ def release_blocks(task: TaskRecord, released: int, *, zone: ZoneInfo) -> list[B
             block_id=BlockId.HOLD_SUMMARY,
             text=MarkdownTextObject(
                 text=f":leftwards_arrow_with_hook: Task *{task_line(task)}* (team {task.team}) was never reported, "
-                f"so its *{credits(released)}* were released, reserved {_when(task.created_at, zone)}."
+                f"so its *{credits(released)}* were released, reserved {when(task.created_at, zone)}."
             ),
         ),
         ContextBlock(

@@ -28,6 +28,7 @@ from slack_sdk.models.views import View
 from bot.config import Pricing
 from bot.domain.commands import TaskRequest
 from bot.services.quotes import QuoteReport
+from bot.services.tasks import OverdrawnTeamError, ShortfallError
 from bot.slack.blocks.format import credits, credits_exact
 from bot.slack.blocks.quote import describe_task, verdict_line
 from bot.slack.ids import ActionId, BlockId, CallbackId
@@ -123,6 +124,19 @@ def read_form(values: dict[str, Any], pricing: Pricing, team: str) -> FormInput:
         team=team,
     )
     return FormInput(request, note, errors)
+
+
+def short_of_credits(refusal: ShortfallError | OverdrawnTeamError) -> str:
+    """The refusal shown next to the variants: how short, and what would work (fewer, or extra credits)."""
+    if isinstance(refusal, OverdrawnTeamError):
+        return (
+            f"Team {refusal.team} is overdrawn by {refusal.overdrawn_by:,} credits: nothing can start until "
+            f"an admin adds credits (/credits admin topup)."
+        )
+    return (
+        f"Team {refusal.team} is {refusal.shortfall:,} credits short: this needs {refusal.needed:,}, "
+        f"{refusal.available:,} are available. Ask for fewer, or an admin adds extra credits."
+    )
 
 
 def _options(names: list[str]) -> list[Option]:

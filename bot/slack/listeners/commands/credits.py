@@ -99,7 +99,7 @@ def answer_reads_at_once(body: dict[str, Any], context: BoltContext, next: Calla
     return BoltResponse(status=200, body={"response_type": "ephemeral", "text": reply.text, "blocks": blocks})
 
 
-CHANGES_BALANCES = frozenset({"run", "done", "cancel", "topup"})
+CHANGES_BALANCES = frozenset({"run", "done", "cancel", "topup", "adjust"})
 
 
 def _team_of(command: Any, ctx: CommandContext) -> str | None:

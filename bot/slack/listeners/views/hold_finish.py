@@ -13,10 +13,12 @@ from slack_sdk import WebClient
 from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.services import stale_holds as holds
+from bot.services import tasks
 from bot.slack.answers.context import CommandContext
 from bot.slack.answers.tasks import answer_done
 from bot.slack.blocks.holds import FormFieldError, HoldFormState, field_for, form_command, outcome_blocks
 from bot.slack.deps import Deps
+from bot.slack.home import concerned, refresh_homes
 from bot.slack.ids import BlockId
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,11 @@ def handle_hold_finish_submission(
     request_key: str,
     now: datetime,
 ) -> None:
-    """Check the fields, record the cost as ``done`` would (errors stay in the form), then redraw the reminder."""
+    """Check the fields read-only (errors stay in the form), ack, then record the cost as ``done`` would.
+
+    Nothing is written before the ack: a busy database never delays it. A refusal that only the write
+    finds (the task was reported or cancelled meanwhile) reaches the member through the error boundary.
+    """
     try:
         state = HoldFormState.model_validate_json(view.get("private_metadata") or "")
     except ValidationError:
@@ -44,10 +50,10 @@ def handle_hold_finish_submission(
     if task is None:
         ack(response_action="errors", errors={BlockId.HOLD_KEPT: "That task no longer exists."})
         return
-    try:
+    ctx = CommandContext(deps, client, config, workspace_id, user_id, state.channel, "", request_key, now)
+    try:  # read-only checks: a refusal stays next to its field and nothing is written
         command = form_command(task, state, (view.get("state") or {}).get("values") or {})
-        ctx = CommandContext(deps, client, config, workspace_id, user_id, state.channel, "", request_key, now)
-        reply = answer_done(ctx, command)
+        tasks.check_finish(deps.db, workspace_id=workspace_id, member=ctx.member(command.team), command=command)
     except FormFieldError as problems:
         ack(response_action="errors", errors=problems.errors)
         return
@@ -55,7 +61,8 @@ def handle_hold_finish_submission(
         ack(response_action="errors", errors={field_for(problem, state): problem.message[:150]})
         return
     ack()
-    context["channel_id"] = state.channel  # the form is closed: later errors go to the DM
+    context["channel_id"] = state.channel  # the form is closed: a refusal found while writing goes to the DM
+    reply = answer_done(ctx, command)
     recorded = holds.task_for_notice(deps.db, task_id=task.id) or task
     if state.channel and state.ts:
         client.chat_update(
@@ -63,3 +70,4 @@ def handle_hold_finish_submission(
         )
     else:
         client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
+    refresh_homes(deps, client, config, workspace_id, concerned(config, task.team, task.requester))

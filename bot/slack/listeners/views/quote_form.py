@@ -9,13 +9,15 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.config import CreditsConfig
+from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import DoneCommand
-from bot.slack.answers.tasks import answer_done
-from bot.slack.blocks.quote_form import DoneFormState, QuoteFormState, read_form
+from bot.services.tasks import check_finish
+from bot.slack.answers.tasks import answer_done, answer_run
+from bot.slack.blocks.quote_form import DoneFormState, QuoteFormState
 from bot.slack.deps import Deps
 from bot.slack.home import concerned, refresh_homes
 from bot.slack.ids import BlockId
-from bot.slack.quoting_form import context_at, submit_form
+from bot.slack.quoting_form import check_form, context_at
 
 
 def handle_quote_form_submission(
@@ -29,17 +31,21 @@ def handle_quote_form_submission(
     request_key: str,
     now: datetime,
 ) -> None:
-    """Field errors go back next to their fields; otherwise the form closes and the task runs."""
+    """Field errors, and a team short of credits, go back next to their fields (nothing written); else ack, run.
+
+    Only read-only checks come before the ack, so a busy database never delays it. A refusal that only
+    the write finds (another run took the credits meanwhile) reaches the member through the error
+    boundary, in their direct messages with the bot.
+    """
     ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
     state = QuoteFormState.model_validate_json(view.get("private_metadata") or "{}")
-    form = read_form((view.get("state") or {}).get("values") or {}, config.pricing, state.team)
-    if form.errors or form.request is None:
-        ack(response_action="errors", errors=form.errors or {BlockId.QUOTE_TOOL: "Pick a tool."})
+    errors, command = check_form(ctx, view)
+    if errors or command is None:
+        ack(response_action="errors", errors=errors or {BlockId.QUOTE_TOOL: "Pick a tool."})
         return
     ack()
-    _, reply = submit_form(ctx, view)
-    if reply is not None:
-        client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
+    reply = answer_run(ctx, command)
+    client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
     refresh_homes(deps, client, config, workspace_id, concerned(config, state.team, user_id))
 
 
@@ -65,10 +71,16 @@ def handle_done_form_submission(
     if cost is not None and retries is not None:
         ack(response_action="errors", errors={BlockId.DONE_COST: "Give either the retries or the cost, not both."})
         return
-    ack()
     state = DoneFormState.model_validate_json(view.get("private_metadata") or "{}")
     ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
     command = DoneCommand(number=state.number, retries=retries, cost=cost, kept=kept, team=state.team)
+    try:  # read-only: what ``done`` would refuse stays in the form
+        check_finish(deps.db, workspace_id=workspace_id, member=ctx.member(state.team), command=command)
+    except UserFacingError as problem:
+        field = BlockId.DONE_KEPT if "kept" in problem.message else BlockId.DONE_RETRIES
+        ack(response_action="errors", errors={field: problem.message[:150]})
+        return
+    ack()
     reply = answer_done(ctx, command)
     client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
     refresh_homes(deps, client, config, workspace_id, concerned(config, state.team, user_id))
