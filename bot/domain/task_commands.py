@@ -30,7 +30,11 @@ class RunCommand:
 
     request: TaskRequest
     note: str | None = None
-    project: str | None = None  # ``project=``: tags the task; Keter Labs' charges for it inherit it
+
+    @property
+    def project(self) -> str | None:
+        """``project=``: tags the task; Keter Labs' charges for it inherit it (one place: the request)."""
+        return self.request.project
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ def parse_run(rest: str) -> RunCommand:
     note = " ".join(part.strip() for part in parts if part.strip()) or None
     if note and len(note) > NOTE_LIMIT:
         raise UserFacingError(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.")
-    return RunCommand(request=task, note=note, project=task.project)
+    return RunCommand(request=task, note=note)
 
 
 def parse_done(rest: str) -> DoneCommand:

@@ -58,7 +58,7 @@ def record(db: Database, config: CreditsConfig, *items: Charge, now: datetime = 
 
 
 def run_task(db: Database, config: CreditsConfig, project: str | None = None) -> int:
-    command = RunCommand(TaskRequest(tool="image", quality="high", variants=4), project=project)
+    command = RunCommand(TaskRequest(tool="image", quality="high", variants=4, project=project))
     result = tasks.start_task(db, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=NOW)
     assert result.task is not None
     return result.task.number  # holds 40 (32 + 8 expected retries)
