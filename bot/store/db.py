@@ -23,6 +23,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from bot.store import rollups  # noqa: F401  (registers the task rollup's flush hook on every Session)
 from bot.store.requests import claim_request
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000

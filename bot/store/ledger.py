@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.domain.ledger import Balance, Delta, EntryKind
+from bot.store import rollups
 from bot.store.models import DailySpend, HistoryRollup, LedgerEntry, Task, TeamBalance
 
 logger = logging.getLogger(__name__)
@@ -100,23 +101,6 @@ _BALANCE_FIGURES = sa_select(
     col(TeamBalance.entry_count),
     col(TeamBalance.cycle_start),
 ).where(col(TeamBalance.workspace_id) == bindparam("workspace_id"), col(TeamBalance.team) == bindparam("team"))
-USAGE_KINDS = (
-    EntryKind.HOLD.value,
-    EntryKind.CAPTURE.value,
-    EntryKind.RELEASE.value,
-    EntryKind.CHARGE.value,  # a Keter Labs charge counts for the member's week, planned or not
-    EntryKind.REFUND.value,
-    EntryKind.ADJUSTMENT.value,  # charges correcting a reported cost (an admin's adjust moves no spend)
-)
-
-
-_MEMBER_USAGE = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
-    LedgerEntry.workspace_id == bindparam("workspace_id"),
-    LedgerEntry.team == bindparam("team"),
-    LedgerEntry.member == bindparam("member"),
-    col(LedgerEntry.created_at) >= bindparam("since"),
-    col(LedgerEntry.kind).in_(USAGE_KINDS),
-)
 
 
 def balance_figures(session: Session, *, workspace_id: str, team: str) -> tuple[Balance, int, date] | None:
@@ -249,6 +233,9 @@ def append_entry(
     if shown_in_history(kind, delta):
         retries = delta.spent if charge_kind == "retry" else 0
         _add_history_rollup(session, row, {_rollup_key(now, member, tool, project): (delta.spent, retries, 1)})
+    usage = rollups.usage_key(row.workspace_id, row.team, kind.value, member, now)
+    if usage is not None:
+        rollups.add_member_usage(session, {usage: delta.held + delta.spent})
     session.flush()
     return True
 
@@ -308,9 +295,11 @@ def spent_between(session: Session, *, workspace_id: str, team: str, first_day: 
 
 
 def member_usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
-    """What a member has reserved or spent since ``since``: open holds count until captured or released."""
-    parameters = {"workspace_id": workspace_id, "team": team, "member": member, "since": since}
-    return max(0, int(session.connection().execute(_MEMBER_USAGE, parameters).scalar() or 0))
+    """What a member has reserved or spent since ``since``: open holds count until captured or released.
+
+    Read from the hourly ``member_usage`` rollup (plus the entries before the first whole hour).
+    """
+    return max(0, rollups.usage_since(session, workspace_id=workspace_id, team=team, member=member, since=since))
 
 
 def check_running_balances(session: Session) -> list[str]:
@@ -447,4 +436,10 @@ def append_entries(session: Session, *, row: TeamBalance, entries: list[NewEntry
             retry = e.delta.spent if e.charge_kind == "retry" else 0
             totals[rollup] = (spent + e.delta.spent, retries + retry, count + 1)
     _add_history_rollup(session, row, totals)
+    usage: dict[rollups.UsageKey, int] = {}
+    for e in entries:
+        hour = rollups.usage_key(row.workspace_id, row.team, e.kind.value, e.member, e.at)
+        if hour is not None:
+            usage[hour] = usage.get(hour, 0) + e.delta.held + e.delta.spent
+    rollups.add_member_usage(session, usage)
     session.flush()

@@ -380,3 +380,42 @@ class CreditAsk(SQLModel, table=True):
     bought_credits: int | None = None
     bought_by: str | None = Field(default=None, max_length=32)
     bought_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class MemberUsage(SQLModel, table=True):
+    """What each member reserved or spent per UTC hour: a week's usage reads at most 168 rows, not entries.
+
+    Kept by ``bot.store.ledger`` beside every entry of a usage kind (holds, captures, releases,
+    charges, refunds, adjustments), in the same transaction; derived data, checked by ``db check``.
+    """
+
+    __tablename__ = "member_usage"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    member: str = Field(primary_key=True, max_length=32)
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))  # UTC, on the hour
+    amount: int = 0  # held plus spent deltas
+
+
+class TaskRollup(SQLModel, table=True):
+    """Finished tasks per UTC day of finishing, tool and price shape: a quote's history reads days, not tasks.
+
+    Kept by ``bot.store.rollups`` at every flush that finishes, changes or reopens a task, in the same
+    transaction; derived data, checked by ``db check``. ``-1`` stands for no duration, retries or cost.
+    """
+
+    __tablename__ = "task_rollup"
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    tool: str = Field(primary_key=True, max_length=40)
+    day: date = Field(primary_key=True)
+    quality: str = Field(primary_key=True, max_length=40)
+    variants: int = Field(primary_key=True)
+    duration_seconds: int = Field(primary_key=True)
+    retries_used: int = Field(primary_key=True)
+    actual_cost: int = Field(primary_key=True)
+    tasks: int = 0
+    kept_tasks: int = 0  # of them, those that recorded ``kept=``
+    kept: int = 0  # the versions they kept
