@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -131,6 +131,16 @@ class Task(SQLModel, table=True):
         Index("ix_task_member_status", "workspace_id", "team", "requester", "status"),
         Index("ix_task_member_created", "workspace_id", "team", "requester", "created_at"),
         Index("ix_task_status_created", "status", "created_at"),  # held tasks by age (stale holds)
+        # The team's tasks with a project (balance's budgets, ``project=``): only those rows, so a team's
+        # history of tasks without one is never read.
+        Index(
+            "ix_task_team_project",
+            "workspace_id",
+            "team",
+            "project",
+            sqlite_where=text("project IS NOT NULL"),
+            postgresql_where=text("project IS NOT NULL"),
+        ),
         UniqueConstraint("workspace_id", "team", "number", name="uq_task_number"),
     )
 

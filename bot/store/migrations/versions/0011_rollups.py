@@ -1,4 +1,5 @@
-"""rollups for the quote's reads: member_usage (per member and UTC hour), task_rollup (finished tasks per day)
+"""rollups for the quote's reads: member_usage (per member and UTC hour), task_rollup (finished tasks per day);
+ix_task_team_project (a partial index for the balance's project budgets)
 
 Revision ID: 0011_rollups
 Revises: 0010_budgets
@@ -68,11 +69,21 @@ def upgrade() -> None:
         sa.Column("kept_tasks", sa.Integer(), nullable=False),
         sa.Column("kept", sa.Integer(), nullable=False),
     )
+    # The team's tasks with a project, for the balance's project budgets: a partial index (creating an
+    # index rebuilds nothing).
+    op.create_index(
+        "ix_task_team_project",
+        "task",
+        ["workspace_id", "team", "project"],
+        sqlite_where=sa.text("project IS NOT NULL"),
+        postgresql_where=sa.text("project IS NOT NULL"),
+    )
     dialect = op.get_bind().dialect.name
     op.execute(USAGE_BACKFILL.format(hour=HOUR[dialect]))
     op.execute(TASK_BACKFILL.format(day=DAY[dialect]))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_task_team_project", table_name="task")
     op.drop_table("task_rollup")
     op.drop_table("member_usage")
