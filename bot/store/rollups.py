@@ -20,12 +20,11 @@ it for rows loaded in bulk (benchmarks), bypassing the store.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, func
+from sqlalchemy import bindparam, delete, event, func, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -117,15 +116,16 @@ _USAGE_RAW = sa_select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEnt
 )
 
 
+# One statement, one round trip: the hours from the boundary on, plus the entries before it (none when
+# the window starts on the hour, as a week does in every whole-hour timezone).
+_USAGE = sa_select(_USAGE_ROLLED.scalar_subquery() + _USAGE_RAW.scalar_subquery())
+
+
 def usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
     """The member's held plus spent deltas since ``since`` (entries up to the next hour, then hours)."""
     boundary = _next_hour(since)
     parameters = {"workspace_id": workspace_id, "team": team, "member": member, "since": since, "boundary": boundary}
-    connection = session.connection()
-    total = int(connection.execute(_USAGE_ROLLED, parameters).scalar() or 0)
-    if boundary != since.astimezone(UTC):  # a week starting off the hour (a half-hour timezone)
-        total += int(connection.execute(_USAGE_RAW, parameters).scalar() or 0)
-    return total
+    return int(session.connection().execute(_USAGE, parameters).scalar() or 0)
 
 
 # --- finished tasks -------------------------------------------------------------------------------
@@ -260,6 +260,9 @@ _SHAPES_RAW = (
     )
     .group_by(*(col(getattr(Task, name)) for name in _SHAPE_COLUMNS))
 )
+# One statement, one round trip: the days from the boundary on, then the tasks before it (none when the
+# window starts at midnight UTC); a shape in both comes back twice and is added up.
+_SHAPES = union_all(_SHAPES_ROLLED, _SHAPES_RAW)
 
 
 def tool_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> ToolHistory:
@@ -278,19 +281,16 @@ def tool_history(session: Session, *, workspace_id: str, team: str, tool: str, s
         "boundary": boundary,
         "first_day": boundary.date(),
     }
-    connection = session.connection()
     rows: Counter[tuple[str, int, int, int, int]] = Counter()
     kept_tasks: Counter[tuple[str, int, int, int, int]] = Counter()
     kept: Counter[tuple[str, int, int, int, int]] = Counter()
-    results: list[Iterable[Any]] = [connection.execute(_SHAPES_ROLLED, parameters)]
-    if boundary != since.astimezone(UTC):
-        results.append(connection.execute(_SHAPES_RAW, parameters))
-    for result in results:
-        for quality, variants, duration, retries, cost, tasks, with_kept, versions in result:
-            shape = (quality, int(variants), _or_none(duration), _or_none(retries), _or_none(cost))
-            rows[shape] += int(tasks or 0)
-            kept_tasks[shape] += int(with_kept or 0)
-            kept[shape] += int(versions or 0)
+    for quality, variants, duration, retries, cost, tasks, with_kept, versions in session.connection().execute(
+        _SHAPES, parameters
+    ):
+        shape = (quality, int(variants), _or_none(duration), _or_none(retries), _or_none(cost))
+        rows[shape] += int(tasks or 0)
+        kept_tasks[shape] += int(with_kept or 0)
+        kept[shape] += int(versions or 0)
     return _tool_history(rows, kept_tasks, kept)
 
 
