@@ -44,8 +44,8 @@ from bot.domain.ledger import Balance, Delta, EntryKind  # noqa: E402
 from bot.services.balances import balance_report  # noqa: E402
 from bot.services.members import Member  # noqa: E402
 from bot.services.quotes import quote_task  # noqa: E402
-from bot.store.db import Database  # noqa: E402
 from bot.store import rollups  # noqa: E402
+from bot.store.db import Database  # noqa: E402
 from bot.store.ledger import ledger_sum  # noqa: E402
 from bot.store.models import DailySpend, LedgerEntry, Task, TeamBalance  # noqa: E402
 from tests.bench.rows import ledger_row  # noqa: E402
