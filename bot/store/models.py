@@ -400,6 +400,7 @@ class MemberUsage(SQLModel, table=True):
     """
 
     __tablename__ = "member_usage"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order: a week is one range read
 
     workspace_id: str = Field(primary_key=True, max_length=32)
     team: str = Field(primary_key=True, max_length=40)
@@ -416,6 +417,7 @@ class TaskRollup(SQLModel, table=True):
     """
 
     __tablename__ = "task_rollup"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order: 30 days are one range read
 
     workspace_id: str = Field(primary_key=True, max_length=32)
     team: str = Field(primary_key=True, max_length=40)

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("member", sa.String(length=32), primary_key=True),
         sa.Column("hour", sa.DateTime(timezone=True), primary_key=True),
         sa.Column("amount", sa.Integer(), nullable=False),
+        sqlite_with_rowid=False,  # stored in key order on SQLite: a window is one range read, no lookups
     )
     op.create_table(
         "task_rollup",
@@ -68,6 +69,7 @@ def upgrade() -> None:
         sa.Column("tasks", sa.Integer(), nullable=False),
         sa.Column("kept_tasks", sa.Integer(), nullable=False),
         sa.Column("kept", sa.Integer(), nullable=False),
+        sqlite_with_rowid=False,
     )
     # The team's tasks with a project, for the balance's project budgets: a partial index (creating an
     # index rebuilds nothing).
