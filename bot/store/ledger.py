@@ -283,15 +283,18 @@ def ledger_sum(session: Session, *, workspace_id: str, team: str) -> Balance:
     return Balance(int(plan), int(extra), int(held), int(spent))
 
 
+_SPENT_BETWEEN = sa_select(func.coalesce(func.sum(DailySpend.spent), 0)).where(
+    col(DailySpend.workspace_id) == bindparam("workspace_id"),
+    col(DailySpend.team) == bindparam("team"),
+    col(DailySpend.day) >= bindparam("first_day"),
+    col(DailySpend.day) <= bindparam("last_day"),
+)
+
+
 def spent_between(session: Session, *, workspace_id: str, team: str, first_day: date, last_day: date) -> int:
     """Credits spent on the team's local days ``first_day`` to ``last_day`` inclusive (from the daily rollup)."""
-    statement = select(func.coalesce(func.sum(DailySpend.spent), 0)).where(
-        DailySpend.workspace_id == workspace_id,
-        DailySpend.team == team,
-        col(DailySpend.day) >= first_day,
-        col(DailySpend.day) <= last_day,
-    )
-    return int(session.exec(statement).one())
+    parameters = {"workspace_id": workspace_id, "team": team, "first_day": first_day, "last_day": last_day}
+    return int(session.connection().execute(_SPENT_BETWEEN, parameters).scalar() or 0)
 
 
 def member_usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
