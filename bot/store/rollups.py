@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, event, func, union_all
+from sqlalchemy import bindparam, case, delete, event, func, literal, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -228,41 +228,36 @@ class ToolHistory:
     keep: dict[str, KeepHistory]
 
 
-_SHAPES_ROLLED = (
-    sa_select(
-        *(col(getattr(TaskRollup, name)) for name in _SHAPE_COLUMNS),
-        func.sum(TaskRollup.tasks),
-        func.sum(TaskRollup.kept_tasks),
-        func.sum(TaskRollup.kept),
-    )
-    .where(
-        col(TaskRollup.workspace_id) == bindparam("workspace_id"),
-        col(TaskRollup.team) == bindparam("team"),
-        col(TaskRollup.tool) == bindparam("tool"),
-        col(TaskRollup.day) >= bindparam("first_day"),
-    )
-    .group_by(*(col(getattr(TaskRollup, name)) for name in _SHAPE_COLUMNS))
+_FIGURES = ("tasks", "kept_tasks", "kept")
+_SHAPES_ROLLED = sa_select(
+    *(col(getattr(TaskRollup, name)).label(name) for name in (*_SHAPE_COLUMNS, *_FIGURES))
+).where(
+    col(TaskRollup.workspace_id) == bindparam("workspace_id"),
+    col(TaskRollup.team) == bindparam("team"),
+    col(TaskRollup.tool) == bindparam("tool"),
+    col(TaskRollup.day) >= bindparam("first_day"),
 )
-_SHAPES_RAW = (
-    sa_select(
-        *(col(getattr(Task, name)) for name in _SHAPE_COLUMNS),
-        func.count(),
-        func.count(col(Task.kept)),
-        func.coalesce(func.sum(Task.kept), 0),
-    )
-    .where(
-        col(Task.workspace_id) == bindparam("workspace_id"),
-        col(Task.team) == bindparam("team"),
-        col(Task.tool) == bindparam("tool"),
-        col(Task.status) == TaskStatus.DONE,
-        col(Task.finished_at) >= bindparam("since"),
-        col(Task.finished_at) < bindparam("boundary"),
-    )
-    .group_by(*(col(getattr(Task, name)) for name in _SHAPE_COLUMNS))
+_SHAPES_RAW = sa_select(  # each task as a rollup row of one, NULLs as NONE so both group together
+    col(Task.quality).label("quality"),
+    col(Task.variants).label("variants"),
+    *(func.coalesce(col(getattr(Task, name)), NONE).label(name) for name in _SHAPE_COLUMNS[2:]),
+    literal(1).label("tasks"),
+    case((col(Task.kept).is_not(None), 1), else_=0).label("kept_tasks"),
+    func.coalesce(col(Task.kept), 0).label("kept"),
+).where(
+    col(Task.workspace_id) == bindparam("workspace_id"),
+    col(Task.team) == bindparam("team"),
+    col(Task.tool) == bindparam("tool"),
+    col(Task.status) == TaskStatus.DONE,
+    col(Task.finished_at) >= bindparam("since"),
+    col(Task.finished_at) < bindparam("boundary"),
 )
-# One statement, one round trip: the days from the boundary on, then the tasks before it (none when the
-# window starts at midnight UTC); a shape in both comes back twice and is added up.
-_SHAPES = union_all(_SHAPES_ROLLED, _SHAPES_RAW)
+# One statement, one round trip, grouped by the database: the days from the boundary on and the tasks
+# before it (none when the window starts at midnight UTC), a few rows back, one per shape.
+_WINDOW = union_all(_SHAPES_ROLLED, _SHAPES_RAW).subquery()
+_SHAPES = sa_select(
+    *(_WINDOW.c[name] for name in _SHAPE_COLUMNS), *(func.sum(_WINDOW.c[name]) for name in _FIGURES)
+).group_by(*(_WINDOW.c[name] for name in _SHAPE_COLUMNS))
 
 
 def tool_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> ToolHistory:
