@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, event, func, literal, union_all
+from sqlalchemy import ColumnElement, bindparam, case, delete, event, func, literal, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -229,22 +229,24 @@ class ToolHistory:
 
 
 _FIGURES = ("tasks", "kept_tasks", "kept")
-_SHAPES_ROLLED = sa_select(
-    *(col(getattr(TaskRollup, name)).label(name) for name in (*_SHAPE_COLUMNS, *_FIGURES))
-).where(
-    col(TaskRollup.workspace_id) == bindparam("workspace_id"),
-    col(TaskRollup.team) == bindparam("team"),
-    col(TaskRollup.tool) == bindparam("tool"),
-    col(TaskRollup.day) >= bindparam("first_day"),
-)
-_SHAPES_RAW = sa_select(  # each task as a rollup row of one, NULLs as NONE so both group together
+_ROLLED_COLUMNS: list[ColumnElement[Any]] = [
+    col(getattr(TaskRollup, name)).label(name) for name in (*_SHAPE_COLUMNS, *_FIGURES)
+]
+_RAW_COLUMNS: list[ColumnElement[Any]] = [  # each task as a rollup row of one, NULLs as NONE to group together
     col(Task.quality).label("quality"),
     col(Task.variants).label("variants"),
     *(func.coalesce(col(getattr(Task, name)), NONE).label(name) for name in _SHAPE_COLUMNS[2:]),
     literal(1).label("tasks"),
     case((col(Task.kept).is_not(None), 1), else_=0).label("kept_tasks"),
     func.coalesce(col(Task.kept), 0).label("kept"),
-).where(
+]
+_SHAPES_ROLLED = sa_select(*_ROLLED_COLUMNS).where(
+    col(TaskRollup.workspace_id) == bindparam("workspace_id"),
+    col(TaskRollup.team) == bindparam("team"),
+    col(TaskRollup.tool) == bindparam("tool"),
+    col(TaskRollup.day) >= bindparam("first_day"),
+)
+_SHAPES_RAW = sa_select(*_RAW_COLUMNS).where(
     col(Task.workspace_id) == bindparam("workspace_id"),
     col(Task.team) == bindparam("team"),
     col(Task.tool) == bindparam("tool"),
