@@ -9,7 +9,8 @@ can neither lose nor double a figure (a rolled-back write rolls its rollup back 
   ``before_flush`` hook on every session: whatever path finishes, re-costs or reopens a task (a
   member's report, Keter Labs' charges, an overrun's approval, a stale hold), the flush that writes
   the task also moves its day's row. The old contribution is read from the database row, so an
-  expired or partly loaded object cannot skew it.
+  expired or partly loaded object cannot skew it. Tasks must therefore change through the ORM (no
+  bulk ``UPDATE task``), as everywhere in ``bot``; ``check_rollups`` would name a row that drifted.
 
 A window ``[since, ∞)`` is read as the source rows in ``[since, next boundary)`` plus the rollup
 rows from that boundary on, which is exactly the rows the plain query would sum, in any timezone.
@@ -86,7 +87,7 @@ def add_member_usage(session: Session, amounts: dict[UsageKey, int]) -> None:
     """Move the members' hourly usage in the caller's transaction (one upsert)."""
     rows = [
         {"workspace_id": w, "team": t, "member": m, "hour": h, "amount": amount}
-        for (w, t, m, h), amount in amounts.items()
+        for (w, t, m, h), amount in sorted(amounts.items())  # one lock order for concurrent writers
         if amount
     ]
     if rows:
@@ -208,7 +209,7 @@ def _move_task_rollup(session: OrmSession, _context: object, _instances: object)
             moves.add(_stored_values(session, task.id), -1)
     rows = [
         dict(zip(_SHAPE_KEYS, key, strict=True)) | {"tasks": n, "kept_tasks": k, "kept": v}
-        for key, (n, k, v) in moves.by_key.items()
+        for key, (n, k, v) in sorted(moves.by_key.items())  # one lock order for concurrent writers
         if (n, k, v) != (0, 0, 0)
     ]
     if rows:
