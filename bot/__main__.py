@@ -125,6 +125,7 @@ def _import_charges(args: argparse.Namespace, settings: Settings, config: Credit
 def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
     from bot.store.db import Database
     from bot.store.ledger import check_running_balances, check_task_holds
+    from bot.store.rollups import check_rollups
 
     db = Database(settings.database_url)
     if action == "upgrade":
@@ -134,7 +135,8 @@ def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
     with db.read() as session:
         balances = check_running_balances(session)
         tasks = check_task_holds(session)
-    for problem in balances + tasks:
+        derived = check_rollups(session)
+    for problem in balances + tasks + derived:
         print(problem)
     print(
         "every running balance equals the sum of its ledger entries"
@@ -142,7 +144,12 @@ def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
         else f"{len(balances)} balance(s) differ from their ledger"
     )
     print("every task's holds and captures add up" if not tasks else f"{len(tasks)} task(s) whose holds do not add up")
-    return 1 if balances or tasks else 0
+    print(
+        "every rollup (member usage, finished tasks) equals its source rows"
+        if not derived
+        else f"{len(derived)} rollup row(s) differ from their source rows"
+    )
+    return 1 if balances or tasks or derived else 0
 
 
 def _jobs(command: str, args: argparse.Namespace, settings: Settings, config: CreditsConfig, jobs: JobSettings) -> int:

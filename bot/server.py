@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,14 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> SlackWsgiApp:
-        return self._factory()
+        app = self._factory()
+        # Everything built so far (modules, the app, SQLAlchemy's and pydantic's tables) lives as long as
+        # the worker: out of the collector's sight, a full collection no longer walks it. Measured in
+        # process, a full collection took 150 ms with every request thread stopped (the p99 under load);
+        # frozen, full collections are rare and short.
+        gc.collect()
+        gc.freeze()
+        return app
 
 
 def serve_http(factory: Callable[[], SlackWsgiApp], *, port: int, workers: int, threads: int) -> None:

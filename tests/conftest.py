@@ -46,6 +46,8 @@ TABLES = (
     "workspace_state",
     "project_budget",
     "credit_ask",
+    "member_usage",
+    "task_rollup",
 )
 
 

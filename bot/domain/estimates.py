@@ -61,14 +61,35 @@ class LikelyRange:
 
 def order_statistic_bounds(values: Iterable[float], coverage: float = COVERAGE) -> tuple[float, float]:
     """The outward order statistics that hold ``coverage`` of the next draw from the same habits."""
-    ordered = sorted(values)
+    return weighted_order_statistic_bounds(((value, 1) for value in values), coverage)
+
+
+def weighted_order_statistic_bounds(
+    counted: Iterable[tuple[float, int]], coverage: float = COVERAGE
+) -> tuple[float, float]:
+    """``order_statistic_bounds`` of values given with how many times each occurs.
+
+    The same bounds as on the expanded list, in time proportional to the distinct values: a team's
+    thousands of finished tasks come as a few dozen shapes.
+    """
+    ordered = sorted((value, count) for value, count in counted if count > 0)
     if not ordered:
         raise ValueError("no values to take bounds from")
-    n = len(ordered)
+    n = sum(count for _, count in ordered)
     tail = (1 - coverage) / 2
     low_rank = max(1, math.floor(round(tail * (n + 1), 9)))
     high_rank = min(n, math.ceil(round((1 - tail) * (n + 1), 9)))
-    return ordered[low_rank - 1], ordered[high_rank - 1]
+    return _value_at_rank(ordered, low_rank), _value_at_rank(ordered, high_rank)
+
+
+def _value_at_rank(ordered: list[tuple[float, int]], rank: int) -> float:
+    """The ``rank``-th (from 1) value of the sorted expansion of ``ordered``."""
+    seen = 0
+    for value, count in ordered:
+        seen += count
+        if seen >= rank:
+            return value
+    raise ValueError(f"rank {rank} beyond {seen} values")
 
 
 def geometric_retry_bounds(mean_retries: float, coverage: float = COVERAGE) -> tuple[int, int]:
@@ -129,23 +150,24 @@ def likely_range(
     alone when there are ``min_tasks`` of them. ``retry_rate`` is the mean the model assumes.
     """
     attempt = price_task(pricing, TaskSpec(spec.tool, spec.quality, spec.variants, spec.duration_seconds, 0))
-    same_quality: list[float] = []
-    any_quality: list[float] = []
+    same_quality: list[tuple[float, int]] = []  # (cost multiple, tasks with it): one pair per shape
+    any_quality: list[tuple[float, int]] = []
     for shape in shapes:
         multiple = cost_multiple(pricing, spec.tool, shape)
         if multiple is None:
             continue
-        any_quality += [multiple] * shape.tasks
+        any_quality.append((multiple, shape.tasks))
         if shape.quality == spec.quality:
-            same_quality += [multiple] * shape.tasks
+            same_quality.append((multiple, shape.tasks))
     for multiples, basis in ((same_quality, RangeBasis.QUALITY_HISTORY), (any_quality, RangeBasis.TOOL_HISTORY)):
-        if len(multiples) >= min_tasks:
-            low, high = order_statistic_bounds(multiples)
+        tasks = sum(count for _, count in multiples)
+        if tasks >= min_tasks:
+            low, high = weighted_order_statistic_bounds(multiples)
             return LikelyRange(
                 _whole(attempt.attempt_cost * low),
                 _whole(attempt.attempt_cost * high),
                 basis,
-                len(multiples),
+                tasks,
                 0.0,
                 0,
             )
@@ -154,7 +176,7 @@ def likely_range(
         _whole(attempt.attempt_cost * (1 + fewest * pricing.retry_cost)),
         _whole(attempt.attempt_cost * (1 + most * pricing.retry_cost)),
         RangeBasis.MODEL,
-        len(any_quality),
+        sum(count for _, count in any_quality),
         retry_rate,
         most,
     )

@@ -22,8 +22,9 @@ from bot.services.budgets import project_use
 from bot.services.members import Member
 from bot.store import budgets as budget_store
 from bot.store import ledger as ledger_store
-from bot.store import tasks as task_store
+from bot.store import rollups
 from bot.store.db import Database
+from bot.store.rollups import ToolHistory
 
 
 @dataclass(frozen=True)
@@ -151,18 +152,19 @@ def quote_in_session(
     balance: Balance,
     now: datetime,
     project: str | None = None,
+    tool_history: ToolHistory | None = None,
 ) -> QuoteReport:
     """Price ``spec`` from the team's retry history; check it against the member's limits and its project.
 
     ``/credits run`` calls it inside its write transaction, so the figures it checks are the ones it writes.
+    ``tool_history`` is the tool's history when the caller already read it (``quote_task``).
     """
-    history = task_store.retry_history(
-        session,
-        workspace_id=workspace_id,
-        team=member.team,
-        tool=spec.tool,
-        since=now - timedelta(days=config.pricing.history_days),
-    )
+    if tool_history is None:
+        since = now - timedelta(days=config.pricing.history_days)
+        tool_history = rollups.tool_history(
+            session, workspace_id=workspace_id, team=member.team, tool=spec.tool, since=since
+        )
+    history = tool_history.retries
     used = member_week_usage(session, config, workspace_id=workspace_id, member=member, now=now)
     quote = price_task(config.pricing, spec, history)
     role, raised_until = member_role(session, config, workspace_id=workspace_id, member=member, now=now)
@@ -193,10 +195,10 @@ def quote_task(
     team, tool = member.team, spec.tool
     with db.read() as session:
         current = peek_balance(session, config, workspace_id=workspace_id, team=team, now=now)
+        history = rollups.tool_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since)
         plan = None
         if command.keep is not None:
-            kept = task_store.keep_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since)
-            plan = keep_plan(config, spec, command.keep, kept)
+            plan = keep_plan(config, spec, command.keep, history.keep)
             spec = replace(spec, variants=plan.variants)
         report = quote_in_session(
             session,
@@ -207,8 +209,9 @@ def quote_task(
             balance=current.balance,
             now=now,
             project=command.project,
+            tool_history=history,
         )
-        shapes = task_store.finished_shapes(session, workspace_id=workspace_id, team=team, tool=tool, since=since)
+    shapes = history.shapes
     habit, _ = expected_retries(config.pricing, replace(spec, retries=None), report.quote.history)
     likely = likely_range(config.pricing, spec, shapes, habit)
     return replace(report, likely=likely, keep_plan=plan)

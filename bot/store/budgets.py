@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import bindparam, case, func, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -40,6 +40,31 @@ def set_budget(
     return before
 
 
+_SPENT = case((col(Task.status) == TaskStatus.DONE, func.coalesce(col(Task.actual_cost), 0)), else_=0)
+_HELD = case((col(Task.status).in_([s.value for s in OPEN_TASK_STATUSES]), col(Task.held)), else_=0)
+# Built once (``bindparam``) and run on the Core connection as tuples: every balance runs them.
+_PROJECT_USES = (
+    select_columns(col(Task.project), func.sum(_SPENT), func.sum(_HELD))
+    .where(
+        col(Task.workspace_id) == bindparam("workspace_id"),
+        col(Task.team) == bindparam("team"),
+        col(Task.project).is_not(None),  # the partial index ix_task_team_project holds only these
+        or_(
+            col(Task.status).in_([s.value for s in OPEN_TASK_STATUSES]),
+            (col(Task.status) == TaskStatus.DONE) & (col(Task.finished_at) >= bindparam("since")),
+        ),
+    )
+    .group_by(col(Task.project))
+)
+_BUDGETS = select_columns(col(ProjectBudget.project), col(ProjectBudget.credits)).where(
+    col(ProjectBudget.workspace_id) == bindparam("workspace_id"),
+    col(ProjectBudget.team) == bindparam("team"),
+    col(ProjectBudget.cycle_start) == bindparam("cycle"),
+)
+_ONE_PROJECT_USE = _PROJECT_USES.where(col(Task.project) == bindparam("project"))
+_ONE_BUDGET = _BUDGETS.where(col(ProjectBudget.project) == bindparam("project"))
+
+
 def project_uses(
     session: Session, *, workspace_id: str, team: str, cycle: date, since: datetime, project: str | None = None
 ) -> dict[str, ProjectUse]:
@@ -48,53 +73,39 @@ def project_uses(
     One grouped query over the team's tasks with a project (charged since the cycle began, or open) and
     one over its budgets; ``project`` narrows both to one.
     """
-    spent = case(
-        (col(Task.status) == TaskStatus.DONE, func.coalesce(col(Task.actual_cost), 0)),
-        else_=0,
-    )
-    held = case((col(Task.status).in_([s.value for s in OPEN_TASK_STATUSES]), col(Task.held)), else_=0)
-    statement = (
-        select_columns(col(Task.project), func.sum(spent), func.sum(held))
-        .where(
-            col(Task.workspace_id) == workspace_id,
-            col(Task.team) == team,
-            col(Task.project).is_not(None),
-            or_(
-                col(Task.status).in_([s.value for s in OPEN_TASK_STATUSES]),
-                (col(Task.status) == TaskStatus.DONE) & (col(Task.finished_at) >= since),
-            ),
-        )
-        .group_by(col(Task.project))
-    )
-    budgets = select(ProjectBudget).where(
-        ProjectBudget.workspace_id == workspace_id, ProjectBudget.team == team, ProjectBudget.cycle_start == cycle
-    )
+    parameters: dict[str, object] = {"workspace_id": workspace_id, "team": team, "since": since, "cycle": cycle}
+    uses, budgets = _PROJECT_USES, _BUDGETS
     if project is not None:
-        statement = statement.where(col(Task.project) == project)
-        budgets = budgets.where(ProjectBudget.project == project)
+        parameters["project"] = project
+        uses, budgets = _ONE_PROJECT_USE, _ONE_BUDGET
+    connection = session.connection()
     found = {
         str(name): ProjectUse(str(name), None, int(charged or 0), int(holding or 0))
-        for name, charged, holding in session.execute(statement)
+        for name, charged, holding in connection.execute(uses, parameters)
     }
-    for row in session.exec(budgets):
-        use = found.get(row.project, ProjectUse(row.project, None))
-        found[row.project] = ProjectUse(row.project, row.credits, use.spent, use.held)
+    for name, credits in connection.execute(budgets, parameters):
+        use = found.get(name, ProjectUse(name, None))
+        found[name] = ProjectUse(name, credits, use.spent, use.held)
     return dict(sorted(found.items()))
+
+
+# Built once: every quote runs it (``bindparam`` values per call).
+_APPROVED_RAISES = (
+    select(CreditAsk)
+    .join(Approval, col(Approval.id) == col(CreditAsk.approval_id))
+    .where(
+        CreditAsk.workspace_id == bindparam("workspace_id"),
+        CreditAsk.team == bindparam("team"),
+        CreditAsk.member == bindparam("member"),
+        Approval.kind == ApprovalKind.LIMIT_RAISE,
+        Approval.status == ApprovalStatus.APPROVED,
+        col(CreditAsk.until) >= bindparam("today"),
+    )
+    .order_by(col(CreditAsk.approval_id).desc())
+)
 
 
 def approved_raises(session: Session, *, workspace_id: str, team: str, member: str, today: date) -> list[CreditAsk]:
     """The member's approved limit raises that still apply today, newest first."""
-    statement = (
-        select(CreditAsk)
-        .join(Approval, col(Approval.id) == col(CreditAsk.approval_id))
-        .where(
-            CreditAsk.workspace_id == workspace_id,
-            CreditAsk.team == team,
-            CreditAsk.member == member,
-            Approval.kind == ApprovalKind.LIMIT_RAISE,
-            Approval.status == ApprovalStatus.APPROVED,
-            col(CreditAsk.until) >= today,
-        )
-        .order_by(col(CreditAsk.approval_id).desc())
-    )
-    return list(session.exec(statement))
+    parameters = {"workspace_id": workspace_id, "team": team, "member": member, "today": today}
+    return list(session.exec(_APPROVED_RAISES, params=parameters))

@@ -23,9 +23,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from bot.store import rollups  # noqa: F401  (registers the task rollup's flush hook on every Session)
 from bot.store.requests import claim_request
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 32  # pooled connections per process: more than the request threads (16 by default)
 
 # A delivery waiting to be claimed by the first write transaction of the request being handled.
 _pending_claim: ContextVar[tuple[str, datetime] | None] = ContextVar("pending_delivery_claim", default=None)
@@ -68,7 +70,15 @@ def make_engine(url: str) -> Engine:
     """An engine for the URL, with SQLite set up for concurrent writers."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # SQLAlchemy's default pool keeps 5 SQLite connections and closes every overflow one on return:
+        # with 16 request threads that meant a new connection (PRAGMAs, schema parse) per request under
+        # load. Keep enough for every thread; an idle SQLite connection costs a few pages of memory.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.domain.ledger import Balance, Delta, EntryKind
+from bot.store import rollups
 from bot.store.models import DailySpend, HistoryRollup, LedgerEntry, Task, TeamBalance
 
 logger = logging.getLogger(__name__)
@@ -100,23 +101,6 @@ _BALANCE_FIGURES = sa_select(
     col(TeamBalance.entry_count),
     col(TeamBalance.cycle_start),
 ).where(col(TeamBalance.workspace_id) == bindparam("workspace_id"), col(TeamBalance.team) == bindparam("team"))
-USAGE_KINDS = (
-    EntryKind.HOLD.value,
-    EntryKind.CAPTURE.value,
-    EntryKind.RELEASE.value,
-    EntryKind.CHARGE.value,  # a Keter Labs charge counts for the member's week, planned or not
-    EntryKind.REFUND.value,
-    EntryKind.ADJUSTMENT.value,  # charges correcting a reported cost (an admin's adjust moves no spend)
-)
-
-
-_MEMBER_USAGE = select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
-    LedgerEntry.workspace_id == bindparam("workspace_id"),
-    LedgerEntry.team == bindparam("team"),
-    LedgerEntry.member == bindparam("member"),
-    col(LedgerEntry.created_at) >= bindparam("since"),
-    col(LedgerEntry.kind).in_(USAGE_KINDS),
-)
 
 
 def balance_figures(session: Session, *, workspace_id: str, team: str) -> tuple[Balance, int, date] | None:
@@ -251,6 +235,9 @@ def append_entry(
     if shown_in_history(kind, delta):
         retries = retry_part(delta.spent, charge_kind, retry_credits)
         _add_history_rollup(session, row, {_rollup_key(now, member, tool, project): (delta.spent, retries, 1)})
+    usage = rollups.usage_key(row.workspace_id, row.team, kind.value, member, now)
+    if usage is not None:
+        rollups.add_member_usage(session, {usage: delta.held + delta.spent})
     session.flush()
     return True
 
@@ -303,21 +290,26 @@ def ledger_sum(session: Session, *, workspace_id: str, team: str) -> Balance:
     return Balance(int(plan), int(extra), int(held), int(spent))
 
 
+_SPENT_BETWEEN = sa_select(func.coalesce(func.sum(DailySpend.spent), 0)).where(
+    col(DailySpend.workspace_id) == bindparam("workspace_id"),
+    col(DailySpend.team) == bindparam("team"),
+    col(DailySpend.day) >= bindparam("first_day"),
+    col(DailySpend.day) <= bindparam("last_day"),
+)
+
+
 def spent_between(session: Session, *, workspace_id: str, team: str, first_day: date, last_day: date) -> int:
     """Credits spent on the team's local days ``first_day`` to ``last_day`` inclusive (from the daily rollup)."""
-    statement = select(func.coalesce(func.sum(DailySpend.spent), 0)).where(
-        DailySpend.workspace_id == workspace_id,
-        DailySpend.team == team,
-        col(DailySpend.day) >= first_day,
-        col(DailySpend.day) <= last_day,
-    )
-    return int(session.exec(statement).one())
+    parameters = {"workspace_id": workspace_id, "team": team, "first_day": first_day, "last_day": last_day}
+    return int(session.connection().execute(_SPENT_BETWEEN, parameters).scalar() or 0)
 
 
 def member_usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
-    """What a member has reserved or spent since ``since``: open holds count until captured or released."""
-    parameters = {"workspace_id": workspace_id, "team": team, "member": member, "since": since}
-    return max(0, int(session.connection().execute(_MEMBER_USAGE, parameters).scalar() or 0))
+    """What a member has reserved or spent since ``since``: open holds count until captured or released.
+
+    Read from the hourly ``member_usage`` rollup (plus the entries before the first whole hour).
+    """
+    return max(0, rollups.usage_since(session, workspace_id=workspace_id, team=team, member=member, since=since))
 
 
 def check_running_balances(session: Session) -> list[str]:
@@ -454,4 +446,10 @@ def append_entries(session: Session, *, row: TeamBalance, entries: list[NewEntry
             retry = retry_part(e.delta.spent, e.charge_kind, None)
             totals[rollup] = (spent + e.delta.spent, retries + retry, count + 1)
     _add_history_rollup(session, row, totals)
+    usage: dict[rollups.UsageKey, int] = {}
+    for e in entries:
+        hour = rollups.usage_key(row.workspace_id, row.team, e.kind.value, e.member, e.at)
+        if hour is not None:
+            usage[hour] = usage.get(hour, 0) + e.delta.held + e.delta.spent
+    rollups.add_member_usage(session, usage)
     session.flush()

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -134,6 +134,16 @@ class Task(SQLModel, table=True):
         Index("ix_task_member_status", "workspace_id", "team", "requester", "status"),
         Index("ix_task_member_created", "workspace_id", "team", "requester", "created_at"),
         Index("ix_task_status_created", "status", "created_at"),  # held tasks by age (stale holds)
+        # The team's tasks with a project (balance's budgets, ``project=``): only those rows, so a team's
+        # history of tasks without one is never read.
+        Index(
+            "ix_task_team_project",
+            "workspace_id",
+            "team",
+            "project",
+            sqlite_where=text("project IS NOT NULL"),
+            postgresql_where=text("project IS NOT NULL"),
+        ),
         UniqueConstraint("workspace_id", "team", "number", name="uq_task_number"),
     )
 
@@ -383,3 +393,44 @@ class CreditAsk(SQLModel, table=True):
     bought_credits: int | None = None
     bought_by: str | None = Field(default=None, max_length=32)
     bought_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class MemberUsage(SQLModel, table=True):
+    """What each member reserved or spent per UTC hour: a week's usage reads at most 168 rows, not entries.
+
+    Kept by ``bot.store.ledger`` beside every entry of a usage kind (holds, captures, releases,
+    charges, refunds, adjustments), in the same transaction; derived data, checked by ``db check``.
+    """
+
+    __tablename__ = "member_usage"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order: a week is one range read
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    member: str = Field(primary_key=True, max_length=32)
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))  # UTC, on the hour
+    amount: int = 0  # held plus spent deltas
+
+
+class TaskRollup(SQLModel, table=True):
+    """Finished tasks per UTC day of finishing, tool and price shape: a quote's history reads days, not tasks.
+
+    Kept by ``bot.store.rollups`` at every flush that finishes, changes or reopens a task, in the same
+    transaction; derived data, checked by ``db check``. ``-1`` stands for no duration, retries or cost.
+    """
+
+    __tablename__ = "task_rollup"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order: 30 days are one range read
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    tool: str = Field(primary_key=True, max_length=40)
+    day: date = Field(primary_key=True)
+    quality: str = Field(primary_key=True, max_length=40)
+    variants: int = Field(primary_key=True)
+    duration_seconds: int = Field(primary_key=True)
+    retries_used: int = Field(primary_key=True)
+    actual_cost: int = Field(primary_key=True)
+    tasks: int = 0
+    kept_tasks: int = 0  # of them, those that recorded ``kept=``
+    kept: int = 0  # the versions they kept

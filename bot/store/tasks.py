@@ -4,59 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func
-from sqlalchemy import select as select_columns
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.domain.estimates import FinishedShape, KeepHistory
 from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.pricing import RetryHistory
 from bot.store.models import Approval, Task
-
-# Built once: every quote runs it (``bindparam`` values per call).
-_RETRY_HISTORY = select(func.count(), func.coalesce(func.sum(Task.retries_used), 0)).where(
-    Task.workspace_id == bindparam("workspace_id"),
-    Task.team == bindparam("team"),
-    Task.tool == bindparam("tool"),
-    Task.status == TaskStatus.DONE,
-    col(Task.finished_at) >= bindparam("since"),
-)
+from bot.store.rollups import tool_history
 
 
 def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:
-    """Finished tasks of a tool since ``since`` and the retries they took."""
-    parameters = {"workspace_id": workspace_id, "team": team, "tool": tool, "since": since}
-    tasks, retries = session.connection().execute(_RETRY_HISTORY, parameters).one()
-    return RetryHistory(tasks=int(tasks or 0), retries=int(retries or 0))
+    """Finished tasks of a tool since ``since`` and the retries they took (from ``task_rollup``)."""
+    return tool_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since).retries
 
 
 def finished_shapes(
     session: Session, *, workspace_id: str, team: str, tool: str, since: datetime
 ) -> list[FinishedShape]:
     """The tool's finished tasks since ``since``, grouped by what their price depends on and what they cost."""
-    keys = (
-        col(Task.quality),
-        col(Task.variants),
-        col(Task.duration_seconds),
-        col(Task.retries_used),
-        col(Task.actual_cost),
-    )
-    statement = (
-        select_columns(*keys, func.count())
-        .where(
-            col(Task.workspace_id) == workspace_id,
-            col(Task.team) == team,
-            col(Task.tool) == tool,
-            col(Task.status) == TaskStatus.DONE,
-            col(Task.finished_at) >= since,
-            col(Task.actual_cost).is_not(None),
-        )
-        .group_by(*keys)
-    )
-    return [
-        FinishedShape(quality, variants, duration, retries, int(cost), int(tasks))
-        for quality, variants, duration, retries, cost, tasks in session.execute(statement)
-    ]
+    return tool_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since).shapes
 
 
 def keep_history(
@@ -66,23 +33,7 @@ def keep_history(
 
     Generated versions are variants × attempts (the first and each retry), as in the digest.
     """
-    generated = Task.variants * (1 + func.coalesce(Task.retries_used, 0))
-    statement = (
-        select(col(Task.quality), func.count(), func.sum(generated), func.sum(Task.kept))
-        .where(
-            Task.workspace_id == workspace_id,
-            Task.team == team,
-            Task.tool == tool,
-            Task.status == TaskStatus.DONE,
-            col(Task.finished_at) >= since,
-            col(Task.kept).is_not(None),
-        )
-        .group_by(col(Task.quality))
-    )
-    return {
-        quality: KeepHistory(int(tasks), int(made or 0), int(kept or 0))
-        for quality, tasks, made, kept in session.exec(statement)
-    }
+    return tool_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since).keep
 
 
 def next_task_number(session: Session, *, workspace_id: str, team: str) -> int:

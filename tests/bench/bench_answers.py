@@ -117,9 +117,8 @@ def bot_server(
     env: dict[str, str], database_url: str, args: argparse.Namespace, log_dir: Path, name: str
 ) -> Iterator[str]:
     port = free_port()
-    keter_env = dict(
-        env, DATABASE_URL=database_url, PORT=str(port), WEB_WORKERS=str(args.workers), WEB_THREADS=str(args.threads)
-    )
+    threads = str(args.bot_threads or args.threads)
+    keter_env = dict(env, DATABASE_URL=database_url, PORT=str(port), WEB_WORKERS=str(args.workers), WEB_THREADS=threads)
     keter_env.pop("CREDITS_CONFIG", None)
     # PostgreSQL is migrated by the release step in production (SQLite upgrades itself on start).
     subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=keter_env, cwd=REPO_ROOT, check=True)
@@ -192,7 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=16, help="the floor's gunicorn threads per worker")
+    parser.add_argument("--bot-threads", type=int, default=None, help="the bot's WEB_THREADS (default: as --threads)")
     parser.add_argument("--postgres-url", default=os.environ.get("KETER_TEST_POSTGRES_URL"))
     args = parser.parse_args(argv)
 
@@ -219,7 +219,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--bind", f"127.0.0.1:{port}", "--timeout", "30", "--keep-alive", "5",
             "--log-level", "warning", "tests.bench.bare_app:create()",
         ]  # fmt: skip
-        print(f"{os.cpu_count()} CPUs; gunicorn gthread {args.workers} x {args.threads}; logs in {log_dir}", flush=True)
+        bot_threads = args.bot_threads or args.threads
+        print(
+            f"{os.cpu_count()} CPUs; gunicorn gthread {args.workers} x {args.threads} (floor), "
+            f"{args.workers} x {bot_threads} (bot); logs in {log_dir}",
+            flush=True,
+        )
         try:
             with serving("floor", gunicorn, env, port, log_dir, "/healthz") as floor:
                 for db, (url, _drop) in databases.items():

@@ -44,6 +44,7 @@ from bot.domain.ledger import Balance, Delta, EntryKind  # noqa: E402
 from bot.services.balances import balance_report  # noqa: E402
 from bot.services.members import Member  # noqa: E402
 from bot.services.quotes import quote_task  # noqa: E402
+from bot.store import rollups  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.ledger import ledger_sum  # noqa: E402
 from bot.store.models import DailySpend, LedgerEntry, Task, TeamBalance  # noqa: E402
@@ -239,6 +240,8 @@ def build_ledger(
                 }
             ],
         )
+    with db.write() as session:  # the quote's rollups, as the store would have kept them row by row
+        rollups.rebuild_rollups(session)
     seconds = time.perf_counter() - started
     db.engine.dispose()
     # Planner statistics and the WAL folded into the file, as a long-lived database has them; on a

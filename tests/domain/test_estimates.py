@@ -21,6 +21,7 @@ from bot.domain.estimates import (
     one_in,
     order_statistic_bounds,
     plan_keepers,
+    weighted_order_statistic_bounds,
 )
 from bot.domain.pricing import TaskSpec, actual_cost
 
@@ -135,3 +136,9 @@ def test_keep_rates_as_people_say_them() -> None:
     assert one_in(0.25) == "1 in 4"
     assert one_in(0.7) == "7 in 10"
     assert one_in(1.0) == "all"
+
+
+@given(st.lists(st.tuples(st.floats(0.5, 5.0), st.integers(1, 50)), min_size=1, max_size=12))
+def test_weighted_bounds_equal_the_bounds_of_the_expanded_values(counted: list[tuple[float, int]]) -> None:
+    expanded = [value for value, count in counted for _ in range(count)]
+    assert weighted_order_statistic_bounds(counted) == order_statistic_bounds(expanded)

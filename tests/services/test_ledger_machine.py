@@ -31,6 +31,7 @@ from bot.services import admin, approvals, stale_holds, tasks
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.store import ledger as store
+from bot.store import rollups
 from bot.store.db import Database
 from bot.store.models import LedgerEntry, Task
 
@@ -234,6 +235,7 @@ class LedgerServicesMachine(RuleBasedStateMachine):
                 if task.number in self.charged:
                     assert task.actual_cost == self.charged[task.number]
             assert store.check_task_holds(session, workspace_id=self.workspace) == []
+            assert rollups.check_rollups(session) == []  # the quote's rollups equal their source rows
 
 
 def test_the_ledger_keeps_its_promises_under_random_use(database: Database, config: CreditsConfig) -> None:

@@ -12,6 +12,7 @@ from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.ledger import Balance
 from bot.store.ledger import check_running_balances, check_task_holds
 from bot.store.models import AuditEntry, LedgerEntry
+from bot.store.rollups import check_rollups
 from tests.bot_harness import BOB, CAROL, DESIGN_CHANNEL, BotUnderTest, in_process_bot
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import approvals, balance, request_message, tasks, thread_replies
@@ -21,6 +22,7 @@ def holds_add_up(bot: BotUnderTest) -> None:
     with bot.db.read() as session:
         assert check_running_balances(session) == []
         assert check_task_holds(session) == []
+        assert check_rollups(session) == []
 
 
 def test_the_issues_overrun_ends_with_192_spent_a_flag_in_the_thread_and_no_buttons(bot: BotUnderTest) -> None:

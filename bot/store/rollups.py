@@ -1,0 +1,398 @@
+"""Derived per-hour and per-day totals that keep a quote's reads independent of the team's history.
+
+Two rollups, both written in the transaction that changes their source rows, so a retry or a crash
+can neither lose nor double a figure (a rolled-back write rolls its rollup back with it):
+
+- ``member_usage``: each member's held plus spent deltas of the usage kinds per UTC hour, moved by
+  ``bot.store.ledger`` beside every entry it appends (the only two ways entries are written).
+- ``task_rollup``: finished tasks per UTC day of finishing, tool and price shape, moved by a
+  ``before_flush`` hook on every session: whatever path finishes, re-costs or reopens a task (a
+  member's report, Keter Labs' charges, an overrun's approval, a stale hold), the flush that writes
+  the task also moves its day's row. The old contribution is read from the database row, so an
+  expired or partly loaded object cannot skew it. Tasks must therefore change through the ORM (no
+  bulk ``UPDATE task``), as everywhere in ``bot``; ``check_rollups`` would name a row that drifted.
+
+A window ``[since, ∞)`` is read as the source rows in ``[since, next boundary)`` plus the rollup
+rows from that boundary on, which is exactly the rows the plain query would sum, in any timezone.
+``check_rollups`` recomputes both from their source rows for ``db check``; ``rebuild_rollups`` does
+it for rows loaded in bulk (benchmarks), bypassing the store.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, case, delete, event, func, literal, union_all
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col
+
+from bot.domain.estimates import FinishedShape, KeepHistory
+from bot.domain.ledger import EntryKind
+from bot.domain.lifecycle import TaskStatus
+from bot.domain.pricing import RetryHistory
+from bot.store.models import LedgerEntry, MemberUsage, Task, TaskRollup
+
+NONE = -1  # stands for no duration, retries or cost in ``task_rollup``'s key
+USAGE_KINDS = (
+    EntryKind.HOLD.value,
+    EntryKind.CAPTURE.value,
+    EntryKind.RELEASE.value,
+    EntryKind.CHARGE.value,  # a Keter Labs charge counts for the member's week, planned or not
+    EntryKind.REFUND.value,
+    EntryKind.ADJUSTMENT.value,  # charges correcting a reported cost (an admin's adjust moves no spend)
+)
+"""Entry kinds that count for the member's week."""
+
+UsageKey = tuple[str, str, str, datetime]  # workspace, team, member, UTC hour
+ShapeKey = tuple[str, str, str, date, str, int, int, int, int]  # workspace, team, tool, day, shape…
+
+
+def hour_of(at: datetime) -> datetime:
+    """The UTC hour ``at`` falls in."""
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _next_hour(at: datetime) -> datetime:
+    start = hour_of(at)
+    return start if start == at.astimezone(UTC) else start + timedelta(hours=1)
+
+
+def _next_day(at: datetime) -> datetime:
+    utc = at.astimezone(UTC)
+    start = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start if start == utc else start + timedelta(days=1)
+
+
+def _upsert(session: Session, model: type[MemberUsage] | type[TaskRollup], keys: list[str], sums: list[str]) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert_ = dialect.insert(model)
+    table = model.__table__.c  # type: ignore[union-attr]
+    return insert_.on_conflict_do_update(
+        index_elements=keys, set_={name: table[name] + insert_.excluded[name] for name in sums}
+    )
+
+
+# --- member usage ---------------------------------------------------------------------------------
+
+_USAGE_KEYS = ["workspace_id", "team", "member", "hour"]
+
+
+def add_member_usage(session: Session, amounts: dict[UsageKey, int]) -> None:
+    """Move the members' hourly usage in the caller's transaction (one upsert)."""
+    rows = [
+        {"workspace_id": w, "team": t, "member": m, "hour": h, "amount": amount}
+        for (w, t, m, h), amount in sorted(amounts.items())  # one lock order for concurrent writers
+        if amount
+    ]
+    if rows:
+        session.connection().execute(_upsert(session, MemberUsage, _USAGE_KEYS, ["amount"]), rows)
+
+
+def usage_key(workspace_id: str, team: str, kind: str, member: str | None, at: datetime) -> UsageKey | None:
+    """Where an entry counts in ``member_usage`` (None: it does not count for anyone's week)."""
+    if member is None or kind not in USAGE_KINDS:
+        return None
+    return (workspace_id, team, member, hour_of(at))
+
+
+_USAGE_ROLLED = sa_select(func.coalesce(func.sum(MemberUsage.amount), 0)).where(
+    col(MemberUsage.workspace_id) == bindparam("workspace_id"),
+    col(MemberUsage.team) == bindparam("team"),
+    col(MemberUsage.member) == bindparam("member"),
+    col(MemberUsage.hour) >= bindparam("boundary"),
+)
+_USAGE_RAW = sa_select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
+    col(LedgerEntry.workspace_id) == bindparam("workspace_id"),
+    col(LedgerEntry.team) == bindparam("team"),
+    col(LedgerEntry.member) == bindparam("member"),
+    col(LedgerEntry.created_at) >= bindparam("since"),
+    col(LedgerEntry.created_at) < bindparam("boundary"),
+    col(LedgerEntry.kind).in_(USAGE_KINDS),
+)
+
+
+# One statement, one round trip: the hours from the boundary on, plus the entries before it (none when
+# the window starts on the hour, as a week does in every whole-hour timezone).
+_USAGE = sa_select(_USAGE_ROLLED.scalar_subquery() + _USAGE_RAW.scalar_subquery())
+
+
+def usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
+    """The member's held plus spent deltas since ``since`` (entries up to the next hour, then hours)."""
+    boundary = _next_hour(since)
+    parameters = {"workspace_id": workspace_id, "team": team, "member": member, "since": since, "boundary": boundary}
+    return int(session.connection().execute(_USAGE, parameters).scalar() or 0)
+
+
+# --- finished tasks -------------------------------------------------------------------------------
+
+_SHAPE_COLUMNS = ("quality", "variants", "duration_seconds", "retries_used", "actual_cost")
+_TRACKED = frozenset(("workspace_id", "team", "tool", "status", "finished_at", "kept", *_SHAPE_COLUMNS))
+_SHAPE_KEYS = ["workspace_id", "team", "tool", "day", *_SHAPE_COLUMNS]
+
+
+def _or_none(value: int | None) -> int:
+    return NONE if value is None else int(value)
+
+
+def _shape_key(values: dict[str, Any]) -> ShapeKey | None:
+    """Where a task with these column values counts in ``task_rollup`` (None: not a finished task)."""
+    finished = values["finished_at"]
+    if values["status"] != TaskStatus.DONE or finished is None:
+        return None
+    return (
+        values["workspace_id"],
+        values["team"],
+        values["tool"],
+        finished.astimezone(UTC).date(),
+        values["quality"],
+        int(values["variants"]),
+        _or_none(values["duration_seconds"]),
+        _or_none(values["retries_used"]),
+        _or_none(values["actual_cost"]),
+    )
+
+
+@dataclass
+class _Moves:
+    """Task rollup deltas gathered over one flush: tasks, kept tasks, kept versions per key."""
+
+    by_key: dict[ShapeKey, list[int]] = field(default_factory=dict)
+
+    def add(self, values: dict[str, Any] | None, sign: int) -> None:
+        key = None if values is None else _shape_key(values)
+        if key is None or values is None:
+            return
+        move = self.by_key.setdefault(key, [0, 0, 0])
+        kept = values["kept"]
+        move[0] += sign
+        move[1] += sign if kept is not None else 0
+        move[2] += sign * int(kept or 0)
+
+
+_OLD_TASK = sa_select(*(col(getattr(Task, name)) for name in sorted(_TRACKED))).where(
+    col(Task.id) == bindparam("task_id")
+)
+
+
+def _task_values(task: Task) -> dict[str, Any]:
+    return {name: getattr(task, name) for name in _TRACKED}
+
+
+def _stored_values(session: OrmSession, task_id: int) -> dict[str, Any] | None:
+    row = session.connection().execute(_OLD_TASK, {"task_id": task_id}).first()
+    return None if row is None else dict(zip(sorted(_TRACKED), row, strict=True))
+
+
+def _changed(task: Task) -> bool:
+    state = sa_inspect(task)
+    return any(state.attrs[name].history.has_changes() for name in _TRACKED)
+
+
+def _move_task_rollup(session: OrmSession, _context: object, _instances: object) -> None:
+    """Before a flush writes tasks, move ``task_rollup`` by what the written tasks add and take away."""
+    moves = _Moves()
+    for task in session.new:
+        if isinstance(task, Task):
+            moves.add(_task_values(task), +1)
+    for task in session.dirty:
+        if isinstance(task, Task) and task.id is not None and _changed(task):
+            moves.add(_stored_values(session, task.id), -1)
+            moves.add(_task_values(task), +1)
+    for task in session.deleted:
+        if isinstance(task, Task) and task.id is not None:
+            moves.add(_stored_values(session, task.id), -1)
+    rows = [
+        dict(zip(_SHAPE_KEYS, key, strict=True)) | {"tasks": n, "kept_tasks": k, "kept": v}
+        for key, (n, k, v) in sorted(moves.by_key.items())  # one lock order for concurrent writers
+        if (n, k, v) != (0, 0, 0)
+    ]
+    if rows:
+        assert isinstance(session, Session)
+        session.connection().execute(_upsert(session, TaskRollup, _SHAPE_KEYS, ["tasks", "kept_tasks", "kept"]), rows)
+
+
+event.listen(Session, "before_flush", _move_task_rollup)
+
+
+@dataclass(frozen=True)
+class ToolHistory:
+    """A tool's finished tasks in a window: what the quote's retry figure, range and keep plan read."""
+
+    retries: RetryHistory
+    shapes: list[FinishedShape]
+    keep: dict[str, KeepHistory]
+
+
+_FIGURES = ("tasks", "kept_tasks", "kept")
+_ROLLED_COLUMNS: list[ColumnElement[Any]] = [
+    col(getattr(TaskRollup, name)).label(name) for name in (*_SHAPE_COLUMNS, *_FIGURES)
+]
+_RAW_COLUMNS: list[ColumnElement[Any]] = [  # each task as a rollup row of one, NULLs as NONE to group together
+    col(Task.quality).label("quality"),
+    col(Task.variants).label("variants"),
+    *(func.coalesce(col(getattr(Task, name)), NONE).label(name) for name in _SHAPE_COLUMNS[2:]),
+    literal(1).label("tasks"),
+    case((col(Task.kept).is_not(None), 1), else_=0).label("kept_tasks"),
+    func.coalesce(col(Task.kept), 0).label("kept"),
+]
+_SHAPES_ROLLED = sa_select(*_ROLLED_COLUMNS).where(
+    col(TaskRollup.workspace_id) == bindparam("workspace_id"),
+    col(TaskRollup.team) == bindparam("team"),
+    col(TaskRollup.tool) == bindparam("tool"),
+    col(TaskRollup.day) >= bindparam("first_day"),
+)
+_SHAPES_RAW = sa_select(*_RAW_COLUMNS).where(
+    col(Task.workspace_id) == bindparam("workspace_id"),
+    col(Task.team) == bindparam("team"),
+    col(Task.tool) == bindparam("tool"),
+    col(Task.status) == TaskStatus.DONE,
+    col(Task.finished_at) >= bindparam("since"),
+    col(Task.finished_at) < bindparam("boundary"),
+)
+# One statement, one round trip, grouped by the database: the days from the boundary on and the tasks
+# before it (none when the window starts at midnight UTC), a few rows back, one per shape.
+_WINDOW = union_all(_SHAPES_ROLLED, _SHAPES_RAW).subquery()
+_SHAPES = sa_select(
+    *(_WINDOW.c[name] for name in _SHAPE_COLUMNS), *(func.sum(_WINDOW.c[name]) for name in _FIGURES)
+).group_by(*(_WINDOW.c[name] for name in _SHAPE_COLUMNS))
+
+
+def tool_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> ToolHistory:
+    """The tool's finished tasks since ``since``: the rest of ``since``'s UTC day from tasks, then days.
+
+    The same figures as grouping the tasks themselves: retries and tasks (any cost), the shapes of
+    those with a cost, and per quality those that recorded ``kept=`` (versions made: variants ×
+    attempts).
+    """
+    boundary = _next_day(since)
+    parameters = {
+        "workspace_id": workspace_id,
+        "team": team,
+        "tool": tool,
+        "since": since,
+        "boundary": boundary,
+        "first_day": boundary.date(),
+    }
+    rows: Counter[tuple[str, int, int, int, int]] = Counter()
+    kept_tasks: Counter[tuple[str, int, int, int, int]] = Counter()
+    kept: Counter[tuple[str, int, int, int, int]] = Counter()
+    for quality, variants, duration, retries, cost, tasks, with_kept, versions in session.connection().execute(
+        _SHAPES, parameters
+    ):
+        shape = (quality, int(variants), _or_none(duration), _or_none(retries), _or_none(cost))
+        rows[shape] += int(tasks or 0)
+        kept_tasks[shape] += int(with_kept or 0)
+        kept[shape] += int(versions or 0)
+    return _tool_history(rows, kept_tasks, kept)
+
+
+def _tool_history(
+    rows: Counter[tuple[str, int, int, int, int]],
+    kept_tasks: Counter[tuple[str, int, int, int, int]],
+    kept: Counter[tuple[str, int, int, int, int]],
+) -> ToolHistory:
+    tasks = retries = 0
+    shapes: list[FinishedShape] = []
+    keep: dict[str, list[int]] = {}
+    for shape, count in sorted(rows.items()):
+        if count <= 0:
+            continue
+        quality, variants, duration, retries_used, cost = shape
+        tasks += count
+        retries += count * max(retries_used, 0)
+        if cost != NONE:
+            shape_retries = None if retries_used == NONE else retries_used
+            shape_duration = None if duration == NONE else duration
+            shapes.append(FinishedShape(quality, variants, shape_duration, shape_retries, cost, count))
+        if kept_tasks[shape] > 0:
+            totals = keep.setdefault(quality, [0, 0, 0])
+            totals[0] += kept_tasks[shape]
+            totals[1] += kept_tasks[shape] * variants * (1 + max(retries_used, 0))
+            totals[2] += kept[shape]
+    return ToolHistory(
+        RetryHistory(tasks=tasks, retries=retries),
+        shapes,
+        {quality: KeepHistory(n, made, k) for quality, (n, made, k) in keep.items()},
+    )
+
+
+# --- checks and rebuilds ----------------------------------------------------------------------------
+
+
+def _recomputed_usage(session: Session) -> dict[UsageKey, int]:
+    statement = sa_select(
+        col(LedgerEntry.workspace_id),
+        col(LedgerEntry.team),
+        col(LedgerEntry.kind),
+        col(LedgerEntry.member),
+        col(LedgerEntry.created_at),
+        col(LedgerEntry.held_delta) + col(LedgerEntry.spent_delta),
+    ).where(col(LedgerEntry.member).is_not(None), col(LedgerEntry.kind).in_(USAGE_KINDS))
+    totals: Counter[UsageKey] = Counter()
+    for workspace, team, kind, member, at, amount in session.connection().execute(statement):
+        key = usage_key(workspace, team, kind, member, at)
+        if key is not None:
+            totals[key] += int(amount)
+    return {key: amount for key, amount in totals.items() if amount}
+
+
+def _recomputed_tasks(session: Session) -> dict[ShapeKey, tuple[int, int, int]]:
+    names = sorted(_TRACKED)
+    statement = sa_select(*(col(getattr(Task, name)) for name in names)).where(
+        col(Task.status) == TaskStatus.DONE, col(Task.finished_at).is_not(None)
+    )
+    moves = _Moves()
+    for row in session.connection().execute(statement):
+        moves.add(dict(zip(names, row, strict=True)), +1)
+    return {key: (n, k, v) for key, (n, k, v) in moves.by_key.items() if (n, k, v) != (0, 0, 0)}
+
+
+def _stored_usage(session: Session) -> dict[UsageKey, int]:
+    rows = session.connection().execute(sa_select(MemberUsage))
+    return {(r.workspace_id, r.team, r.member, hour_of(r.hour)): int(r.amount) for r in rows if r.amount}
+
+
+def _stored_tasks(session: Session) -> dict[ShapeKey, tuple[int, int, int]]:
+    stored: dict[ShapeKey, tuple[int, int, int]] = {}
+    for r in session.connection().execute(sa_select(TaskRollup)):
+        figures = (int(r.tasks), int(r.kept_tasks), int(r.kept))
+        if figures != (0, 0, 0):
+            key = (r.workspace_id, r.team, r.tool, r.day, r.quality, r.variants)
+            stored[(*key, r.duration_seconds, r.retries_used, r.actual_cost)] = figures
+    return stored
+
+
+def check_rollups(session: Session) -> list[str]:
+    """Every rollup row that differs from a recomputation from the ledger and the tasks (should be none)."""
+    return _differences("member_usage", _stored_usage(session), _recomputed_usage(session)) + _differences(
+        "task_rollup", _stored_tasks(session), _recomputed_tasks(session)
+    )
+
+
+def _differences(name: str, stored: dict[Any, Any], truth: dict[Any, Any]) -> list[str]:
+    problems = []
+    for key in sorted(set(stored) | set(truth), key=str):
+        if stored.get(key) != truth.get(key):
+            where = "/".join(str(part) for part in key)
+            problems.append(f"{name} {where}: kept {stored.get(key)} but the source rows give {truth.get(key)}")
+    return problems
+
+
+def rebuild_rollups(session: Session) -> None:
+    """Recompute both rollups from their source rows (after a bulk load that bypassed the store)."""
+    connection = session.connection()
+    connection.execute(delete(MemberUsage))
+    connection.execute(delete(TaskRollup))
+    add_member_usage(session, _recomputed_usage(session))
+    rows = [
+        dict(zip(_SHAPE_KEYS, key, strict=True)) | {"tasks": n, "kept_tasks": k, "kept": v}
+        for key, (n, k, v) in _recomputed_tasks(session).items()
+    ]
+    if rows:
+        connection.execute(_upsert(session, TaskRollup, _SHAPE_KEYS, ["tasks", "kept_tasks", "kept"]), rows)
