@@ -1,7 +1,7 @@
 """ledger_entry.retry_credits: what of a capture's spend went on retries, for the charge history's footer
 
 Revision ID: 0013_retry_credits
-Revises: 0010_budgets
+Revises: 0011_rollups
 
 Older captures keep no figure (the ledger is append-only: its triggers refuse UPDATE), so the cost of
 retries counts them as none; Keter Labs' ``retry`` charges are counted from their kind, as before.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_retry_credits"
-down_revision: str | None = "0010_budgets"
+down_revision: str | None = "0011_rollups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
