@@ -32,7 +32,7 @@ from bot.services.audit import SYSTEM_ACTOR, record_decision
 from bot.services.balances import open_team_cycle
 from bot.services.members import bot_admins
 from bot.services.records import ApprovalRecord, TaskRecord
-from bot.services.tasks import capture_task, release_credits
+from bot.services.task_ledger import capture_task, release_credits
 from bot.store import digests as digest_store
 from bot.store import tasks as task_store
 from bot.store.db import Database

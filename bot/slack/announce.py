@@ -27,8 +27,8 @@ from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalStatus
 from bot.services import approvals, asks
+from bot.services.overruns import OverrunFlag
 from bot.services.records import ApprovalRecord, TaskRecord
-from bot.services.tasks import OverrunFlag
 from bot.slack.blocks.approval import decided_blocks, request_blocks, request_text, thread_reply
 from bot.slack.blocks.asks import ask_decided_blocks, ask_request_blocks, ask_request_text, ask_thread_reply
 from bot.slack.blocks.tasks import flag_blocks, flag_text

@@ -15,7 +15,7 @@ from bot.domain.charges import Charge, KeterBalanceData, parse_csv
 from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import charges, history, tasks
+from bot.services import charges, history, task_cancel, tasks
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.services.quotes import member_week_usage
@@ -132,8 +132,8 @@ def test_done_on_a_charged_task_only_records_kept_versions_and_closes_it(
 def test_a_charged_task_cannot_be_cancelled(database: Database, config: CreditsConfig) -> None:
     number = run_task(database, config)
     record(database, config, charge("ch_1", 10, reference=f"KC-{number}"))
-    with pytest.raises(tasks.CaptureExistsError, match="by Keter Labs"):
-        tasks.cancel_task(
+    with pytest.raises(task_cancel.CaptureExistsError, match="by Keter Labs"):
+        task_cancel.cancel_task(
             database, config, workspace_id=WORKSPACE, member=ALICE, command=CancelCommand(number=number), now=NOW
         )
 
