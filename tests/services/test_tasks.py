@@ -11,7 +11,7 @@ from bot.config import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import approvals, task_cancel, task_ledger, tasks
+from bot.services import approval_posts, approvals, task_cancel, task_ledger, tasks
 from bot.services.members import Member
 from bot.slack.blocks.errors import user_error_text
 from bot.store import ledger as store
@@ -86,7 +86,9 @@ def test_an_approved_task_that_costs_more_than_approved_is_flagged_in_its_thread
 ) -> None:
     started = run(database, config, "ultra", 4, "big")  # 80: over the per-task limit, waits for approval
     assert started.task is not None and started.approval is not None
-    approvals.attach_message(database, approval_id=started.approval.id, channel_id="C0DESIGN", message_ts="1.000100")
+    approval_posts.attach_message(
+        database, approval_id=started.approval.id, channel_id="C0DESIGN", message_ts="1.000100"
+    )
     approvals.decide(
         database,
         config,
