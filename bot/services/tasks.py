@@ -22,7 +22,7 @@ from bot.domain.pricing import TaskSpec, actual_cost
 from bot.domain.task_commands import DoneCommand, RunCommand
 from bot.services.audit import record_decision
 from bot.services.balances import current_balance, open_team_cycle
-from bot.services.charges import close_with_charges
+from bot.services.charge_settling import close_with_charges
 from bot.services.members import Member, bot_admins
 from bot.services.overruns import OverrunFlag, Repricing, overrun_breaches, repricing_of
 from bot.services.quotes import QuoteReport, member_week_usage, quote_in_session, quote_task, resolve_spec
