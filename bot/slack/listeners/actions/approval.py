@@ -29,21 +29,16 @@ def handle_approve_click(
     ack()
     approval, _ = approvals.get_approval(rc.deps.db, clicked_approval_id(body))
     if approval.kind == ApprovalKind.LIMIT_RAISE and approval.status == ApprovalStatus.PENDING:
-        approval, _ = request_for_decider(
-            rc.deps, client, rc.config, workspace_id=rc.workspace_id, user_id=rc.user_id, approval_id=approval.id
-        )
+        approval, _ = request_for_decider(rc, client, approval.id)
         ask = asks.ask_of(rc.deps.db, approval.id)
         assert ask is not None
         until = approvals.end_of_week(rc.deps.clock(), rc.config, approval.team)
         client.views_open(trigger_id=body["trigger_id"], view=raise_modal(approval, ask, until))
         return
     decide_and_show(
-        rc.deps,
+        rc,
         client,
-        rc.config,
         respond,
-        workspace_id=rc.workspace_id,
-        user_id=rc.user_id,
         approval_id=clicked_approval_id(body),
         approve=True,
         note=None,
@@ -53,22 +48,12 @@ def handle_approve_click(
 def handle_deny_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext) -> None:
     """Open the form for a reason; a request settled already is answered like a late click."""
     ack()
-    approval, task = request_for_decider(
-        rc.deps,
-        client,
-        rc.config,
-        workspace_id=rc.workspace_id,
-        user_id=rc.user_id,
-        approval_id=clicked_approval_id(body),
-    )
+    approval, task = request_for_decider(rc, client, clicked_approval_id(body))
     if approval.status != ApprovalStatus.PENDING:
         decide_and_show(
-            rc.deps,
+            rc,
             client,
-            rc.config,
             respond,
-            workspace_id=rc.workspace_id,
-            user_id=rc.user_id,
             approval_id=approval.id,
             approve=False,
             note=None,

@@ -25,9 +25,7 @@ def handle_deny_submission(
     """Check the form and the decider before closing it (errors show in the form), then deny."""
     try:
         state = DenyModalState.model_validate_json(view.get("private_metadata") or "")
-        approval, _ = request_for_decider(
-            rc.deps, client, rc.config, workspace_id=rc.workspace_id, user_id=rc.user_id, approval_id=state.approval_id
-        )
+        approval, _ = request_for_decider(rc, client, state.approval_id)
     except (ValidationError, UserFacingError) as problem:
         message = problem.message if isinstance(problem, UserFacingError) else "This form is out of date."
         ack(response_action="errors", errors={BlockId.DENY_REASON_INPUT: message[:150]})
@@ -38,12 +36,9 @@ def handle_deny_submission(
     values = view.get("state", {}).get("values", {})
     reason = (values.get(BlockId.DENY_REASON_INPUT, {}).get("reason", {}) or {}).get("value")
     decide_and_show(
-        rc.deps,
+        rc,
         client,
-        rc.config,
         None,
-        workspace_id=rc.workspace_id,
-        user_id=rc.user_id,
         approval_id=state.approval_id,
         approve=False,
         note=(reason or "").strip() or None,

@@ -29,9 +29,7 @@ def handle_raise_until_submission(
     picked = (values.get(BlockId.RAISE_UNTIL_INPUT, {}).get("until", {}) or {}).get("selected_date")
     try:
         state = RaiseModalState.model_validate_json(view.get("private_metadata") or "")
-        approval, _ = request_for_decider(
-            rc.deps, client, rc.config, workspace_id=rc.workspace_id, user_id=rc.user_id, approval_id=state.approval_id
-        )
+        approval, _ = request_for_decider(rc, client, state.approval_id)
         try:
             until = date.fromisoformat(str(picked))
         except ValueError:
@@ -46,12 +44,9 @@ def handle_raise_until_submission(
     ack()
     context["channel_id"] = approval.channel_id or ""
     decide_and_show(
-        rc.deps,
+        rc,
         client,
-        rc.config,
         None,
-        workspace_id=rc.workspace_id,
-        user_id=rc.user_id,
         approval_id=state.approval_id,
         approve=True,
         note=None,
