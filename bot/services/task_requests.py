@@ -1,4 +1,4 @@
-"""The approval request a ``run`` over a limit opens, with the cost lines an approver reads."""
+"""The approval request a ``run`` over a limit (or an ask for more) opens, with the cost lines an approver reads."""
 
 from __future__ import annotations
 
@@ -22,12 +22,40 @@ def new_approval(
 ) -> Approval:
     """A pending request for ``amount`` on the task, expiring after the configured hours (not yet added)."""
     assert task.id is not None
-    return Approval(
+    return pending_approval(
+        config,
         workspace_id=task.workspace_id,
         team=task.team,
+        requester=task.requester,
         task_id=task.id,
         kind=kind,
-        requester=task.requester,
+        amount=amount,
+        reasons=reasons,
+        details=details,
+        now=now,
+    )
+
+
+def pending_approval(
+    config: CreditsConfig,
+    *,
+    workspace_id: str,
+    team: str,
+    requester: str,
+    task_id: int | None,
+    kind: ApprovalKind,
+    amount: int,
+    reasons: str,
+    details: str,
+    now: datetime,
+) -> Approval:
+    """Any pending request (a task's, or an ask for more with no task): texts cut to their columns' sizes."""
+    return Approval(
+        workspace_id=workspace_id,
+        team=team,
+        task_id=task_id,
+        kind=kind,
+        requester=requester,
         amount=amount,
         reasons=reasons[:500],
         details=details[:2000],
