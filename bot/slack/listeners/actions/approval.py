@@ -17,6 +17,7 @@ from bot.slack.answers.tasks import answer_run
 from bot.slack.blocks.approval import deny_modal
 from bot.slack.blocks.asks import raise_modal
 from bot.slack.decisions import clicked_approval_id, decide_and_show, request_for_decider
+from bot.slack.requests import button_value
 
 
 def handle_approve_click(
@@ -67,7 +68,7 @@ def handle_run_again_click(
 ) -> None:
     """Start the task the duplicate warning held back, on purpose this time."""
     ack()
-    text = str(body["actions"][0].get("value", ""))
+    text = button_value(body)
     parsed = parse_command(text)
     if not isinstance(parsed, RunCommand):
         raise UserFacingError("That button no longer points at a task; run it again with `/credits run …`.")

@@ -15,6 +15,7 @@ from bot.services import asks
 from bot.slack.announce import announce_safely, post_ask
 from bot.slack.answers.context import RequestContext
 from bot.slack.decisions import clicked_approval_id
+from bot.slack.requests import button_value
 
 
 def _ask(
@@ -25,7 +26,7 @@ def _ask(
     rc: RequestContext,
 ) -> None:
     """Ask for what the task the button carries lacks, post the request, and tell the member where it is."""
-    text = str(body["actions"][0].get("value", "")).strip().removeprefix("/credits").strip()
+    text = button_value(body).strip().removeprefix("/credits").strip()
     parsed = parse_command(text)
     if not isinstance(parsed, RunCommand):
         raise UserFacingError("That button no longer points at a task; quote it again with `/credits quote …`.")

@@ -16,6 +16,7 @@ from bot.slack.answers.admin import audit_zone
 from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.admin import refusal_text
 from bot.slack.blocks.audit import AuditCursor, audit_blocks, audit_text
+from bot.slack.requests import button_value
 
 
 def handle_audit_more_click(
@@ -24,7 +25,7 @@ def handle_audit_more_click(
     """Show the next (older) page in place of this one; the clicker must still be an admin."""
     ack()
     try:
-        cursor = AuditCursor.model_validate_json(str(body["actions"][0].get("value", "")))
+        cursor = AuditCursor.model_validate_json(button_value(body))
     except (KeyError, IndexError, ValidationError):
         raise UserFacingError("That button is out of date; run `/credits admin audit` again.") from None
     ctx = rc.command(client)

@@ -13,6 +13,7 @@ from bot.domain.errors import UserFacingError
 from bot.services.history import read_history
 from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.history import HistoryCursor, history_blocks, history_text
+from bot.slack.requests import button_value
 
 
 def handle_history_more_click(
@@ -21,7 +22,7 @@ def handle_history_more_click(
     """Show the next page in place of this one (the clicker's own team's history)."""
     ack()
     try:
-        cursor = HistoryCursor.model_validate_json(str(body["actions"][0].get("value", "")))
+        cursor = HistoryCursor.model_validate_json(button_value(body))
     except (KeyError, IndexError, ValidationError):
         raise UserFacingError("That button is out of date; run `/credits history` again.") from None
     ctx = rc.command(client)

@@ -17,11 +17,12 @@ from bot.slack.answers.tasks import answer_cancel
 from bot.slack.blocks.holds import FormMode, HoldFormState, finish_form, outcome_blocks
 from bot.slack.blocks.tasks import notice_blocks
 from bot.slack.deps import Deps
+from bot.slack.requests import button_value
 
 
 def _clicked_task(deps: Deps, body: dict[str, Any]) -> TaskRecord:
     try:
-        task_id = int(str(body["actions"][0].get("value", "")))
+        task_id = int(button_value(body))
     except (KeyError, IndexError, ValueError):
         raise UserFacingError(
             "That button no longer points at a task; `/credits tasks` lists your open tasks."

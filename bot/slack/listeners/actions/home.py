@@ -14,10 +14,11 @@ from bot.slack.answers.tasks import answer_cancel
 from bot.slack.blocks.quote_form import DoneFormState, done_form
 from bot.slack.home import concerned, refresh_homes
 from bot.slack.quoting_form import first_team, new_form, redraw_form
+from bot.slack.requests import button_value
 
 
 def _task_value(body: dict[str, Any]) -> tuple[str, int]:
-    team, _, number = str(body["actions"][0].get("value", "")).partition(":")
+    team, _, number = button_value(body).partition(":")
     if not team or not number.isdigit():
         raise UserFacingError("That button no longer points at a task; try `/credits tasks`.")
     return team, int(number)
