@@ -6,8 +6,9 @@ handful of methods the bot uses with Slack-shaped answers, records every call, a
 
 This module holds the public face (``SlackStandIn``, ``RecordedCall``, ``RecordedResponse``): lifecycle,
 configuration, recording, fault injection and waiting. The HTTP plumbing lives in
-:mod:`bot.devtools.standin_http`; the workspace's state and what each Web API method answers in
-:mod:`bot.devtools.standin_methods`. The stand-in owns one ``WorkspaceState`` and hands it to the methods.
+:mod:`bot.devtools.standin_http`; the workspace's state in :mod:`bot.devtools.standin_workspace`, and what
+each Web API method answers in :mod:`bot.devtools.standin_methods` and :mod:`bot.devtools.standin_surfaces`.
+The stand-in owns one ``WorkspaceState`` and hands it to the methods.
 """
 
 from __future__ import annotations
@@ -25,15 +26,8 @@ from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from bot.devtools.standin_http import ApiAnswer, ApiArgs, ApiError, Reply, StandInServer, parse_api_args
-from bot.devtools.standin_methods import (
-    BOT_ID,
-    BOT_USER_ID,
-    TEAM_ID,
-    Channel,
-    WebApiMethods,
-    WorkspaceState,
-    resolve_channel,
-)
+from bot.devtools.standin_methods import WebApiMethods
+from bot.devtools.standin_workspace import BOT_ID, BOT_USER_ID, TEAM_ID, Channel, WorkspaceState, resolve_channel
 
 logger = logging.getLogger(__name__)
 

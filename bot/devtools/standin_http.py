@@ -3,10 +3,11 @@
 That covers reading Web API arguments the way Slack does (query string, form or JSON body, and Slack's
 leniency about booleans, integers and timestamps in forms) as well as the server and request handler.
 
-Kept apart from :mod:`bot.devtools.slack_standin` (recording, faults, lifecycle) and
-:mod:`bot.devtools.standin_methods` (the workspace and what each Web API method answers) so that the transport
-can be read and changed without wading through Slack semantics. Nothing here knows which methods exist; the
-server hands every request to an object with the three entry points of :class:`Endpoints`, which
+Kept apart from :mod:`bot.devtools.slack_standin` (recording, faults, lifecycle),
+:mod:`bot.devtools.standin_workspace` (the workspace), :mod:`bot.devtools.standin_methods` and
+:mod:`bot.devtools.standin_surfaces` (what each Web API method answers) so that the transport can be read
+and changed without wading through Slack semantics. Nothing here knows which methods exist; the server
+hands every request to an object with the three entry points of :class:`Endpoints`, which
 ``SlackStandIn`` provides.
 """
 

@@ -26,6 +26,7 @@ from bot.domain.charges import BadBodyError, ChargesCreated, parse_delivery
 from bot.domain.errors import UserFacingError
 from bot.jobs.digests import Workspace
 from bot.services import charges as service
+from bot.services import keter_balances
 from bot.services.directory import EffectiveConfigs
 from bot.slack.deps import Deps
 from bot.slack.home import refresh_team_homes
@@ -148,7 +149,9 @@ class FeedEndpoint:
                 refresh_team_homes(self.homes, self.client, config, workspace_id, report.changed)
             teams = {team: vars(counts) for team, counts in report.teams.items()}
             return "200 OK", {"ok": True, "teams": teams}
-        seen = service.record_keter_balance(self.db, config, workspace_id=workspace_id, data=delivery.data, now=now)
+        seen = keter_balances.record_keter_balance(
+            self.db, config, workspace_id=workspace_id, data=delivery.data, now=now
+        )
         return "200 OK", {"ok": True, "team": seen.team, "difference": seen.difference}
 
 

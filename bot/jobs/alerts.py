@@ -1,7 +1,8 @@
 """The budget-alert job: one short message per team, threshold and cycle, claimed like a digest slot.
 
 When a run finds several new thresholds at once (spend jumped from 40 % to 85 %), it posts the highest
-and records the lower ones as ``superseded``: one message that says where the team is, not three.
+and records the lower ones as ``superseded``: one message that says where the team is, not three (the
+claim and the post are shared with the project alerts: ``bot.jobs.threshold_alerts``).
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from slack_sdk import WebClient
 
 from bot.config import CreditsConfig
 from bot.jobs.digests import Workspace
-from bot.jobs.posting import Message, Poster, Rebuild, resume_post
+from bot.jobs.posting import Message, Poster, Rebuild
+from bot.jobs.threshold_alerts import post_new_alerts, resume_alerts
 from bot.services.alerts import BudgetAlert, budget_alerts, parse_alert_key
 from bot.slack.blocks.digest import alert_blocks, alert_text
-from bot.store import digests as store
 from bot.store.db import Database
-from bot.store.digest_models import PostKind, PostState, ScheduledPost
+from bot.store.digest_models import PostKind, ScheduledPost
 
 logger = logging.getLogger(__name__)
 
 ALERT_GRACE = timedelta(hours=24)
-RESUME_HORIZON = timedelta(days=2)
+KIND = PostKind.ALERT
 
 
 @dataclass
@@ -55,60 +56,27 @@ class AlertJob:
 
     def run(self, config: CreditsConfig, clock: Callable[[], datetime]) -> list[BudgetAlert]:
         """Resume alert rows earlier runs left unfinished, then post each team's newly reached threshold once."""
-        with self.db.read() as session:
-            unfinished = store.unfinished_posts(session, workspace_id=self.workspace.id, since=clock() - RESUME_HORIZON)
+        workspace_id = self.workspace.id
         build = self.rebuild(config, clock)
-        for post in unfinished:
-            if post.kind == PostKind.ALERT:
-                try:
-                    resume_post(self.poster, post, clock, grace=self.grace, rebuild=build)
-                except Exception:
-                    logger.exception("resuming budget alert %s of team %s failed", post.slot_key, post.team)
-        alerts = budget_alerts(self.db, config, workspace_id=self.workspace.id, now=clock())
-        with self.db.read() as session:
-            existing = store.posts_for_slots(
-                session, workspace_id=self.workspace.id, kind=PostKind.ALERT, slot_keys=[a.key for a in alerts]
-            )
-        by_team: dict[str, list[BudgetAlert]] = {}
-        for alert in alerts:
-            if (alert.team, alert.key) not in existing:
-                by_team.setdefault(alert.team, []).append(alert)
-        posted = []
-        for team, new in by_team.items():
-            try:
-                if self._claim_and_post(config, max(new, key=lambda a: a.threshold), new, clock):
-                    posted.append(max(new, key=lambda a: a.threshold))
-            except Exception:
-                logger.exception("budget alert for team %s failed", team)
-        return posted
-
-    def _claim_and_post(
-        self, config: CreditsConfig, top: BudgetAlert, new: list[BudgetAlert], clock: Callable[[], datetime]
-    ) -> bool:
-        at = clock()
-        channel = config.teams[top.team].channel
-
-        def insert(alert: BudgetAlert, state: PostState) -> ScheduledPost | None:
-            return store.insert_post(
-                session,
-                workspace_id=self.workspace.id,
-                kind=PostKind.ALERT,
-                team=alert.team,
-                slot_key=alert.key,
-                slot_at=at,
-                state=state,
-                owner=self.poster.owner if state is PostState.CLAIMED else None,
-                channel_id=channel,
-                now=at,
-                error=None if state is PostState.CLAIMED else f"superseded by the {top.threshold}% alert",
-            )
-
-        with self.db.write() as session:
-            post = insert(top, PostState.CLAIMED)
-            if post is not None:
-                for lower in new:
-                    if lower.threshold < top.threshold:
-                        insert(lower, PostState.SUPERSEDED)
-        if post is None:
-            return False
-        return self.poster.deliver(post, channel, self._message(config, top), clock) is PostState.POSTED
+        resume_alerts(
+            self.db,
+            self.poster,
+            workspace_id=workspace_id,
+            kind=KIND,
+            clock=clock,
+            grace=self.grace,
+            rebuild=build,
+            what="budget alert",
+        )
+        return post_new_alerts(
+            self.db,
+            self.poster,
+            workspace_id=workspace_id,
+            kind=KIND,
+            alerts=budget_alerts(self.db, config, workspace_id=workspace_id, now=clock()),
+            group=lambda alert: alert.team,
+            channel=lambda alert: config.teams[alert.team].channel,
+            message=lambda alert: self._message(config, alert),
+            clock=clock,
+            what=lambda alert: f"budget alert for team {alert.team}",
+        )

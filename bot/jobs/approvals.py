@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.lifecycle import ApprovalStatus
-from bot.services import approvals
+from bot.services import approval_posts, approvals
 from bot.services.members import Member
 from bot.services.quotes import week_usage
 from bot.services.records import ApprovalRecord, TaskRecord
@@ -44,10 +44,10 @@ def sweep_approvals(deps: Deps, client: WebClient, now: datetime, *, skip: Colle
         a = decision.approval
         config = deps.effective_config(a.workspace_id)
         refresh_team_homes(deps, client, config, a.workspace_id, {a.team: [a.requester]})
-    for approval, task in approvals.unposted(deps.db, now=now):
+    for approval, task in approval_posts.unposted(deps.db, now=now):
         if approval.workspace_id not in skip:
             repost(deps, client, approval, task, now)
-    for approval, settled_task in approvals.unannounced(deps.db):  # no task: a request for more
+    for approval, settled_task in approval_posts.unannounced(deps.db):  # no task: a request for more
         if approval.workspace_id not in skip:
             announce_safely(deps, client, deps.effective_config(approval.workspace_id), approval, settled_task)
     return len(expired)
@@ -70,7 +70,7 @@ def repost(deps: Deps, client: WebClient, approval: ApprovalRecord, task: TaskRe
             landed(deps, client, config, approval.id, team.channel, ts)
             return
     if approval.status != ApprovalStatus.PENDING:  # settled before it was ever shown: nothing to redraw
-        approvals.mark_announced(deps.db, approval_id=approval.id)
+        approval_posts.mark_announced(deps.db, approval_id=approval.id)
         if approval.status in (ApprovalStatus.EXPIRED, ApprovalStatus.APPROVED, ApprovalStatus.DENIED):
             tell_requester(client, approval, thread_reply(approval, task))
         return

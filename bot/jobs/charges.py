@@ -17,8 +17,9 @@ from datetime import datetime
 from slack_sdk import WebClient
 
 from bot.config import ADMIN_ROLE, CreditsConfig
-from bot.services import charges as service
-from bot.services.charges import ChargeDifference, Reconciliation
+from bot.services import charge_settling, keter_balances
+from bot.services.charge_settling import ChargeDifference
+from bot.services.keter_balances import Reconciliation
 from bot.services.members import bot_admins
 from bot.slack.blocks.history import balance_alert_text, difference_text
 from bot.store.db import Database
@@ -46,11 +47,11 @@ class ChargeFeedJob:
     def run(self, config: CreditsConfig, clock: Callable[[], datetime]) -> ChargeFeedReport:
         """Settle quiet tasks, tell members of corrected costs, alert admins of balance differences."""
         report = ChargeFeedReport()
-        settled = service.settle_quiet(self.db, config, workspace_id=self.workspace_id, now=clock())
+        settled = charge_settling.settle_quiet(self.db, config, workspace_id=self.workspace_id, now=clock())
         report.differences, report.changed = settled.differences, settled.changed
         for difference in report.differences:
             self._send(difference.member, difference_text(difference))
-        report.balance_alerts = service.claim_balance_alerts(self.db, config, workspace_id=self.workspace_id)
+        report.balance_alerts = keter_balances.claim_balance_alerts(self.db, config, workspace_id=self.workspace_id)
         for alert in report.balance_alerts:
             zone = config.teams[alert.team].zone
             team_admins = [u for u, role in config.teams[alert.team].members.items() if role == ADMIN_ROLE]

@@ -1,6 +1,6 @@
 """Project budget alerts: one message per project, threshold (80 %, 100 %) and cycle, claimed like a digest.
 
-The same claim pattern as the team's budget alerts (``bot.jobs.alerts``): a row in ``scheduled_post``
+The same claim pattern as the team's budget alerts (shared: ``bot.jobs.threshold_alerts``): a row in ``scheduled_post``
 before anything is sent, so a restart or a second process never posts an alert twice. When a run finds
 both thresholds new at once, it posts the 100 % one and records the 80 % one as ``superseded``.
 """
@@ -16,17 +16,17 @@ from slack_sdk import WebClient
 
 from bot.config import CreditsConfig
 from bot.jobs.digests import Workspace
-from bot.jobs.posting import Message, Poster, Rebuild, resume_post
+from bot.jobs.posting import Message, Poster, Rebuild
+from bot.jobs.threshold_alerts import post_new_alerts, resume_alerts
 from bot.services.budgets import ProjectAlert, project_alerts
 from bot.slack.blocks.budgets import project_alert_blocks, project_alert_text
-from bot.store import digests as store
 from bot.store.db import Database
-from bot.store.digest_models import PostKind, PostState, ScheduledPost
+from bot.store.digest_models import PostKind, ScheduledPost
 
 logger = logging.getLogger(__name__)
 
 ALERT_GRACE = timedelta(hours=24)
-RESUME_HORIZON = timedelta(days=2)
+KIND = PostKind.PROJECT_ALERT
 
 
 def parse_project_alert_key(key: str) -> tuple[date, str, int]:
@@ -68,61 +68,27 @@ class ProjectAlertJob:
 
     def run(self, config: CreditsConfig, clock: Callable[[], datetime]) -> list[ProjectAlert]:
         """Resume unfinished alert rows, then post each project's newly reached threshold once."""
-        with self.db.read() as session:
-            unfinished = store.unfinished_posts(session, workspace_id=self.workspace.id, since=clock() - RESUME_HORIZON)
+        workspace_id = self.workspace.id
         build = self.rebuild(config, clock)
-        for post in unfinished:
-            if post.kind == PostKind.PROJECT_ALERT:
-                try:
-                    resume_post(self.poster, post, clock, grace=self.grace, rebuild=build)
-                except Exception:
-                    logger.exception("resuming project alert %s of team %s failed", post.slot_key, post.team)
-        alerts = project_alerts(self.db, config, workspace_id=self.workspace.id, now=clock())
-        with self.db.read() as session:
-            existing = store.posts_for_slots(
-                session, workspace_id=self.workspace.id, kind=PostKind.PROJECT_ALERT, slot_keys=[a.key for a in alerts]
-            )
-        by_project: dict[tuple[str, str], list[ProjectAlert]] = {}
-        for alert in alerts:
-            if (alert.team, alert.key) not in existing:
-                by_project.setdefault((alert.team, alert.project), []).append(alert)
-        posted = []
-        for (team, project), new in by_project.items():
-            top = max(new, key=lambda a: a.threshold)
-            try:
-                if self._claim_and_post(config, top, new, clock):
-                    posted.append(top)
-            except Exception:
-                logger.exception("project alert for %s of team %s failed", project, team)
-        return posted
-
-    def _claim_and_post(
-        self, config: CreditsConfig, top: ProjectAlert, new: list[ProjectAlert], clock: Callable[[], datetime]
-    ) -> bool:
-        at = clock()
-        channel = config.teams[top.team].channel
-
-        def insert(alert: ProjectAlert, state: PostState) -> ScheduledPost | None:
-            return store.insert_post(
-                session,
-                workspace_id=self.workspace.id,
-                kind=PostKind.PROJECT_ALERT,
-                team=alert.team,
-                slot_key=alert.key,
-                slot_at=at,
-                state=state,
-                owner=self.poster.owner if state is PostState.CLAIMED else None,
-                channel_id=channel,
-                now=at,
-                error=None if state is PostState.CLAIMED else f"superseded by the {top.threshold}% alert",
-            )
-
-        with self.db.write() as session:
-            post = insert(top, PostState.CLAIMED)
-            if post is not None:
-                for lower in new:
-                    if lower.threshold < top.threshold:
-                        insert(lower, PostState.SUPERSEDED)
-        if post is None:
-            return False
-        return self.poster.deliver(post, channel, self._message(config, top), clock) is PostState.POSTED
+        resume_alerts(
+            self.db,
+            self.poster,
+            workspace_id=workspace_id,
+            kind=KIND,
+            clock=clock,
+            grace=self.grace,
+            rebuild=build,
+            what="project alert",
+        )
+        return post_new_alerts(
+            self.db,
+            self.poster,
+            workspace_id=workspace_id,
+            kind=KIND,
+            alerts=project_alerts(self.db, config, workspace_id=workspace_id, now=clock()),
+            group=lambda alert: (alert.team, alert.project),
+            channel=lambda alert: config.teams[alert.team].channel,
+            message=lambda alert: self._message(config, alert),
+            clock=clock,
+            what=lambda alert: f"project alert for {alert.project} of team {alert.team}",
+        )

@@ -4,7 +4,7 @@ At ``approvals.remind_at`` of a request's lifetime its eligible approvers get a 
 request's buttons and a link to its thread; at ``approvals.escalate_at`` the team's admins do (the
 credits file's admins of the team; a team with none escalates to the Slack workspace's admins and
 owners, from ``users.list``, cached like ``users.info``, so a request never escalates to nobody). Each is
-claimed in ``scheduled_post`` before it is sent (``approvals.claim_nudges``), so it goes out at most
+claimed in ``scheduled_post`` before it is sent (``approval_nudges.claim_nudges``), so it goes out at most
 once per request across restarts and processes, and never after a decision. The requester is told in
 the thread.
 """
@@ -19,8 +19,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
 
-from bot.services import approvals
-from bot.services.approvals import Nudge
+from bot.services import approval_nudges
+from bot.services.approval_nudges import Nudge
 from bot.slack.blocks.approval import task_line
 from bot.slack.blocks.format import credits, when
 from bot.slack.deps import Deps
@@ -60,17 +60,17 @@ def _with_recipients(deps: Deps, client: WebClient, nudge: Nudge) -> tuple[Nudge
         return nudge, False
     a = nudge.approval
     workspace = deps.workspace_admins.everyone(client, a.workspace_id)
-    recipients = approvals.escalation_fallback(deps.effective_config(a.workspace_id), a, workspace)
+    recipients = approval_nudges.escalation_fallback(deps.effective_config(a.workspace_id), a, workspace)
     return replace(nudge, recipients=tuple(recipients)), bool(set(recipients) & set(workspace))
 
 
 def send_reminders(deps: Deps, client: WebClient, now: datetime, *, owner: str) -> list[Nudge]:
     """Claim and send every due reminder and escalation; returns what was sent."""
     sent = []
-    for claimed in approvals.claim_nudges(deps.db, deps.effective_config, now=now, owner=owner):
+    for claimed in approval_nudges.claim_nudges(deps.db, deps.effective_config, now=now, owner=owner):
         a = claimed.approval
-        if not approvals.still_pending(deps.db, approval_id=a.id):  # decided since the claim
-            approvals.nudge_done(deps.db, claim_id=claimed.claim_id, now=now, error="decided before sending")
+        if not approval_nudges.still_pending(deps.db, approval_id=a.id):  # decided since the claim
+            approval_nudges.nudge_done(deps.db, claim_id=claimed.claim_id, now=now, error="decided before sending")
             continue
         nudge, workspace_wide = _with_recipients(deps, client, claimed)
         link = thread_link(client, a.channel_id, a.message_ts)
@@ -95,6 +95,6 @@ def send_reminders(deps: Deps, client: WebClient, now: datetime, *, owner: str) 
                 )
             except SlackApiError as exc:
                 errors.append(str(exc.response.get("error")))
-        approvals.nudge_done(deps.db, claim_id=nudge.claim_id, now=now, error=", ".join(errors) or None)
+        approval_nudges.nudge_done(deps.db, claim_id=nudge.claim_id, now=now, error=", ".join(errors) or None)
         sent.append(nudge)
     return sent

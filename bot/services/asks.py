@@ -9,7 +9,7 @@ are bought in Keter Labs' billing, and ``record_bought`` then adds them as a top
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -27,6 +27,7 @@ from bot.services.balances import current_balance, open_team_cycle
 from bot.services.members import Member
 from bot.services.quotes import QuoteReport, quote_in_session, resolve_spec
 from bot.services.records import ApprovalRecord
+from bot.services.task_requests import pending_approval
 from bot.store import ledger as ledger_store
 from bot.store.db import Database
 from bot.store.models import Approval, CreditAsk
@@ -161,18 +162,17 @@ def ask_for_more(
             overdrawn = f" (overdrawn by {balance.overdrawn_by:,})" if balance.overdrawn_by else ""
             reasons = f"the team has {balance.available:,} available{overdrawn}; the task needs {report.quote.total:,}"
             details = f"{credits:,} extra credits, bought in Keter Labs' billing"
-        approval = Approval(
+        approval = pending_approval(
+            config,
             workspace_id=workspace_id,
             team=member.team,
+            requester=member.user_id,
             task_id=None,
             kind=kind,
-            requester=member.user_id,
             amount=amount,
-            reasons=reasons[:500],
-            details=details[:2000],
-            status=ApprovalStatus.PENDING,
-            expires_at=now + timedelta(hours=config.approvals.expire_after_hours),
-            created_at=now,
+            reasons=reasons,
+            details=details,
+            now=now,
         )
         session.add(approval)
         session.flush()

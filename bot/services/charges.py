@@ -9,7 +9,8 @@ once; the same id with other figures is a conflict, never a silent no-op.
 A task with charges is settled (its hold's rest released, its cost the sum of its charges) when its
 member says ``done`` or after ``feed.settle_after_minutes`` without a new charge. A task its member
 already reported with a cost keeps that capture; when its charges settle to another figure, the
-difference is an adjustment ("Keter Labs charged 40, reported 32") and the member is told.
+difference is an adjustment ("Keter Labs charged 40, reported 32") and the member is told (both in
+``charge_settling``; Keter Labs' own balance figures in ``keter_balances``).
 """
 
 from __future__ import annotations
@@ -17,24 +18,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.config import CreditsConfig
 from bot.domain import ledger as rules
 from bot.domain.calendar import local_date
-from bot.domain.charges import Charge, KeterBalanceData, occurred
+from bot.domain.charges import Charge, occurred
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind
-from bot.domain.lifecycle import TaskEvent, TaskStatus, next_task_status
-from bot.services.audit import record_decision
+from bot.domain.lifecycle import TaskStatus
 from bot.services.balances import open_team_cycle
 from bot.store import charges as charge_store
 from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
 from bot.store.db import Database
-from bot.store.models import KeterBalance, KeterCharge, Task, TeamBalance
+from bot.store.models import KeterCharge, Task, TeamBalance
 
 logger = logging.getLogger(__name__)
 
@@ -93,17 +93,6 @@ class ChargeReport:
             mine.known += counts.known
             mine.matched += counts.matched
             mine.unplanned += counts.unplanned
-
-
-@dataclass(frozen=True)
-class ChargeDifference:
-    """Settled charges differ from what the member reported: an adjustment was written; tell them."""
-
-    team: str
-    member: str
-    task_number: int
-    charged: int
-    reported: int
 
 
 def bot_team(config: CreditsConfig, keter_team: str) -> str:
@@ -319,193 +308,6 @@ def mark_delivery(db: Database, *, webhook_id: str, now: datetime) -> None:
     """
     with db.write() as session:
         charge_store.mark_delivery(session, webhook_id=webhook_id, now=now)
-
-
-def close_with_charges(
-    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, *, kept: int | None, now: datetime
-) -> int:
-    """Close a held task whose cost is its charges: release the rest of its hold; returns what was released.
-
-    ``kept`` is what its member said (``done kept=``); else the charges' ``version_kept`` add up.
-    """
-    assert task.id is not None
-    released = task.held
-    if released:
-        delta = rules.release_hold(ledger_store.as_balance(row), released)
-        ledger_store.append_new_entry(
-            session,
-            row=row,
-            kind=EntryKind.RELEASE,
-            delta=delta,
-            idempotency_key=f"release:charges:{task.id}",
-            now=now,
-            local_day=local_date(now, config.teams[task.team].zone),
-            member=task.requester,
-            tool=task.tool,
-            task_id=task.id,
-        )
-    retries, versions = charge_store.task_charge_summary(session, workspace_id=task.workspace_id, task_id=task.id)
-    task.status = next_task_status(task.status, TaskEvent.FINISH)
-    task.held, task.actual_cost, task.finished_at = 0, task.charged, now
-    task.retries_used = retries
-    task.kept = kept if kept is not None else versions
-    session.add(task)
-    return released
-
-
-@dataclass
-class SettleReport:
-    """What settling did: the corrected costs to tell their members, and whose tasks closed, by team."""
-
-    differences: list[ChargeDifference] = field(default_factory=list)
-    changed: dict[str, set[str]] = field(default_factory=dict)  # team -> requesters of the settled tasks
-
-
-def settle_quiet(db: Database, config: CreditsConfig, *, workspace_id: str, now: datetime) -> SettleReport:
-    """Settle tasks whose charges went quiet for ``feed.settle_after_minutes``.
-
-    A held task is closed at the sum of its charges. A task its member reported whose charges add up to
-    another figure gets an adjustment entry for the difference (idempotency key: the task and the figure).
-    """
-    cutoff = now - timedelta(minutes=config.feed.settle_after_minutes)
-    with db.read() as session:
-        due = charge_store.quiet_tasks(session, workspace_id=workspace_id, cutoff=cutoff)
-    report = SettleReport()
-    told = report.differences
-    for task_id, team in due:
-        if team not in config.teams:
-            continue
-        with db.write() as session:
-            row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
-            task = session.get(Task, task_id)
-            if task is None or task.last_charge_at is None or task.last_charge_at > cutoff:
-                continue
-            if task.status == TaskStatus.HELD:
-                close_with_charges(session, config, row, task, kept=None, now=now)
-                report.changed.setdefault(team, set()).add(task.requester)
-            elif task.status == TaskStatus.DONE and task.actual_cost != task.charged:
-                difference = correct_reported_cost(session, config, row, task, now=now)
-                if difference is not None:
-                    told.append(difference)
-                    report.changed.setdefault(team, set()).add(task.requester)
-    return report
-
-
-def correct_reported_cost(
-    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, *, now: datetime
-) -> ChargeDifference | None:
-    """The charges win over a reported cost: one adjustment entry for the difference (spent, plan first)."""
-    assert task.id is not None and task.number is not None and task.actual_cost is not None
-    reported, charged = task.actual_cost, task.charged
-    diff = charged - reported
-    balance = ledger_store.as_balance(row)
-    delta = rules.capture(balance, 0, diff) if diff > 0 else rules.refund(-diff)
-    note = f"Keter Labs charged {charged:,}, reported {reported:,}"
-    written = ledger_store.append_entry(
-        session,
-        row=row,
-        kind=EntryKind.ADJUSTMENT,
-        delta=delta,
-        idempotency_key=f"charges-differ:{task.id}:{reported}:{charged}",
-        now=now,
-        local_day=local_date(now, config.teams[task.team].zone),
-        member=task.requester,
-        tool=task.tool,
-        task_id=task.id,
-        note=note,
-        project=task.project,
-    )
-    task.actual_cost = charged
-    session.add(task)
-    if not written:
-        return None
-    record_decision(
-        session,
-        workspace_id=task.workspace_id,
-        team=task.team,
-        action="charges_differ",
-        target=f"task #{task.number}",
-        now=now,
-        member=task.requester,
-        reported=reported,
-        charged=charged,
-    )
-    return ChargeDifference(task.team, task.requester, task.number, charged, reported)
-
-
-# -- Keter Labs' own balance -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """Keter Labs' figure for a team against the bot's when it came in."""
-
-    team: str
-    plan_credits: int
-    extra_credits: int
-    as_of: datetime
-    difference: int  # Keter Labs' plan + extra minus the bot's (0: the bot agrees)
-
-
-def record_keter_balance(
-    db: Database, config: CreditsConfig, *, workspace_id: str, data: KeterBalanceData, now: datetime
-) -> Reconciliation:
-    """Keep the newest ``balance.updated`` of a team beside the bot's own figure at that moment."""
-    team = bot_team(config, data.team)
-    with db.write() as session:
-        row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
-        difference = (data.plan_credits + data.extra_credits) - (row.plan + row.extra)
-        snapshot = charge_store.keter_balance(session, workspace_id=workspace_id, team=team)
-        if snapshot is not None and snapshot.as_of > data.as_of:
-            return Reconciliation(
-                team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
-            )
-        if snapshot is None:
-            snapshot = KeterBalance(
-                workspace_id=workspace_id,
-                team=team,
-                plan_credits=data.plan_credits,
-                extra_credits=data.extra_credits,
-                as_of=data.as_of,
-            )
-        snapshot.plan_credits, snapshot.extra_credits = data.plan_credits, data.extra_credits
-        snapshot.as_of, snapshot.difference = data.as_of, difference
-        session.add(snapshot)
-        return Reconciliation(team, data.plan_credits, data.extra_credits, data.as_of, difference)
-
-
-def reconciliation(db: Database, *, workspace_id: str, team: str) -> Reconciliation | None:
-    """The team's newest Keter Labs balance and how far the bot was from it (None: none received)."""
-    with db.read() as session:
-        snapshot = charge_store.keter_balance(session, workspace_id=workspace_id, team=team)
-        if snapshot is None:
-            return None
-        return Reconciliation(team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference)
-
-
-def claim_balance_alerts(db: Database, config: CreditsConfig, *, workspace_id: str) -> list[Reconciliation]:
-    """Differences beyond ``feed.tolerance`` the admins were not told about yet, claimed (told once each)."""
-    claimed: list[Reconciliation] = []
-    with db.write() as session:
-        for snapshot in charge_store.keter_balances(session, workspace_id=workspace_id):
-            if abs(snapshot.difference) <= config.feed.tolerance:
-                continue
-            if snapshot.alerted_difference == snapshot.difference or snapshot.team not in config.teams:
-                continue
-            snapshot.alerted_difference = snapshot.difference
-            session.add(snapshot)
-            claimed.append(
-                Reconciliation(
-                    snapshot.team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
-                )
-            )
-    return claimed
-
-
-def _reconciliation(snapshot: KeterBalance) -> Reconciliation:
-    return Reconciliation(
-        snapshot.team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
-    )
 
 
 def ledger_fingerprint(db: Database, *, workspace_id: str) -> charge_store.Fingerprint:

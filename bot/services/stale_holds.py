@@ -3,7 +3,7 @@
 A held task blocks the team's available credits until someone reports it with ``done`` or cancels
 it. After ``holds.remind_after_hours`` its requester gets a direct message; after
 ``holds.release_after_days`` the hold is released through the one release path
-(``services.tasks.release_credits``) and the requester is told.
+(``services.task_ledger.release_credits``) and the requester is told.
 
 Exactly once, across restarts and processes: each reminder and each release message is claimed in
 ``scheduled_post`` (kind ``hold_reminder`` / ``hold_release``, slot ``task:<id>``; unique) before it
@@ -21,7 +21,7 @@ from bot.domain.lifecycle import TaskEvent, TaskStatus
 from bot.services.audit import record_decision
 from bot.services.balances import open_team_cycle
 from bot.services.records import TaskRecord
-from bot.services.tasks import release_credits
+from bot.services.task_ledger import release_credits
 from bot.store import digests as post_store
 from bot.store import stale_holds as hold_store
 from bot.store import tasks as task_store

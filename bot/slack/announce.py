@@ -2,7 +2,7 @@
 
 The database decides; these functions only tell Slack, and record only what Slack confirmed:
 
-- A request's post is a try claimed in the database first (``approvals.claim_post``) and its ts is
+- A request's post is a try claimed in the database first (``approval_posts.claim_post``) and its ts is
   stored when Slack took it. Slack refusing it for good (the channel is gone, the bot is not in it)
   withdraws the request and releases the hold; refusing it otherwise, or the process dying, leaves it
   to the sweep (``bot.jobs.approvals``), which looks for it in the channel before posting it again.
@@ -26,9 +26,9 @@ from slack_sdk.errors import SlackApiError
 from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalStatus
-from bot.services import approvals, asks
+from bot.services import approval_posts, approvals, asks
+from bot.services.overruns import OverrunFlag
 from bot.services.records import ApprovalRecord, TaskRecord
-from bot.services.tasks import OverrunFlag
 from bot.slack.blocks.approval import decided_blocks, request_blocks, request_text, thread_reply
 from bot.slack.blocks.asks import ask_decided_blocks, ask_request_blocks, ask_request_text, ask_thread_reply
 from bot.slack.blocks.tasks import flag_blocks, flag_text
@@ -88,7 +88,7 @@ def try_post(
     """One claimed try at posting the request. Raises SlackApiError only for a post refused for good,
     after withdrawing the request."""
     team = config.teams[approval.team]
-    claimed = approvals.claim_post(deps.db, approval_id=approval.id, now=deps.clock())
+    claimed = approval_posts.claim_post(deps.db, approval_id=approval.id, now=deps.clock())
     if claimed is None:
         return Posted("busy")
     try:
@@ -103,7 +103,7 @@ def try_post(
             unfurl_links=False,
         )
     except SlackApiError as exc:
-        if _error(exc) in CANNOT_POST or claimed.post_attempts >= approvals.MAX_POST_ATTEMPTS:
+        if _error(exc) in CANNOT_POST or claimed.post_attempts >= approval_posts.MAX_POST_ATTEMPTS:
             _withdraw_unpostable(deps, config, approval, _error(exc))
             raise
         logger.warning("Slack refused approval %s (%s); the sweep will post it again", approval.id, _error(exc))
@@ -121,7 +121,7 @@ def try_post(
 
 def landed(deps: Deps, client: WebClient, config: CreditsConfig, approval_id: int, channel: str, ts: str) -> None:
     """Store where the request is; if a click settled it meanwhile, redraw it now."""
-    approval, task = approvals.attach_message(deps.db, approval_id=approval_id, channel_id=channel, message_ts=ts)
+    approval, task = approval_posts.attach_message(deps.db, approval_id=approval_id, channel_id=channel, message_ts=ts)
     if approval.status != ApprovalStatus.PENDING:
         announce_safely(deps, client, config, approval, task)
 
@@ -186,7 +186,7 @@ def post_ask(deps: Deps, client: WebClient, config: CreditsConfig, asked: asks.A
             raise NotInChannelError(team.channel) from None
         raise
     channel, ts = str(posted["channel"]), str(posted["ts"])
-    approvals.attach_message(deps.db, approval_id=approval.id, channel_id=channel, message_ts=ts)
+    approval_posts.attach_message(deps.db, approval_id=approval.id, channel_id=channel, message_ts=ts)
     try:
         return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
     except SlackApiError:
@@ -247,7 +247,7 @@ def announce_outcome(
         client.chat_postMessage(
             channel=approval.channel_id, thread_ts=approval.message_ts, text=thread_reply(approval, task)
         )
-    approvals.mark_announced(deps.db, approval_id=approval.id)
+    approval_posts.mark_announced(deps.db, approval_id=approval.id)
 
 
 def announce_safely(
@@ -259,12 +259,12 @@ def announce_safely(
         announce_outcome(deps, client, config, approval, task)
     except SlackApiError as exc:
         error = _error(exc)
-        tries = approvals.announce_failed(deps.db, approval_id=approval.id)
-        if error not in MESSAGE_GONE and tries < approvals.MAX_ANNOUNCE_ATTEMPTS:
+        tries = approval_posts.announce_failed(deps.db, approval_id=approval.id)
+        if error not in MESSAGE_GONE and tries < approval_posts.MAX_ANNOUNCE_ATTEMPTS:
             logger.warning("could not update approval %s in Slack (%s); the sweep will retry", approval.id, error)
             return
         logger.warning(
             "gave up redrawing approval %s after %d tries (%s); telling the requester", approval.id, tries, error
         )
         tell_requester(client, approval, outcome_text(deps, approval, task))
-        approvals.mark_announced(deps.db, approval_id=approval.id)
+        approval_posts.mark_announced(deps.db, approval_id=approval.id)

@@ -11,14 +11,13 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.commands import whole_number
 from bot.domain.errors import UserFacingError
 from bot.services import approvals
 from bot.services.records import ApprovalRecord, TaskRecord
 from bot.slack.announce import announce_safely
+from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.approval import outcome_line
-from bot.slack.deps import Deps
 from bot.slack.home import concerned, refresh_homes
 
 STALE_BUTTON = "That button no longer points at a request."
@@ -38,9 +37,10 @@ def clicked_approval_id(body: dict[str, Any]) -> int:
 
 
 def request_for_decider(
-    deps: Deps, client: WebClient, config: CreditsConfig, *, workspace_id: str, user_id: str, approval_id: int
+    rc: RequestContext, client: WebClient, approval_id: int
 ) -> tuple[ApprovalRecord, TaskRecord | None]:
     """The request, once the user is known to be allowed to decide it (else a UserFacingError says why)."""
+    deps, config, workspace_id, user_id = rc.deps, rc.config, rc.workspace_id, rc.user_id
     approval, task = approvals.get_approval(deps.db, approval_id)
     if approval.workspace_id != workspace_id:  # a click from another workspace points at nothing of its own
         raise UserFacingError(STALE_BUTTON)
@@ -50,19 +50,17 @@ def request_for_decider(
 
 
 def decide_and_show(
-    deps: Deps,
+    rc: RequestContext,
     client: WebClient,
-    config: CreditsConfig,
     respond: Respond | None,
     *,
-    workspace_id: str,
-    user_id: str,
     approval_id: int,
     approve: bool,
     note: str | None,
     until: date | None = None,
 ) -> None:
     """Decide, then redraw the request; a late clicker is told who was first."""
+    deps, config, workspace_id, user_id = rc.deps, rc.config, rc.workspace_id, rc.user_id
     decision = approvals.decide(
         deps.db,
         config,

@@ -20,7 +20,7 @@ from slack_sdk.models.views import View
 
 from bot.config import CreditsConfig
 from bot.domain.limits import can_approve
-from bot.services import approvals
+from bot.services import approval_nudges
 from bot.services.balances import balance_report
 from bot.services.digests import claim_home_chart, home_chart_uploaded, spend_series
 from bot.services.members import Member, bot_admins
@@ -93,7 +93,7 @@ def build_home(
     )
     requests = None
     if approver:
-        found = approvals.pending_for(
+        found = approval_nudges.pending_for(
             deps.db, config, workspace_id=workspace_id, user_id=user_id, is_workspace_admin=is_admin, now=now
         )
         requests = [

@@ -11,7 +11,8 @@ from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import RunCommand
 from bot.services.members import bot_admins
 from bot.services.quotes import quote_task
-from bot.services.tasks import OverdrawnTeamError, ShortfallError, check_run
+from bot.services.task_ledger import OverdrawnTeamError, ShortfallError
+from bot.services.tasks import check_run
 from bot.slack.answers.context import CommandContext
 from bot.slack.blocks.quote_form import QuoteFormState, live_quote_blocks, quote_form, read_form, short_of_credits
 from bot.slack.ids import ActionId, BlockId

@@ -31,3 +31,8 @@ def parties(body: dict[str, Any]) -> Parties:
         user_id=_id(body, "user_id", "user"),
         channel_id=_id(body, "channel_id", "channel"),
     )
+
+
+def button_value(body: dict[str, Any]) -> str:
+    """The clicked button's value ("" when it carries none); KeyError or IndexError when nothing was clicked."""
+    return str(body["actions"][0].get("value", ""))

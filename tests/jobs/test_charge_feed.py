@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.domain.charges import Charge, KeterBalanceData
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import DoneCommand, parse_run
-from bot.services import charges
+from bot.services import charges, keter_balances
 from bot.services import tasks as task_service
 from bot.services.members import Member
 from bot.store import tasks as task_store
@@ -88,12 +88,12 @@ def test_a_task_settles_after_quiet_and_a_corrected_cost_is_told_once(harness: H
 def test_a_balance_difference_beyond_the_tolerance_alerts_the_admins_once(harness: Harness) -> None:
     now = harness.clock()
     agreeing = KeterBalanceData(team="design", plan_credits=5000, extra_credits=500, as_of=now)
-    charges.record_keter_balance(harness.db, harness.config, workspace_id=WORKSPACE, data=agreeing, now=now)
+    keter_balances.record_keter_balance(harness.db, harness.config, workspace_id=WORKSPACE, data=agreeing, now=now)
     runner = harness.runner()
     runner.run_once()
     assert harness.standin.messages("U0CAROL") == []
     apart = KeterBalanceData(team="design", plan_credits=4960, extra_credits=500, as_of=now + timedelta(minutes=1))
-    charges.record_keter_balance(harness.db, harness.config, workspace_id=WORKSPACE, data=apart, now=now)
+    keter_balances.record_keter_balance(harness.db, harness.config, workspace_id=WORKSPACE, data=apart, now=now)
     runner.run_once()
     runner.run_once()
     [alert] = harness.standin.messages("U0CAROL")

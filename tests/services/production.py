@@ -12,7 +12,7 @@ from datetime import datetime
 from bot.config import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import tasks
+from bot.services import task_cancel, tasks
 from bot.services.members import Member
 from bot.store.db import Database
 
@@ -54,7 +54,9 @@ def cancel(
 ) -> int:
     """``/credits cancel <number>``; returns the credits released."""
     command = CancelCommand(number=number)
-    _, released, _ = tasks.cancel_task(db, config, workspace_id=workspace_id, member=member, command=command, now=now)
+    _, released, _ = task_cancel.cancel_task(
+        db, config, workspace_id=workspace_id, member=member, command=command, now=now
+    )
     return released
 
 

@@ -15,7 +15,7 @@ from bot.domain.charges import Charge, KeterBalanceData, parse_csv
 from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import charges, history, tasks
+from bot.services import charge_settling, charges, history, keter_balances, task_cancel, tasks
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.services.quotes import member_week_usage
@@ -97,11 +97,13 @@ def test_a_charge_naming_an_open_task_spends_from_its_hold_and_settles_after_qui
     assert consistent(database).spent == 64
     # Quiet for less than feed.settle_after_minutes (60): still open; after it: done at the charges' sum.
     assert (
-        charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(minutes=59)).differences
+        charge_settling.settle_quiet(
+            database, config, workspace_id=WORKSPACE, now=NOW + timedelta(minutes=59)
+        ).differences
         == []
     )
     assert task_of(database, number).status == TaskStatus.HELD
-    charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(minutes=61))
+    charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(minutes=61))
     task = task_of(database, number)
     assert (task.status, task.actual_cost, task.retries_used, task.kept) == (TaskStatus.DONE, 64, 1, 2)
     balance = consistent(database)
@@ -112,7 +114,7 @@ def test_a_settled_task_releases_the_rest_of_its_hold(database: Database, config
     number = run_task(database, config)
     record(database, config, charge("ch_1", 12, reference=f"KC-{number}"))
     assert consistent(database).held == 28
-    charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2))
+    charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2))
     assert (consistent(database).held, task_of(database, number).actual_cost) == (0, 12)
 
 
@@ -132,8 +134,8 @@ def test_done_on_a_charged_task_only_records_kept_versions_and_closes_it(
 def test_a_charged_task_cannot_be_cancelled(database: Database, config: CreditsConfig) -> None:
     number = run_task(database, config)
     record(database, config, charge("ch_1", 10, reference=f"KC-{number}"))
-    with pytest.raises(tasks.CaptureExistsError, match="by Keter Labs"):
-        tasks.cancel_task(
+    with pytest.raises(task_cancel.CaptureExistsError, match="by Keter Labs"):
+        task_cancel.cancel_task(
             database, config, workspace_id=WORKSPACE, member=ALICE, command=CancelCommand(number=number), now=NOW
         )
 
@@ -201,12 +203,15 @@ def test_done_then_different_charges_is_an_adjustment_and_the_member_is_told(
     tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=NOW)
     record(database, config, charge("ch_1", 32, reference=f"KC-{number}"), charge("ch_2", 8, reference=f"KC-{number}"))
     assert consistent(database).spent == 32  # the charges are already in the reported cost until they settle
-    told = charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2)).differences
-    assert told == [charges.ChargeDifference("design", "U0ALICE", number, 40, 32)]
+    told = charge_settling.settle_quiet(
+        database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2)
+    ).differences
+    assert told == [charge_settling.ChargeDifference("design", "U0ALICE", number, 40, 32)]
     assert consistent(database).spent == 40
     assert task_of(database, number).actual_cost == 40
     assert (
-        charges.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=3)).differences == []
+        charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=3)).differences
+        == []
     )
     page = history.read_history(database, config, workspace_id=WORKSPACE, viewer=ALICE, days=30, now=NOW)
     assert page.lines[0].what == f"adjustment task #{number}: Keter Labs charged 40, reported 32"
@@ -216,7 +221,7 @@ def test_balance_snapshot_agreeing_and_differing_alerts_once_per_difference(
     database: Database, config: CreditsConfig
 ) -> None:
     record(database, config, charge("ch_1", 100))
-    seen = charges.record_keter_balance(
+    seen = keter_balances.record_keter_balance(
         database,
         config,
         workspace_id=WORKSPACE,
@@ -224,15 +229,18 @@ def test_balance_snapshot_agreeing_and_differing_alerts_once_per_difference(
         now=NOW,
     )
     assert seen.difference == 0
-    assert charges.claim_balance_alerts(database, config, workspace_id=WORKSPACE) == []
+    assert keter_balances.claim_balance_alerts(database, config, workspace_id=WORKSPACE) == []
     later = NOW + timedelta(minutes=5)
     data = KeterBalanceData(team="design", plan_credits=4884, extra_credits=500, as_of=later)
     assert (
-        charges.record_keter_balance(database, config, workspace_id=WORKSPACE, data=data, now=later).difference == -16
+        keter_balances.record_keter_balance(database, config, workspace_id=WORKSPACE, data=data, now=later).difference
+        == -16
     )
-    assert [a.difference for a in charges.claim_balance_alerts(database, config, workspace_id=WORKSPACE)] == [-16]
-    assert charges.claim_balance_alerts(database, config, workspace_id=WORKSPACE) == []  # once per difference
-    assert charges.reconciliation(database, workspace_id=WORKSPACE, team="design") is not None
+    assert [a.difference for a in keter_balances.claim_balance_alerts(database, config, workspace_id=WORKSPACE)] == [
+        -16
+    ]
+    assert keter_balances.claim_balance_alerts(database, config, workspace_id=WORKSPACE) == []  # once per difference
+    assert keter_balances.reconciliation(database, workspace_id=WORKSPACE, team="design") is not None
 
 
 def test_history_pages_by_keyset_and_filters_combine(database: Database, config: CreditsConfig) -> None:

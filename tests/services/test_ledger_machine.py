@@ -27,7 +27,7 @@ from bot.domain.admin_commands import AdminAdjustCommand
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import admin, approvals, stale_holds, tasks
+from bot.services import admin, approvals, stale_holds, task_cancel, task_ledger, tasks
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.store import ledger as store
@@ -71,7 +71,7 @@ class LedgerServicesMachine(RuleBasedStateMachine):
             result = tasks.start_task(
                 self.db, self.config, workspace_id=self.workspace, member=MEMBERS[who], command=command, now=self.now
             )
-        except (tasks.ShortfallError, tasks.OverdrawnTeamError) as refused:
+        except (task_ledger.ShortfallError, task_ledger.OverdrawnTeamError) as refused:
             event(f"run refused: {type(refused).__name__}")
             return
         assert result.task is not None
@@ -160,7 +160,7 @@ class LedgerServicesMachine(RuleBasedStateMachine):
         number = data.draw(st.sampled_from(known))
         command = CancelCommand(number=number)
         try:
-            tasks.cancel_task(
+            task_cancel.cancel_task(
                 self.db,
                 self.config,
                 workspace_id=self.workspace,
@@ -168,7 +168,7 @@ class LedgerServicesMachine(RuleBasedStateMachine):
                 command=command,
                 now=self.now,
             )
-        except tasks.CaptureExistsError:
+        except task_cancel.CaptureExistsError:
             assert number in self.charged
             event("cancel refused: charged")
             return

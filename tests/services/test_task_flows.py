@@ -16,7 +16,7 @@ from bot.config import CreditsConfig, load_config
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import approvals, tasks
+from bot.services import approvals, task_cancel, tasks
 from bot.services.members import Member
 from bot.store import ledger as store
 from bot.store.db import Database
@@ -196,7 +196,7 @@ class TaskLifecycle(RuleBasedStateMachine):
         numbers = self._numbers()
         if numbers:
             with contextlib.suppress(UserFacingError):
-                tasks.cancel_task(
+                task_cancel.cancel_task(
                     self.db,
                     self.config,
                     workspace_id=self.workspace,

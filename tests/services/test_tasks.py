@@ -11,7 +11,7 @@ from bot.config import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import approvals, tasks
+from bot.services import approval_posts, approvals, task_cancel, task_ledger, tasks
 from bot.services.members import Member
 from bot.slack.blocks.errors import user_error_text
 from bot.store import ledger as store
@@ -86,7 +86,9 @@ def test_an_approved_task_that_costs_more_than_approved_is_flagged_in_its_thread
 ) -> None:
     started = run(database, config, "ultra", 4, "big")  # 80: over the per-task limit, waits for approval
     assert started.task is not None and started.approval is not None
-    approvals.attach_message(database, approval_id=started.approval.id, channel_id="C0DESIGN", message_ts="1.000100")
+    approval_posts.attach_message(
+        database, approval_id=started.approval.id, channel_id="C0DESIGN", message_ts="1.000100"
+    )
     approvals.decide(
         database,
         config,
@@ -105,7 +107,7 @@ def test_an_approved_task_that_costs_more_than_approved_is_flagged_in_its_thread
 
 
 def test_services_name_people_by_id_and_the_slack_edge_mentions_them(database: Database, config: CreditsConfig) -> None:
-    with pytest.raises(tasks.ShortfallError) as short:
+    with pytest.raises(task_ledger.ShortfallError) as short:
         run(database, config, "ultra", 500, "too big")  # 10,000 credits, 5,500 available
     assert short.value.admins == ("U0CAROL",) and "<@" not in short.value.message
     assert "Team design is 4,500 credits short" in short.value.message
@@ -114,7 +116,7 @@ def test_services_name_people_by_id_and_the_slack_edge_mentions_them(database: D
     started = run(database, config, "high", 4, "mine")
     assert started.task is not None
     with pytest.raises(tasks.NotYourTaskError) as not_yours:
-        tasks.cancel_task(
+        task_cancel.cancel_task(
             database,
             config,
             workspace_id=WORKSPACE,

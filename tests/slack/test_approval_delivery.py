@@ -15,7 +15,7 @@ from bot.config import CreditsConfig
 from bot.domain.command_line import parse_command
 from bot.domain.task_commands import RunCommand
 from bot.jobs.approvals import sweep_approvals
-from bot.services import approvals as approval_service
+from bot.services import approval_posts
 from bot.services.members import Member
 from bot.services.tasks import start_task
 from bot.slack.deps import Deps
@@ -88,13 +88,13 @@ def test_a_process_that_died_before_the_post_leaves_it_to_the_sweep(
 def test_a_process_that_died_after_the_post_is_not_posted_twice(
     bot: BotUnderTest, config: CreditsConfig, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = approval_service.attach_message
+    real = approval_posts.attach_message
 
     def die_once(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(approval_service, "attach_message", real)
+        monkeypatch.setattr(approval_posts, "attach_message", real)
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(approval_service, "attach_message", die_once)
+    monkeypatch.setattr(approval_posts, "attach_message", die_once)
     bot.command(OVER_TASK_LIMIT)
     assert len(requests_in_channel(bot)) == 1 and approvals(bot)[0].message_ts is None
     clock.advance(minutes=3)
@@ -125,7 +125,7 @@ def test_a_channel_that_is_gone_withdraws_the_request_and_tells_the_requester(
 def test_a_click_before_the_ts_is_stored_still_gets_the_message_redrawn(
     bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = approval_service.attach_message
+    real = approval_posts.attach_message
 
     def click_first(*args: Any, **kwargs: Any) -> Any:
         """Slack took the post; BOB clicks Approve before the bot has stored the message's ts."""
@@ -136,7 +136,7 @@ def test_a_click_before_the_ts_is_stored_still_gets_the_message_redrawn(
         time.sleep(0.1)  # the click's listener has finished announcing (it had nothing to redraw)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(approval_service, "attach_message", click_first)
+    monkeypatch.setattr(approval_posts, "attach_message", click_first)
     bot.command(OVER_TASK_LIMIT)
     update = bot.standin.wait_for_call("chat.update")[0].args
     assert "Approved* by <@U0BOB>" in str(update["blocks"]) and "approval_approve" not in str(update["blocks"])

@@ -19,7 +19,7 @@ from sqlmodel import Session, func, select
 from bot.config import CreditsConfig
 from bot.domain.lifecycle import TaskEvent
 from bot.services.balances import open_team_cycle
-from bot.services.tasks import release_credits
+from bot.services.task_ledger import release_credits
 from bot.slack.blocks.holds import HoldFormState
 from bot.store.models import LedgerEntry, ProcessedRequest, Task
 from tests.bot_harness import ALICE, WORKSPACE, BotUnderTest

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.config import CreditsConfig
 from bot.domain.charges import Charge, KeterBalanceData
-from bot.services import charges
+from bot.services import charges, keter_balances
 from tests.bot_harness import BOB, WORKSPACE, BotUnderTest
 from tests.conftest import Clock
 
@@ -129,10 +129,10 @@ def test_history_csv_is_uploaded_privately_into_the_members_dm(bot: BotUnderTest
 def test_balance_shows_whether_the_bot_agrees_with_keter_labs(bot: BotUnderTest, config: CreditsConfig) -> None:
     bot.command("balance")
     data = KeterBalanceData(team="design", plan_credits=5000, extra_credits=500, as_of=NOW)
-    charges.record_keter_balance(bot.db, config, workspace_id=WORKSPACE, data=data, now=NOW)
+    keter_balances.record_keter_balance(bot.db, config, workspace_id=WORKSPACE, data=data, now=NOW)
     assert "Keter Labs says 5,000 plan + 500 extra at Tue 24 Nov 11:00 · the bot agrees" in bot.command("balance").text
     data = KeterBalanceData(team="design", plan_credits=4984, extra_credits=500, as_of=NOW + timedelta(minutes=5))
-    charges.record_keter_balance(bot.db, config, workspace_id=WORKSPACE, data=data, now=NOW)
+    keter_balances.record_keter_balance(bot.db, config, workspace_id=WORKSPACE, data=data, now=NOW)
     assert "· 16 credits apart" in bot.command("balance").text
 
 

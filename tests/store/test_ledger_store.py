@@ -16,7 +16,7 @@ from bot.domain import ledger as rules
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import Balance, EntryKind
 from bot.services.balances import current_balance, open_team_cycle
-from bot.services.tasks import ShortfallError
+from bot.services.task_ledger import ShortfallError
 from bot.store import ledger as store
 from bot.store.db import Database
 from bot.store.models import LedgerEntry, Task

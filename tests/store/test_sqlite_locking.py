@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.config import load_config
 from bot.services.balances import current_balance
-from bot.services.tasks import ShortfallError
+from bot.services.task_ledger import ShortfallError
 from bot.store import ledger as store
 from bot.store.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from bot.store.models import Task

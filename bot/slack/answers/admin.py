@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from bot.domain.admin_commands import (
@@ -18,6 +19,7 @@ from bot.domain.admin_commands import (
 )
 from bot.domain.command_line import DigestPreviewCommand
 from bot.services import admin
+from bot.services.admin import AdminChange
 from bot.services.audit import read_audit
 from bot.services.budgets import BudgetSet, set_project_budget
 from bot.services.digests import preview_digest, set_digest_schedule
@@ -33,6 +35,14 @@ def _recorded(text: str) -> Reply:
     return Reply(text, recorded_blocks(text))
 
 
+def _changed(ctx: CommandContext, change_of: Callable[..., AdminChange], command: object, **keyed: str) -> Reply:
+    """Call an admin service with what every change takes (db, config, workspace, admin, command, now)."""
+    change = change_of(
+        ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now, **keyed
+    )
+    return _recorded(change_text(change))
+
+
 def answer_admin_help(ctx: CommandContext, command: AdminHelpCommand) -> Reply:
     """``/credits admin`` alone: every admin subcommand with an example."""
     return Reply("How to use /credits admin", admin_help_blocks())
@@ -41,58 +51,31 @@ def answer_admin_help(ctx: CommandContext, command: AdminHelpCommand) -> Reply:
 @refusals_in_words
 def answer_admin_role(ctx: CommandContext, command: AdminRoleCommand) -> Reply:
     """Give a member a role (the service refuses non-admins)."""
-    change = admin.set_role(
-        ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now
-    )
-    return _recorded(change_text(change))
+    return _changed(ctx, admin.set_role, command)
 
 
 @refusals_in_words
 def answer_admin_limit(ctx: CommandContext, command: AdminLimitCommand) -> Reply:
     """Change a role's limits."""
-    change = admin.set_limit(
-        ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now
-    )
-    return _recorded(change_text(change))
+    return _changed(ctx, admin.set_limit, command)
 
 
 @refusals_in_words
 def answer_admin_topup(ctx: CommandContext, command: AdminTopupCommand) -> Reply:
     """Add extra credits; the request key makes a redelivery add nothing."""
-    change = admin.top_up(
-        ctx.deps.db,
-        ctx.config,
-        workspace_id=ctx.workspace_id,
-        admin=ctx.actor(),
-        command=command,
-        request_key=ctx.request_key,
-        now=ctx.now,
-    )
-    return _recorded(change_text(change))
+    return _changed(ctx, admin.top_up, command, request_key=ctx.request_key)
 
 
 @refusals_in_words
 def answer_admin_adjust(ctx: CommandContext, command: AdminAdjustCommand) -> Reply:
     """Correct a team's credits with a ledger entry; the request key makes a redelivery add nothing."""
-    change = admin.adjust_credits(
-        ctx.deps.db,
-        ctx.config,
-        workspace_id=ctx.workspace_id,
-        admin=ctx.actor(),
-        command=command,
-        request_key=ctx.request_key,
-        now=ctx.now,
-    )
-    return _recorded(change_text(change))
+    return _changed(ctx, admin.adjust_credits, command, request_key=ctx.request_key)
 
 
 @refusals_in_words
 def answer_admin_team(ctx: CommandContext, command: AdminTeamCommand) -> Reply:
     """Create a team or change its channel and plan."""
-    change = admin.set_team(
-        ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now
-    )
-    return _recorded(change_text(change))
+    return _changed(ctx, admin.set_team, command)
 
 
 @refusals_in_words

@@ -59,3 +59,27 @@ class CommandContext:
             team=team,
             is_workspace_admin=lambda user: self.deps.workspace_admins.is_admin(self.client, self.workspace_id, user),
         )
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """One request's dependencies and parties, built once by the middleware (``middleware.load_config``).
+
+    Bolt passes it to any listener with an ``rc`` argument, so a listener names one argument instead of
+    seven (``deps``, ``config``, ``workspace_id``, ``user_id``, ``channel_id``, ``now``, ``request_key``).
+    """
+
+    deps: Deps
+    config: CreditsConfig
+    workspace_id: str
+    user_id: str
+    channel_id: str
+    now: datetime
+    request_key: str
+
+    def command(self, client: WebClient, text: str = "", *, channel_id: str | None = None) -> CommandContext:
+        """A CommandContext for this request, as if ``/credits <text>`` were typed (in ``channel_id`` if given)."""
+        channel = self.channel_id if channel_id is None else channel_id
+        return CommandContext(
+            self.deps, client, self.config, self.workspace_id, self.user_id, channel, text, self.request_key, self.now
+        )

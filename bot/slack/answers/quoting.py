@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest
 from bot.services.balances import balance_report
-from bot.services.charges import reconciliation
+from bot.services.keter_balances import reconciliation
 from bot.services.members import bot_admins
 from bot.services.quotes import quote_task
 from bot.slack.answers.context import CommandContext, Reply

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.task_commands import RequestsCommand
-from bot.services import approvals
+from bot.services import approval_nudges
 from bot.services.members import bot_admins
 from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.home import Decidable, requests_blocks
@@ -15,7 +15,7 @@ def answer_requests(ctx: CommandContext, command: RequestsCommand) -> Reply:
     is_admin = ctx.user_id in bot_admins(ctx.config) or ctx.deps.workspace_admins.is_admin(
         ctx.client, ctx.workspace_id, ctx.user_id
     )
-    found = approvals.pending_for(
+    found = approval_nudges.pending_for(
         ctx.deps.db,
         ctx.config,
         workspace_id=ctx.workspace_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import ADMIN_ROLE
 from bot.domain.task_commands import CancelCommand, DoneCommand, LimitsCommand, RunCommand, TasksCommand
-from bot.services import tasks
+from bot.services import task_cancel, tasks
 from bot.services.quotes import member_limits
 from bot.slack.announce import announce_safely, post_flag, post_request
 from bot.slack.answers.context import CommandContext, Reply
@@ -61,7 +61,7 @@ def answer_done(ctx: CommandContext, command: DoneCommand) -> Reply:
 def answer_cancel(ctx: CommandContext, command: CancelCommand) -> Reply:
     """Release the hold; withdraw a pending request and redraw it."""
     member = ctx.member(command.team)
-    task, released, approval = tasks.cancel_task(
+    task, released, approval = task_cancel.cancel_task(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=member, command=command, now=ctx.now
     )
     if approval is not None:

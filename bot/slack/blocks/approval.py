@@ -59,17 +59,22 @@ def _summary(approval: ApprovalRecord, task: TaskRecord, week_spend: int | None)
     return SectionBlock(block_id=BlockId.APPROVAL_SUMMARY, text=MarkdownTextObject(text="\n".join(lines)))
 
 
+def decision_buttons(approval: ApprovalRecord) -> ActionsBlock:
+    """Approve and Deny, carrying the request's id (a task's request and a request for more alike)."""
+    return ActionsBlock(
+        block_id=BlockId.APPROVAL_ACTIONS,
+        elements=[
+            ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=str(approval.id), style="primary"),
+            ButtonElement(text="Deny", action_id=ActionId.DENY, value=str(approval.id), style="danger"),
+        ],
+    )
+
+
 def request_blocks(approval: ApprovalRecord, task: TaskRecord, *, week_spend: int, zone: ZoneInfo) -> list[Block]:
     """The request as first posted: summary, buttons, and where the discussion goes."""
     return [
         _summary(approval, task, week_spend),
-        ActionsBlock(
-            block_id=BlockId.APPROVAL_ACTIONS,
-            elements=[
-                ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=str(approval.id), style="primary"),
-                ButtonElement(text="Deny", action_id=ActionId.DENY, value=str(approval.id), style="danger"),
-            ],
-        ),
+        decision_buttons(approval),
         ContextBlock(
             elements=[
                 MarkdownTextObject(

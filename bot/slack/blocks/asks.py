@@ -21,7 +21,7 @@ from slack_sdk.models.views import View
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.services.asks import AskRecord
 from bot.services.records import ApprovalRecord
-from bot.slack.blocks.approval import outcome_line
+from bot.slack.blocks.approval import decision_buttons, outcome_line
 from bot.slack.blocks.format import credits, day, when
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
@@ -74,13 +74,7 @@ def ask_request_blocks(approval: ApprovalRecord, ask: AskRecord, *, week_used: i
     )
     return [
         _summary(approval, ask, week_used),
-        ActionsBlock(
-            block_id=BlockId.APPROVAL_ACTIONS,
-            elements=[
-                ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=str(approval.id), style="primary"),
-                ButtonElement(text="Deny", action_id=ActionId.DENY, value=str(approval.id), style="danger"),
-            ],
-        ),
+        decision_buttons(approval),
         ContextBlock(
             elements=[
                 MarkdownTextObject(

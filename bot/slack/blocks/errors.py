@@ -6,7 +6,8 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.domain.errors import UserFacingError
 from bot.services.members import NotAMemberError
-from bot.services.tasks import NotYourTaskError, OverdrawnTeamError, ShortfallError
+from bot.services.task_ledger import OverdrawnTeamError, ShortfallError
+from bot.services.tasks import NotYourTaskError
 from bot.slack.blocks.asks import ask_buttons
 
 

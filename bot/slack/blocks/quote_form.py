@@ -28,7 +28,7 @@ from slack_sdk.models.views import View
 from bot.config import Pricing
 from bot.domain.commands import TaskRequest
 from bot.services.quotes import QuoteReport
-from bot.services.tasks import OverdrawnTeamError, ShortfallError
+from bot.services.task_ledger import OverdrawnTeamError, ShortfallError
 from bot.slack.blocks.format import credits, credits_exact
 from bot.slack.blocks.quote import describe_task, verdict_line
 from bot.slack.ids import ActionId, BlockId, CallbackId

@@ -2,7 +2,8 @@
 
 A listener names what it needs as arguments: Bolt's own (``ack``, ``body``, ``respond``, ``client``…)
 or what ``middleware.ProvideDeps`` and ``middleware.load_config`` put in the context (``deps``,
-``config``, ``workspace_id``, ``user_id``, ``channel_id``, ``request_key``, ``now``). Each one is
+``config``, ``workspace_id``, ``user_id``, ``channel_id``, ``request_key``, ``now``, or all of them as
+one ``rc: RequestContext``). Each one is
 registered inside the one error boundary. Listener modules do not import each other; what they share
 lives in ``bot.slack`` (``answers``, ``decisions``, ``requests``, ``subcommands``).
 """

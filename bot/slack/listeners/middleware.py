@@ -2,7 +2,8 @@
 
 ``ProvideDeps`` puts the dependencies and the request's parties in ``context``; Bolt then passes a
 context key to any listener argument of the same name (``deps``, ``config``, ``workspace_id``,
-``user_id``, ``channel_id``, ``now``, ``request_key``), so listeners are plain module-level functions.
+``user_id``, ``channel_id``, ``now``, ``request_key``; all of them with the config as one ``rc``), so
+listeners are plain module-level functions.
 
 Nothing here writes: between a request and its ``ack()`` there is only Bolt's signature check,
 parsing and one cached config lookup, so a busy database never delays an acknowledgement. Replays
@@ -26,6 +27,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from bot.services.deliveries import claim_event, claimed_by_first_write
+from bot.slack.answers.context import RequestContext
 from bot.slack.deps import Deps
 from bot.slack.requests import parties
 from bot.store.db import DeliveryAlreadyHandledError
@@ -80,9 +82,21 @@ class ProvideDeps(Middleware):
 
 
 def load_config(context: BoltContext, next_: Callable[[], BoltResponse]) -> BoltResponse | None:
-    """The workspace's effective config (credits file plus admin overrides), cached per change."""
+    """The workspace's effective config (credits file plus admin overrides), cached per change.
+
+    With it, the request's context is complete: ``rc`` gathers all of it in one frozen ``RequestContext``.
+    """
     deps: Deps = context["deps"]
-    context["config"] = deps.effective_config(context["workspace_id"])
+    config = context["config"] = deps.effective_config(context["workspace_id"])
+    context["rc"] = RequestContext(
+        deps,
+        config,
+        context["workspace_id"],
+        context["user_id"],
+        context["channel_id"],
+        context["now"],
+        context["request_key"],
+    )
     return next_()
 
 

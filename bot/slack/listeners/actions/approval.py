@@ -2,87 +2,59 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.command_line import parse_command
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.domain.task_commands import RunCommand
 from bot.services import approvals, asks
-from bot.slack.answers.context import CommandContext
+from bot.slack.answers.context import RequestContext
 from bot.slack.answers.tasks import answer_run
 from bot.slack.blocks.approval import deny_modal
 from bot.slack.blocks.asks import raise_modal
 from bot.slack.decisions import clicked_approval_id, decide_and_show, request_for_decider
-from bot.slack.deps import Deps
+from bot.slack.requests import button_value
 
 
 def handle_approve_click(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext
 ) -> None:
     """Approve; ``approvals.decide`` checks the clicker's workspace and eligibility under the team's lock.
 
     A pending limit raise opens the approve form first, for the day the raise lasts to.
     """
     ack()
-    approval, _ = approvals.get_approval(deps.db, clicked_approval_id(body))
+    approval, _ = approvals.get_approval(rc.deps.db, clicked_approval_id(body))
     if approval.kind == ApprovalKind.LIMIT_RAISE and approval.status == ApprovalStatus.PENDING:
-        approval, _ = request_for_decider(
-            deps, client, config, workspace_id=workspace_id, user_id=user_id, approval_id=approval.id
-        )
-        ask = asks.ask_of(deps.db, approval.id)
+        approval, _ = request_for_decider(rc, client, approval.id)
+        ask = asks.ask_of(rc.deps.db, approval.id)
         assert ask is not None
-        until = approvals.end_of_week(deps.clock(), config, approval.team)
+        until = approvals.end_of_week(rc.deps.clock(), rc.config, approval.team)
         client.views_open(trigger_id=body["trigger_id"], view=raise_modal(approval, ask, until))
         return
     decide_and_show(
-        deps,
+        rc,
         client,
-        config,
         respond,
-        workspace_id=workspace_id,
-        user_id=user_id,
         approval_id=clicked_approval_id(body),
         approve=True,
         note=None,
     )
 
 
-def handle_deny_click(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-) -> None:
+def handle_deny_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext) -> None:
     """Open the form for a reason; a request settled already is answered like a late click."""
     ack()
-    approval, task = request_for_decider(
-        deps, client, config, workspace_id=workspace_id, user_id=user_id, approval_id=clicked_approval_id(body)
-    )
+    approval, task = request_for_decider(rc, client, clicked_approval_id(body))
     if approval.status != ApprovalStatus.PENDING:
         decide_and_show(
-            deps,
+            rc,
             client,
-            config,
             respond,
-            workspace_id=workspace_id,
-            user_id=user_id,
             approval_id=approval.id,
             approve=False,
             note=None,
@@ -92,24 +64,14 @@ def handle_deny_click(
 
 
 def handle_run_again_click(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    channel_id: str,
-    request_key: str,
-    now: datetime,
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext
 ) -> None:
     """Start the task the duplicate warning held back, on purpose this time."""
     ack()
-    text = str(body["actions"][0].get("value", ""))
+    text = button_value(body)
     parsed = parse_command(text)
     if not isinstance(parsed, RunCommand):
         raise UserFacingError("That button no longer points at a task; run it again with `/credits run …`.")
-    ctx = CommandContext(deps, client, config, workspace_id, user_id, channel_id, text, request_key, now)
+    ctx = rc.command(client, text)
     reply = answer_run(ctx, parsed, allow_duplicate=True)
     respond(response_type="ephemeral", replace_original=True, text=reply.text, blocks=reply.blocks)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.command_line import parse_command
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind
 from bot.domain.task_commands import RunCommand
 from bot.services import asks
 from bot.slack.announce import announce_safely, post_ask
-from bot.slack.answers.context import CommandContext
+from bot.slack.answers.context import RequestContext
 from bot.slack.decisions import clicked_approval_id
-from bot.slack.deps import Deps
+from bot.slack.requests import button_value
 
 
 def _ask(
@@ -25,32 +23,26 @@ def _ask(
     body: dict[str, Any],
     respond: Respond,
     client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    channel_id: str,
-    request_key: str,
-    now: datetime,
+    rc: RequestContext,
 ) -> None:
     """Ask for what the task the button carries lacks, post the request, and tell the member where it is."""
-    text = str(body["actions"][0].get("value", "")).strip().removeprefix("/credits").strip()
+    text = button_value(body).strip().removeprefix("/credits").strip()
     parsed = parse_command(text)
     if not isinstance(parsed, RunCommand):
         raise UserFacingError("That button no longer points at a task; quote it again with `/credits quote …`.")
-    ctx = CommandContext(deps, client, config, workspace_id, user_id, channel_id, text, request_key, now)
+    ctx = rc.command(client, text)
     member = ctx.member(parsed.request.team)
     asked = asks.ask_for_more(
-        deps.db,
-        config,
-        workspace_id=workspace_id,
+        rc.deps.db,
+        rc.config,
+        workspace_id=rc.workspace_id,
         member=member,
         kind=kind,
         command=parsed,
         run_command=f"/credits {text}",
-        now=now,
+        now=rc.now,
     )
-    permalink = post_ask(deps, client, config, asked)
+    permalink = post_ask(rc.deps, client, rc.config, asked)
     where = f"<{permalink}|the team's channel>" if permalink else "the team's channel"
     what = "a limit raise" if kind is ApprovalKind.LIMIT_RAISE else "extra credits"
     respond(
@@ -62,89 +54,37 @@ def _ask(
 
 
 def handle_ask_limit_raise_click(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    channel_id: str,
-    request_key: str,
-    now: datetime,
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext
 ) -> None:
     """The member is over a limit: ask an admin to raise it for a while."""
     ack()
-    _ask(
-        ApprovalKind.LIMIT_RAISE,
-        body,
-        respond,
-        client,
-        deps,
-        config,
-        workspace_id,
-        user_id,
-        channel_id,
-        request_key,
-        now,
-    )
+    _ask(ApprovalKind.LIMIT_RAISE, body, respond, client, rc)
 
 
 def handle_ask_extra_credits_click(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    channel_id: str,
-    request_key: str,
-    now: datetime,
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext
 ) -> None:
     """The team is short (or overdrawn): ask an admin to buy extra credits."""
     ack()
-    _ask(
-        ApprovalKind.EXTRA_CREDITS,
-        body,
-        respond,
-        client,
-        deps,
-        config,
-        workspace_id,
-        user_id,
-        channel_id,
-        request_key,
-        now,
-    )
+    _ask(ApprovalKind.EXTRA_CREDITS, body, respond, client, rc)
 
 
 def handle_bought_click(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    now: datetime,
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext
 ) -> None:
     """The admin bought the credits in Keter Labs' billing: record them once, redraw, tell the requester."""
     ack()
     bought = asks.record_bought(
-        deps.db,
-        config,
-        workspace_id=workspace_id,
+        rc.deps.db,
+        rc.config,
+        workspace_id=rc.workspace_id,
         approval_id=clicked_approval_id(body),
-        admin=user_id,
-        is_workspace_admin=deps.workspace_admins.is_admin(client, workspace_id, user_id),
-        now=now,
+        admin=rc.user_id,
+        is_workspace_admin=rc.deps.workspace_admins.is_admin(client, rc.workspace_id, rc.user_id),
+        now=rc.now,
     )
     if bought.added:
-        announce_safely(deps, client, config, bought.approval, None)
+        announce_safely(rc.deps, client, rc.config, bought.approval, None)
         return
     respond(
         response_type="ephemeral",

@@ -9,46 +9,35 @@ from pydantic import ValidationError
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.services.admin import AdminOnlyError
 from bot.services.audit import read_audit
 from bot.slack.answers.admin import audit_zone
-from bot.slack.answers.context import CommandContext
+from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.admin import refusal_text
 from bot.slack.blocks.audit import AuditCursor, audit_blocks, audit_text
-from bot.slack.deps import Deps
+from bot.slack.requests import button_value
 
 
 def handle_audit_more_click(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    channel_id: str,
-    request_key: str,
-    now: datetime,
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext
 ) -> None:
     """Show the next (older) page in place of this one; the clicker must still be an admin."""
     ack()
     try:
-        cursor = AuditCursor.model_validate_json(str(body["actions"][0].get("value", "")))
+        cursor = AuditCursor.model_validate_json(button_value(body))
     except (KeyError, IndexError, ValidationError):
         raise UserFacingError("That button is out of date; run `/credits admin audit` again.") from None
-    ctx = CommandContext(deps, client, config, workspace_id, user_id, channel_id, "", request_key, now)
+    ctx = rc.command(client)
     try:
         page = read_audit(
-            deps.db,
-            config,
-            workspace_id=workspace_id,
+            rc.deps.db,
+            rc.config,
+            workspace_id=rc.workspace_id,
             admin=ctx.actor(),
             team=cursor.team,
             days=cursor.days,
-            now=now,
+            now=rc.now,
             since=datetime.fromtimestamp(cursor.since, UTC),
             before_id=cursor.before,
         )

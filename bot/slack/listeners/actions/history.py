@@ -9,47 +9,36 @@ from pydantic import ValidationError
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.services.history import read_history
-from bot.slack.answers.context import CommandContext
+from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.history import HistoryCursor, history_blocks, history_text
-from bot.slack.deps import Deps
+from bot.slack.requests import button_value
 
 
 def handle_history_more_click(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    channel_id: str,
-    request_key: str,
-    now: datetime,
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext
 ) -> None:
     """Show the next page in place of this one (the clicker's own team's history)."""
     ack()
     try:
-        cursor = HistoryCursor.model_validate_json(str(body["actions"][0].get("value", "")))
+        cursor = HistoryCursor.model_validate_json(button_value(body))
     except (KeyError, IndexError, ValidationError):
         raise UserFacingError("That button is out of date; run `/credits history` again.") from None
-    ctx = CommandContext(deps, client, config, workspace_id, user_id, channel_id, "", request_key, now)
+    ctx = rc.command(client)
     viewer = ctx.member()
     page = read_history(
-        deps.db,
-        config,
-        workspace_id=workspace_id,
+        rc.deps.db,
+        rc.config,
+        workspace_id=rc.workspace_id,
         viewer=viewer,
         days=cursor.days,
-        now=now,
+        now=rc.now,
         member=cursor.member,
         tool=cursor.tool,
         project=cursor.project,
         since=datetime.fromtimestamp(cursor.since, UTC),
         before=(datetime.fromtimestamp(cursor.at, UTC), cursor.id),
     )
-    blocks = history_blocks(page, config.teams[viewer.team].zone, first=False)
+    blocks = history_blocks(page, rc.config.teams[viewer.team].zone, first=False)
     respond(response_type="ephemeral", replace_original=True, text=history_text(page), blocks=blocks)

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand
 from bot.services import stale_holds as holds
 from bot.services.records import TaskRecord
-from bot.slack.answers.context import CommandContext
+from bot.slack.answers.context import RequestContext
 from bot.slack.answers.tasks import answer_cancel
 from bot.slack.blocks.holds import FormMode, HoldFormState, finish_form, outcome_blocks
 from bot.slack.blocks.tasks import notice_blocks
 from bot.slack.deps import Deps
+from bot.slack.requests import button_value
 
 
 def _clicked_task(deps: Deps, body: dict[str, Any]) -> TaskRecord:
     try:
-        task_id = int(str(body["actions"][0].get("value", "")))
+        task_id = int(button_value(body))
     except (KeyError, IndexError, ValueError):
         raise UserFacingError(
             "That button no longer points at a task; `/credits tasks` lists your open tasks."
@@ -69,21 +68,11 @@ def handle_hold_cost_click(
 
 
 def handle_hold_cancel_click(
-    ack: Ack,
-    body: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    channel_id: str,
-    request_key: str,
-    now: datetime,
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext
 ) -> None:
     """Cancel the task through ``/credits cancel``'s path; the reminder is redrawn with the outcome."""
     ack()
-    task = _clicked_task(deps, body)
-    ctx = CommandContext(deps, client, config, workspace_id, user_id, channel_id, "", request_key, now)
+    task = _clicked_task(rc.deps, body)
+    ctx = rc.command(client)
     reply = answer_cancel(ctx, CancelCommand(number=task.number, team=task.team))
     respond(replace_original=True, text=reply.text, blocks=outcome_blocks(task, reply.blocks))

@@ -2,62 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import CancelCommand
+from bot.slack.answers.context import RequestContext
 from bot.slack.answers.tasks import answer_cancel
 from bot.slack.blocks.quote_form import DoneFormState, done_form
-from bot.slack.deps import Deps
 from bot.slack.home import concerned, refresh_homes
-from bot.slack.quoting_form import context_at, first_team, new_form, redraw_form
+from bot.slack.quoting_form import first_team, new_form, redraw_form
+from bot.slack.requests import button_value
 
 
 def _task_value(body: dict[str, Any]) -> tuple[str, int]:
-    team, _, number = str(body["actions"][0].get("value", "")).partition(":")
+    team, _, number = button_value(body).partition(":")
     if not team or not number.isdigit():
         raise UserFacingError("That button no longer points at a task; try `/credits tasks`.")
     return team, int(number)
 
 
-def handle_home_quote_click(
-    ack: Ack,
-    body: dict[str, Any],
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    request_key: str,
-    now: datetime,
-) -> None:
+def handle_home_quote_click(ack: Ack, body: dict[str, Any], client: WebClient, rc: RequestContext) -> None:
     """Open the quote form for the team the button names."""
     ack()
-    ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
+    ctx = rc.command(client, channel_id="")
     team = first_team(ctx, str(body["actions"][0].get("value") or "") or None)
     client.views_open(trigger_id=body["trigger_id"], view=new_form(ctx, team))
 
 
-def handle_quote_form_change(
-    ack: Ack,
-    body: dict[str, Any],
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    request_key: str,
-    now: datetime,
-) -> None:
+def handle_quote_form_change(ack: Ack, body: dict[str, Any], client: WebClient, rc: RequestContext) -> None:
     """A tool, quality or number changed: redraw the options and the live quote (``views.update``)."""
     ack()
     view = body["view"]
-    ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
+    ctx = rc.command(client, channel_id="")
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=redraw_form(ctx, view))
 
 
@@ -70,21 +49,11 @@ def handle_home_done_click(ack: Ack, body: dict[str, Any], client: WebClient) ->
     )
 
 
-def handle_home_cancel_click(
-    ack: Ack,
-    body: dict[str, Any],
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    request_key: str,
-    now: datetime,
-) -> None:
+def handle_home_cancel_click(ack: Ack, body: dict[str, Any], client: WebClient, rc: RequestContext) -> None:
     """Cancel the task as ``/credits cancel`` does, then redraw the tabs it changes."""
     ack()
     team, number = _task_value(body)
-    ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
+    ctx = rc.command(client, channel_id="")
     reply = answer_cancel(ctx, CancelCommand(number=number, team=team))
-    client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
-    refresh_homes(deps, client, config, workspace_id, concerned(config, team, user_id))
+    client.chat_postMessage(channel=rc.user_id, text=reply.text, blocks=reply.blocks)
+    refresh_homes(rc.deps, client, rc.config, rc.workspace_id, concerned(rc.config, team, rc.user_id))

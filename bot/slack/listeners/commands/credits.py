@@ -9,18 +9,15 @@ unexpectedly, goes on to ``handle_credits_command`` (which reports errors throug
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.command_line import route
 from bot.domain.errors import UserFacingError
-from bot.slack.answers.context import CommandContext, Reply
+from bot.slack.answers.context import CommandContext, Reply, RequestContext
 from bot.slack.blocks.errors import user_error_blocks, user_error_text
-from bot.slack.deps import Deps
 from bot.slack.home import concerned, refresh_homes
 from bot.slack.subcommands import ANSWERED_IN_ACK, answer
 
@@ -30,13 +27,7 @@ def handle_credits_command(
     command: dict[str, Any],
     respond: Respond,
     client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    channel_id: str,
-    request_key: str,
-    now: datetime,
+    rc: RequestContext,
 ) -> None:
     """Every subcommand answers ephemerally, only to the person who typed it.
 
@@ -45,7 +36,7 @@ def handle_credits_command(
     Slack acks first and answers through ``response_url``.
     """
     text = command.get("text", "")
-    ctx = CommandContext(deps, client, config, workspace_id, user_id, channel_id, text, request_key, now)
+    ctx = rc.command(client, text)
     try:
         invocation = route(text)
         if invocation.subcommand not in ANSWERED_IN_ACK:
@@ -55,7 +46,7 @@ def handle_credits_command(
             if invocation.subcommand.name in CHANGES_BALANCES:  # a hold, a charge or a top-up: redraw Home tabs
                 team = getattr(invocation.command, "team", None) or _team_of(invocation.command, ctx)
                 if team:
-                    refresh_homes(deps, client, ctx.config, workspace_id, concerned(ctx.config, team, user_id))
+                    refresh_homes(rc.deps, client, ctx.config, rc.workspace_id, concerned(ctx.config, team, rc.user_id))
             return
         reply = answer(ctx, invocation)
     except UserFacingError as problem:
@@ -74,17 +65,8 @@ def handle_credits_command(
 def answer_reads_at_once(body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
     """A read (or a line that does not parse) answered here, its reply the ack's body; the rest go on."""
     text = str(body.get("text", ""))
-    ctx = CommandContext(
-        context["deps"],
-        context.client,
-        context["config"],
-        context["workspace_id"],
-        context["user_id"],
-        context["channel_id"],
-        text,
-        context["request_key"],
-        context["now"],
-    )
+    rc: RequestContext = context["rc"]
+    ctx = rc.command(context.client, text)
     try:
         invocation = route(text)
         if invocation.subcommand not in ANSWERED_IN_ACK:

@@ -6,21 +6,20 @@ workflow names, then completes the step with its outputs, or fails it with what 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt.context.complete import Complete
 from slack_bolt.context.fail import Fail
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import RunCommand
+from bot.services.members import Member
 from bot.services.quotes import quote_task
 from bot.services.tasks import start_task
 from bot.slack.announce import post_request
-from bot.slack.deps import Deps
+from bot.slack.answers.context import RequestContext
 from bot.slack.home import concerned, refresh_homes
 from bot.slack.quoting_form import context_at
 
@@ -49,24 +48,29 @@ def _request(inputs: dict[str, Any], team: str | None) -> TaskRequest:
     )
 
 
+def _member(rc: RequestContext, client: WebClient, inputs: dict[str, Any]) -> Member:
+    """The member the step's ``member`` input names, with the team and role they act in (UserFacingError if none)."""
+    member_id = str(inputs.get("member") or "")
+    return context_at(rc.deps, client, rc.config, rc.workspace_id, member_id, rc.request_key, rc.now).member()
+
+
 def handle_quote_step(
     inputs: dict[str, Any],
     complete: Complete,
     fail: Fail,
     client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    request_key: str,
-    now: datetime,
+    rc: RequestContext,
 ) -> None:
     """Outputs total, likely_low, likely_high (the total for both until ranges exist), needs_approval."""
     try:
-        member_id = str(inputs.get("member") or "")
-        ctx = context_at(deps, client, config, workspace_id, member_id, request_key, now)
-        member = ctx.member()
+        member = _member(rc, client, inputs)
         report = quote_task(
-            deps.db, config, workspace_id=workspace_id, member=member, command=_request(inputs, member.team), now=now
+            rc.deps.db,
+            rc.config,
+            workspace_id=rc.workspace_id,
+            member=member,
+            command=_request(inputs, member.team),
+            now=rc.now,
         )
     except UserFacingError as error:
         fail(error=str(error))
@@ -87,29 +91,29 @@ def handle_request_step(
     complete: Complete,
     fail: Fail,
     client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    request_key: str,
-    now: datetime,
+    rc: RequestContext,
 ) -> None:
     """Run the task for the member (reserve, or post an approval request); outputs task_reference and status."""
     try:
-        member_id = str(inputs.get("member") or "")
-        ctx = context_at(deps, client, config, workspace_id, member_id, request_key or f"wf:{now.isoformat()}", now)
-        member = ctx.member()
+        member = _member(rc, client, inputs)
         note = str(inputs.get("note") or "").strip()[:200] or None
         command = RunCommand(request=_request(inputs, member.team), note=note)
         # A workflow may run the same step twice on purpose: no duplicate question, as with the button.
         result = start_task(
-            deps.db, config, workspace_id=workspace_id, member=member, command=command, now=now, allow_duplicate=True
+            rc.deps.db,
+            rc.config,
+            workspace_id=rc.workspace_id,
+            member=member,
+            command=command,
+            now=rc.now,
+            allow_duplicate=True,
         )
         assert result.task is not None
         if result.approval is not None:  # over a limit: the request goes to the team's channel, as for /credits run
-            post_request(deps, client, config, result.approval, result.task, week_spend=result.week_spend)
+            post_request(rc.deps, client, rc.config, result.approval, result.task, week_spend=result.week_spend)
     except UserFacingError as error:
         fail(error=str(error))
         return
     status = "reserved" if result.kind == "reserved" else "approval_needed"
     complete(outputs={"task_reference": f"{member.team}#{result.task.number}", "status": status})
-    refresh_homes(deps, client, config, workspace_id, concerned(config, member.team, member_id))
+    refresh_homes(rc.deps, client, rc.config, rc.workspace_id, concerned(rc.config, member.team, member.user_id))

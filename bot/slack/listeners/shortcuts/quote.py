@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.config import CreditsConfig
-from bot.slack.deps import Deps
-from bot.slack.quoting_form import context_at, first_team, new_form
+from bot.slack.answers.context import RequestContext
+from bot.slack.quoting_form import first_team, new_form
 
 
-def handle_quote_shortcut(
-    ack: Ack,
-    body: dict[str, Any],
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    request_key: str,
-    now: datetime,
-) -> None:
+def handle_quote_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, rc: RequestContext) -> None:
     """Open the form for the member's team (the first, when in several)."""
     ack()
-    ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
-    client.views_open(trigger_id=body["trigger_id"], view=new_form(ctx, first_team(ctx, _own_first(config, user_id))))
+    ctx = rc.command(client, channel_id="")
+    client.views_open(
+        trigger_id=body["trigger_id"], view=new_form(ctx, first_team(ctx, _own_first(rc.config, rc.user_id)))
+    )
 
 
 def _own_first(config: CreditsConfig, user_id: str) -> str | None:

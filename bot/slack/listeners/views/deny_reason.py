@@ -8,11 +8,10 @@ from pydantic import ValidationError
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
+from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.approval import DenyModalState
 from bot.slack.decisions import decide_and_show, request_for_decider
-from bot.slack.deps import Deps
 from bot.slack.ids import BlockId
 
 
@@ -21,17 +20,12 @@ def handle_deny_submission(
     view: dict[str, Any],
     client: WebClient,
     context: BoltContext,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
+    rc: RequestContext,
 ) -> None:
     """Check the form and the decider before closing it (errors show in the form), then deny."""
     try:
         state = DenyModalState.model_validate_json(view.get("private_metadata") or "")
-        approval, _ = request_for_decider(
-            deps, client, config, workspace_id=workspace_id, user_id=user_id, approval_id=state.approval_id
-        )
+        approval, _ = request_for_decider(rc, client, state.approval_id)
     except (ValidationError, UserFacingError) as problem:
         message = problem.message if isinstance(problem, UserFacingError) else "This form is out of date."
         ack(response_action="errors", errors={BlockId.DENY_REASON_INPUT: message[:150]})
@@ -42,12 +36,9 @@ def handle_deny_submission(
     values = view.get("state", {}).get("values", {})
     reason = (values.get(BlockId.DENY_REASON_INPUT, {}).get("reason", {}) or {}).get("value")
     decide_and_show(
-        deps,
+        rc,
         client,
-        config,
         None,
-        workspace_id=workspace_id,
-        user_id=user_id,
         approval_id=state.approval_id,
         approve=False,
         note=(reason or "").strip() or None,

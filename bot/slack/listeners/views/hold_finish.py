@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.services import stale_holds as holds
 from bot.services import tasks
-from bot.slack.answers.context import CommandContext
+from bot.slack.answers.context import RequestContext
 from bot.slack.answers.tasks import answer_done
 from bot.slack.blocks.holds import FormFieldError, HoldFormState, field_for, form_command, outcome_blocks
-from bot.slack.deps import Deps
 from bot.slack.home import concerned, refresh_homes
 from bot.slack.ids import BlockId
 
@@ -29,12 +26,7 @@ def handle_hold_finish_submission(
     view: dict[str, Any],
     client: WebClient,
     context: BoltContext,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    request_key: str,
-    now: datetime,
+    rc: RequestContext,
 ) -> None:
     """Check the fields read-only (errors stay in the form), ack, then record the cost as ``done`` would.
 
@@ -46,14 +38,14 @@ def handle_hold_finish_submission(
     except ValidationError:
         ack(response_action="errors", errors={BlockId.HOLD_KEPT: "This form is out of date; use /credits done."})
         return
-    task = holds.task_for_notice(deps.db, task_id=state.task_id)
+    task = holds.task_for_notice(rc.deps.db, task_id=state.task_id)
     if task is None:
         ack(response_action="errors", errors={BlockId.HOLD_KEPT: "That task no longer exists."})
         return
-    ctx = CommandContext(deps, client, config, workspace_id, user_id, state.channel, "", request_key, now)
+    ctx = rc.command(client, channel_id=state.channel)
     try:  # read-only checks: a refusal stays next to its field and nothing is written
         command = form_command(task, state, (view.get("state") or {}).get("values") or {})
-        tasks.check_finish(deps.db, workspace_id=workspace_id, member=ctx.member(command.team), command=command)
+        tasks.check_finish(rc.deps.db, workspace_id=rc.workspace_id, member=ctx.member(command.team), command=command)
     except FormFieldError as problems:
         ack(response_action="errors", errors=problems.errors)
         return
@@ -63,11 +55,11 @@ def handle_hold_finish_submission(
     ack()
     context["channel_id"] = state.channel  # the form is closed: a refusal found while writing goes to the DM
     reply = answer_done(ctx, command)
-    recorded = holds.task_for_notice(deps.db, task_id=task.id) or task
+    recorded = holds.task_for_notice(rc.deps.db, task_id=task.id) or task
     if state.channel and state.ts:
         client.chat_update(
             channel=state.channel, ts=state.ts, text=reply.text, blocks=outcome_blocks(recorded, reply.blocks)
         )
     else:
-        client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
-    refresh_homes(deps, client, config, workspace_id, concerned(config, task.team, task.requester))
+        client.chat_postMessage(channel=rc.user_id, text=reply.text, blocks=reply.blocks)
+    refresh_homes(rc.deps, client, rc.config, rc.workspace_id, concerned(rc.config, task.team, task.requester))

@@ -2,42 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import DoneCommand
 from bot.services.tasks import check_finish
+from bot.slack.answers.context import RequestContext
 from bot.slack.answers.tasks import answer_done, answer_run
 from bot.slack.blocks.quote_form import DoneFormState, QuoteFormState
-from bot.slack.deps import Deps
 from bot.slack.home import concerned, refresh_homes
 from bot.slack.ids import BlockId
-from bot.slack.quoting_form import check_form, context_at
+from bot.slack.quoting_form import check_form
 
 
-def handle_quote_form_submission(
-    ack: Ack,
-    view: dict[str, Any],
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    request_key: str,
-    now: datetime,
-) -> None:
+def handle_quote_form_submission(ack: Ack, view: dict[str, Any], client: WebClient, rc: RequestContext) -> None:
     """Field errors, and a team short of credits, go back next to their fields (nothing written); else ack, run.
 
     Only read-only checks come before the ack, so a busy database never delays it. A refusal that only
     the write finds (another run took the credits meanwhile) reaches the member through the error
     boundary, in their direct messages with the bot.
     """
-    ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
+    ctx = rc.command(client, channel_id="")
     state = QuoteFormState.model_validate_json(view.get("private_metadata") or "{}")
     errors, command = check_form(ctx, view)
     if errors or command is None:
@@ -45,8 +33,8 @@ def handle_quote_form_submission(
         return
     ack()
     reply = answer_run(ctx, command)
-    client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
-    refresh_homes(deps, client, config, workspace_id, concerned(config, state.team, user_id))
+    client.chat_postMessage(channel=rc.user_id, text=reply.text, blocks=reply.blocks)
+    refresh_homes(rc.deps, client, rc.config, rc.workspace_id, concerned(rc.config, state.team, rc.user_id))
 
 
 def _number(values: dict[str, Any], block: str) -> int | None:
@@ -54,17 +42,7 @@ def _number(values: dict[str, Any], block: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def handle_done_form_submission(
-    ack: Ack,
-    view: dict[str, Any],
-    client: WebClient,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
-    request_key: str,
-    now: datetime,
-) -> None:
+def handle_done_form_submission(ack: Ack, view: dict[str, Any], client: WebClient, rc: RequestContext) -> None:
     """Record the task's real cost exactly as ``/credits done`` does."""
     values = (view.get("state") or {}).get("values") or {}
     retries, kept, cost = (_number(values, b) for b in (BlockId.DONE_RETRIES, BlockId.DONE_KEPT, BlockId.DONE_COST))
@@ -72,15 +50,15 @@ def handle_done_form_submission(
         ack(response_action="errors", errors={BlockId.DONE_COST: "Give either the retries or the cost, not both."})
         return
     state = DoneFormState.model_validate_json(view.get("private_metadata") or "{}")
-    ctx = context_at(deps, client, config, workspace_id, user_id, request_key, now)
+    ctx = rc.command(client, channel_id="")
     command = DoneCommand(number=state.number, retries=retries, cost=cost, kept=kept, team=state.team)
     try:  # read-only: what ``done`` would refuse stays in the form
-        check_finish(deps.db, workspace_id=workspace_id, member=ctx.member(state.team), command=command)
+        check_finish(rc.deps.db, workspace_id=rc.workspace_id, member=ctx.member(state.team), command=command)
     except UserFacingError as problem:
         field = BlockId.DONE_KEPT if "kept" in problem.message else BlockId.DONE_RETRIES
         ack(response_action="errors", errors={field: problem.message[:150]})
         return
     ack()
     reply = answer_done(ctx, command)
-    client.chat_postMessage(channel=user_id, text=reply.text, blocks=reply.blocks)
-    refresh_homes(deps, client, config, workspace_id, concerned(config, state.team, user_id))
+    client.chat_postMessage(channel=rc.user_id, text=reply.text, blocks=reply.blocks)
+    refresh_homes(rc.deps, client, rc.config, rc.workspace_id, concerned(rc.config, state.team, rc.user_id))

@@ -9,12 +9,11 @@ from pydantic import ValidationError
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
 from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError
+from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.asks import RaiseModalState
 from bot.slack.decisions import decide_and_show, request_for_decider
-from bot.slack.deps import Deps
 from bot.slack.ids import BlockId
 
 
@@ -23,24 +22,19 @@ def handle_raise_until_submission(
     view: dict[str, Any],
     client: WebClient,
     context: BoltContext,
-    deps: Deps,
-    config: CreditsConfig,
-    workspace_id: str,
-    user_id: str,
+    rc: RequestContext,
 ) -> None:
     """Check the form, the day and the decider before closing it (errors show in the form), then approve."""
     values = view.get("state", {}).get("values", {})
     picked = (values.get(BlockId.RAISE_UNTIL_INPUT, {}).get("until", {}) or {}).get("selected_date")
     try:
         state = RaiseModalState.model_validate_json(view.get("private_metadata") or "")
-        approval, _ = request_for_decider(
-            deps, client, config, workspace_id=workspace_id, user_id=user_id, approval_id=state.approval_id
-        )
+        approval, _ = request_for_decider(rc, client, state.approval_id)
         try:
             until = date.fromisoformat(str(picked))
         except ValueError:
             raise UserFacingError("Pick the last day of the raise.") from None
-        today = local_date(deps.clock(), config.teams[approval.team].zone)
+        today = local_date(rc.deps.clock(), rc.config.teams[approval.team].zone)
         if until < today:
             raise UserFacingError("That day has passed; pick today or a later day.")
     except (ValidationError, UserFacingError) as problem:
@@ -50,12 +44,9 @@ def handle_raise_until_submission(
     ack()
     context["channel_id"] = approval.channel_id or ""
     decide_and_show(
-        deps,
+        rc,
         client,
-        config,
         None,
-        workspace_id=workspace_id,
-        user_id=user_id,
         approval_id=state.approval_id,
         approve=True,
         note=None,

@@ -1,0 +1,81 @@
+"""Keter Labs' own balance for a team (``balance.updated``), kept beside the bot's figure, and its alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import CreditsConfig
+from bot.domain.charges import KeterBalanceData
+from bot.services.balances import open_team_cycle
+from bot.services.charges import bot_team
+from bot.store import charges as charge_store
+from bot.store.db import Database
+from bot.store.models import KeterBalance
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Keter Labs' figure for a team against the bot's when it came in."""
+
+    team: str
+    plan_credits: int
+    extra_credits: int
+    as_of: datetime
+    difference: int  # Keter Labs' plan + extra minus the bot's (0: the bot agrees)
+
+
+def _reconciliation(snapshot: KeterBalance) -> Reconciliation:
+    """The stored figures as the answer every caller gets."""
+    return Reconciliation(
+        snapshot.team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
+    )
+
+
+def record_keter_balance(
+    db: Database, config: CreditsConfig, *, workspace_id: str, data: KeterBalanceData, now: datetime
+) -> Reconciliation:
+    """Keep the newest ``balance.updated`` of a team beside the bot's own figure at that moment."""
+    team = bot_team(config, data.team)
+    with db.write() as session:
+        row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
+        difference = (data.plan_credits + data.extra_credits) - (row.plan + row.extra)
+        snapshot = charge_store.keter_balance(session, workspace_id=workspace_id, team=team)
+        if snapshot is not None and snapshot.as_of > data.as_of:
+            return _reconciliation(snapshot)
+        if snapshot is None:
+            snapshot = KeterBalance(
+                workspace_id=workspace_id,
+                team=team,
+                plan_credits=data.plan_credits,
+                extra_credits=data.extra_credits,
+                as_of=data.as_of,
+            )
+        snapshot.plan_credits, snapshot.extra_credits = data.plan_credits, data.extra_credits
+        snapshot.as_of, snapshot.difference = data.as_of, difference
+        session.add(snapshot)
+        return _reconciliation(snapshot)
+
+
+def reconciliation(db: Database, *, workspace_id: str, team: str) -> Reconciliation | None:
+    """The team's newest Keter Labs balance and how far the bot was from it (None: none received)."""
+    with db.read() as session:
+        snapshot = charge_store.keter_balance(session, workspace_id=workspace_id, team=team)
+        if snapshot is None:
+            return None
+        return _reconciliation(snapshot)
+
+
+def claim_balance_alerts(db: Database, config: CreditsConfig, *, workspace_id: str) -> list[Reconciliation]:
+    """Differences beyond ``feed.tolerance`` the admins were not told about yet, claimed (told once each)."""
+    claimed: list[Reconciliation] = []
+    with db.write() as session:
+        for snapshot in charge_store.keter_balances(session, workspace_id=workspace_id):
+            if abs(snapshot.difference) <= config.feed.tolerance:
+                continue
+            if snapshot.alerted_difference == snapshot.difference or snapshot.team not in config.teams:
+                continue
+            snapshot.alerted_difference = snapshot.difference
+            session.add(snapshot)
+            claimed.append(_reconciliation(snapshot))
+    return claimed
