@@ -105,7 +105,7 @@ def start_task(
     """
     spec = resolve_spec(config, command.request)  # an unknown tool or option fails before any write
     task_fingerprint = fingerprint(command)
-    project = command.project or command.request.project  # the client project the task counts against
+    project = command.project  # the client project the task counts against
     # A due renewal (or a new team's opening grant) is committed on its own, as for a quote, so it stays
     # even when this run is refused; it reads one row when nothing is due.
     current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
