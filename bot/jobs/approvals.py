@@ -24,8 +24,8 @@ from bot.services import approval_posts, approvals
 from bot.services.members import Member
 from bot.services.quotes import week_usage
 from bot.services.records import ApprovalRecord, TaskRecord
-from bot.slack.announce import announce_safely, find_request, landed, tell_requester, try_post
-from bot.slack.blocks.approval import thread_reply, unpostable_text
+from bot.slack.announce import announce_safely, find_request, landed, outcome_text, tell_requester, try_post
+from bot.slack.blocks.approval import unpostable_text
 from bot.slack.deps import Deps
 from bot.slack.home import refresh_team_homes
 
@@ -53,8 +53,9 @@ def sweep_approvals(deps: Deps, client: WebClient, now: datetime, *, skip: Colle
     return len(expired)
 
 
-def repost(deps: Deps, client: WebClient, approval: ApprovalRecord, task: TaskRecord, now: datetime) -> None:
-    """A request whose post never landed: found in the channel, posted again, or given up."""
+def repost(deps: Deps, client: WebClient, approval: ApprovalRecord, task: TaskRecord | None, now: datetime) -> None:
+    """A request whose post never landed (a task's, or a request for more): found in the channel, posted
+    again, or given up."""
     config = deps.effective_config(approval.workspace_id)
     team = config.teams.get(approval.team)
     if team is None:
@@ -72,7 +73,7 @@ def repost(deps: Deps, client: WebClient, approval: ApprovalRecord, task: TaskRe
     if approval.status != ApprovalStatus.PENDING:  # settled before it was ever shown: nothing to redraw
         approval_posts.mark_announced(deps.db, approval_id=approval.id)
         if approval.status in (ApprovalStatus.EXPIRED, ApprovalStatus.APPROVED, ApprovalStatus.DENIED):
-            tell_requester(client, approval, thread_reply(approval, task))
+            tell_requester(client, approval, outcome_text(deps, approval, task))
         return
     requester = Member(approval.requester, approval.team, role="", is_bot_admin=False)  # role unused for usage
     week = week_usage(deps.db, config, workspace_id=approval.workspace_id, member=requester, now=now)

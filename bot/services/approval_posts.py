@@ -57,12 +57,16 @@ def attach_message(
         return ApprovalRecord.of(approval), TaskRecord.of(task) if task is not None else None
 
 
-def unposted(db: Database, *, now: datetime) -> list[tuple[ApprovalRecord, TaskRecord]]:
-    """Requests whose post never landed and whose last try (or creation) is over POST_LEASE old."""
+def unposted(db: Database, *, now: datetime) -> list[tuple[ApprovalRecord, TaskRecord | None]]:
+    """Requests whose post never landed and whose last try (or creation) is over POST_LEASE old,
+    with their task (None: a request for more, which has none)."""
     with db.read() as session:
-        found = []
+        found: list[tuple[ApprovalRecord, TaskRecord | None]] = []
         for approval in task_store.unposted_approvals(session, before=now - POST_LEASE):
-            task = session.get(Task, approval.task_id) if approval.task_id is not None else None
+            if approval.task_id is None:
+                found.append((ApprovalRecord.of(approval), None))
+                continue
+            task = session.get(Task, approval.task_id)
             if task is not None:
                 found.append((ApprovalRecord.of(approval), TaskRecord.of(task)))
         return found

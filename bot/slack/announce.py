@@ -67,7 +67,13 @@ def _withdraw_unpostable(deps: Deps, config: CreditsConfig, approval: ApprovalRe
 
 
 def post_request(
-    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord, *, week_spend: int
+    deps: Deps,
+    client: WebClient,
+    config: CreditsConfig,
+    approval: ApprovalRecord,
+    task: TaskRecord | None,
+    *,
+    week_spend: int,
 ) -> str | None:
     """Post the request for the requester who just asked; a permalink to it (None if there is none yet).
 
@@ -82,25 +88,51 @@ def post_request(
         raise
 
 
+def _request_message(
+    deps: Deps, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord | None, week_spend: int
+) -> dict[str, Any]:
+    """The request's message: a task's approval request, or (no task) a request for more."""
+    zone = config.teams[approval.team].zone
+    if task is not None:
+        return {
+            "text": request_text(approval, task),
+            "blocks": request_blocks(approval, task, week_spend=week_spend, zone=zone),
+            "metadata": {
+                "event_type": MetadataEvent.APPROVAL_REQUEST,
+                "event_payload": {"approval_id": approval.id, "task": task.number},
+            },
+        }
+    ask = asks.ask_of(deps.db, approval.id)
+    assert ask is not None, f"approval {approval.id} has neither a task nor an ask"
+    return {
+        "text": ask_request_text(approval, ask),
+        "blocks": ask_request_blocks(approval, ask, week_used=week_spend, zone=zone),
+        "metadata": {
+            "event_type": MetadataEvent.ASK_REQUEST,
+            "event_payload": {"approval_id": approval.id, "kind": approval.kind.value},
+        },
+    }
+
+
 def try_post(
-    deps: Deps, client: WebClient, config: CreditsConfig, approval: ApprovalRecord, task: TaskRecord, *, week_spend: int
+    deps: Deps,
+    client: WebClient,
+    config: CreditsConfig,
+    approval: ApprovalRecord,
+    task: TaskRecord | None,
+    *,
+    week_spend: int,
 ) -> Posted:
-    """One claimed try at posting the request. Raises SlackApiError only for a post refused for good,
-    after withdrawing the request."""
+    """One claimed try at posting the request (a task's, or a request for more when ``task`` is None).
+
+    Raises SlackApiError only for a post refused for good, after withdrawing the request."""
     team = config.teams[approval.team]
     claimed = approval_posts.claim_post(deps.db, approval_id=approval.id, now=deps.clock())
     if claimed is None:
         return Posted("busy")
     try:
         posted = client.chat_postMessage(
-            channel=team.channel,
-            text=request_text(approval, task),
-            blocks=request_blocks(approval, task, week_spend=week_spend, zone=team.zone),
-            metadata={
-                "event_type": MetadataEvent.APPROVAL_REQUEST,
-                "event_payload": {"approval_id": approval.id, "task": task.number},
-            },
-            unfurl_links=False,
+            channel=team.channel, unfurl_links=False, **_request_message(deps, config, approval, task, week_spend)
         )
     except SlackApiError as exc:
         if _error(exc) in CANNOT_POST or claimed.post_attempts >= approval_posts.MAX_POST_ATTEMPTS:
@@ -137,9 +169,10 @@ def find_request(client: WebClient, channel: str, approval: ApprovalRecord) -> s
         for message in page.get("messages") or []:
             metadata: dict[str, Any] = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == MetadataEvent.APPROVAL_REQUEST and str(payload.get("approval_id")) == str(
-                approval.id
-            ):
+            kind = metadata.get("event_type")
+            if kind in (MetadataEvent.APPROVAL_REQUEST, MetadataEvent.ASK_REQUEST) and str(
+                payload.get("approval_id")
+            ) == str(approval.id):
                 return str(message["ts"])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not page.get("has_more") or not cursor:
@@ -163,34 +196,12 @@ def tell_requester(client: WebClient, approval: ApprovalRecord, text: str) -> No
 
 
 def post_ask(deps: Deps, client: WebClient, config: CreditsConfig, asked: asks.Asked) -> str | None:
-    """Post a request for more in the team's channel; returns a permalink (None if Slack gives none).
+    """Post a request for more in the team's channel, claimed like a task's request; a permalink (None if none).
 
-    If the bot is not in the channel, the request is withdrawn (nothing was held) and the member told.
+    If the bot is not in the channel, the request is withdrawn (nothing was held) and the member told;
+    any other failure leaves it to the sweep, which looks for it in the channel, then posts it again.
     """
-    approval, ask = asked.approval, asked.ask
-    team = config.teams[approval.team]
-    try:
-        posted = client.chat_postMessage(
-            channel=team.channel,
-            text=ask_request_text(approval, ask),
-            blocks=ask_request_blocks(approval, ask, week_used=asked.week_used, zone=team.zone),
-            metadata={
-                "event_type": MetadataEvent.ASK_REQUEST,
-                "event_payload": {"approval_id": approval.id, "kind": approval.kind.value},
-            },
-            unfurl_links=False,
-        )
-    except SlackApiError as exc:
-        if exc.response.get("error") in CANNOT_POST:
-            approvals.withdraw(deps.db, config, approval_id=approval.id, now=deps.clock())
-            raise NotInChannelError(team.channel) from None
-        raise
-    channel, ts = str(posted["channel"]), str(posted["ts"])
-    approval_posts.attach_message(deps.db, approval_id=approval.id, channel_id=channel, message_ts=ts)
-    try:
-        return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
-    except SlackApiError:
-        return None
+    return post_request(deps, client, config, asked.approval, None, week_spend=asked.week_used)
 
 
 def post_flag(client: WebClient, flag: OverrunFlag) -> None:

@@ -177,3 +177,50 @@ def test_a_redraw_that_keeps_failing_is_given_up_after_three_tries(
     assert "can go ahead" in direct_messages(bot, ALICE)[0]
     sweep(bot, config, clock)
     assert len(bot.standin.calls_to("chat.update")) == 3
+
+
+# -- a request for more (no task) goes through the same claimed post and sweep --------------------------
+
+ASK_VALUE = "/credits run image quality=ultra variants=4"  # over a creator's 50 per task
+
+
+def ask_requests_in_channel(bot: BotUnderTest) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in bot.standin.messages(DESIGN_CHANNEL)
+        if (m.get("metadata") or {}).get("event_type") == "keter_credits_ask"
+    ]
+
+
+def test_a_request_for_more_slack_refused_is_posted_by_the_sweep_once(
+    bot: BotUnderTest, config: CreditsConfig, clock: Clock
+) -> None:
+    bot.standin.fail_next("chat.postMessage", "internal_error", status=200)
+    _, response_url = bot.click("ask_limit_raise", ASK_VALUE, user=ALICE)
+    assert "Asked for a limit raise" in str(bot.standin.wait_for_response(response_url)[0].payload["text"])
+    assert ask_requests_in_channel(bot) == [] and approvals(bot)[0].message_ts is None
+    sweep(bot, config, clock)
+    assert ask_requests_in_channel(bot) == []  # tries are two minutes apart
+    clock.advance(minutes=3)
+    sweep(bot, config, clock)
+    [posted] = ask_requests_in_channel(bot)
+    assert approvals(bot)[0].message_ts == posted["ts"] and "per-task limit 50 → 80" in str(posted["blocks"])
+    clock.advance(minutes=3)
+    sweep(bot, config, clock)
+    assert len(ask_requests_in_channel(bot)) == 1
+
+
+def test_a_request_for_more_whose_channel_is_gone_is_withdrawn_and_the_requester_told(
+    bot: BotUnderTest, config: CreditsConfig, clock: Clock
+) -> None:
+    bot.standin.fail_next("chat.postMessage", "internal_error", status=200)
+    bot.click("ask_limit_raise", ASK_VALUE, user=ALICE)
+    bot.standin.wait_for_call("chat.postMessage")
+    bot.standin.set_bot_in_channel(DESIGN_CHANNEL, False)
+    clock.advance(minutes=3)
+    sweep(bot, config, clock)
+    assert [(a.kind, a.status) for a in approvals(bot)] == [("limit_raise", "withdrawn")]
+    [told] = direct_messages(bot, ALICE)
+    assert "Your request for a limit raise could not be posted: I'm not in <#C0DESIGN>" in told
+    sweep(bot, config, clock)
+    assert len(direct_messages(bot, ALICE)) == 1

@@ -130,13 +130,19 @@ def thread_reply(approval: ApprovalRecord, task: TaskRecord) -> str:
     return f"{who} the request was {approval.status}; the credits held were released."
 
 
-def unpostable_text(approval: ApprovalRecord, task: TaskRecord, channel: str, error: str) -> str:
-    """The requester's direct message when their request could not be posted in the team's channel."""
+def unpostable_text(approval: ApprovalRecord, task: TaskRecord | None, channel: str, error: str) -> str:
+    """The requester's direct message when their request (for a task, or for more) could not be posted."""
     why = {
         "not_in_channel": f"I'm not in <#{channel}>",
         "channel_not_found": f"I can't find <#{channel}>",
         "is_archived": f"<#{channel}> is archived",
     }.get(error, f"Slack refused it in <#{channel}> ({error})")
+    if task is None:
+        what = "a limit raise" if approval.kind == ApprovalKind.LIMIT_RAISE else "extra credits"
+        return (
+            f"Your request for {what} could not be posted: {why}. It was withdrawn. Once an admin has fixed the "
+            "channel (`/invite @credits` there, or `/credits admin team`), quote the task again and ask once more."
+        )
     return (
         f"Your approval request for task #{task.number} could not be posted: {why}. It was withdrawn and the "
         f"{credits(approval.amount)} held were released. Once an admin has fixed the channel (`/invite @credits` "
