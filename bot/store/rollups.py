@@ -117,13 +117,35 @@ _USAGE_RAW = sa_select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEnt
 )
 
 
+# Closing a hold reserved before the window (a release, or a capture below the hold) must not lower the
+# window's use: those credits were counted when they were reserved. Such an entry adds ``spent - closed``
+# to the sums above; it should add ``max(0, spent - closed)`` (only an overrun above an old hold counts),
+# so this adds back ``max(0, closed - spent)``. It reads the member's entries of the window that close a
+# hold, through ix_ledger_entry_member_time: bounded by the member's own week, not the team's history.
+_CLOSED = -LedgerEntry.held_delta - LedgerEntry.spent_delta
+_USAGE_OLD_HOLDS = (
+    sa_select(func.coalesce(func.sum(case((_CLOSED > 0, _CLOSED), else_=0)), 0))
+    .select_from(LedgerEntry)
+    .join(Task, col(Task.id) == col(LedgerEntry.task_id))
+    .where(
+        col(LedgerEntry.workspace_id) == bindparam("workspace_id"),
+        col(LedgerEntry.team) == bindparam("team"),
+        col(LedgerEntry.member) == bindparam("member"),
+        col(LedgerEntry.created_at) >= bindparam("since"),
+        col(LedgerEntry.kind).in_(USAGE_KINDS),
+        col(LedgerEntry.held_delta) < 0,
+        col(Task.created_at) < bindparam("since"),
+    )
+)
+
 # One statement, one round trip: the hours from the boundary on, plus the entries before it (none when
-# the window starts on the hour, as a week does in every whole-hour timezone).
-_USAGE = sa_select(_USAGE_ROLLED.scalar_subquery() + _USAGE_RAW.scalar_subquery())
+# the window starts on the hour, as a week does in every whole-hour timezone), plus old holds closed.
+_USAGE = sa_select(_USAGE_ROLLED.scalar_subquery() + _USAGE_RAW.scalar_subquery() + _USAGE_OLD_HOLDS.scalar_subquery())
 
 
 def usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
-    """The member's held plus spent deltas since ``since`` (entries up to the next hour, then hours)."""
+    """The member's use since ``since``: held plus spent deltas (entries up to the next hour, then hours),
+    where closing a hold reserved before ``since`` counts only what it spent above that hold."""
     boundary = _next_hour(since)
     parameters = {"workspace_id": workspace_id, "team": team, "member": member, "since": since, "boundary": boundary}
     return int(session.connection().execute(_USAGE, parameters).scalar() or 0)

@@ -140,3 +140,31 @@ def test_statuses_read_back_from_the_database_are_the_enums(database: Database, 
         by_enum = session.exec(select(Task).where(Task.status == TaskStatus.PENDING)).all()
         by_text = session.exec(select(Task).where(Task.status == "pending")).all()
         assert [t.id for t in by_enum] == [t.id for t in by_text] == [task.id]
+
+
+def test_closing_last_weeks_holds_never_lowers_this_weeks_use(database: Database, config: CreditsConfig) -> None:
+    """Audit finding: cancelling (or reporting below its hold) a task reserved before Monday gave this week room.
+
+    Alice (creator: 300 a week) reserves 6 × 40 on Sunday; on Monday she cancels four, reports one for less than
+    its hold (nothing counts this week) and one for 100 (its 60 above the hold count this week, when charged).
+    So six more runs of 40 fit, and the seventh needs approval.
+    """
+    sunday, monday = datetime(2026, 11, 22, 20, 0, tzinfo=UTC), datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def run_at(at: datetime, note: str) -> tasks.RunResult:
+        command = RunCommand(TaskRequest(tool="image", quality="high", variants=4), note=note)
+        return tasks.start_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=at)
+
+    old = [run_at(sunday, f"old {i}") for i in range(6)]
+    assert all(r.kind == "reserved" and r.task is not None for r in old)
+    numbers = [r.task.number for r in old if r.task is not None]
+    for number in numbers[:4]:
+        task_cancel.cancel_task(
+            database, config, workspace_id=WORKSPACE, member=ALICE, command=CancelCommand(number=number), now=monday
+        )
+    for number, cost in zip(numbers[4:], (10, 100), strict=True):
+        command = DoneCommand(number=number, cost=cost)
+        tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=monday)
+    new = [run_at(monday + timedelta(minutes=5 * i), f"new {i}") for i in range(7)]
+    assert [r.week_spend for r in new[:2]] == [60, 100]
+    assert [r.kind for r in new] == ["reserved"] * 6 + ["approval_needed"]
