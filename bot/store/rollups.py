@@ -122,7 +122,7 @@ _USAGE_RAW = sa_select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEnt
 # to the sums above; it should add ``max(0, spent - closed)`` (only an overrun above an old hold counts),
 # so this adds back ``max(0, closed - spent)``. It reads the member's entries of the window that close a
 # hold, through ix_ledger_entry_member_time: bounded by the member's own week, not the team's history.
-_CLOSED = -LedgerEntry.held_delta - LedgerEntry.spent_delta
+_CLOSED = -col(LedgerEntry.held_delta) - col(LedgerEntry.spent_delta)
 _USAGE_OLD_HOLDS = (
     sa_select(func.coalesce(func.sum(case((_CLOSED > 0, _CLOSED), else_=0)), 0))
     .select_from(LedgerEntry)
