@@ -67,6 +67,24 @@ def recent_same_task(
     return session.exec(statement).first()
 
 
+def same_task_started_after(
+    session: Session, *, workspace_id: str, team: str, requester: str, fingerprint: str, after_id: int
+) -> Task | None:
+    """The member's first identical task created after task ``after_id`` (any status): a second one already."""
+    statement = (
+        select(Task)
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.team == team,
+            Task.requester == requester,
+            Task.fingerprint == fingerprint,
+            col(Task.id) > after_id,
+        )
+        .order_by(col(Task.id))
+    )
+    return session.exec(statement).first()
+
+
 def open_tasks(session: Session, *, workspace_id: str, team: str, requester: str) -> list[Task]:
     """A member's tasks that still hold credits."""
     statement = (
