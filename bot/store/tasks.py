@@ -116,6 +116,18 @@ def pending_approval_for(session: Session, *, task_id: int) -> Approval | None:
     return session.exec(statement).first()
 
 
+def pending_ask(session: Session, *, workspace_id: str, team: str, member: str, kind: ApprovalKind) -> Approval | None:
+    """The member's request for more of this kind (a limit raise, extra credits) still waiting for a decision."""
+    statement = select(Approval).where(
+        Approval.workspace_id == workspace_id,
+        Approval.team == team,
+        Approval.requester == member,
+        Approval.kind == kind,
+        Approval.status == ApprovalStatus.PENDING,
+    )
+    return session.exec(statement).first()
+
+
 def due_approvals(session: Session, *, now: datetime) -> list[Approval]:
     """Pending approvals whose time is up (any workspace)."""
     statement = select(Approval).where(Approval.status == ApprovalStatus.PENDING, col(Approval.expires_at) <= now)
