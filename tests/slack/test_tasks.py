@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from bot.domain.ledger import Balance
 from tests.bot_harness import ALICE, BOB, CAROL, DESIGN_CHANNEL, BotUnderTest
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message, tasks
@@ -145,6 +147,17 @@ def test_start_a_second_task_clicked_twice_starts_one(bot: BotUnderTest, clock) 
     assert "already started as task #2" in answer["text"]
     assert [t.number for t in tasks(bot)] == [1, 2]
     assert balance(bot).held == 40
+
+
+def test_start_a_second_task_clicked_twice_at_once_starts_one(bot: BotUnderTest, clock) -> None:
+    bot.command("run image quality=high variants=2 banner")
+    reply = bot.command("run image quality=high variants=2 banner")
+    again = next(e for b in reply.payload["blocks"] for e in b.get("elements", []) if e.get("action_id") == "run_again")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        clicks = list(pool.map(lambda _: bot.click("run_again", again["value"], user=ALICE), range(2)))
+    answers = [str(bot.standin.wait_for_response(url)[0].payload["text"]) for _, url in clicks]
+    assert sorted("already started" in text for text in answers) == [False, True]
+    assert [t.number for t in tasks(bot)] == [1, 2]
 
 
 def test_an_old_start_a_second_task_button_still_starts_one(bot: BotUnderTest, clock) -> None:
