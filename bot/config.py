@@ -245,6 +245,28 @@ def reference_problems(data: dict[str, Any]) -> list[str]:
             problems.append(f"teams.{name}.channel: {channel} is already the channel of team '{channels[channel]}'")
         if isinstance(channel, str):
             channels[channel] = name
+    problems.extend(keter_name_problems(data))
+    return problems
+
+
+def keter_name_problems(data: dict[str, Any]) -> list[str]:
+    """Two teams under one Keter Labs name (``keter_team``, default the team's own name): one would get both's charges.
+
+    The problem is reported at the team whose ``keter_team`` caused it, naming the other team.
+    """
+    seen: dict[str, tuple[str, bool]] = {}  # Keter Labs name -> (team, named explicitly)
+    problems: list[str] = []
+    for name, team in _mapping(data.get("teams")).items():
+        explicit = _mapping(team).get("keter_team")
+        keter = explicit if isinstance(explicit, str) and explicit else name
+        first = seen.setdefault(keter, (name, keter is explicit))
+        if first[0] == name:
+            continue
+        culprit, other = (name, first[0]) if keter is explicit else (first[0], name)
+        problems.append(
+            f"teams.{culprit}.keter_team: '{keter}' is already the Keter Labs name of team '{other}' "
+            "(each Keter Labs team name may belong to one team only)"
+        )
     return problems
 
 

@@ -171,16 +171,58 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
 
 
 def _check_object(payload: dict[str, Any]) -> None:
-    """The parts of a payload Bolt's matchers and the listeners index without checking."""
-    if payload["type"] in ("view_submission", "view_closed"):
-        view = payload.get("view")
-        state = view.get("state") if isinstance(view, dict) else None
-        if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
-            raise RefusedError("400 Bad Request", f"{payload['type']} without a view state")
-    if payload["type"] == "block_actions" and not isinstance(payload.get("actions"), list):
-        raise RefusedError("400 Bad Request", "block_actions without actions")
-    if payload["type"] == "event_callback" and not isinstance(payload.get("event"), dict):
-        raise RefusedError("400 Bad Request", "event_callback without an event")
+    """The parts of a payload Bolt's matchers and the listeners index without checking (400 when missing).
+
+    Slack always sends them; a signed body without them is not Slack's, and would otherwise end in a
+    500 and a traceback somewhere past the ack.
+    """
+    kind = payload["type"]
+    if kind in ("view_submission", "view_closed"):
+        _check_view(payload.get("view"), kind)
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions or not all(_is_action(action) for action in actions):
+            raise RefusedError("400 Bad Request", "block_actions without actions (each an object with an action_id)")
+    if kind in ("shortcut", "message_action") and not isinstance(payload.get("callback_id"), str):
+        raise RefusedError("400 Bad Request", f"{kind} without a callback_id")
+    if kind == "event_callback":
+        event = payload.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise RefusedError("400 Bad Request", "event_callback without an event")
+        if event["type"] == "function_executed":
+            _check_function(event)
+
+
+def _is_action(action: object) -> bool:
+    return (
+        isinstance(action, dict)
+        and isinstance(action.get("action_id"), str)
+        and isinstance(action.get("block_id", ""), str)
+    )
+
+
+def _check_view(view: object, kind: str) -> None:
+    """A view with a callback_id, string metadata, and a state whose values are objects of objects."""
+    state = view.get("state") if isinstance(view, dict) else None
+    if not isinstance(view, dict) or not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
+        raise RefusedError("400 Bad Request", f"{kind} without a view state")
+    if not isinstance(view.get("callback_id"), str) or not isinstance(view.get("private_metadata", ""), str):
+        raise RefusedError("400 Bad Request", f"{kind} without a view callback_id")
+    for block in state.get("values", {}).values():
+        if not isinstance(block, dict) or not all(isinstance(value, dict) for value in block.values()):
+            raise RefusedError("400 Bad Request", f"{kind} with a malformed view state")
+
+
+def _check_function(event: dict[str, Any]) -> None:
+    """A custom step's run: its execution id, its function's callback_id and its inputs."""
+    function = event.get("function")
+    if (
+        not isinstance(event.get("function_execution_id"), str)
+        or not isinstance(function, dict)
+        or not isinstance(function.get("callback_id"), str)
+        or not isinstance(event.get("inputs", {}), dict)
+    ):
+        raise RefusedError("400 Bad Request", "function_executed without its function, execution id or inputs")
 
 
 def _reply(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:

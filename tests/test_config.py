@@ -192,6 +192,18 @@ def test_two_teams_on_one_channel() -> None:
     assert "teams.brand.channel: C0DESIGN is already the channel of team 'design'" in message
 
 
+def test_two_teams_on_one_keter_labs_name() -> None:
+    """The bug: ``video`` mapped to Keter Labs' ``design`` beside team ``design`` booked design's charges to video."""
+    message = config_error(SPEC_YAML + "  video:\n    channel: C0VIDEO\n    plan: pro\n    keter_team: design\n")
+    assert "teams.video.keter_team: 'design' is already the Keter Labs name of team 'design'" in message
+
+
+def test_a_team_may_name_its_own_keter_labs_name() -> None:
+    assert parse_config(edited("    plan: pro\n", "    plan: pro\n    keter_team: design\n")).team_by_keter_name == {
+        "design": "design"
+    }
+
+
 def test_invalid_yaml() -> None:
     message = config_error("pricing: [unclosed")
     assert message.startswith("credits file is not valid YAML")

@@ -19,7 +19,8 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -94,6 +95,8 @@ class SlackStandIn:
         self.calls: list[RecordedCall] = []
         self.responses: list[RecordedResponse] = []
         self._faults: dict[str, deque[_Fault]] = {}
+        self._gates: dict[str, threading.Event] = {}
+        self._held: dict[str, int] = {}  # calls waiting at a gate, per method
         self._workspace = WorkspaceState(clock)
         self._methods = WebApiMethods(self._workspace, lambda: self.root_url).table()
         self.add_user(BOT_USER_ID, name="credits", real_name="Keter Credits", is_bot=True)
@@ -238,6 +241,27 @@ class SlackStandIn:
         with self._cond:
             self._faults.setdefault(method, deque()).append(_Fault(error, status, retry_after))
 
+    @contextmanager
+    def holding(self, method: str) -> Iterator[None]:
+        """Calls of ``method`` made inside the block wait until it ends (at most 30 s): a slow Slack.
+
+        They are answered (and recorded) only then, so a test can see what the bot did while it waited.
+        """
+        gate = threading.Event()
+        with self._cond:
+            self._gates[method] = gate
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._gates.pop(method, None)
+            gate.set()
+
+    def waiting(self, method: str) -> bool:
+        """Whether a call of ``method`` is being held (``holding``) right now."""
+        with self._cond:
+            return self._held.get(method, 0) > 0
+
     def reset(self, *, state: bool = False) -> None:
         """Forget recorded calls and responses; with ``state=True`` also messages, files, views, faults."""
         with self._cond:
@@ -309,12 +333,26 @@ class SlackStandIn:
         form_token = args.pop("token", None)
         auth = by_name.get("authorization", "")
         token = auth[len("Bearer ") :].strip() if auth.startswith("Bearer ") else form_token
+        self._wait_at_gate(method)
         with self._cond:
             reply, answer = self._answer(method, args, token, parse_error)
             self.calls.append(RecordedCall(method, args, headers, at, token, reply.status, answer))
             self._cond.notify_all()
         logger.debug("stand-in answered %s: ok=%s", method, answer.get("ok"))
         return reply
+
+    def _wait_at_gate(self, method: str) -> None:
+        with self._cond:
+            gate = self._gates.get(method)
+            if gate is None:
+                return
+            self._held[method] = self._held.get(method, 0) + 1
+            self._cond.notify_all()
+        try:
+            gate.wait(30)
+        finally:
+            with self._cond:
+                self._held[method] -= 1
 
     def _answer(
         self, method: str, args: ApiArgs, token: str | None, parse_error: str | None

@@ -50,6 +50,18 @@ class ChannelTakenError(UserFacingError):
         self.owner = owner
 
 
+class KeterNameTakenError(UserFacingError):
+    """A new team whose name is already another team's Keter Labs name (``keter_team``): it would take its charges."""
+
+    def __init__(self, team: str, owner: str) -> None:
+        super().__init__(
+            f"{team} is already the Keter Labs name of team {owner} (its `keter_team` in the credits file), "
+            "so the charge feed could not tell them apart; pick another name for the new team."
+        )
+        self.team = team
+        self.owner = owner
+
+
 class NotInTeamError(UserFacingError):
     """``admin role @member none`` for someone who is not in the team: nothing to remove."""
 
@@ -354,6 +366,9 @@ def set_team(
     owner = config.team_by_channel.get(command.channel)
     if owner is not None and owner != command.team:
         raise ChannelTakenError(command.channel, owner)
+    keter_owner = config.team_by_keter_name.get(command.team)
+    if existing is None and keter_owner is not None:
+        raise KeterNameTakenError(command.team, keter_owner)
     timezone = command.timezone or (existing.timezone if existing else None)
     with db.write() as session:
         overrides.set_team_setting(

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
-
 from bot.config import CreditsConfig
 from bot.domain import ledger as rules
 from bot.domain.calendar import local_date
@@ -29,6 +27,7 @@ from bot.services.quotes import QuoteReport, quote_in_session, resolve_spec
 from bot.services.records import ApprovalRecord
 from bot.services.task_requests import pending_approval
 from bot.store import ledger as ledger_store
+from bot.store import tasks as task_store
 from bot.store.db import Database
 from bot.store.models import Approval, CreditAsk
 
@@ -85,17 +84,6 @@ class Bought:
     balance: Balance
 
 
-def _pending_ask(session: Session, *, workspace_id: str, team: str, member: str, kind: ApprovalKind) -> Approval | None:
-    statement = select(Approval).where(
-        Approval.workspace_id == workspace_id,
-        Approval.team == team,
-        Approval.requester == member,
-        Approval.kind == kind,
-        Approval.status == ApprovalStatus.PENDING,
-    )
-    return session.exec(statement).first()
-
-
 def _limit_raise(report: QuoteReport) -> tuple[int | None, int | None, str]:
     """The limits that would let the task through, and the breaches in words."""
     task_limit = weekly_limit = None
@@ -129,7 +117,9 @@ def ask_for_more(
     current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
     with db.write() as session:
         row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
-        waiting = _pending_ask(session, workspace_id=workspace_id, team=member.team, member=member.user_id, kind=kind)
+        waiting = task_store.pending_ask(
+            session, workspace_id=workspace_id, team=member.team, member=member.user_id, kind=kind
+        )
         if waiting is not None:
             raise UserFacingError(
                 f"You already asked for {'a limit raise' if kind is ApprovalKind.LIMIT_RAISE else 'extra credits'}"

@@ -81,6 +81,14 @@ class NotYourTaskError(UserFacingError):
         return f"Task #{self.number} is {owner}'s; only they or an admin can {self.verb} it."
 
 
+class AlreadyStartedError(UserFacingError):
+    """ "Start a second task" clicked again: the second task exists already (``task``)."""
+
+    def __init__(self, task: TaskRecord) -> None:
+        self.task = task
+        super().__init__(f"You already started that second task: it is task #{task.number}.")
+
+
 def fingerprint(command: RunCommand) -> str:
     """What makes two runs "the same task" for the duplicate check."""
     t = command.request
@@ -97,11 +105,16 @@ def start_task(
     command: RunCommand,
     now: datetime,
     allow_duplicate: bool = False,
+    again_of: int | None = None,
 ) -> RunResult:
     """Price the task and reserve its credits; over a limit, reserve them anyway and ask for approval.
 
     Pricing, the limit check, the duplicate check and the hold all happen once, in one write transaction
     under the team's lock, so what the member is told is exactly what was checked and written.
+    ``again_of`` (the task a "Start a second task" button was shown for) makes that click idempotent:
+    when the member already has the same task created after it, AlreadyStartedError and nothing written.
+    Checked under the lock in the task table itself, so it holds across processes and for as long as
+    the button lives (a delivery record would be pruned after ten minutes).
     """
     spec = resolve_spec(config, command.request)  # an unknown tool or option fails before any write
     task_fingerprint = fingerprint(command)
@@ -111,6 +124,17 @@ def start_task(
     current_balance(db, config, workspace_id=workspace_id, team=member.team, now=now)
     with db.write() as session:
         row = open_team_cycle(session, config, workspace_id=workspace_id, team=member.team, now=now)
+        if again_of is not None:
+            second = task_store.same_task_started_after(
+                session,
+                workspace_id=workspace_id,
+                team=member.team,
+                requester=member.user_id,
+                fingerprint=task_fingerprint,
+                after_id=again_of,
+            )
+            if second is not None:
+                raise AlreadyStartedError(TaskRecord.of(second))
         report = quote_in_session(
             session,
             config,
@@ -121,7 +145,7 @@ def start_task(
             now=now,
             project=project,
         )
-        if not allow_duplicate and config.approvals.duplicate_window_seconds:
+        if not allow_duplicate and again_of is None and config.approvals.duplicate_window_seconds:
             twin = task_store.recent_same_task(
                 session,
                 workspace_id=workspace_id,

@@ -49,6 +49,29 @@ def request_for_decider(
     return approval, task
 
 
+def request_before_ack(rc: RequestContext, approval_id: int) -> ApprovalRecord:
+    """The request, refused (a UserFacingError) only where the database and the cached admin flag can tell.
+
+    For a form's submission, before its ack: no Slack Web API call here. A user whose admin flag is
+    not cached and whom the credits file does not allow might still be a workspace admin (``users.info``
+    would say): they pass, and ``approvals.decide`` checks them after the ack, under the team's lock.
+    """
+    deps, config, workspace_id, user_id = rc.deps, rc.config, rc.workspace_id, rc.user_id
+    approval, _ = approvals.get_approval(deps.db, approval_id)
+    if approval.workspace_id != workspace_id:
+        raise UserFacingError(STALE_BUTTON)
+    admin = deps.workspace_admins.known(workspace_id, user_id)
+    if admin is not None:
+        approvals.check_eligible(config, approval, user_id=user_id, is_workspace_admin=admin)
+        return approval
+    try:
+        approvals.check_eligible(config, approval, user_id=user_id, is_workspace_admin=False)
+    except UserFacingError:
+        # Refused as a regular member; a refusal that would stand even for an admin is told now.
+        approvals.check_eligible(config, approval, user_id=user_id, is_workspace_admin=True)
+    return approval
+
+
 def decide_and_show(
     rc: RequestContext,
     client: WebClient,

@@ -59,6 +59,14 @@ class WorkspaceAdmins:
                 self._cache[(workspace_id, user)] = True
         return list(admins)
 
+    def known(self, workspace_id: str, user_id: str) -> bool | None:
+        """Whether the user is a workspace admin, if cached (None: only ``users.info`` can say); never calls Slack.
+
+        For the checks before an ack, which must not wait on the Web API.
+        """
+        with self._lock:
+            return self._cache.get((workspace_id, user_id))
+
     def is_admin(self, client: WebClient, workspace_id: str, user_id: str) -> bool:
         """Whether Slack marks the user as a workspace admin or owner."""
         key = (workspace_id, user_id)

@@ -67,6 +67,24 @@ def recent_same_task(
     return session.exec(statement).first()
 
 
+def same_task_started_after(
+    session: Session, *, workspace_id: str, team: str, requester: str, fingerprint: str, after_id: int
+) -> Task | None:
+    """The member's first identical task created after task ``after_id`` (any status): a second one already."""
+    statement = (
+        select(Task)
+        .where(
+            Task.workspace_id == workspace_id,
+            Task.team == team,
+            Task.requester == requester,
+            Task.fingerprint == fingerprint,
+            col(Task.id) > after_id,
+        )
+        .order_by(col(Task.id))
+    )
+    return session.exec(statement).first()
+
+
 def open_tasks(session: Session, *, workspace_id: str, team: str, requester: str) -> list[Task]:
     """A member's tasks that still hold credits."""
     statement = (
@@ -95,6 +113,18 @@ def held_tasks_created_before(session: Session, *, workspace_id: str, cutoff: da
 def pending_approval_for(session: Session, *, task_id: int) -> Approval | None:
     """The task's approval still waiting for a decision, if any."""
     statement = select(Approval).where(Approval.task_id == task_id, Approval.status == ApprovalStatus.PENDING)
+    return session.exec(statement).first()
+
+
+def pending_ask(session: Session, *, workspace_id: str, team: str, member: str, kind: ApprovalKind) -> Approval | None:
+    """The member's request for more of this kind (a limit raise, extra credits) still waiting for a decision."""
+    statement = select(Approval).where(
+        Approval.workspace_id == workspace_id,
+        Approval.team == team,
+        Approval.requester == member,
+        Approval.kind == kind,
+        Approval.status == ApprovalStatus.PENDING,
+    )
     return session.exec(statement).first()
 
 

@@ -71,6 +71,23 @@ def signed(bot: HttpBot, body: bytes | str, content_type: str) -> tuple[bytes, d
     }
 
 
+def interaction(payload: dict[str, object]) -> str:
+    """An interactivity form from these workspace and user."""
+    return urlencode({"payload": json.dumps({"team": {"id": WORKSPACE}, "user": {"id": "U0ALICE"}} | payload)})
+
+
+def function_event(changes: dict[str, object]) -> dict[str, object]:
+    """A custom step's ``function_executed`` event, changed."""
+    event = {
+        "type": "function_executed",
+        "function_execution_id": "Fx0SHAPE",
+        "function": {"callback_id": "quote_task"},
+        "inputs": {},
+        "bot_access_token": "xwfp-shape",
+    } | changes
+    return {"type": "event_callback", "team_id": WORKSPACE, "event": event, "event_id": "Ev0FUNCTION"}
+
+
 FORM = "application/x-www-form-urlencoded"
 MALFORMED = {
     "non-utf8": (b"command=%2Fcredits&text=\xff\xfe\xfa", FORM),
@@ -80,6 +97,28 @@ MALFORMED = {
     "json-as-form": (json.dumps({"command": "/credits", "text": "balance"}), FORM),
     "form-as-json": ("command=%2Fcredits&text=balance", "application/json"),
     "json-array": ("[1, 2]", "application/json"),
+    # Signed payloads Bolt's matchers or the listeners would index without checking (a 500 and a traceback before)
+    "actions-empty": (interaction({"type": "block_actions", "actions": []}), FORM),
+    "actions-not-objects": (interaction({"type": "block_actions", "actions": ["x"]}), FORM),
+    "action-without-id": (interaction({"type": "block_actions", "actions": [{"value": "1"}]}), FORM),
+    "action-id-a-number": (interaction({"type": "block_actions", "actions": [{"action_id": 5}]}), FORM),
+    "view-callback-id-a-number": (interaction({"type": "view_submission", "view": {"callback_id": 5}}), FORM),
+    "view-without-callback-id": (interaction({"type": "view_submission", "view": {"state": {"values": {}}}}), FORM),
+    "view-metadata-a-number": (
+        interaction(
+            deny_submission({"values": {}})
+            | {"view": {"callback_id": "deny_reason", "private_metadata": 5, "state": {"values": {}}}}
+        ),
+        FORM,
+    ),
+    "view-values-not-objects": (interaction(deny_submission({"values": {"reason": 5}})), FORM),
+    "shortcut-without-callback-id": (interaction({"type": "shortcut"}), FORM),
+    "event-without-type": (
+        json.dumps({"type": "event_callback", "event": {}, "event_id": "Ev0SHAPE"}),
+        "application/json",
+    ),
+    "function-inputs-a-list": (json.dumps(function_event({"inputs": []})), "application/json"),
+    "function-without-function": (json.dumps(function_event({"function": None})), "application/json"),
 }
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.config import CreditsConfig
+from bot.devtools.slack_standin import SlackStandIn
+from bot.store.db import Database
 from bot.store.models import AuditEntry
-from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest
+from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest, in_process_bot
+from tests.conftest import Clock
 from tests.slack.tasks_helpers import balance
 
 
@@ -64,6 +68,20 @@ def test_team_command_creates_a_team_with_its_channel(bot: BotUnderTest) -> None
         "already team design's channel" in bot.command("admin team video2 <#C0DESIGN|design> plan=pro", user=CAROL).text
     )
     assert "Did you mean pro?" in bot.command("admin team video <#C0VIDEO|video> plan=prro", user=CAROL).text
+
+
+def test_a_new_team_cannot_take_another_teams_keter_labs_name(
+    standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock
+) -> None:
+    """Team design is "video" in Keter Labs' feed: a new team video would take its charges (and break the config)."""
+    data = config.model_dump(mode="python")
+    data["teams"]["design"]["keter_team"] = "video"
+    bot = in_process_bot(standin, database, CreditsConfig.model_validate(data), clock)
+    reply = bot.command("admin team video <#C0VIDEO|video> plan=starter", user=CAROL)
+    assert "video is already the Keter Labs name of team design" in reply.text
+    assert audit(bot) == []
+    assert "Team video2 created" in bot.command("admin team video2 <#C0VIDEO|video> plan=starter", user=CAROL).text
+    bot.finish_work()
 
 
 def test_unknown_admin_action_suggests(bot: BotUnderTest) -> None:

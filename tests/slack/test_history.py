@@ -7,10 +7,13 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.config import CreditsConfig
 from bot.domain.charges import Charge, KeterBalanceData
 from bot.services import charges, keter_balances
+from bot.services.history import HistoryLine
+from bot.slack.blocks.history import history_csv
 from tests.bot_harness import BOB, WORKSPACE, BotUnderTest
 from tests.conftest import Clock
 
@@ -124,6 +127,35 @@ def test_history_csv_is_uploaded_privately_into_the_members_dm(bot: BotUnderTest
     assert len(rows) == 33 and sum(int(r[4]) for r in rows[1:] if r[5] == "spend") == sum(range(1, 31))
     [complete] = bot.standin.calls_to("files.completeUploadExternal")
     assert str(complete.args.get("channel_id", "")).startswith("D")
+
+
+def test_history_csv_writes_no_formula(bot: BotUnderTest, config: CreditsConfig) -> None:
+    """The bug: a project named ``=HYPERLINK(…)`` became a live formula in the spreadsheet (CSV injection)."""
+    assert "reserved" in bot.command('run image quality=high variants=2 project==hyperlink("http://evil.example")').text
+    assert "done" in bot.command("done 1 retries=0 kept=2").text
+    feed(bot, config, {"id": "ch_refund", "credits": 40, "kind": "refund", "project": "@sum(a1)"})
+    bot.command("history csv")
+    [upload] = bot.standin.uploads.values()
+    rows = list(csv.reader(io.StringIO(upload.decode())))[1:]
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r")]
+    assert "'@sum(a1)" in cells
+    assert any(row[3].startswith("'=hyperlink(") for row in rows)
+    assert "-40" in [row[4] for row in rows]  # a number stays a number, even a negative one
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
+    lines = [
+        HistoryLine(1, NOW, "U0BOB", "-2+3", "+cmd", -40, True),
+        HistoryLine(2, NOW, None, "\tx", "\rx", 7, False),
+        HistoryLine(3, NOW, "U0BOB", "image · high", "acme", 12, True),
+    ]
+    text, count = history_csv(lines, ZoneInfo("UTC"))
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert count == 3
+    assert rows[0][2:5] == ["'-2+3", "'+cmd", "-40"]
+    assert rows[1][2:4] == ["'\tx", "'\rx"]
+    assert rows[2][1:5] == ["U0BOB", "image · high", "acme", "12"]
 
 
 def test_balance_shows_whether_the_bot_agrees_with_keter_labs(bot: BotUnderTest, config: CreditsConfig) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from bot.domain.ledger import Balance
 from tests.bot_harness import ALICE, BOB, CAROL, DESIGN_CHANNEL, BotUnderTest
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message, tasks
@@ -128,6 +130,42 @@ def test_a_repeated_run_within_two_minutes_is_asked_about(bot: BotUnderTest, clo
     assert len(tasks(bot)) == 2
     clock.advance(minutes=3)
     assert "Task #3 reserved" in bot.command("run image quality=high variants=2 banner").text
+
+
+def test_start_a_second_task_clicked_twice_starts_one(bot: BotUnderTest, clock) -> None:
+    """The bug: each click has its own trigger_id, so two clicks started tasks #2 and #3."""
+    bot.command("run image quality=high variants=2 banner")
+    clock.advance(seconds=40)
+    reply = bot.command("run image quality=high variants=2 banner")
+    again = next(e for b in reply.payload["blocks"] for e in b.get("elements", []) if e.get("action_id") == "run_again")
+    assert len(again["value"]) <= 2000
+    first, first_url = bot.click("run_again", again["value"], user=ALICE)
+    assert "Task #2 reserved" in str(bot.standin.wait_for_response(first_url)[0].payload["blocks"])
+    second, second_url = bot.click("run_again", again["value"], user=ALICE)
+    assert first.status_code == second.status_code == 200
+    answer = bot.standin.wait_for_response(second_url)[0].payload
+    assert "already started as task #2" in answer["text"]
+    assert [t.number for t in tasks(bot)] == [1, 2]
+    assert balance(bot).held == 40
+
+
+def test_start_a_second_task_clicked_twice_at_once_starts_one(bot: BotUnderTest, clock) -> None:
+    bot.command("run image quality=high variants=2 banner")
+    reply = bot.command("run image quality=high variants=2 banner")
+    again = next(e for b in reply.payload["blocks"] for e in b.get("elements", []) if e.get("action_id") == "run_again")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        clicks = list(pool.map(lambda _: bot.click("run_again", again["value"], user=ALICE), range(2)))
+    answers = [str(bot.standin.wait_for_response(url)[0].payload["text"]) for _, url in clicks]
+    assert sorted("already started" in text for text in answers) == [False, True]
+    assert [t.number for t in tasks(bot)] == [1, 2]
+
+
+def test_an_old_start_a_second_task_button_still_starts_one(bot: BotUnderTest, clock) -> None:
+    """A button from before the fix carries the command alone: it starts a task as it did."""
+    bot.command("run image quality=high variants=2 banner")
+    response, response_url = bot.click("run_again", "run image quality=high variants=2 banner", user=ALICE)
+    assert response.status_code == 200
+    assert "Task #2 reserved" in str(bot.standin.wait_for_response(response_url)[0].payload["blocks"])
 
 
 def test_bot_not_in_the_channel_tells_the_requester_and_holds_nothing(bot: BotUnderTest) -> None:

@@ -20,8 +20,14 @@ from bot.slack.blocks.tasks import (
 )
 
 
-def answer_run(ctx: CommandContext, command: RunCommand, *, allow_duplicate: bool = False) -> Reply:
-    """Reserve the task's credits, or hold them and post an approval request."""
+def answer_run(
+    ctx: CommandContext, command: RunCommand, *, allow_duplicate: bool = False, again_of: int | None = None
+) -> Reply:
+    """Reserve the task's credits, or hold them and post an approval request.
+
+    ``again_of``: "Start a second task" clicked on the warning about that task; a second click is told
+    which task the first one started (``tasks.AlreadyStartedError``), and nothing is written.
+    """
     member = ctx.member(command.request.team)
     result = tasks.start_task(
         ctx.deps.db,
@@ -31,6 +37,7 @@ def answer_run(ctx: CommandContext, command: RunCommand, *, allow_duplicate: boo
         command=command,
         now=ctx.now,
         allow_duplicate=allow_duplicate,
+        again_of=again_of,
     )
     assert result.task is not None
     if result.kind == "duplicate":

@@ -100,26 +100,33 @@ def history_blocks(page: HistoryPage, zone: ZoneInfo, *, first: bool) -> list[Bl
 
 
 CSV_HEADER = ("local_time", "member", "what", "project", "credits", "kind")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP CSV injection)
+
+
+def csv_cell(value: str | int) -> str | int:
+    """A text cell a spreadsheet would read as a formula gets a leading ``'``; numbers stay numbers (-40 too)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def history_csv(lines: Iterable[HistoryLine], zone: ZoneInfo) -> tuple[str, int]:
-    """The slice as CSV (every row, newest first) and its number of rows."""
+    """The slice as CSV (every row, newest first) and its number of rows; no text cell is a formula."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     count = 0
     for line in lines:
         local = line.at.astimezone(zone)
-        writer.writerow(
-            (
-                local.strftime("%Y-%m-%d %H:%M"),
-                line.member or "",
-                line.what,
-                line.project or "",
-                line.credits,
-                "spend" if line.spend else "credits",
-            )
+        row: tuple[str | int, ...] = (
+            local.strftime("%Y-%m-%d %H:%M"),
+            line.member or "",
+            line.what,
+            line.project or "",
+            line.credits,
+            "spend" if line.spend else "credits",
         )
+        writer.writerow([csv_cell(cell) for cell in row])
         count += 1
     return out.getvalue(), count
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
@@ -110,10 +111,43 @@ def duplicate_blocks(result: RunResult, command_text: str, seconds_ago: int) -> 
         ActionsBlock(
             block_id=BlockId.TASK_ACTIONS,
             elements=[
-                ButtonElement(text="Start a second task", action_id=ActionId.RUN_AGAIN, value=command_text[:2000]),
+                ButtonElement(
+                    text="Start a second task", action_id=ActionId.RUN_AGAIN, value=run_again_value(task, command_text)
+                ),
             ],
         ),
         _context(f"If Slack showed a timeout, the first one went through: nothing more to do. {finish_hint(task)}"),
+    ]
+
+
+RUN_AGAIN_COMMAND_CHARS = 1900  # Slack's 2,000-character button value, less room for the task id
+
+
+def run_again_value(task: TaskRecord, command_text: str) -> str:
+    """The button's value: the task it was shown for (so a second click starts nothing) and the command."""
+    return json.dumps({"again_of": task.id, "run": command_text[:RUN_AGAIN_COMMAND_CHARS]}, separators=(",", ":"))
+
+
+def read_run_again_value(value: str) -> tuple[int | None, str]:
+    """The task the button was shown for and the command; a button from before carried the command alone."""
+    if value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return None, value
+        if isinstance(data, dict) and isinstance(data.get("run"), str):
+            again_of = data.get("again_of")
+            return (again_of if isinstance(again_of, int) and not isinstance(again_of, bool) else None), data["run"]
+    return None, value
+
+
+def already_started_blocks(task: TaskRecord) -> list[Block]:
+    """ "Start a second task" clicked again: say which task the first click started."""
+    return [
+        _section(
+            f":information_source: That second task was already started as task #{task.number} "
+            f"({STATUS_WORDS.get(task.status, task.status)}). `/credits tasks` lists your open tasks."
+        )
     ]
 
 

@@ -12,10 +12,12 @@ from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.domain.task_commands import RunCommand
 from bot.services import approvals, asks
-from bot.slack.answers.context import RequestContext
+from bot.services.tasks import AlreadyStartedError
+from bot.slack.answers.context import Reply, RequestContext
 from bot.slack.answers.tasks import answer_run
 from bot.slack.blocks.approval import deny_modal
 from bot.slack.blocks.asks import raise_modal
+from bot.slack.blocks.tasks import already_started_blocks, read_run_again_value
 from bot.slack.decisions import clicked_approval_id, decide_and_show, request_for_decider
 from bot.slack.requests import button_value
 
@@ -66,12 +68,21 @@ def handle_deny_click(ack: Ack, body: dict[str, Any], respond: Respond, client: 
 def handle_run_again_click(
     ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext
 ) -> None:
-    """Start the task the duplicate warning held back, on purpose this time."""
+    """Start the task the duplicate warning held back, on purpose this time; once, however often it is clicked.
+
+    The button carries the task it was shown for; a button from before that carries the command alone
+    and starts a task as it always did.
+    """
     ack()
-    text = button_value(body)
+    again_of, text = read_run_again_value(button_value(body))
     parsed = parse_command(text)
     if not isinstance(parsed, RunCommand):
         raise UserFacingError("That button no longer points at a task; run it again with `/credits run …`.")
     ctx = rc.command(client, text)
-    reply = answer_run(ctx, parsed, allow_duplicate=True)
+    try:
+        reply = answer_run(ctx, parsed, allow_duplicate=True, again_of=again_of)
+    except AlreadyStartedError as started:
+        reply = Reply(
+            f"That second task was already started as task #{started.task.number}", already_started_blocks(started.task)
+        )
     respond(response_type="ephemeral", replace_original=True, text=reply.text, blocks=reply.blocks)

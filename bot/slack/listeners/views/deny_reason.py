@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.domain.errors import UserFacingError
 from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.approval import DenyModalState
-from bot.slack.decisions import decide_and_show, request_for_decider
+from bot.slack.decisions import decide_and_show, request_before_ack
 from bot.slack.ids import BlockId
 
 
@@ -22,10 +22,15 @@ def handle_deny_submission(
     context: BoltContext,
     rc: RequestContext,
 ) -> None:
-    """Check the form and the decider before closing it (errors show in the form), then deny."""
+    """Check the form and the decider before closing it (errors show in the form), then deny.
+
+    Before the ack only the database and the cached admin flag are read (``request_before_ack``);
+    whether Slack calls the user a workspace admin is asked after it, by the decision, whose refusal
+    reaches the user privately in the team's channel (the error boundary).
+    """
     try:
         state = DenyModalState.model_validate_json(view.get("private_metadata") or "")
-        approval, _ = request_for_decider(rc, client, state.approval_id)
+        approval = request_before_ack(rc, state.approval_id)
     except (ValidationError, UserFacingError) as problem:
         message = problem.message if isinstance(problem, UserFacingError) else "This form is out of date."
         ack(response_action="errors", errors={BlockId.DENY_REASON_INPUT: message[:150]})

@@ -13,7 +13,7 @@ from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError
 from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.asks import RaiseModalState
-from bot.slack.decisions import decide_and_show, request_for_decider
+from bot.slack.decisions import decide_and_show, request_before_ack
 from bot.slack.ids import BlockId
 
 
@@ -24,12 +24,16 @@ def handle_raise_until_submission(
     context: BoltContext,
     rc: RequestContext,
 ) -> None:
-    """Check the form, the day and the decider before closing it (errors show in the form), then approve."""
+    """Check the form, the day and the decider before closing it (errors show in the form), then approve.
+
+    As for the deny form, nothing before the ack calls Slack (``request_before_ack``); the decision
+    checks the decider again after it, asking ``users.info`` when needed.
+    """
     values = view.get("state", {}).get("values", {})
     picked = (values.get(BlockId.RAISE_UNTIL_INPUT, {}).get("until", {}) or {}).get("selected_date")
     try:
         state = RaiseModalState.model_validate_json(view.get("private_metadata") or "")
-        approval, _ = request_for_decider(rc, client, state.approval_id)
+        approval = request_before_ack(rc, state.approval_id)
         try:
             until = date.fromisoformat(str(picked))
         except ValueError:
