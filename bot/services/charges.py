@@ -4,7 +4,9 @@ A charge is a fact, so it is never refused for want of credits (the team may end
 dropped: one naming an open task (``KC-12``) is that task's and spends from its hold; one naming none is
 *unplanned* spend, charged to the team and counted for its member's week. The charge id is the ledger
 entry's idempotency key, so a redelivery, a re-import, or the feed and the file both sending it, write it
-once; the same id with other figures is a conflict, never a silent no-op.
+once. The same id with other figures is a conflict: that copy is skipped (the figures first recorded
+stand), logged and kept in the audit trail for an admin, and reported to the sender; the rest of the
+batch is recorded all the same, since one bad copy must not keep every other fact out.
 
 A task with charges is settled (its hold's rest released, its cost the sum of its charges) when its
 member says ``done`` or after ``feed.settle_after_minutes`` without a new charge. A task its member
@@ -29,6 +31,7 @@ from bot.domain.charges import Charge, occurred
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
+from bot.services.audit import record_decision
 from bot.services.balances import open_team_cycle
 from bot.store import charges as charge_store
 from bot.store import ledger as ledger_store
@@ -58,12 +61,13 @@ class UnknownTeamError(UserFacingError):
         )
 
 
-class ChargeConflictError(UserFacingError):
-    """A charge id already recorded with other figures: a sender bug, refused rather than guessed at."""
+@dataclass(frozen=True)
+class ChargeConflict:
+    """A charge id already recorded with other figures: a sender bug; this copy was skipped, not guessed at."""
 
-    def __init__(self, charge_id: str, what: str) -> None:
-        self.charge_id = charge_id
-        super().__init__(f"charge {charge_id} was already recorded with other figures ({what})")
+    id: str
+    team: str
+    differs: str  # ``credits 40 then 41``: the recorded figure, then the copy's
 
 
 @dataclass
@@ -82,9 +86,11 @@ class ChargeReport:
 
     teams: dict[str, TeamCounts] = field(default_factory=dict)
     changed: dict[str, set[str]] = field(default_factory=dict)  # team -> members whose charges or tasks moved
+    conflicts: list[ChargeConflict] = field(default_factory=list)  # copies skipped: the first figures stand
 
     def add(self, other: ChargeReport) -> None:
         """Fold another batch's counts into this one."""
+        self.conflicts.extend(other.conflicts)
         for team, people in other.changed.items():
             self.changed.setdefault(team, set()).update(people)
         for team, counts in other.teams.items():
@@ -159,6 +165,7 @@ class _TeamBatch:
         self.reported: dict[int, bool] = {}
         self.entries: list[ledger_store.NewEntry] = []
         self.raw: list[KeterCharge] = []
+        self.conflicts: list[ChargeConflict] = []
 
     def task(self, number: int | None) -> Task | None:
         """The task a reference names, if it can take charges (held or done), looked up once per batch."""
@@ -188,7 +195,8 @@ class _TeamBatch:
         if stored is not None:
             differs = _same(stored, charge, self.row.team)
             if differs:
-                raise ChargeConflictError(charge.id, differs)
+                self.conflict(charge, differs)
+                return
             counts.known += 1
             return
         at = occurred(charge, self.now)
@@ -252,6 +260,21 @@ class _TeamBatch:
             task.actual_cost = (task.actual_cost or 0) + signed  # settled by its charges: they are its cost
         self.session.add(task)
 
+    def conflict(self, charge: Charge, differs: str) -> None:
+        """Skip a copy with other figures: the first stand; one log line and one audit entry for an admin."""
+        logger.warning("charge %s skipped: already recorded with other figures (%s)", charge.id, differs)
+        record_decision(
+            self.session,
+            workspace_id=self.row.workspace_id,
+            team=self.row.team,
+            action="charge_conflict",
+            target=f"charge {charge.id}",
+            now=self.now,
+            differs=differs,
+            kept="the figures first recorded",
+        )
+        self.conflicts.append(ChargeConflict(charge.id, self.row.team, differs))
+
     def write(self) -> None:
         """Every new entry and raw charge in two statements; the running figure moved once."""
         ledger_store.append_entries(self.session, row=self.row, entries=self.entries, now=self.now)
@@ -274,7 +297,8 @@ def record_charges(
     """Write each charge once, team by team, each team in one transaction under its lock.
 
     Every charge's team is checked first (UnknownTeamError: nothing written); e-mails are resolved
-    before any lock is taken (the Slack lookup is slow). A conflict rolls back its team's batch.
+    before any lock is taken (the Slack lookup is slow). A copy of a recorded charge with other figures
+    is skipped and listed in ``report.conflicts``; every other charge is recorded.
     """
     by_team: dict[str, list[Charge]] = {}
     for charge in charges:
@@ -289,6 +313,7 @@ def record_charges(
             for charge in batch:
                 writer.add(charge, members.get((charge.user_email or "").strip().lower()), counts)
             writer.write()
+        report.conflicts.extend(writer.conflicts)
         if writer.entries:  # only new charges change what anyone sees
             report.changed.setdefault(team, set()).update(e.member for e in writer.entries if e.member)
     return report

@@ -168,10 +168,49 @@ def test_the_same_charge_twice_changes_nothing_and_other_figures_are_a_conflict(
     record(database, config, charge("ch_1", 32))
     again = record(database, config, charge("ch_1", 32), charge("ch_2", 8))
     assert vars(again.teams["design"]) == {"new": 1, "known": 1, "matched": 0, "unplanned": 1}
+    assert again.conflicts == []
     before = consistent(database)
-    with pytest.raises(charges.ChargeConflictError, match="credits 32 then 33"):
-        record(database, config, charge("ch_3", 1), charge("ch_1", 33))
-    assert consistent(database) == before  # the whole team batch rolled back, ch_3 included
+    # A copy with other figures is skipped (the first figures stand); the batch's other charges are facts.
+    report = record(database, config, charge("ch_3", 1), charge("ch_1", 33))
+    assert report.conflicts == [charges.ChargeConflict("ch_1", "design", "credits 32 then 33")]
+    assert vars(report.teams["design"]) == {"new": 1, "known": 0, "matched": 0, "unplanned": 1}
+    assert consistent(database).spent == before.spent + 1
+    # Sent again, it is again a conflict: never a 400 the sender retries forever, never a silent no-op.
+    assert record(database, config, charge("ch_1", 33)).conflicts == report.conflicts
+    assert consistent(database).spent == before.spent + 1
+
+
+def test_a_conflict_is_kept_in_the_audit_trail_and_logged(
+    database: Database, config: CreditsConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.services import audit
+
+    record(database, config, charge("a", 40))
+    with caplog.at_level("WARNING", logger="bot.services.charges"):
+        record(database, config, charge("b1", 5), charge("a", 41), charge("b2", 6))
+    assert [r.getMessage() for r in caplog.records] == [
+        "charge a skipped: already recorded with other figures (credits 40 then 41)"
+    ]
+    carol = Member("U0CAROL", "design", "admin", True)
+    page = audit.read_audit(database, config, workspace_id=WORKSPACE, admin=carol, team=None, days=1, now=NOW)
+    [line] = [line for line in page.lines if line.action == "charge_conflict"]
+    assert (line.team, line.target, line.details["differs"]) == ("design", "charge a", "credits 40 then 41")
+    assert consistent(database).spent == 40 + 5 + 6
+
+
+def test_a_conflict_in_one_team_keeps_no_other_team_out(database: Database, config: CreditsConfig) -> None:
+    data = config.model_dump()
+    data["teams"]["video"] = data["teams"]["design"] | {"channel": "C0VIDEO", "members": {"U0ERIN": "creator"}}
+    two = CreditsConfig.model_validate(data)
+    charges.record_charges(database, two, workspace_id=WORKSPACE, charges=[charge("a", 40, team="video")], now=NOW)
+    batch = [charge("v1", 3, team="video"), charge("a", 41, team="video"), charge("d1", 7), charge("d2", 8)]
+    report = charges.record_charges(database, two, workspace_id=WORKSPACE, charges=batch, now=NOW)
+    assert [(c.id, c.team) for c in report.conflicts] == [("a", "video")]
+    assert {team: counts.new for team, counts in report.teams.items()} == {"video": 1, "design": 2}
+    with database.read() as session:
+        video = store.get_balance_row(session, workspace_id=WORKSPACE, team="video")
+        assert video is not None and video.spent == 43
+    assert consistent(database).spent == 15
 
 
 def test_an_unknown_team_writes_nothing(database: Database, config: CreditsConfig) -> None:
