@@ -210,14 +210,16 @@ class _TeamBatch:
             delta = rules.capture(self.balance, from_hold, charge.credits)
         if reported:
             delta = rules.Delta()  # already in the cost its member reported; a difference is settled later
+        before = self.balance
         self.balance = self.balance.apply(delta)
+        local_day = local_date(at, self.config.teams[self.row.team].zone)
         self.entries.append(
             ledger_store.NewEntry(
                 kind=EntryKind.REFUND if charge.kind == "refund" else EntryKind.CHARGE,
                 delta=delta,
                 idempotency_key=f"charge:{charge.id}",
                 at=at,
-                local_day=local_date(at, self.config.teams[self.row.team].zone),
+                local_day=local_day,
                 member=member or (task.requester if task is not None else None),
                 tool=charge.tool,
                 task_id=task.id if task is not None else None,
@@ -226,6 +228,20 @@ class _TeamBatch:
                 charge_kind=charge.kind,
             )
         )
+        if delta.spent < 0:  # a refund: this cycle's spent goes down by at most what this cycle has spent
+            share = rules.earlier_cycle_share(before, -delta.spent)
+            if share.spent:
+                self.balance = self.balance.apply(share)
+                self.entries.append(
+                    ledger_store.NewEntry(
+                        kind=EntryKind.LAPSE,
+                        delta=share,
+                        idempotency_key=f"charge:{charge.id}:earlier-cycle",
+                        at=at,
+                        local_day=local_day,
+                        note=f"refund {charge.id}: {share.spent:,} credits an earlier cycle spent",
+                    )
+                )
         raw = KeterCharge(
             workspace_id=self.row.workspace_id,
             charge_id=charge.id,

@@ -162,6 +162,65 @@ def test_a_refund_comes_back_as_extra_credits(database: Database, config: Credit
     assert (balance.plan, balance.extra, balance.spent) == (5000 - 32, 500 + 32, 0)
 
 
+def test_a_refund_after_the_renewal_never_makes_spent_this_cycle_negative(
+    database: Database, config: CreditsConfig
+) -> None:
+    from bot.store import history as history_store
+
+    nov_30, dec_1, dec_2 = (datetime(2026, 11, 30, 10), datetime(2026, 12, 1, 12), datetime(2026, 12, 2, 9))
+    nov_30, dec_1, dec_2 = (d.replace(tzinfo=UTC) for d in (nov_30, dec_1, dec_2))
+    record(database, config, charge("ch_1", 40, occurred_at=nov_30.isoformat()), now=nov_30)
+    refund = charge("rf_1", 40, kind="refund", occurred_at=dec_1.isoformat())
+    record(database, config, refund, now=dec_1)  # the plan renewed on 1 Dec (Europe/Berlin) before it
+    renewed = current_balance(database, config, workspace_id=WORKSPACE, team="design", now=dec_1)
+    assert renewed.cycle_start.isoformat() == "2026-12-01"
+    assert (renewed.balance.plan, renewed.balance.extra, renewed.balance.spent) == (5000, 540, 0)
+    assert record(database, config, refund, now=dec_1).teams["design"].known == 1  # a redelivery: nothing moves
+    record(database, config, charge("ch_2", 10, occurred_at=dec_2.isoformat()), now=dec_2)
+    assert (consistent(database).spent, consistent(database).extra) == (10, 540)
+    # Spend over a window still counts the refund in full: the member's week and the charge history.
+    with database.read() as session:
+        assert member_week_usage(session, config, workspace_id=WORKSPACE, member=ALICE, now=dec_2) == 10
+        since = datetime(2026, 11, 30, tzinfo=UTC)
+        assert history_store.history_totals(session, history_store.HistoryFilter(WORKSPACE, "design", since))[0] == 10
+
+
+def test_a_refund_before_its_charge_changes_only_spent_this_cycle(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, config: CreditsConfig
+) -> None:
+    balances = []
+    for order in ([charge("ch_1", 40), charge("rf_1", 40, kind="refund")], [charge("rf_1", 40, kind="refund")]):
+        db = fresh_sqlite(sqlite_template, tmp_path_factory.mktemp("refund_order"))
+        try:
+            for item in order:
+                record(db, config, item)
+            if len(order) == 1:
+                record(db, config, charge("ch_1", 40))  # the charge after its refund, in a cycle that spent none
+            balances.append(consistent(db))
+        finally:
+            db.dispose()
+    in_order, refund_first = balances
+    assert (in_order.plan + in_order.extra, in_order.held) == (refund_first.plan + refund_first.extra, 0)
+    assert (in_order.spent, refund_first.spent) == (0, 40)  # taken as an earlier cycle's refund
+
+
+def test_charges_below_a_cost_reported_before_the_renewal_keep_spent_at_zero(
+    database: Database, config: CreditsConfig
+) -> None:
+    nov_30, dec_1 = datetime(2026, 11, 30, 10, tzinfo=UTC), datetime(2026, 12, 1, 12, tzinfo=UTC)
+    command = RunCommand(TaskRequest(tool="image", quality="high", variants=4))
+    started = tasks.start_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=nov_30)
+    assert started.task is not None and started.task.number is not None
+    done = DoneCommand(number=started.task.number, cost=40)
+    tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=nov_30)
+    record(database, config, charge("ch_1", 32, reference=f"KC-{started.task.number}"), now=nov_30)
+    settled = charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=dec_1)
+    assert [(d.charged, d.reported) for d in settled.differences] == [(32, 40)]
+    balance = current_balance(database, config, workspace_id=WORKSPACE, team="design", now=dec_1).balance
+    assert (balance.spent, balance.extra) == (0, 508)  # the 8 credits come back; spent stays at 0, not -8
+    assert consistent(database) == balance
+
+
 def test_the_same_charge_twice_changes_nothing_and_other_figures_are_a_conflict(
     database: Database, config: CreditsConfig
 ) -> None:
@@ -351,6 +410,10 @@ def _ledger_after(
 ) -> tuple[Any, store.Balance]:
     for _ in (1, 2):
         run_task(db, config)
+    # The cycle has already spent more than all its refunds: a refund arriving before the charge it gives
+    # back, in a cycle that spent less, counts as an earlier cycle's spend (``earlier_cycle_share``), so
+    # only then does the order change "spent this cycle" (never the credits).
+    record(db, config, charge("spent_before", 12 * 400))
     for batch in feed:
         record(db, config, *batch)
     record(db, config, *file)
