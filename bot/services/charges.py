@@ -152,6 +152,12 @@ def describe(charge: Charge) -> str:
     return " · ".join(parts)
 
 
+_HOLDING = frozenset({TaskStatus.HELD, TaskStatus.PENDING})
+"""Tasks whose hold a charge spends from (a pending task holds its credits from ``run`` on)."""
+_CHARGEABLE = _HOLDING | {TaskStatus.DONE}
+"""Tasks a charge naming them belongs to; any other is unplanned spend."""
+
+
 class _TeamBatch:
     """One team's charges in one transaction: deltas computed in order on a running balance, written at once."""
 
@@ -168,15 +174,20 @@ class _TeamBatch:
         self.conflicts: list[ChargeConflict] = []
 
     def task(self, number: int | None) -> Task | None:
-        """The task a reference names, if it can take charges (held or done), looked up once per batch."""
+        """The task a reference names, if it can take charges, looked up once per batch.
+
+        Held, done, or waiting for approval: it holds credits from ``run`` on, so a charge that comes
+        before the approver decides is its cost too (``done`` or settling then closes it by its charges,
+        never capturing it again). Cancelled, refused or released: the charge is unplanned spend.
+        """
         if number is None:
             return None
         if number not in self.tasks:
             task = task_store.task_by_number(
                 self.session, workspace_id=self.row.workspace_id, team=self.row.team, number=number
             )
-            if task is not None and task.status not in (TaskStatus.HELD, TaskStatus.DONE):
-                task = None  # cancelled, released or waiting for approval: the charge is unplanned spend
+            if task is not None and task.status not in _CHARGEABLE:
+                task = None
             self.tasks[number] = task
         return self.tasks[number]
 
@@ -206,7 +217,7 @@ class _TeamBatch:
         if charge.kind == "refund":
             delta = rules.refund(charge.credits)
         else:
-            from_hold = min(charge.credits, task.held) if task is not None and task.status == TaskStatus.HELD else 0
+            from_hold = min(charge.credits, task.held) if task is not None and task.status in _HOLDING else 0
             delta = rules.capture(self.balance, from_hold, charge.credits)
         if reported:
             delta = rules.Delta()  # already in the cost its member reported; a difference is settled later

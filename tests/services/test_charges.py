@@ -15,7 +15,7 @@ from bot.domain.charges import Charge, KeterBalanceData, parse_csv
 from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import charge_settling, charges, history, keter_balances, task_cancel, tasks
+from bot.services import approvals, charge_settling, charges, history, keter_balances, task_cancel, tasks
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.services.quotes import member_week_usage
@@ -108,6 +108,85 @@ def test_a_charge_naming_an_open_task_spends_from_its_hold_and_settles_after_qui
     assert (task.status, task.actual_cost, task.retries_used, task.kept) == (TaskStatus.DONE, 64, 1, 2)
     balance = consistent(database)
     assert (balance.held, balance.spent) == (0, 64)
+
+
+def run_over_limit(db: Database, config: CreditsConfig) -> tuple[int, int]:
+    """Alice's ``image quality=ultra variants=4``: 80 credits, over her per-task limit, held and waiting."""
+    command = RunCommand(TaskRequest(tool="image", quality="ultra", variants=4))
+    result = tasks.start_task(db, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=NOW)
+    assert result.kind == "approval_needed" and result.task is not None and result.approval is not None
+    assert result.task.number is not None and result.approval.id is not None
+    return result.task.number, result.approval.id
+
+
+def decide(db: Database, config: CreditsConfig, approval_id: int, *, approve: bool) -> None:
+    approvals.decide(
+        db,
+        config,
+        workspace_id=WORKSPACE,
+        approval_id=approval_id,
+        decider="U0BOB",
+        is_workspace_admin=False,
+        approve=approve,
+        note=None,
+        now=NOW + timedelta(minutes=5),
+    )
+
+
+def test_a_charge_while_the_task_waits_for_approval_is_its_cost_once(database: Database, config: CreditsConfig) -> None:
+    number, approval_id = run_over_limit(database, config)
+    report = record(database, config, charge("ch_1", 64, quality="ultra", reference=f"KC-{number}"))
+    assert (report.teams["design"].matched, report.teams["design"].unplanned) == (1, 0)
+    task = task_of(database, number)
+    assert (task.status, task.held, task.charged, task.charge_count) == (TaskStatus.PENDING, 16, 64, 1)
+    assert (consistent(database).held, consistent(database).spent) == (16, 64)
+    decide(database, config, approval_id, approve=True)
+    done = DoneCommand(number=number)
+    result = tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=NOW)
+    assert (result.charged, result.released) == (64, 16)
+    assert (task_of(database, number).status, task_of(database, number).actual_cost) == (TaskStatus.DONE, 64)
+    balance = consistent(database)
+    assert (balance.held, balance.spent) == (0, 64)  # not 128: the charge and ``done`` are the same cost
+
+
+def test_a_pending_task_charged_and_approved_settles_by_its_charges(database: Database, config: CreditsConfig) -> None:
+    number, approval_id = run_over_limit(database, config)
+    record(database, config, charge("ch_1", 60, reference=f"KC-{number}"))
+    later = NOW + timedelta(hours=2)
+    assert charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=later).changed == {}
+    assert task_of(database, number).status == TaskStatus.PENDING  # the approver decides first
+    decide(database, config, approval_id, approve=True)
+    charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=later)
+    assert (task_of(database, number).status, task_of(database, number).actual_cost) == (TaskStatus.DONE, 60)
+    assert (consistent(database).held, consistent(database).spent) == (0, 60)
+
+
+@pytest.mark.parametrize("outcome", ["deny", "expire"])
+def test_a_pending_task_charged_then_refused_keeps_its_charges_as_spend_without_approval(
+    database: Database, config: CreditsConfig, outcome: str
+) -> None:
+    from bot.services import audit
+
+    number, approval_id = run_over_limit(database, config)
+    record(database, config, charge("ch_1", 64, reference=f"KC-{number}"))
+    with pytest.raises(task_cancel.CaptureExistsError):  # a charge is a fact: it can't be cancelled away
+        task_cancel.cancel_task(
+            database, config, workspace_id=WORKSPACE, member=ALICE, command=CancelCommand(number), now=NOW
+        )
+    if outcome == "deny":
+        decide(database, config, approval_id, approve=False)
+    else:
+        approvals.expire_due(database, lambda _: config, now=NOW + timedelta(days=3))
+    task = task_of(database, number)
+    refused = {"deny": TaskStatus.DENIED, "expire": TaskStatus.EXPIRED}[outcome]
+    assert (task.status, task.held, task.charged) == (refused, 0, 64)
+    balance = consistent(database)
+    assert (balance.held, balance.spent) == (0, 64)  # the rest of the hold is back; the charge stays spent
+    carol = Member("U0CAROL", "design", "admin", True)
+    later = NOW + timedelta(days=3)
+    page = audit.read_audit(database, config, workspace_id=WORKSPACE, admin=carol, team="design", days=7, now=later)
+    [flag] = [line for line in page.lines if line.action == "charged_without_approval"]
+    assert (flag.target, flag.details["charged"], flag.details["outcome"]) == (f"task #{number}", 64, outcome)
 
 
 def test_a_settled_task_releases_the_rest_of_its_hold(database: Database, config: CreditsConfig) -> None:
@@ -408,8 +487,8 @@ SHAPES = st.lists(
 def _ledger_after(
     db: Database, config: CreditsConfig, feed: list[list[Charge]], file: list[Charge]
 ) -> tuple[Any, store.Balance]:
-    for _ in (1, 2):
-        run_task(db, config)
+    run_task(db, config)  # KC-1 holds 40
+    run_over_limit(db, config)  # KC-2 holds 80 and waits for approval: its charges are its own all the same
     # The cycle has already spent more than all its refunds: a refund arriving before the charge it gives
     # back, in a cycle that spent less, counts as an earlier cycle's spend (``earlier_cycle_share``), so
     # only then does the order change "spent this cycle" (never the credits).
