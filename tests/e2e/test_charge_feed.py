@@ -26,9 +26,13 @@ from bot.config import CreditsConfig
 from bot.devtools.http_server import BackgroundServer
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.charges import CSV_COLUMNS
+from bot.domain.commands import TaskRequest
+from bot.domain.task_commands import DoneCommand, RunCommand
 from bot.feed.http import FeedEndpoint
 from bot.feed.importer import EXIT_CONFLICTS, import_charges_file
+from bot.services import approvals, tasks
 from bot.services.directory import EffectiveConfigs
+from bot.services.members import Member
 from bot.settings import Settings
 from bot.store import ledger as store
 from bot.store.db import Database
@@ -222,6 +226,44 @@ def test_the_import_skips_a_conflicting_line_imports_the_rest_and_exits_3(
     assert "design: 2 new, 0 already known, 0 matched to tasks, 2 unplanned" in printed
     assert "line 3: charge a skipped: already recorded with other figures (credits 40 then 41)" in printed
     assert sorted(e.idempotency_key for e in feed.entries()) == ["charge:a", "charge:b1", "charge:b2"]
+
+
+def test_a_charge_fed_while_its_task_waits_for_approval_is_counted_once(
+    feed: Feed, config: CreditsConfig, clock: Clock
+) -> None:
+    alice = Member("U0ALICE", "design", "creator", False)
+    command = RunCommand(TaskRequest(tool="image", quality="ultra", variants=4))
+    run = tasks.start_task(feed.db, config, workspace_id=WORKSPACE, member=alice, command=command, now=clock())
+    assert run.kind == "approval_needed" and run.task is not None and run.approval is not None
+    answer = feed.post(created(a_charge("ch_p", 64, quality="ultra", reference=f"KC-{run.task.number}")))
+    assert answer.status_code == 200 and answer.json()["teams"]["design"]["matched"] == 1
+    approvals.decide(
+        feed.db,
+        config,
+        workspace_id=WORKSPACE,
+        approval_id=run.approval.id,
+        decider="U0BOB",
+        is_workspace_admin=False,
+        approve=True,
+        note=None,
+        now=clock(),
+    )
+    done = DoneCommand(number=run.task.number)
+    tasks.finish_task(feed.db, config, workspace_id=WORKSPACE, member=alice, command=done, now=clock())
+    with feed.db.read() as session:
+        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None and (row.held, row.spent) == (0, 64)
+
+
+def test_a_refund_fed_after_the_renewal_leaves_spent_this_cycle_at_zero(feed: Feed, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 30, 10, tzinfo=UTC)
+    assert feed.post(created(a_charge("ch_r", 40, occurred_at="2026-11-30T09:00:00Z"))).status_code == 200
+    clock.now = datetime(2026, 12, 1, 12, tzinfo=UTC)  # the plan renewed on 1 Dec
+    refund = a_charge("rf_r", 40, kind="refund", occurred_at="2026-12-01T11:00:00Z")
+    assert feed.post(created(refund)).status_code == 200
+    with feed.db.read() as session:
+        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None and (row.plan, row.extra, row.spent) == (5000, 540, 0)
 
 
 def test_a_charge_for_an_unknown_team_is_400_and_writes_nothing(feed: Feed) -> None:
