@@ -25,7 +25,8 @@ class EntryKind(StrEnum):
     """Every kind of ledger entry."""
 
     GRANT = "grant"  # plan allowance for a cycle
-    LAPSE = "lapse"  # unused plan credits expiring at renewal
+    LAPSE = "lapse"  # unused plan credits expiring at renewal (and the cycle's spent restarting: its reset
+    # is corrected by a later lapse entry when a refund gives back an earlier cycle's spend)
     EXTRA = "extra"  # extra credits bought or given
     HOLD = "hold"  # credits reserved for a task
     RELEASE = "release"  # a hold given back
@@ -145,9 +146,25 @@ def capture(balance: Balance, hold_amount: int, cost: int) -> Delta:
 
 
 def refund(amount: int) -> Delta:
-    """Give spent credits back; they return as extra credits so a refund never lapses."""
+    """Give spent credits back; they return as extra credits so a refund never lapses.
+
+    The entry takes the whole amount off spend (the history, the day's and the member's week count it);
+    ``earlier_cycle_share`` keeps it from taking this cycle's spent below zero.
+    """
     _positive(amount, "a refund")
     return Delta(extra=amount, spent=-amount)
+
+
+def earlier_cycle_share(balance: Balance, refunded: int) -> Delta:
+    """What a refund gives back beyond this cycle's spending, put back on ``spent`` (an entry beside it).
+
+    A refund lowers this cycle's spent by at most what this cycle has spent, never below zero: the rest
+    was an earlier cycle's spend, already taken off ``spent`` by that cycle's renewal (``renew_cycle``),
+    so this is a ``lapse`` entry, the renewal's reset corrected. ``balance`` is before the refund; the
+    credits still come back in full, as extra credits. Zero (``Delta()``) when this cycle covers it.
+    """
+    _positive(refunded, "a refund")
+    return Delta(spent=refunded - min(refunded, max(balance.spent, 0)))
 
 
 def adjust(balance: Balance, amount: int) -> Delta:

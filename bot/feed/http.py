@@ -3,9 +3,11 @@
 Signed the Standard Webhooks way and verified with the ``standardwebhooks`` package: a bad or missing
 signature, or a timestamp more than 5 minutes off, is a 401 and writes nothing; a body that is not a
 known delivery is a 400 with a one-line reason (so is a charge for a team the credits file does not
-map); a redelivered ``webhook-id`` or a charge already recorded changes nothing and answers 200, so
-the sender stops retrying. Every charge goes through ``bot.services.charges``, the same path as the
-CSV import. No stack trace ever reaches the caller.
+map, and then nothing is written); a redelivered ``webhook-id`` or a charge already recorded changes
+nothing and answers 200, so the sender stops retrying. A charge already recorded with other figures is
+skipped and listed in the 200's ``conflicts``: the delivery's other charges are facts and are recorded
+(a 400 would make the sender retry a delivery that can never pass). Every charge goes through
+``bot.services.charges``, the same path as the CSV import. No stack trace ever reaches the caller.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ class FeedEndpoint:
             return "200 OK", {"ok": True, "redelivered": True}
         try:
             answer = self._record(delivery, now)
-        except UserFacingError as exc:  # an unknown team, a conflicting charge: nothing of the batch written
+        except UserFacingError as exc:  # an unknown team: checked before any write, so nothing was written
             return "400 Bad Request", {"error": str(exc)}
         service.mark_delivery(self.db, webhook_id=webhook_id, now=now)
         return answer
@@ -148,7 +150,8 @@ class FeedEndpoint:
             if self.homes is not None:  # debounced: published a moment after the answer
                 refresh_team_homes(self.homes, self.client, config, workspace_id, report.changed)
             teams = {team: vars(counts) for team, counts in report.teams.items()}
-            return "200 OK", {"ok": True, "teams": teams}
+            conflicts = [{"id": c.id, "team": c.team, "differs": c.differs} for c in report.conflicts]
+            return "200 OK", {"ok": True, "teams": teams, "conflicts": conflicts}
         seen = keter_balances.record_keter_balance(
             self.db, config, workspace_id=workspace_id, data=delivery.data, now=now
         )

@@ -2,7 +2,9 @@
 
 The whole file is validated first; every bad line is reported with its number and reason, and with any
 bad line nothing is imported unless ``--skip-bad``. Each charge id is written once, so re-importing a
-file (or importing what the feed already delivered) changes nothing.
+file (or importing what the feed already delivered) changes nothing. A line whose charge id is already
+recorded with other figures is skipped (the first figures stand), printed, and kept in the audit trail;
+the rest is imported, and the exit status is then ``EXIT_CONFLICTS`` so a scheduled import is noticed.
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ from bot.store.db import Database
 
 EXIT_BAD_FILE = 1
 EXIT_BAD_SETTINGS = 2
+EXIT_CONFLICTS = 3
+"""Imported, except charges already recorded with other figures: someone must look at them (re-importing
+the same file gives the same answer, since the recorded figures stand until an admin corrects them)."""
 
 
 def import_charges_file(
     settings: Settings, config: CreditsConfig, *, path: Path, skip_bad: bool, out: TextIO | None = None
 ) -> int:
-    """Validate, then import; prints every bad line and, per team, new / already known / matched / unplanned."""
+    """Validate, then import; prints bad lines, per team new / known / matched / unplanned, and conflicts."""
     out = out or sys.stdout
     from bot.app import make_client, utc_now
 
@@ -77,8 +82,8 @@ def import_charges_file(
     except SlackApiError as exc:
         print(f"Slack refused the bot token ({exc.response.get('error')}); nothing was imported", file=out)
         return EXIT_BAD_SETTINGS
-    except UserFacingError as exc:
-        print(f"{exc}; that team's charges were not imported", file=out)
+    except UserFacingError as exc:  # an unknown team, found before any write: nothing was imported
+        print(f"{exc}; nothing was imported", file=out)
         return EXIT_BAD_FILE
     finally:
         db.dispose()
@@ -90,6 +95,20 @@ def import_charges_file(
         )
     if not report.teams:
         print("no charges in the file", file=out)
+    if report.conflicts:
+        numbers = _line_numbers(text, charges)
+        for conflict in report.conflicts:
+            print(
+                f"line {numbers.get(conflict.id, 0)}: charge {conflict.id} skipped: already recorded with other "
+                f"figures ({conflict.differs})",
+                file=out,
+            )
+        print(
+            f"{len(report.conflicts):,} conflict(s): the figures first recorded stand (see `/credits admin audit`); "
+            "an admin corrects a real difference with `/credits admin adjust`",
+            file=out,
+        )
+        return EXIT_CONFLICTS
     return 0
 
 

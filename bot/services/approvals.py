@@ -138,6 +138,28 @@ def _settle_ask(
     session.flush()
 
 
+def _flag_charged_without_approval(
+    session: Session, approval: Approval, task: Task, event: TaskEvent, now: datetime
+) -> None:
+    """Keter Labs charged a task whose request was then refused: the charges are facts and stay spent.
+
+    The rest of its hold goes back as for any refusal; the audit trail keeps the spend that had no
+    approval, for the admins to follow up (a later charge naming the task is unplanned spend).
+    """
+    record_decision(
+        session,
+        workspace_id=approval.workspace_id,
+        team=approval.team,
+        action="charged_without_approval",
+        target=f"task #{task.number}",
+        now=now,
+        outcome=event.value,
+        charged=task.charged,
+        charges=task.charge_count,
+        requester=task.requester,
+    )
+
+
 def _apply_decision(
     session: Session,
     config: CreditsConfig,
@@ -169,6 +191,8 @@ def _apply_decision(
         release_credits(
             session, config, row, task, amount=amount, event=event, key=f"release:approval:{approval.id}", now=now
         )
+        if approval.kind == ApprovalKind.TASK and task.charge_count:
+            _flag_charged_without_approval(session, approval, task, event, now)
     record_decision(
         session,
         workspace_id=approval.workspace_id,

@@ -133,6 +133,18 @@ def correct_reported_cost(
     session.add(task)
     if not written:
         return None
+    share = rules.earlier_cycle_share(balance, -diff) if diff < 0 else rules.Delta()
+    if share.spent:  # charged less than reported after a renewal: this cycle's spent never goes below 0
+        ledger_store.append_new_entry(
+            session,
+            row=row,
+            kind=EntryKind.LAPSE,
+            delta=share,
+            idempotency_key=f"charges-differ:{task.id}:{reported}:{charged}:earlier-cycle",
+            now=now,
+            local_day=local_date(now, config.teams[task.team].zone),
+            note=f"task #{task.number}: {share.spent:,} credits an earlier cycle spent",
+        )
     record_decision(
         session,
         workspace_id=task.workspace_id,

@@ -4,7 +4,9 @@ A charge is a fact, so it is never refused for want of credits (the team may end
 dropped: one naming an open task (``KC-12``) is that task's and spends from its hold; one naming none is
 *unplanned* spend, charged to the team and counted for its member's week. The charge id is the ledger
 entry's idempotency key, so a redelivery, a re-import, or the feed and the file both sending it, write it
-once; the same id with other figures is a conflict, never a silent no-op.
+once. The same id with other figures is a conflict: that copy is skipped (the figures first recorded
+stand), logged and kept in the audit trail for an admin, and reported to the sender; the rest of the
+batch is recorded all the same, since one bad copy must not keep every other fact out.
 
 A task with charges is settled (its hold's rest released, its cost the sum of its charges) when its
 member says ``done`` or after ``feed.settle_after_minutes`` without a new charge. A task its member
@@ -29,6 +31,7 @@ from bot.domain.charges import Charge, occurred
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
+from bot.services.audit import record_decision
 from bot.services.balances import open_team_cycle
 from bot.store import charges as charge_store
 from bot.store import ledger as ledger_store
@@ -58,12 +61,13 @@ class UnknownTeamError(UserFacingError):
         )
 
 
-class ChargeConflictError(UserFacingError):
-    """A charge id already recorded with other figures: a sender bug, refused rather than guessed at."""
+@dataclass(frozen=True)
+class ChargeConflict:
+    """A charge id already recorded with other figures: a sender bug; this copy was skipped, not guessed at."""
 
-    def __init__(self, charge_id: str, what: str) -> None:
-        self.charge_id = charge_id
-        super().__init__(f"charge {charge_id} was already recorded with other figures ({what})")
+    id: str
+    team: str
+    differs: str  # ``credits 40 then 41``: the recorded figure, then the copy's
 
 
 @dataclass
@@ -82,9 +86,11 @@ class ChargeReport:
 
     teams: dict[str, TeamCounts] = field(default_factory=dict)
     changed: dict[str, set[str]] = field(default_factory=dict)  # team -> members whose charges or tasks moved
+    conflicts: list[ChargeConflict] = field(default_factory=list)  # copies skipped: the first figures stand
 
     def add(self, other: ChargeReport) -> None:
         """Fold another batch's counts into this one."""
+        self.conflicts.extend(other.conflicts)
         for team, people in other.changed.items():
             self.changed.setdefault(team, set()).update(people)
         for team, counts in other.teams.items():
@@ -146,6 +152,12 @@ def describe(charge: Charge) -> str:
     return " · ".join(parts)
 
 
+_HOLDING = frozenset({TaskStatus.HELD, TaskStatus.PENDING})
+"""Tasks whose hold a charge spends from (a pending task holds its credits from ``run`` on)."""
+_CHARGEABLE = _HOLDING | {TaskStatus.DONE}
+"""Tasks a charge naming them belongs to; any other is unplanned spend."""
+
+
 class _TeamBatch:
     """One team's charges in one transaction: deltas computed in order on a running balance, written at once."""
 
@@ -159,17 +171,23 @@ class _TeamBatch:
         self.reported: dict[int, bool] = {}
         self.entries: list[ledger_store.NewEntry] = []
         self.raw: list[KeterCharge] = []
+        self.conflicts: list[ChargeConflict] = []
 
     def task(self, number: int | None) -> Task | None:
-        """The task a reference names, if it can take charges (held or done), looked up once per batch."""
+        """The task a reference names, if it can take charges, looked up once per batch.
+
+        Held, done, or waiting for approval: it holds credits from ``run`` on, so a charge that comes
+        before the approver decides is its cost too (``done`` or settling then closes it by its charges,
+        never capturing it again). Cancelled, refused or released: the charge is unplanned spend.
+        """
         if number is None:
             return None
         if number not in self.tasks:
             task = task_store.task_by_number(
                 self.session, workspace_id=self.row.workspace_id, team=self.row.team, number=number
             )
-            if task is not None and task.status not in (TaskStatus.HELD, TaskStatus.DONE):
-                task = None  # cancelled, released or waiting for approval: the charge is unplanned spend
+            if task is not None and task.status not in _CHARGEABLE:
+                task = None
             self.tasks[number] = task
         return self.tasks[number]
 
@@ -188,7 +206,8 @@ class _TeamBatch:
         if stored is not None:
             differs = _same(stored, charge, self.row.team)
             if differs:
-                raise ChargeConflictError(charge.id, differs)
+                self.conflict(charge, differs)
+                return
             counts.known += 1
             return
         at = occurred(charge, self.now)
@@ -198,18 +217,20 @@ class _TeamBatch:
         if charge.kind == "refund":
             delta = rules.refund(charge.credits)
         else:
-            from_hold = min(charge.credits, task.held) if task is not None and task.status == TaskStatus.HELD else 0
+            from_hold = min(charge.credits, task.held) if task is not None and task.status in _HOLDING else 0
             delta = rules.capture(self.balance, from_hold, charge.credits)
         if reported:
             delta = rules.Delta()  # already in the cost its member reported; a difference is settled later
+        before = self.balance
         self.balance = self.balance.apply(delta)
+        local_day = local_date(at, self.config.teams[self.row.team].zone)
         self.entries.append(
             ledger_store.NewEntry(
                 kind=EntryKind.REFUND if charge.kind == "refund" else EntryKind.CHARGE,
                 delta=delta,
                 idempotency_key=f"charge:{charge.id}",
                 at=at,
-                local_day=local_date(at, self.config.teams[self.row.team].zone),
+                local_day=local_day,
                 member=member or (task.requester if task is not None else None),
                 tool=charge.tool,
                 task_id=task.id if task is not None else None,
@@ -218,6 +239,20 @@ class _TeamBatch:
                 charge_kind=charge.kind,
             )
         )
+        if delta.spent < 0:  # a refund: this cycle's spent goes down by at most what this cycle has spent
+            share = rules.earlier_cycle_share(before, -delta.spent)
+            if share.spent:
+                self.balance = self.balance.apply(share)
+                self.entries.append(
+                    ledger_store.NewEntry(
+                        kind=EntryKind.LAPSE,
+                        delta=share,
+                        idempotency_key=f"charge:{charge.id}:earlier-cycle",
+                        at=at,
+                        local_day=local_day,
+                        note=f"refund {charge.id}: {share.spent:,} credits an earlier cycle spent",
+                    )
+                )
         raw = KeterCharge(
             workspace_id=self.row.workspace_id,
             charge_id=charge.id,
@@ -252,6 +287,21 @@ class _TeamBatch:
             task.actual_cost = (task.actual_cost or 0) + signed  # settled by its charges: they are its cost
         self.session.add(task)
 
+    def conflict(self, charge: Charge, differs: str) -> None:
+        """Skip a copy with other figures: the first stand; one log line and one audit entry for an admin."""
+        logger.warning("charge %s skipped: already recorded with other figures (%s)", charge.id, differs)
+        record_decision(
+            self.session,
+            workspace_id=self.row.workspace_id,
+            team=self.row.team,
+            action="charge_conflict",
+            target=f"charge {charge.id}",
+            now=self.now,
+            differs=differs,
+            kept="the figures first recorded",
+        )
+        self.conflicts.append(ChargeConflict(charge.id, self.row.team, differs))
+
     def write(self) -> None:
         """Every new entry and raw charge in two statements; the running figure moved once."""
         ledger_store.append_entries(self.session, row=self.row, entries=self.entries, now=self.now)
@@ -274,7 +324,8 @@ def record_charges(
     """Write each charge once, team by team, each team in one transaction under its lock.
 
     Every charge's team is checked first (UnknownTeamError: nothing written); e-mails are resolved
-    before any lock is taken (the Slack lookup is slow). A conflict rolls back its team's batch.
+    before any lock is taken (the Slack lookup is slow). A copy of a recorded charge with other figures
+    is skipped and listed in ``report.conflicts``; every other charge is recorded.
     """
     by_team: dict[str, list[Charge]] = {}
     for charge in charges:
@@ -289,6 +340,7 @@ def record_charges(
             for charge in batch:
                 writer.add(charge, members.get((charge.user_email or "").strip().lower()), counts)
             writer.write()
+        report.conflicts.extend(writer.conflicts)
         if writer.entries:  # only new charges change what anyone sees
             report.changed.setdefault(team, set()).update(e.member for e in writer.entries if e.member)
     return report

@@ -16,6 +16,7 @@ from bot.domain.ledger import (
     add_extra,
     adjust,
     capture,
+    earlier_cycle_share,
     grant_plan,
     place_hold,
     refund,
@@ -226,6 +227,19 @@ def test_refund_returns_as_extra_credits() -> None:
     assert after.apply(renew_cycle(after)).extra == 40
 
 
+def test_a_refund_lowers_this_cycles_spent_by_at_most_what_it_spent() -> None:
+    # Charged 40 on 30 Nov, renewed on 1 Dec (spent back to 0), refunded on 1 Dec: never -40 spent.
+    renewed = Balance(plan=5000, extra=500, held=0, spent=0)
+    after = renewed.apply(refund(40)).apply(earlier_cycle_share(renewed, 40))
+    assert after == Balance(plan=5000, extra=540, held=0, spent=0)  # the credits still come back, as extra
+    assert renewed.apply(refund(40)).spent == -40  # the refund entry alone: what the share corrects
+    assert earlier_cycle_share(Balance(spent=30), 40) == Delta(spent=10)
+    assert earlier_cycle_share(Balance(spent=100), 40) == Delta()
+    assert earlier_cycle_share(Balance(spent=-5), 40) == Delta(spent=40)  # never lower than it already is
+    with pytest.raises(ValueError):
+        earlier_cycle_share(Balance(spent=40), 0)
+
+
 def test_refund_refuses_non_positive() -> None:
     with pytest.raises(ValueError):
         refund(0)
@@ -345,9 +359,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def apply_refund(self, data: st.DataObject) -> None:
         index = data.draw(st.integers(0, len(self.captured) - 1))
         amount = self.captured.pop(index)
-        extra_before = self.balance.extra
+        before = self.balance
         self._apply(refund(amount))
-        assert self.balance.extra == extra_before + amount
+        self._apply(earlier_cycle_share(before, amount))
+        assert self.balance.extra == before.extra + amount
+        assert self.balance.spent == max(0, before.spent - amount)
 
     @rule(amount=st.integers(-3000, 3000))
     def apply_adjust(self, amount: int) -> None:
@@ -380,6 +396,11 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.balance.plan >= 0
         assert self.balance.held >= 0
         assert self.balance.overdrawn_by == max(0, -(self.balance.plan + self.balance.extra))
+
+    @invariant()
+    def spent_this_cycle_is_never_negative(self) -> None:
+        """A refund after a renewal gives an earlier cycle's spend back without taking this cycle's below 0."""
+        assert self.balance.spent >= 0
 
     @invariant()
     def held_is_the_sum_of_open_holds(self) -> None:

@@ -7,23 +7,33 @@ clock, since the verifier checks the timestamp against it.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import secrets
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from pydantic import SecretStr
 from sqlmodel import select
 from standardwebhooks.webhooks import Webhook
 
 from bot.config import CreditsConfig
 from bot.devtools.http_server import BackgroundServer
 from bot.devtools.slack_standin import SlackStandIn
+from bot.domain.charges import CSV_COLUMNS
+from bot.domain.commands import TaskRequest
+from bot.domain.task_commands import DoneCommand, RunCommand
 from bot.feed.http import FeedEndpoint
+from bot.feed.importer import EXIT_CONFLICTS, import_charges_file
+from bot.services import approvals, tasks
 from bot.services.directory import EffectiveConfigs
+from bot.services.members import Member
+from bot.settings import Settings
 from bot.store import ledger as store
 from bot.store.db import Database
 from bot.store.models import KeterCharge, LedgerEntry
@@ -177,6 +187,83 @@ def test_a_refund_gives_credits_back_as_extra(feed: Feed) -> None:
     with feed.db.read() as session:
         row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None and (row.plan, row.extra, row.spent) == (5000 - 32, 500 + 32, 0)
+
+
+def test_a_conflicting_copy_is_skipped_and_listed_and_the_others_are_recorded(feed: Feed) -> None:
+    assert feed.post(created(a_charge("a", 40))).status_code == 200
+    delivery = created(a_charge("b1", 5), a_charge("a", 41), a_charge("b2", 6))
+    for attempt in (1, 2):  # a sender that retries anyway gets the same answer, and nothing is written twice
+        answer = feed.post(delivery)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["conflicts"] == [{"id": "a", "team": "design", "differs": "credits 40 then 41"}]
+        assert answer.json()["teams"]["design"]["new"] == (2 if attempt == 1 else 0)
+    assert sorted((e.idempotency_key, e.spent_delta) for e in feed.entries()) == [
+        ("charge:a", 40),
+        ("charge:b1", 5),
+        ("charge:b2", 6),
+    ]
+
+
+def test_the_import_skips_a_conflicting_line_imports_the_rest_and_exits_3(
+    feed: Feed, standin: SlackStandIn, config: CreditsConfig, tmp_path: Path
+) -> None:
+    assert feed.post(created(a_charge("a", 40))).status_code == 200
+    header = ",".join(CSV_COLUMNS)
+    rows = [
+        f"{c},2026-11-24T09:05:00Z,design,,image,high,4,,{n},attempt,,," for c, n in [("b1", 5), ("a", 41), ("b2", 6)]
+    ]
+    path = tmp_path / "charges.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    settings = Settings(
+        slack_bot_token=SecretStr(standin.bot_token),
+        slack_signing_secret=SecretStr("not-used-by-the-import"),
+        slack_api_url=standin.base_url,
+        database_url=feed.db.url,
+    )
+    out = io.StringIO()
+    assert import_charges_file(settings, config, path=path, skip_bad=False, out=out) == EXIT_CONFLICTS
+    printed = out.getvalue()
+    assert "design: 2 new, 0 already known, 0 matched to tasks, 2 unplanned" in printed
+    assert "line 3: charge a skipped: already recorded with other figures (credits 40 then 41)" in printed
+    assert sorted(e.idempotency_key for e in feed.entries()) == ["charge:a", "charge:b1", "charge:b2"]
+
+
+def test_a_charge_fed_while_its_task_waits_for_approval_is_counted_once(
+    feed: Feed, config: CreditsConfig, clock: Clock
+) -> None:
+    alice = Member("U0ALICE", "design", "creator", False)
+    command = RunCommand(TaskRequest(tool="image", quality="ultra", variants=4))
+    run = tasks.start_task(feed.db, config, workspace_id=WORKSPACE, member=alice, command=command, now=clock())
+    assert run.kind == "approval_needed" and run.task is not None and run.approval is not None
+    answer = feed.post(created(a_charge("ch_p", 64, quality="ultra", reference=f"KC-{run.task.number}")))
+    assert answer.status_code == 200 and answer.json()["teams"]["design"]["matched"] == 1
+    approvals.decide(
+        feed.db,
+        config,
+        workspace_id=WORKSPACE,
+        approval_id=run.approval.id,
+        decider="U0BOB",
+        is_workspace_admin=False,
+        approve=True,
+        note=None,
+        now=clock(),
+    )
+    done = DoneCommand(number=run.task.number)
+    tasks.finish_task(feed.db, config, workspace_id=WORKSPACE, member=alice, command=done, now=clock())
+    with feed.db.read() as session:
+        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None and (row.held, row.spent) == (0, 64)
+
+
+def test_a_refund_fed_after_the_renewal_leaves_spent_this_cycle_at_zero(feed: Feed, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 30, 10, tzinfo=UTC)
+    assert feed.post(created(a_charge("ch_r", 40, occurred_at="2026-11-30T09:00:00Z"))).status_code == 200
+    clock.now = datetime(2026, 12, 1, 12, tzinfo=UTC)  # the plan renewed on 1 Dec
+    refund = a_charge("rf_r", 40, kind="refund", occurred_at="2026-12-01T11:00:00Z")
+    assert feed.post(created(refund)).status_code == 200
+    with feed.db.read() as session:
+        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None and (row.plan, row.extra, row.spent) == (5000, 540, 0)
 
 
 def test_a_charge_for_an_unknown_team_is_400_and_writes_nothing(feed: Feed) -> None:

@@ -15,7 +15,7 @@ from bot.domain.charges import Charge, KeterBalanceData, parse_csv
 from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import charge_settling, charges, history, keter_balances, task_cancel, tasks
+from bot.services import approvals, charge_settling, charges, history, keter_balances, task_cancel, tasks
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.services.quotes import member_week_usage
@@ -110,6 +110,85 @@ def test_a_charge_naming_an_open_task_spends_from_its_hold_and_settles_after_qui
     assert (balance.held, balance.spent) == (0, 64)
 
 
+def run_over_limit(db: Database, config: CreditsConfig) -> tuple[int, int]:
+    """Alice's ``image quality=ultra variants=4``: 80 credits, over her per-task limit, held and waiting."""
+    command = RunCommand(TaskRequest(tool="image", quality="ultra", variants=4))
+    result = tasks.start_task(db, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=NOW)
+    assert result.kind == "approval_needed" and result.task is not None and result.approval is not None
+    assert result.task.number is not None and result.approval.id is not None
+    return result.task.number, result.approval.id
+
+
+def decide(db: Database, config: CreditsConfig, approval_id: int, *, approve: bool) -> None:
+    approvals.decide(
+        db,
+        config,
+        workspace_id=WORKSPACE,
+        approval_id=approval_id,
+        decider="U0BOB",
+        is_workspace_admin=False,
+        approve=approve,
+        note=None,
+        now=NOW + timedelta(minutes=5),
+    )
+
+
+def test_a_charge_while_the_task_waits_for_approval_is_its_cost_once(database: Database, config: CreditsConfig) -> None:
+    number, approval_id = run_over_limit(database, config)
+    report = record(database, config, charge("ch_1", 64, quality="ultra", reference=f"KC-{number}"))
+    assert (report.teams["design"].matched, report.teams["design"].unplanned) == (1, 0)
+    task = task_of(database, number)
+    assert (task.status, task.held, task.charged, task.charge_count) == (TaskStatus.PENDING, 16, 64, 1)
+    assert (consistent(database).held, consistent(database).spent) == (16, 64)
+    decide(database, config, approval_id, approve=True)
+    done = DoneCommand(number=number)
+    result = tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=NOW)
+    assert (result.charged, result.released) == (64, 16)
+    assert (task_of(database, number).status, task_of(database, number).actual_cost) == (TaskStatus.DONE, 64)
+    balance = consistent(database)
+    assert (balance.held, balance.spent) == (0, 64)  # not 128: the charge and ``done`` are the same cost
+
+
+def test_a_pending_task_charged_and_approved_settles_by_its_charges(database: Database, config: CreditsConfig) -> None:
+    number, approval_id = run_over_limit(database, config)
+    record(database, config, charge("ch_1", 60, reference=f"KC-{number}"))
+    later = NOW + timedelta(hours=2)
+    assert charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=later).changed == {}
+    assert task_of(database, number).status == TaskStatus.PENDING  # the approver decides first
+    decide(database, config, approval_id, approve=True)
+    charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=later)
+    assert (task_of(database, number).status, task_of(database, number).actual_cost) == (TaskStatus.DONE, 60)
+    assert (consistent(database).held, consistent(database).spent) == (0, 60)
+
+
+@pytest.mark.parametrize("outcome", ["deny", "expire"])
+def test_a_pending_task_charged_then_refused_keeps_its_charges_as_spend_without_approval(
+    database: Database, config: CreditsConfig, outcome: str
+) -> None:
+    from bot.services import audit
+
+    number, approval_id = run_over_limit(database, config)
+    record(database, config, charge("ch_1", 64, reference=f"KC-{number}"))
+    with pytest.raises(task_cancel.CaptureExistsError):  # a charge is a fact: it can't be cancelled away
+        task_cancel.cancel_task(
+            database, config, workspace_id=WORKSPACE, member=ALICE, command=CancelCommand(number), now=NOW
+        )
+    if outcome == "deny":
+        decide(database, config, approval_id, approve=False)
+    else:
+        approvals.expire_due(database, lambda _: config, now=NOW + timedelta(days=3))
+    task = task_of(database, number)
+    refused = {"deny": TaskStatus.DENIED, "expire": TaskStatus.EXPIRED}[outcome]
+    assert (task.status, task.held, task.charged) == (refused, 0, 64)
+    balance = consistent(database)
+    assert (balance.held, balance.spent) == (0, 64)  # the rest of the hold is back; the charge stays spent
+    carol = Member("U0CAROL", "design", "admin", True)
+    later = NOW + timedelta(days=3)
+    page = audit.read_audit(database, config, workspace_id=WORKSPACE, admin=carol, team="design", days=7, now=later)
+    [flag] = [line for line in page.lines if line.action == "charged_without_approval"]
+    assert (flag.target, flag.details["charged"], flag.details["outcome"]) == (f"task #{number}", 64, outcome)
+
+
 def test_a_settled_task_releases_the_rest_of_its_hold(database: Database, config: CreditsConfig) -> None:
     number = run_task(database, config)
     record(database, config, charge("ch_1", 12, reference=f"KC-{number}"))
@@ -162,16 +241,114 @@ def test_a_refund_comes_back_as_extra_credits(database: Database, config: Credit
     assert (balance.plan, balance.extra, balance.spent) == (5000 - 32, 500 + 32, 0)
 
 
+def test_a_refund_after_the_renewal_never_makes_spent_this_cycle_negative(
+    database: Database, config: CreditsConfig
+) -> None:
+    from bot.store import history as history_store
+
+    nov_30, dec_1, dec_2 = (datetime(2026, 11, 30, 10), datetime(2026, 12, 1, 12), datetime(2026, 12, 2, 9))
+    nov_30, dec_1, dec_2 = (d.replace(tzinfo=UTC) for d in (nov_30, dec_1, dec_2))
+    record(database, config, charge("ch_1", 40, occurred_at=nov_30.isoformat()), now=nov_30)
+    refund = charge("rf_1", 40, kind="refund", occurred_at=dec_1.isoformat())
+    record(database, config, refund, now=dec_1)  # the plan renewed on 1 Dec (Europe/Berlin) before it
+    renewed = current_balance(database, config, workspace_id=WORKSPACE, team="design", now=dec_1)
+    assert renewed.cycle_start.isoformat() == "2026-12-01"
+    assert (renewed.balance.plan, renewed.balance.extra, renewed.balance.spent) == (5000, 540, 0)
+    assert record(database, config, refund, now=dec_1).teams["design"].known == 1  # a redelivery: nothing moves
+    record(database, config, charge("ch_2", 10, occurred_at=dec_2.isoformat()), now=dec_2)
+    assert (consistent(database).spent, consistent(database).extra) == (10, 540)
+    # Spend over a window still counts the refund in full: the member's week and the charge history.
+    with database.read() as session:
+        assert member_week_usage(session, config, workspace_id=WORKSPACE, member=ALICE, now=dec_2) == 10
+        since = datetime(2026, 11, 30, tzinfo=UTC)
+        assert history_store.history_totals(session, history_store.HistoryFilter(WORKSPACE, "design", since))[0] == 10
+
+
+def test_a_refund_before_its_charge_changes_only_spent_this_cycle(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, config: CreditsConfig
+) -> None:
+    balances = []
+    for order in ([charge("ch_1", 40), charge("rf_1", 40, kind="refund")], [charge("rf_1", 40, kind="refund")]):
+        db = fresh_sqlite(sqlite_template, tmp_path_factory.mktemp("refund_order"))
+        try:
+            for item in order:
+                record(db, config, item)
+            if len(order) == 1:
+                record(db, config, charge("ch_1", 40))  # the charge after its refund, in a cycle that spent none
+            balances.append(consistent(db))
+        finally:
+            db.dispose()
+    in_order, refund_first = balances
+    assert (in_order.plan + in_order.extra, in_order.held) == (refund_first.plan + refund_first.extra, 0)
+    assert (in_order.spent, refund_first.spent) == (0, 40)  # taken as an earlier cycle's refund
+
+
+def test_charges_below_a_cost_reported_before_the_renewal_keep_spent_at_zero(
+    database: Database, config: CreditsConfig
+) -> None:
+    nov_30, dec_1 = datetime(2026, 11, 30, 10, tzinfo=UTC), datetime(2026, 12, 1, 12, tzinfo=UTC)
+    command = RunCommand(TaskRequest(tool="image", quality="high", variants=4))
+    started = tasks.start_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=command, now=nov_30)
+    assert started.task is not None and started.task.number is not None
+    done = DoneCommand(number=started.task.number, cost=40)
+    tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=nov_30)
+    record(database, config, charge("ch_1", 32, reference=f"KC-{started.task.number}"), now=nov_30)
+    settled = charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=dec_1)
+    assert [(d.charged, d.reported) for d in settled.differences] == [(32, 40)]
+    balance = current_balance(database, config, workspace_id=WORKSPACE, team="design", now=dec_1).balance
+    assert (balance.spent, balance.extra) == (0, 508)  # the 8 credits come back; spent stays at 0, not -8
+    assert consistent(database) == balance
+
+
 def test_the_same_charge_twice_changes_nothing_and_other_figures_are_a_conflict(
     database: Database, config: CreditsConfig
 ) -> None:
     record(database, config, charge("ch_1", 32))
     again = record(database, config, charge("ch_1", 32), charge("ch_2", 8))
     assert vars(again.teams["design"]) == {"new": 1, "known": 1, "matched": 0, "unplanned": 1}
+    assert again.conflicts == []
     before = consistent(database)
-    with pytest.raises(charges.ChargeConflictError, match="credits 32 then 33"):
-        record(database, config, charge("ch_3", 1), charge("ch_1", 33))
-    assert consistent(database) == before  # the whole team batch rolled back, ch_3 included
+    # A copy with other figures is skipped (the first figures stand); the batch's other charges are facts.
+    report = record(database, config, charge("ch_3", 1), charge("ch_1", 33))
+    assert report.conflicts == [charges.ChargeConflict("ch_1", "design", "credits 32 then 33")]
+    assert vars(report.teams["design"]) == {"new": 1, "known": 0, "matched": 0, "unplanned": 1}
+    assert consistent(database).spent == before.spent + 1
+    # Sent again, it is again a conflict: never a 400 the sender retries forever, never a silent no-op.
+    assert record(database, config, charge("ch_1", 33)).conflicts == report.conflicts
+    assert consistent(database).spent == before.spent + 1
+
+
+def test_a_conflict_is_kept_in_the_audit_trail_and_logged(
+    database: Database, config: CreditsConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.services import audit
+
+    record(database, config, charge("a", 40))
+    with caplog.at_level("WARNING", logger="bot.services.charges"):
+        record(database, config, charge("b1", 5), charge("a", 41), charge("b2", 6))
+    assert [r.getMessage() for r in caplog.records] == [
+        "charge a skipped: already recorded with other figures (credits 40 then 41)"
+    ]
+    carol = Member("U0CAROL", "design", "admin", True)
+    page = audit.read_audit(database, config, workspace_id=WORKSPACE, admin=carol, team=None, days=1, now=NOW)
+    [line] = [line for line in page.lines if line.action == "charge_conflict"]
+    assert (line.team, line.target, line.details["differs"]) == ("design", "charge a", "credits 40 then 41")
+    assert consistent(database).spent == 40 + 5 + 6
+
+
+def test_a_conflict_in_one_team_keeps_no_other_team_out(database: Database, config: CreditsConfig) -> None:
+    data = config.model_dump()
+    data["teams"]["video"] = data["teams"]["design"] | {"channel": "C0VIDEO", "members": {"U0ERIN": "creator"}}
+    two = CreditsConfig.model_validate(data)
+    charges.record_charges(database, two, workspace_id=WORKSPACE, charges=[charge("a", 40, team="video")], now=NOW)
+    batch = [charge("v1", 3, team="video"), charge("a", 41, team="video"), charge("d1", 7), charge("d2", 8)]
+    report = charges.record_charges(database, two, workspace_id=WORKSPACE, charges=batch, now=NOW)
+    assert [(c.id, c.team) for c in report.conflicts] == [("a", "video")]
+    assert {team: counts.new for team, counts in report.teams.items()} == {"video": 1, "design": 2}
+    with database.read() as session:
+        video = store.get_balance_row(session, workspace_id=WORKSPACE, team="video")
+        assert video is not None and video.spent == 43
+    assert consistent(database).spent == 15
 
 
 def test_an_unknown_team_writes_nothing(database: Database, config: CreditsConfig) -> None:
@@ -310,8 +487,12 @@ SHAPES = st.lists(
 def _ledger_after(
     db: Database, config: CreditsConfig, feed: list[list[Charge]], file: list[Charge]
 ) -> tuple[Any, store.Balance]:
-    for _ in (1, 2):
-        run_task(db, config)
+    run_task(db, config)  # KC-1 holds 40
+    run_over_limit(db, config)  # KC-2 holds 80 and waits for approval: its charges are its own all the same
+    # The cycle has already spent more than all its refunds: a refund arriving before the charge it gives
+    # back, in a cycle that spent less, counts as an earlier cycle's spend (``earlier_cycle_share``), so
+    # only then does the order change "spent this cycle" (never the credits).
+    record(db, config, charge("spent_before", 12 * 400))
     for batch in feed:
         record(db, config, *batch)
     record(db, config, *file)
