@@ -38,7 +38,8 @@ class ChargeDifference:
 def close_with_charges(
     session: Session, config: CreditsConfig, row: TeamBalance, task: Task, *, kept: int | None, now: datetime
 ) -> int:
-    """Close a held task whose cost is its charges: release the rest of its hold; returns what was released.
+    """Close a task whose cost is its charges (held, or released unreported): release the rest of its hold;
+    returns what was released.
 
     ``kept`` is what its member said (``done kept=``); else the charges' ``version_kept`` add up.
     """
@@ -94,7 +95,7 @@ def settle_quiet(db: Database, config: CreditsConfig, *, workspace_id: str, now:
             task = session.get(Task, task_id)
             if task is None or task.last_charge_at is None or task.last_charge_at > cutoff:
                 continue
-            if task.status == TaskStatus.HELD:
+            if task.status in (TaskStatus.HELD, TaskStatus.RELEASED):
                 close_with_charges(session, config, row, task, kept=None, now=now)
                 report.changed.setdefault(team, set()).add(task.requester)
             elif task.status == TaskStatus.DONE and task.actual_cost != task.charged:

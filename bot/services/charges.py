@@ -154,8 +154,10 @@ def describe(charge: Charge) -> str:
 
 _HOLDING = frozenset({TaskStatus.HELD, TaskStatus.PENDING})
 """Tasks whose hold a charge spends from (a pending task holds its credits from ``run`` on)."""
-_CHARGEABLE = _HOLDING | {TaskStatus.DONE}
-"""Tasks a charge naming them belongs to; any other is unplanned spend."""
+_CHARGEABLE = _HOLDING | {TaskStatus.DONE, TaskStatus.RELEASED}
+"""Tasks a charge naming them belongs to; any other is unplanned spend. A released task (its hold given
+back unreported) did run after all: its charges spend from what is available, and ``done`` or settling
+then closes it by them, so a late ``done`` never charges it a second time."""
 
 
 class _TeamBatch:
@@ -178,7 +180,8 @@ class _TeamBatch:
 
         Held, done, or waiting for approval: it holds credits from ``run`` on, so a charge that comes
         before the approver decides is its cost too (``done`` or settling then closes it by its charges,
-        never capturing it again). Cancelled, refused or released: the charge is unplanned spend.
+        never capturing it again). Released unreported: the charge is its cost too, from what is available.
+        Cancelled or refused: the charge is unplanned spend.
         """
         if number is None:
             return None

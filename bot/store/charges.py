@@ -40,13 +40,15 @@ def task_charge_summary(session: Session, *, workspace_id: str, task_id: int) ->
 
 
 def quiet_tasks(session: Session, *, workspace_id: str, cutoff: datetime) -> list[tuple[int, str]]:
-    """(id, team) of tasks with charges and none since ``cutoff`` that are still held or differ from them."""
+    """(id, team) of tasks with charges and none since ``cutoff`` that are still open (held, or released
+    unreported) or differ from them."""
     statement = select(Task.id, Task.team).where(
         Task.workspace_id == workspace_id,
         col(Task.charge_count) > 0,
         col(Task.last_charge_at) <= cutoff,
-        col(Task.status).in_([TaskStatus.HELD.value, TaskStatus.DONE.value]),
-        (col(Task.status) == TaskStatus.HELD.value) | (col(Task.actual_cost) != col(Task.charged)),
+        col(Task.status).in_([TaskStatus.HELD.value, TaskStatus.RELEASED.value, TaskStatus.DONE.value]),
+        col(Task.status).in_([TaskStatus.HELD.value, TaskStatus.RELEASED.value])
+        | (col(Task.actual_cost) != col(Task.charged)),
     )
     return [(int(task_id), str(team)) for task_id, team in session.exec(statement) if task_id is not None]
 

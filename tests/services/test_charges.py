@@ -15,7 +15,7 @@ from bot.domain.charges import Charge, KeterBalanceData, parse_csv
 from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import approvals, charge_settling, charges, history, keter_balances, task_cancel, tasks
+from bot.services import stale_holds, approvals, charge_settling, charges, history, keter_balances, task_cancel, tasks
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.services.quotes import member_week_usage
@@ -187,6 +187,29 @@ def test_a_pending_task_charged_then_refused_keeps_its_charges_as_spend_without_
     page = audit.read_audit(database, config, workspace_id=WORKSPACE, admin=carol, team="design", days=7, now=later)
     [flag] = [line for line in page.lines if line.action == "charged_without_approval"]
     assert (flag.target, flag.details["charged"], flag.details["outcome"]) == (f"task #{number}", 64, outcome)
+
+
+@pytest.mark.parametrize("closed_by", ["done", "settling"])
+def test_a_released_task_charged_later_is_its_cost_once(
+    database: Database, config: CreditsConfig, closed_by: str
+) -> None:
+    """Its hold was given back unreported, then Keter Labs charges it and its member reports it: spent once."""
+    number = run_task(database, config)  # holds 40
+    later = NOW + timedelta(days=8)
+    stale_holds.release_stale(database, config, workspace_id=WORKSPACE, now=later, owner="test")
+    assert (task_of(database, number).status, consistent(database).held) == (TaskStatus.RELEASED, 0)
+    record(database, config, charge("ch_1", 48, reference=f"KC-{number}"), now=later)
+    task = task_of(database, number)
+    assert (task.status, task.charged, task.charge_count) == (TaskStatus.RELEASED, 48, 1)
+    assert consistent(database).spent == 48
+    if closed_by == "done":
+        done = DoneCommand(number=number, kept=2)
+        result = tasks.finish_task(database, config, workspace_id=WORKSPACE, member=ALICE, command=done, now=later)
+        assert (result.charged, result.released) == (48, 0)
+    else:
+        charge_settling.settle_quiet(database, config, workspace_id=WORKSPACE, now=later + timedelta(hours=2))
+    assert (task_of(database, number).status, task_of(database, number).actual_cost) == (TaskStatus.DONE, 48)
+    assert (consistent(database).held, consistent(database).spent) == (0, 48)  # not 96
 
 
 def test_a_settled_task_releases_the_rest_of_its_hold(database: Database, config: CreditsConfig) -> None:

@@ -22,6 +22,8 @@ ACTION_WORDS = {
     "topup": "top-up",
     "budget": "budget set",
     "bought": "bought and added",
+    "charge_conflict": "charge skipped: it differs from the one recorded",
+    "charged_without_approval": "charged without approval",
 }
 
 
