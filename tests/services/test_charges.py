@@ -15,7 +15,7 @@ from bot.domain.charges import Charge, KeterBalanceData, parse_csv
 from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import stale_holds, approvals, charge_settling, charges, history, keter_balances, task_cancel, tasks
+from bot.services import approvals, charge_settling, charges, history, keter_balances, stale_holds, task_cancel, tasks
 from bot.services.balances import current_balance
 from bot.services.members import Member
 from bot.services.quotes import member_week_usage
