@@ -11,6 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from bot.domain.charges import Reconciliation
 from bot.domain.digest import FeedFigures, summarise_projects
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
@@ -65,6 +66,19 @@ def mark_delivery(session: Session, *, webhook_id: str, now: datetime) -> None:
 def keter_balance(session: Session, *, workspace_id: str, team: str) -> KeterBalance | None:
     """The team's newest Keter Labs balance snapshot."""
     return session.get(KeterBalance, (workspace_id, team))
+
+
+def as_reconciliation(snapshot: KeterBalance) -> Reconciliation:
+    """The stored figures as the answer every caller gets (the one builder)."""
+    return Reconciliation(
+        snapshot.team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
+    )
+
+
+def reconciliation(session: Session, *, workspace_id: str, team: str) -> Reconciliation | None:
+    """The team's newest Keter Labs balance and how far the bot was from it (None: none received)."""
+    snapshot = keter_balance(session, workspace_id=workspace_id, team=team)
+    return None if snapshot is None else as_reconciliation(snapshot)
 
 
 def keter_balances(session: Session, *, workspace_id: str) -> list[KeterBalance]:

@@ -24,7 +24,7 @@ from bot.domain.estimates import FinishedShape, KeepHistory
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.pricing import RetryHistory
 from bot.domain.task_commands import DoneCommand, RunCommand
-from bot.services import charges, tasks
+from bot.services import charge_settling, charges, tasks
 from bot.services.members import Member
 from bot.store import rollups
 from bot.store.db import MIGRATIONS_DIR, Database
@@ -84,7 +84,7 @@ def operations(db: Database, config: CreditsConfig) -> None:
         charge("ch_6", 5, None, kind="refund"),
     ]
     charges.record_charges(db, config, workspace_id=WORKSPACE, charges=batch, now=NOW, lookup=emails.get)
-    charges.settle_quiet(db, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2))
+    charge_settling.settle_quiet(db, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2))
 
 
 def scanned_history(db: Database, tool: str, since: datetime) -> rollups.ToolHistory:
