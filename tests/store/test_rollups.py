@@ -1,7 +1,7 @@
 """The quote's rollups (SQLite and PostgreSQL): after any sequence of writes they equal a recomputation.
 
-``member_usage``, ``task_rollup`` and ``task_rollup_week`` are derived data kept in the transaction of the write that moves
-them; the figures a quote reads from them must be exactly those the plain scans of the ledger and
+``member_usage``, ``task_rollup`` and ``task_rollup_week`` are derived data kept in the transaction of
+the write that moves them; the figures a quote reads from them must be exactly those the plain scans of the ledger and
 the tasks give, and ``db check`` (``check_rollups``) must find nothing, also after the migration's
 backfill.
 """
