@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain.budgets import ProjectUse
 from bot.domain.lifecycle import OPEN_TASK_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus
+from bot.store.constants import one_of
 from bot.store.models import Approval, CreditAsk, ProjectBudget, Task
 
 
@@ -41,7 +42,7 @@ def set_budget(
 
 
 _SPENT = case((col(Task.status) == TaskStatus.DONE, func.coalesce(col(Task.actual_cost), 0)), else_=0)
-_HELD = case((col(Task.status).in_([s.value for s in OPEN_TASK_STATUSES]), col(Task.held)), else_=0)
+_HELD = case((one_of(col(Task.status), [s.value for s in OPEN_TASK_STATUSES]), col(Task.held)), else_=0)
 # Built once (``bindparam``) and run on the Core connection as tuples: every balance runs them.
 _PROJECT_USES = (
     select_columns(col(Task.project), func.sum(_SPENT), func.sum(_HELD))
@@ -50,7 +51,7 @@ _PROJECT_USES = (
         col(Task.team) == bindparam("team"),
         col(Task.project).is_not(None),  # the partial index ix_task_team_project holds only these
         or_(
-            col(Task.status).in_([s.value for s in OPEN_TASK_STATUSES]),
+            one_of(col(Task.status), [s.value for s in OPEN_TASK_STATUSES]),
             (col(Task.status) == TaskStatus.DONE) & (col(Task.finished_at) >= bindparam("since")),
         ),
     )

@@ -39,6 +39,7 @@ from bot.domain.estimates import FinishedShape, KeepHistory
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.pricing import RetryHistory
+from bot.store.constants import one_of
 from bot.store.models import LedgerEntry, MemberUsage, Task, TaskRollup, TaskRollupWeek
 
 NONE = -1  # stands for no duration, retries or cost in ``task_rollup``'s key
@@ -113,7 +114,7 @@ _USAGE_RAW = sa_select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEnt
     col(LedgerEntry.member) == bindparam("member"),
     col(LedgerEntry.created_at) >= bindparam("since"),
     col(LedgerEntry.created_at) < bindparam("boundary"),
-    col(LedgerEntry.kind).in_(USAGE_KINDS),
+    one_of(col(LedgerEntry.kind), USAGE_KINDS),
 )
 
 
