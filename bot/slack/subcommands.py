@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.domain.command_line import Invocation, Subcommand, every_subcommand, route, subcommand
+from bot.domain.command_line import Invocation, Subcommand, every_subcommand, leading_subcommand, route, subcommand
 from bot.domain.errors import UserFacingError
 from bot.slack.answers.admin import (
     answer_admin_adjust,
@@ -77,8 +77,12 @@ def answered_in_ack(body: dict[str, Any]) -> bool:
     """Whether a request is a ``/credits`` read answered in the ack (so is a line that does not parse)."""
     if not isinstance(body.get("command"), str):
         return False
-    try:
-        return route(str(body.get("text", ""))).subcommand in ANSWERED_IN_ACK
+    text = str(body.get("text", ""))
+    named = leading_subcommand(text)
+    if not named.children:  # the first word decides; the handler parses the rest
+        return named in ANSWERED_IN_ACK
+    try:  # a group (``admin``): alone it is a read, its children mostly write
+        return route(text).subcommand in ANSWERED_IN_ACK
     except UserFacingError:
         return True
 

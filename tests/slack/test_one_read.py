@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.config import CreditsConfig
 from bot.domain.charges import KeterBalanceData
 from bot.services import keter_balances
+from bot.slack.subcommands import answered_in_ack
 from bot.store.db import Database
 from tests.bench.bench_statements import traced
 from tests.bot_harness import WORKSPACE, BotUnderTest
@@ -32,3 +33,13 @@ def test_a_quote_is_one_read_transaction_config_check_included(bot: BotUnderTest
     assert trace.transactions == 1
     assert any("audit_entry" in s for s in trace.statements)  # the config's version check shares it
     assert all(s.upper().startswith(("SELECT", "BEGIN")) for s in trace.statements), trace.statements
+
+
+def test_only_reads_answered_in_the_ack_share_a_read_transaction() -> None:
+    def shared(text: str) -> bool:
+        return answered_in_ack({"command": "/credits", "text": text})
+
+    assert shared("quote image quality=high") and shared("balance") and shared("limits") and shared("")
+    assert shared("admin") and shared("hepl") and shared("quote image quality=nonsense")  # help, or an error
+    assert not shared("run image") and not shared("done 3 cost=4") and not shared("admin topup design 5")
+    assert not answered_in_ack({"type": "block_actions"})
