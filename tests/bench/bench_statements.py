@@ -92,23 +92,26 @@ def main(argv: list[str] | None = None) -> int:
             standin.add_user(user, name=name)
         standin.add_channel(DESIGN_CHANNEL, "design")
         db = _database(args.postgres_url, Path(tmp))
-        bot: BotUnderTest = in_process_bot(standin, db, config, clock)
-        for _ in range(3):  # warm-up: config and directory caches, the balance row, statement caches
+        try:
+            bot: BotUnderTest = in_process_bot(standin, db, config, clock)
+            for _ in range(3):  # warm-up: config and directory caches, the balance row, statement caches
+                for text in COMMANDS.values():
+                    assert bot.command(text).payloads, f"no answer to {text!r}"
             for text in COMMANDS.values():
-                assert bot.command(text).payloads, f"no answer to {text!r}"
-        for text in COMMANDS.values():
-            with traced(db) as trace:
-                reply = bot.command(text)
-            assert reply.payloads, f"no answer to {text!r}"
-            answered = "answered in the ack" if reply.body.startswith("{") else "answered at response_url"
-            statements = [s for s in trace.statements if s.upper() not in ("BEGIN", "ROLLBACK", "COMMIT")]
-            print(f"/credits {text}: {trace.transactions} transaction(s), {len(statements)} statement(s) ({answered})")
-            for number, statement in enumerate(statements, start=1):
-                print(f"  {number}. {statement if args.full else summary(statement)}")
-        bot.finish_work()
-        db.dispose()
-        if args.postgres_url is not None:
-            _drop(args.postgres_url, db)
+                with traced(db) as trace:
+                    reply = bot.command(text)
+                assert reply.payloads, f"no answer to {text!r}"
+                answered = "answered in the ack" if reply.body.startswith("{") else "answered at response_url"
+                statements = [s for s in trace.statements if s.upper() not in ("BEGIN", "ROLLBACK", "COMMIT")]
+                counts = f"{trace.transactions} transaction(s), {len(statements)} statement(s)"
+                print(f"/credits {text}: {counts} ({answered})")
+                for number, statement in enumerate(statements, start=1):
+                    print(f"  {number}. {statement if args.full else summary(statement)}")
+            bot.finish_work()
+        finally:
+            db.dispose()
+            if args.postgres_url is not None:
+                _drop(args.postgres_url, db)
     return 0
 
 
