@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -17,6 +18,7 @@ from bot.settings import Settings
 from bot.slack.deps import Deps
 from bot.slack.listeners import register_all
 from bot.slack.pacing import PacedWebClient
+from bot.slack.subcommands import answered_in_ack
 from bot.store.db import Database
 
 # Only used where Socket Mode delivers requests over Slack's own connection and no HTTP request
@@ -53,6 +55,27 @@ _BOLT_LOGGER = logging.getLogger("bot.bolt")
 _BOLT_LOGGER.addFilter(_SameTokenWarning())
 
 
+class CreditsApp(App):
+    """Bolt's ``App``, dispatching a read answered in the ack inside one read transaction.
+
+    Bolt runs the global middleware (the config's version check) and then the listener middleware
+    (the answer) one after the other, not nested, so only around ``dispatch`` can both share one
+    ``Database.one_read()``: one BEGIN, one connection and one snapshot per ``/credits quote`` or
+    ``balance`` instead of one per step. Bolt's listener pool never shares it (other threads).
+    """
+
+    def __init__(self, *, db: Database, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.db = db
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        """Bolt's dispatch, its reads shared when the request only reads."""
+        if not answered_in_ack(req.body):
+            return super().dispatch(req)
+        with self.db.one_read():
+            return super().dispatch(req)
+
+
 def create_app(
     settings: Settings,
     config: CreditsConfig,
@@ -63,7 +86,8 @@ def create_app(
 ) -> App:
     """Build the app. Bolt calls ``auth.test`` here, so the Slack API (or its stand-in) must answer."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = App(
+    app = CreditsApp(
+        db=db,
         client=client or make_client(settings),
         signing_secret=secret or SOCKET_MODE_SECRET_PLACEHOLDER,
         # Bolt's default pool has 5 threads: the 6th slow request in flight would miss Slack's 3 s.

@@ -48,6 +48,7 @@ TABLES = (
     "credit_ask",
     "member_usage",
     "task_rollup",
+    "task_rollup_week",
 )
 
 

@@ -83,6 +83,17 @@ class KeterBalanceData(_Strict):
     as_of: AwareDatetime
 
 
+@dataclass(frozen=True)
+class Reconciliation:
+    """Keter Labs' figure for a team against the bot's when it came in (what ``/credits balance`` shows)."""
+
+    team: str
+    plan_credits: int
+    extra_credits: int
+    as_of: datetime
+    difference: int  # Keter Labs' plan + extra minus the bot's (0: the bot agrees)
+
+
 class BalanceUpdated(_Strict):
     """A ``balance.updated`` delivery."""
 

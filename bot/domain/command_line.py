@@ -343,6 +343,16 @@ def _route_group(group: Subcommand, rest: str) -> Invocation:
     return Invocation(child, child.parse(tail))
 
 
+def leading_subcommand(text: str) -> Subcommand:
+    """The subcommand the line's first word names, the rest left unparsed (help when none does).
+
+    Cheap enough to ask before routing (``route`` parses every option): a group's child needs ``route``.
+    """
+    word, _ = _split(free_text(text))
+    found = _find(word, SUBCOMMANDS) if word else None
+    return found if found is not None else HELP
+
+
 def route(text: str) -> Invocation:
     """Route to the subcommand's parser; unknown subcommands become help with a close match.
 

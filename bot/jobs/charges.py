@@ -17,9 +17,9 @@ from datetime import datetime
 from slack_sdk import WebClient
 
 from bot.config import ADMIN_ROLE, CreditsConfig
+from bot.domain.charges import Reconciliation
 from bot.services import charge_settling, keter_balances
 from bot.services.charge_settling import ChargeDifference
-from bot.services.keter_balances import Reconciliation
 from bot.services.members import bot_admins
 from bot.slack.blocks.history import balance_alert_text, difference_text
 from bot.store.db import Database

@@ -11,6 +11,7 @@ from bot.config import CreditsConfig
 from bot.domain import ledger as rules
 from bot.domain.budgets import ProjectUse
 from bot.domain.calendar import cycle_start, local_date, next_renewal
+from bot.domain.charges import Reconciliation
 from bot.domain.forecast import (
     BURN_WINDOW_DAYS,
     CycleOutlook,
@@ -21,6 +22,7 @@ from bot.domain.forecast import (
 )
 from bot.domain.ledger import Balance, EntryKind
 from bot.store import budgets as budget_store
+from bot.store import charges as charge_store
 from bot.store import ledger as store
 from bot.store.db import Database
 from bot.store.models import TeamBalance
@@ -41,6 +43,7 @@ class BalanceReport:
     outlook: CycleOutlook  # the forecast within the cycle: what ``/credits balance`` says
     today: date  # in the team's timezone, so dates can say their year when it is not this one
     projects: tuple[ProjectUse, ...] = ()  # client projects with a budget this cycle
+    reconciliation: Reconciliation | None = None  # Keter Labs' own figure (``balance.updated``), if any
 
 
 def due_entries(
@@ -142,7 +145,8 @@ def peek_balance(
 def balance_report(
     db: Database, config: CreditsConfig, *, workspace_id: str, team: str, now: datetime
 ) -> BalanceReport:
-    """Plan and extra credits, holds, this cycle's spend, the burn rate and the run-out forecast."""
+    """Plan and extra credits, holds, this cycle's spend, the burn rate, the run-out forecast and Keter
+    Labs' own figure, all from one read transaction."""
     team_cfg = config.teams[team]
     today = local_date(now, team_cfg.zone)
     with db.read() as session:  # one read transaction; nothing written
@@ -155,6 +159,7 @@ def balance_report(
             last_day=today,
         )
         projects = budgeted_projects(session, config, workspace_id=workspace_id, team=team, cycle=current.cycle_start)
+        seen = charge_store.reconciliation(session, workspace_id=workspace_id, team=team)
     balance = current.balance
     renews_on = next_renewal(today, team_cfg.renews_on_day)
     forecast = forecast_run_out(balance.available, burn_rate(spent_recently), today, renews_on)
@@ -171,6 +176,7 @@ def balance_report(
         outlook=outlook,
         today=today,
         projects=projects,
+        reconciliation=seen,
     )
 
 

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import CreditsConfig
-from bot.domain.charges import KeterBalanceData
+from bot.domain.charges import KeterBalanceData, Reconciliation
 from bot.services.balances import open_team_cycle
 from bot.services.charges import bot_team
 from bot.store import charges as charge_store
 from bot.store.db import Database
 from bot.store.models import KeterBalance
 
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """Keter Labs' figure for a team against the bot's when it came in."""
-
-    team: str
-    plan_credits: int
-    extra_credits: int
-    as_of: datetime
-    difference: int  # Keter Labs' plan + extra minus the bot's (0: the bot agrees)
-
-
-def _reconciliation(snapshot: KeterBalance) -> Reconciliation:
-    """The stored figures as the answer every caller gets."""
-    return Reconciliation(
-        snapshot.team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
-    )
+__all__ = ["Reconciliation", "claim_balance_alerts", "reconciliation", "record_keter_balance"]
 
 
 def record_keter_balance(
@@ -42,7 +25,7 @@ def record_keter_balance(
         difference = (data.plan_credits + data.extra_credits) - (row.plan + row.extra)
         snapshot = charge_store.keter_balance(session, workspace_id=workspace_id, team=team)
         if snapshot is not None and snapshot.as_of > data.as_of:
-            return _reconciliation(snapshot)
+            return charge_store.as_reconciliation(snapshot)
         if snapshot is None:
             snapshot = KeterBalance(
                 workspace_id=workspace_id,
@@ -54,16 +37,16 @@ def record_keter_balance(
         snapshot.plan_credits, snapshot.extra_credits = data.plan_credits, data.extra_credits
         snapshot.as_of, snapshot.difference = data.as_of, difference
         session.add(snapshot)
-        return _reconciliation(snapshot)
+        return charge_store.as_reconciliation(snapshot)
 
 
 def reconciliation(db: Database, *, workspace_id: str, team: str) -> Reconciliation | None:
-    """The team's newest Keter Labs balance and how far the bot was from it (None: none received)."""
+    """The team's newest Keter Labs balance and how far the bot was from it (None: none received).
+
+    ``/credits balance`` reads it inside ``balance_report``'s one read transaction instead.
+    """
     with db.read() as session:
-        snapshot = charge_store.keter_balance(session, workspace_id=workspace_id, team=team)
-        if snapshot is None:
-            return None
-        return _reconciliation(snapshot)
+        return charge_store.reconciliation(session, workspace_id=workspace_id, team=team)
 
 
 def claim_balance_alerts(db: Database, config: CreditsConfig, *, workspace_id: str) -> list[Reconciliation]:
@@ -77,5 +60,5 @@ def claim_balance_alerts(db: Database, config: CreditsConfig, *, workspace_id: s
                 continue
             snapshot.alerted_difference = snapshot.difference
             session.add(snapshot)
-            claimed.append(_reconciliation(snapshot))
+            claimed.append(charge_store.as_reconciliation(snapshot))
     return claimed

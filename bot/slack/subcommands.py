@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.domain.command_line import Invocation, Subcommand, every_subcommand, subcommand
+from bot.domain.command_line import Invocation, Subcommand, every_subcommand, leading_subcommand, route, subcommand
+from bot.domain.errors import UserFacingError
 from bot.slack.answers.admin import (
     answer_admin_adjust,
     answer_admin_audit,
@@ -70,6 +71,22 @@ ANSWERED_IN_ACK: frozenset[Subcommand] = frozenset(
         subcommand("help"),
     }
 )
+
+
+def answered_in_ack(body: dict[str, Any]) -> bool:
+    """Whether a request is a ``/credits`` read answered in the ack (so is a line that does not parse)."""
+    if not isinstance(body.get("command"), str):
+        return False
+    text = str(body.get("text", ""))
+    named = leading_subcommand(text)
+    if not named.children:  # the first word decides; the handler parses the rest
+        return named in ANSWERED_IN_ACK
+    try:  # a group (``admin``): alone it is a read, its children mostly write
+        return route(text).subcommand in ANSWERED_IN_ACK
+    except UserFacingError:
+        return True
+
+
 _unanswered = [sub.usage for sub in every_subcommand() if sub not in HANDLERS]
 if _unanswered:
     raise RuntimeError(f"subcommands declared without a handler: {', '.join(_unanswered)}")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, func, or_
 from sqlalchemy import select as select_columns
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from bot.domain.budgets import ProjectUse
 from bot.domain.lifecycle import OPEN_TASK_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus
+from bot.store.constants import one_of
 from bot.store.models import Approval, CreditAsk, ProjectBudget, Task
 
 
@@ -41,7 +43,7 @@ def set_budget(
 
 
 _SPENT = case((col(Task.status) == TaskStatus.DONE, func.coalesce(col(Task.actual_cost), 0)), else_=0)
-_HELD = case((col(Task.status).in_([s.value for s in OPEN_TASK_STATUSES]), col(Task.held)), else_=0)
+_HELD = case((one_of(col(Task.status), [s.value for s in OPEN_TASK_STATUSES]), col(Task.held)), else_=0)
 # Built once (``bindparam``) and run on the Core connection as tuples: every balance runs them.
 _PROJECT_USES = (
     select_columns(col(Task.project), func.sum(_SPENT), func.sum(_HELD))
@@ -50,7 +52,7 @@ _PROJECT_USES = (
         col(Task.team) == bindparam("team"),
         col(Task.project).is_not(None),  # the partial index ix_task_team_project holds only these
         or_(
-            col(Task.status).in_([s.value for s in OPEN_TASK_STATUSES]),
+            one_of(col(Task.status), [s.value for s in OPEN_TASK_STATUSES]),
             (col(Task.status) == TaskStatus.DONE) & (col(Task.finished_at) >= bindparam("since")),
         ),
     )
@@ -89,23 +91,32 @@ def project_uses(
     return dict(sorted(found.items()))
 
 
-# Built once: every quote runs it (``bindparam`` values per call).
+class LimitRaise(NamedTuple):
+    """What an approved limit raise changes, and the last day it lasts."""
+
+    task_limit: int | None
+    weekly_limit: int | None
+    until: date | None
+
+
+# Built once and read as tuples: every quote runs it (``bindparam`` values per call); loading
+# ``CreditAsk`` objects cost the ORM's instance machinery even when no row came back.
 _APPROVED_RAISES = (
-    select(CreditAsk)
+    select_columns(col(CreditAsk.task_limit), col(CreditAsk.weekly_limit), col(CreditAsk.until))
     .join(Approval, col(Approval.id) == col(CreditAsk.approval_id))
     .where(
-        CreditAsk.workspace_id == bindparam("workspace_id"),
-        CreditAsk.team == bindparam("team"),
-        CreditAsk.member == bindparam("member"),
-        Approval.kind == ApprovalKind.LIMIT_RAISE,
-        Approval.status == ApprovalStatus.APPROVED,
+        col(CreditAsk.workspace_id) == bindparam("workspace_id"),
+        col(CreditAsk.team) == bindparam("team"),
+        col(CreditAsk.member) == bindparam("member"),
+        col(Approval.kind) == ApprovalKind.LIMIT_RAISE,
+        col(Approval.status) == ApprovalStatus.APPROVED,
         col(CreditAsk.until) >= bindparam("today"),
     )
     .order_by(col(CreditAsk.approval_id).desc())
 )
 
 
-def approved_raises(session: Session, *, workspace_id: str, team: str, member: str, today: date) -> list[CreditAsk]:
+def approved_raises(session: Session, *, workspace_id: str, team: str, member: str, today: date) -> list[LimitRaise]:
     """The member's approved limit raises that still apply today, newest first."""
     parameters = {"workspace_id": workspace_id, "team": team, "member": member, "today": today}
-    return list(session.exec(_APPROVED_RAISES, params=parameters))
+    return [LimitRaise(*row) for row in session.connection().execute(_APPROVED_RAISES, parameters)]

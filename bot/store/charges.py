@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from bot.domain.charges import Reconciliation
 from bot.domain.digest import FeedFigures, summarise_projects
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
@@ -67,6 +68,33 @@ def mark_delivery(session: Session, *, webhook_id: str, now: datetime) -> None:
 def keter_balance(session: Session, *, workspace_id: str, team: str) -> KeterBalance | None:
     """The team's newest Keter Labs balance snapshot."""
     return session.get(KeterBalance, (workspace_id, team))
+
+
+def as_reconciliation(snapshot: KeterBalance) -> Reconciliation:
+    """The stored figures as the answer every caller gets."""
+    return Reconciliation(
+        snapshot.team, snapshot.plan_credits, snapshot.extra_credits, snapshot.as_of, snapshot.difference
+    )
+
+
+# Built once and read as a tuple: every ``/credits balance`` asks, and loading an ORM object through
+# ``session.get`` was the costliest step of the balance's profile.
+_RECONCILIATION = sa_select(
+    col(KeterBalance.team),
+    col(KeterBalance.plan_credits),
+    col(KeterBalance.extra_credits),
+    col(KeterBalance.as_of),
+    col(KeterBalance.difference),
+).where(col(KeterBalance.workspace_id) == bindparam("workspace_id"), col(KeterBalance.team) == bindparam("team"))
+
+
+def reconciliation(session: Session, *, workspace_id: str, team: str) -> Reconciliation | None:
+    """The team's newest Keter Labs balance and how far the bot was from it (None: none received)."""
+    row = session.connection().execute(_RECONCILIATION, {"workspace_id": workspace_id, "team": team}).first()
+    if row is None:
+        return None
+    team_name, plan_credits, extra_credits, as_of, difference = row
+    return Reconciliation(team_name, plan_credits, extra_credits, as_of, difference)
 
 
 def keter_balances(session: Session, *, workspace_id: str) -> list[KeterBalance]:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,22 @@ SQLITE_POOL_SIZE = 32  # pooled connections per process: more than the request t
 
 # A delivery waiting to be claimed by the first write transaction of the request being handled.
 _pending_claim: ContextVar[tuple[str, datetime] | None] = ContextVar("pending_delivery_claim", default=None)
+
+
+@dataclass
+class _SharedRead:
+    """The one read transaction every ``read()`` of a read-only request shares, opened by its first read."""
+
+    db: Database
+    session: Session | None = None
+
+    def end(self) -> None:
+        """End the transaction (a write came between reads): the next read starts a fresh one."""
+        if self.session is not None:
+            self.session.rollback()
+
+
+_shared_read: ContextVar[_SharedRead | None] = ContextVar("shared_read", default=None)
 
 
 class DeliveryAlreadyHandledError(RuntimeError):
@@ -98,13 +115,48 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; nothing it does is committed."""
+        """A session for reading; nothing it does is committed.
+
+        Inside ``one_read()`` every call yields the same session, so a request's reads (its config
+        check, its balance, its history…) are one transaction: one snapshot, one connection, one BEGIN.
+        """
+        shared = _shared_read.get()
+        if shared is not None and shared.db is self:
+            if shared.session is None:
+                shared.session = Session(self.engine, expire_on_commit=False)
+            try:
+                yield shared.session
+            except BaseException:
+                shared.session.rollback()  # a failed statement must not poison the request's later reads
+                raise
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
+    def one_read(self) -> Iterator[None]:
+        """Within the block, in this thread, every ``read()`` shares one read transaction.
+
+        For a read-only request (``/credits quote``, ``balance``…): its reads would otherwise each
+        begin, check out a connection and roll back. A ``write()`` inside ends the shared transaction
+        first, so a read after it sees what was written. Other threads (Bolt's listener pool) never
+        share it: context variables do not cross into them.
+        """
+        shared = _SharedRead(self)
+        token = _shared_read.set(shared)
+        try:
+            yield
+        finally:
+            _shared_read.reset(token)
+            if shared.session is not None:
+                shared.session.close()
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction (holding SQLite's write lock from the start), committed on success."""
+        shared = _shared_read.get()
+        if shared is not None and shared.db is self:
+            shared.end()
         with self._one_writer(), Session(self._write_engine, expire_on_commit=False) as session, session.begin():
             pending = _pending_claim.get()
             if pending is not None:

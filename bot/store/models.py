@@ -434,3 +434,26 @@ class TaskRollup(SQLModel, table=True):
     tasks: int = 0
     kept_tasks: int = 0  # of them, those that recorded ``kept=``
     kept: int = 0  # the versions they kept
+
+
+class TaskRollupWeek(SQLModel, table=True):
+    """``task_rollup`` per UTC week (``week`` is its Monday): a quote's 30 days read about five weeks of rows.
+
+    Kept beside ``task_rollup`` by the same flush hook, in the same transaction; checked by ``db check``.
+    """
+
+    __tablename__ = "task_rollup_week"
+    __table_args__ = {"sqlite_with_rowid": False}  # rows stored in key order: a window is one range read
+
+    workspace_id: str = Field(primary_key=True, max_length=32)
+    team: str = Field(primary_key=True, max_length=40)
+    tool: str = Field(primary_key=True, max_length=40)
+    week: date = Field(primary_key=True)  # the Monday (UTC) of the days it sums
+    quality: str = Field(primary_key=True, max_length=40)
+    variants: int = Field(primary_key=True)
+    duration_seconds: int = Field(primary_key=True)
+    retries_used: int = Field(primary_key=True)
+    actual_cost: int = Field(primary_key=True)
+    tasks: int = 0
+    kept_tasks: int = 0
+    kept: int = 0

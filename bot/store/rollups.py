@@ -1,20 +1,23 @@
 """Derived per-hour and per-day totals that keep a quote's reads independent of the team's history.
 
-Two rollups, both written in the transaction that changes their source rows, so a retry or a crash
+Three rollups, all written in the transaction that changes their source rows, so a retry or a crash
 can neither lose nor double a figure (a rolled-back write rolls its rollup back with it):
 
 - ``member_usage``: each member's held plus spent deltas of the usage kinds per UTC hour, moved by
   ``bot.store.ledger`` beside every entry it appends (the only two ways entries are written).
-- ``task_rollup``: finished tasks per UTC day of finishing, tool and price shape, moved by a
-  ``before_flush`` hook on every session: whatever path finishes, re-costs or reopens a task (a
-  member's report, Keter Labs' charges, an overrun's approval, a stale hold), the flush that writes
-  the task also moves its day's row. The old contribution is read from the database row, so an
+- ``task_rollup``: finished tasks per UTC day of finishing, tool and price shape, and
+  ``task_rollup_week`` the same per UTC week (from Monday), both moved by a ``before_flush`` hook
+  on every session: whatever path finishes, re-costs or reopens a task (a member's report, Keter
+  Labs' charges, an overrun's approval, a stale hold), the flush that writes the task also moves its
+  day's and its week's rows. The old contribution is read from the database row, so an
   expired or partly loaded object cannot skew it. Tasks must therefore change through the ORM (no
   bulk ``UPDATE task``), as everywhere in ``bot``; ``check_rollups`` would name a row that drifted.
 
 A window ``[since, ∞)`` is read as the source rows in ``[since, next boundary)`` plus the rollup
-rows from that boundary on, which is exactly the rows the plain query would sum, in any timezone.
-``check_rollups`` recomputes both from their source rows for ``db check``; ``rebuild_rollups`` does
+rows from that boundary on, which is exactly the rows the plain query would sum, in any timezone; a
+tool's 30 days as whole weeks, plus or minus a few days, plus or minus a few hours of tasks
+(``window_parts``), so a busy tool's quote groups about eight rows per price shape, not thirty.
+``check_rollups`` recomputes all three from their source rows for ``db check``; ``rebuild_rollups`` does
 it for rows loaded in bulk (benchmarks), bypassing the store.
 """
 
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, event, func, literal, union_all
+from sqlalchemy import ColumnElement, Integer, bindparam, case, delete, event, func, literal, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -36,7 +39,8 @@ from bot.domain.estimates import FinishedShape, KeepHistory
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.pricing import RetryHistory
-from bot.store.models import LedgerEntry, MemberUsage, Task, TaskRollup
+from bot.store.constants import one_of
+from bot.store.models import LedgerEntry, MemberUsage, Task, TaskRollup, TaskRollupWeek
 
 NONE = -1  # stands for no duration, retries or cost in ``task_rollup``'s key
 USAGE_KINDS = (
@@ -63,13 +67,10 @@ def _next_hour(at: datetime) -> datetime:
     return start if start == at.astimezone(UTC) else start + timedelta(hours=1)
 
 
-def _next_day(at: datetime) -> datetime:
-    utc = at.astimezone(UTC)
-    start = utc.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start if start == utc else start + timedelta(days=1)
+Rollup = MemberUsage | TaskRollup | TaskRollupWeek
 
 
-def _upsert(session: Session, model: type[MemberUsage] | type[TaskRollup], keys: list[str], sums: list[str]) -> Any:
+def _upsert(session: Session, model: type[Rollup], keys: list[str], sums: list[str]) -> Any:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert_ = dialect.insert(model)
     table = model.__table__.c  # type: ignore[union-attr]
@@ -113,7 +114,7 @@ _USAGE_RAW = sa_select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEnt
     col(LedgerEntry.member) == bindparam("member"),
     col(LedgerEntry.created_at) >= bindparam("since"),
     col(LedgerEntry.created_at) < bindparam("boundary"),
-    col(LedgerEntry.kind).in_(USAGE_KINDS),
+    one_of(col(LedgerEntry.kind), USAGE_KINDS),
 )
 
 
@@ -156,6 +157,39 @@ def usage_since(session: Session, *, workspace_id: str, team: str, member: str, 
 _SHAPE_COLUMNS = ("quality", "variants", "duration_seconds", "retries_used", "actual_cost")
 _TRACKED = frozenset(("workspace_id", "team", "tool", "status", "finished_at", "kept", *_SHAPE_COLUMNS))
 _SHAPE_KEYS = ["workspace_id", "team", "tool", "day", *_SHAPE_COLUMNS]
+_WEEK_KEYS = ["workspace_id", "team", "tool", "week", *_SHAPE_COLUMNS]
+_FIGURES = ("tasks", "kept_tasks", "kept")
+
+
+def monday_of(day: date) -> date:
+    """The Monday starting ``day``'s week: the key of its ``task_rollup_week`` row."""
+    return day - timedelta(days=day.weekday())
+
+
+def _by_week(by_day: dict[ShapeKey, tuple[int, int, int]]) -> dict[ShapeKey, tuple[int, int, int]]:
+    """Day rows summed into their weeks (the day in each key becomes its Monday)."""
+    weeks: dict[ShapeKey, list[int]] = {}
+    for (workspace, team, tool, day, *shape), figures in by_day.items():
+        key: ShapeKey = (workspace, team, tool, monday_of(day), *shape)  # type: ignore[assignment]
+        totals = weeks.setdefault(key, [0, 0, 0])
+        for index, figure in enumerate(figures):
+            totals[index] += figure
+    return {key: (n, k, v) for key, (n, k, v) in weeks.items() if (n, k, v) != (0, 0, 0)}
+
+
+def _write_task_rollups(session: Session, by_day: dict[ShapeKey, tuple[int, int, int]]) -> None:
+    """Move ``task_rollup`` and ``task_rollup_week`` by the same figures (two upserts, one lock order)."""
+    for model, keys, moves in (
+        (TaskRollup, _SHAPE_KEYS, by_day),
+        (TaskRollupWeek, _WEEK_KEYS, _by_week(by_day)),
+    ):
+        rows = [
+            dict(zip(keys, key, strict=True)) | {"tasks": n, "kept_tasks": k, "kept": v}
+            for key, (n, k, v) in sorted(moves.items())  # one lock order for concurrent writers
+            if (n, k, v) != (0, 0, 0)
+        ]
+        if rows:
+            session.connection().execute(_upsert(session, model, keys, list(_FIGURES)), rows)
 
 
 def _or_none(value: int | None) -> int:
@@ -229,14 +263,10 @@ def _move_task_rollup(session: OrmSession, _context: object, _instances: object)
     for task in session.deleted:
         if isinstance(task, Task) and task.id is not None:
             moves.add(_stored_values(session, task.id), -1)
-    rows = [
-        dict(zip(_SHAPE_KEYS, key, strict=True)) | {"tasks": n, "kept_tasks": k, "kept": v}
-        for key, (n, k, v) in sorted(moves.by_key.items())  # one lock order for concurrent writers
-        if (n, k, v) != (0, 0, 0)
-    ]
-    if rows:
+    moved = {key: (n, k, v) for key, (n, k, v) in moves.by_key.items() if (n, k, v) != (0, 0, 0)}
+    if moved:
         assert isinstance(session, Session)
-        session.connection().execute(_upsert(session, TaskRollup, _SHAPE_KEYS, ["tasks", "kept_tasks", "kept"]), rows)
+        _write_task_rollups(session, moved)
 
 
 event.listen(Session, "before_flush", _move_task_rollup)
@@ -251,10 +281,33 @@ class ToolHistory:
     keep: dict[str, KeepHistory]
 
 
-_FIGURES = ("tasks", "kept_tasks", "kept")
-_ROLLED_COLUMNS: list[ColumnElement[Any]] = [
+def _signed(columns: list[ColumnElement[Any]], sign: str) -> list[ColumnElement[Any]]:
+    """The shape columns as they are, the figures times the ``sign`` parameter (+1 adds a range, -1 removes it)."""
+    shape = columns[: len(_SHAPE_COLUMNS)]
+    figures = columns[len(_SHAPE_COLUMNS) :]
+    sign_param = bindparam(sign, type_=Integer)
+    return [*shape, *((figure * sign_param).label(figure.name) for figure in figures)]
+
+
+_WEEK_COLUMNS: list[ColumnElement[Any]] = [
+    col(getattr(TaskRollupWeek, name)).label(name) for name in (*_SHAPE_COLUMNS, *_FIGURES)
+]
+_DAY_COLUMNS: list[ColumnElement[Any]] = [
     col(getattr(TaskRollup, name)).label(name) for name in (*_SHAPE_COLUMNS, *_FIGURES)
 ]
+_WEEKS = sa_select(*_WEEK_COLUMNS).where(
+    col(TaskRollupWeek.workspace_id) == bindparam("workspace_id"),
+    col(TaskRollupWeek.team) == bindparam("team"),
+    col(TaskRollupWeek.tool) == bindparam("tool"),
+    col(TaskRollupWeek.week) >= bindparam("week_from"),
+)
+_DAYS = sa_select(*_signed(_DAY_COLUMNS, "day_sign")).where(
+    col(TaskRollup.workspace_id) == bindparam("workspace_id"),
+    col(TaskRollup.team) == bindparam("team"),
+    col(TaskRollup.tool) == bindparam("tool"),
+    col(TaskRollup.day) >= bindparam("day_from"),
+    col(TaskRollup.day) < bindparam("day_to"),
+)
 _RAW_COLUMNS: list[ColumnElement[Any]] = [  # each task as a rollup row of one, NULLs as NONE to group together
     col(Task.quality).label("quality"),
     col(Task.variants).label("variants"),
@@ -263,44 +316,59 @@ _RAW_COLUMNS: list[ColumnElement[Any]] = [  # each task as a rollup row of one, 
     case((col(Task.kept).is_not(None), 1), else_=0).label("kept_tasks"),
     func.coalesce(col(Task.kept), 0).label("kept"),
 ]
-_SHAPES_ROLLED = sa_select(*_ROLLED_COLUMNS).where(
-    col(TaskRollup.workspace_id) == bindparam("workspace_id"),
-    col(TaskRollup.team) == bindparam("team"),
-    col(TaskRollup.tool) == bindparam("tool"),
-    col(TaskRollup.day) >= bindparam("first_day"),
-)
-_SHAPES_RAW = sa_select(*_RAW_COLUMNS).where(
+_TASKS = sa_select(*_signed(_RAW_COLUMNS, "task_sign")).where(
     col(Task.workspace_id) == bindparam("workspace_id"),
     col(Task.team) == bindparam("team"),
     col(Task.tool) == bindparam("tool"),
     col(Task.status) == TaskStatus.DONE,
-    col(Task.finished_at) >= bindparam("since"),
-    col(Task.finished_at) < bindparam("boundary"),
+    col(Task.finished_at) >= bindparam("task_from"),
+    col(Task.finished_at) < bindparam("task_to"),
 )
-# One statement, one round trip, grouped by the database: the days from the boundary on and the tasks
-# before it (none when the window starts at midnight UTC), a few rows back, one per shape.
-_WINDOW = union_all(_SHAPES_ROLLED, _SHAPES_RAW).subquery()
+# One statement, one round trip, grouped by the database, a few rows back (one per shape): whole weeks,
+# a few days added to them or taken away, and the tasks of a few hours added or taken away.
+_WINDOW = union_all(_WEEKS, _DAYS, _TASKS).subquery()
 _SHAPES = sa_select(
     *(_WINDOW.c[name] for name in _SHAPE_COLUMNS), *(func.sum(_WINDOW.c[name]) for name in _FIGURES)
 ).group_by(*(_WINDOW.c[name] for name in _SHAPE_COLUMNS))
 
 
+def window_parts(since: datetime) -> dict[str, Any]:
+    """``[since, ∞)`` as weeks from a Monday, plus or minus days, plus or minus tasks (the parameters).
+
+    Each boundary is the nearer one on either side: the midnight nearest ``since`` (its tasks up to it
+    added, or those from it taken away: at most 12 hours of tasks), then the Monday nearest that day
+    (at most 3 days of rows added or taken away), then whole weeks. The sums equal the plain window's:
+    ``S[since, ∞) = S[W, ∞) ± S[days between W and D] ± S[tasks between D and since]``.
+    """
+    utc = since.astimezone(UTC)
+    floor = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    ceiling = floor if floor == utc else floor + timedelta(days=1)
+    midnight = ceiling if ceiling - utc <= utc - floor else floor
+    day = midnight.date()
+    monday = monday_of(day)
+    next_monday = monday if monday == day else monday + timedelta(days=7)
+    week_from = next_monday if next_monday - day <= day - monday else monday
+    tasks = (1, utc, midnight) if midnight >= utc else (-1, midnight, utc)
+    days = (1, day, week_from) if week_from >= day else (-1, week_from, day)
+    return {
+        "task_sign": tasks[0],
+        "task_from": tasks[1],
+        "task_to": tasks[2],
+        "day_sign": days[0],
+        "day_from": days[1],
+        "day_to": days[2],
+        "week_from": week_from,
+    }
+
+
 def tool_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> ToolHistory:
-    """The tool's finished tasks since ``since``: the rest of ``since``'s UTC day from tasks, then days.
+    """The tool's finished tasks since ``since``, from weeks, days and a few hours of tasks (``window_parts``).
 
     The same figures as grouping the tasks themselves: retries and tasks (any cost), the shapes of
     those with a cost, and per quality those that recorded ``kept=`` (versions made: variants ×
     attempts).
     """
-    boundary = _next_day(since)
-    parameters = {
-        "workspace_id": workspace_id,
-        "team": team,
-        "tool": tool,
-        "since": since,
-        "boundary": boundary,
-        "first_day": boundary.date(),
-    }
+    parameters = {"workspace_id": workspace_id, "team": team, "tool": tool, **window_parts(since)}
     rows: Counter[tuple[str, int, int, int, int]] = Counter()
     kept_tasks: Counter[tuple[str, int, int, int, int]] = Counter()
     kept: Counter[tuple[str, int, int, int, int]] = Counter()
@@ -390,10 +458,23 @@ def _stored_tasks(session: Session) -> dict[ShapeKey, tuple[int, int, int]]:
     return stored
 
 
+def _stored_weeks(session: Session) -> dict[ShapeKey, tuple[int, int, int]]:
+    stored: dict[ShapeKey, tuple[int, int, int]] = {}
+    for r in session.connection().execute(sa_select(TaskRollupWeek)):
+        figures = (int(r.tasks), int(r.kept_tasks), int(r.kept))
+        if figures != (0, 0, 0):
+            key = (r.workspace_id, r.team, r.tool, r.week, r.quality, r.variants)
+            stored[(*key, r.duration_seconds, r.retries_used, r.actual_cost)] = figures
+    return stored
+
+
 def check_rollups(session: Session) -> list[str]:
     """Every rollup row that differs from a recomputation from the ledger and the tasks (should be none)."""
-    return _differences("member_usage", _stored_usage(session), _recomputed_usage(session)) + _differences(
-        "task_rollup", _stored_tasks(session), _recomputed_tasks(session)
+    tasks = _recomputed_tasks(session)
+    return (
+        _differences("member_usage", _stored_usage(session), _recomputed_usage(session))
+        + _differences("task_rollup", _stored_tasks(session), tasks)
+        + _differences("task_rollup_week", _stored_weeks(session), _by_week(tasks))
     )
 
 
@@ -407,14 +488,10 @@ def _differences(name: str, stored: dict[Any, Any], truth: dict[Any, Any]) -> li
 
 
 def rebuild_rollups(session: Session) -> None:
-    """Recompute both rollups from their source rows (after a bulk load that bypassed the store)."""
+    """Recompute the rollups from their source rows (after a bulk load that bypassed the store)."""
     connection = session.connection()
     connection.execute(delete(MemberUsage))
     connection.execute(delete(TaskRollup))
+    connection.execute(delete(TaskRollupWeek))
     add_member_usage(session, _recomputed_usage(session))
-    rows = [
-        dict(zip(_SHAPE_KEYS, key, strict=True)) | {"tasks": n, "kept_tasks": k, "kept": v}
-        for key, (n, k, v) in _recomputed_tasks(session).items()
-    ]
-    if rows:
-        connection.execute(_upsert(session, TaskRollup, _SHAPE_KEYS, ["tasks", "kept_tasks", "kept"]), rows)
+    _write_task_rollups(session, _recomputed_tasks(session))

@@ -1,7 +1,7 @@
 """The quote's rollups (SQLite and PostgreSQL): after any sequence of writes they equal a recomputation.
 
-``member_usage`` and ``task_rollup`` are derived data kept in the transaction of the write that moves
-them; the figures a quote reads from them must be exactly those the plain scans of the ledger and
+``member_usage``, ``task_rollup`` and ``task_rollup_week`` are derived data kept in the transaction of
+the write that moves them; the figures a quote reads from them must be exactly those the plain scans of the ledger and
 the tasks give, and ``db check`` (``check_rollups``) must find nothing, also after the migration's
 backfill.
 """
@@ -28,7 +28,7 @@ from bot.services import charge_settling, charges, tasks
 from bot.services.members import Member
 from bot.store import rollups
 from bot.store.db import MIGRATIONS_DIR, Database
-from bot.store.models import LedgerEntry, MemberUsage, Task, TaskRollup
+from bot.store.models import LedgerEntry, MemberUsage, Task, TaskRollup, TaskRollupWeek
 from tests.services.production import CAROL, cancel, finish, number_of, run_for
 
 WORKSPACE = "T0ROLL"
@@ -132,6 +132,7 @@ def assert_rollups_match(db: Database) -> None:
     with db.read() as session:
         assert rollups.check_rollups(session) == []
         assert session.exec(select(func.count()).select_from(TaskRollup)).one() > 0
+        assert session.exec(select(func.count()).select_from(TaskRollupWeek)).one() > 0
         assert session.exec(select(func.count()).select_from(MemberUsage)).one() > 0
     # Windows starting on, just after and inside rollup rows' hours and days.
     starts = [NOW - timedelta(days=n, hours=h, minutes=m) for n in (0, 1, 2, 5) for h in (0, 10) for m in (0, 17, 30)]
@@ -158,10 +159,34 @@ def test_rollups_equal_a_recomputation_after_runs_reports_cancels_and_charges(
     assert_rollups_match(database)
 
 
+def test_a_month_of_tasks_reads_the_same_from_weeks_days_and_hours_of_tasks(
+    database: Database, config: CreditsConfig
+) -> None:
+    """Windows starting at any hour over six weeks: whole weeks plus or minus days plus or minus tasks."""
+    for n in range(40):  # a task every 23 hours over 38 days: every weekday, every few hours of the day
+        at = NOW - timedelta(hours=23 * n, minutes=11 * n)
+        run = run_for(database, config, workspace_id=WORKSPACE, credits=1 + n % 3, note=f"task {n}", now=at)
+        finish(database, config, workspace_id=WORKSPACE, number=number_of(run), cost=1 + n % 4, now=at)
+    with database.read() as session:
+        assert rollups.check_rollups(session) == []
+    for hours in range(0, 40 * 24, 7):
+        since = NOW - timedelta(hours=hours, minutes=hours % 60)
+        parts = rollups.window_parts(since)
+        assert abs(parts["task_to"] - parts["task_from"]) <= timedelta(hours=12)
+        assert abs(parts["day_to"] - parts["day_from"]) <= timedelta(days=3)
+        assert parts["week_from"].weekday() == 0
+        with database.read() as session:
+            rolled = rollups.tool_history(session, workspace_id=WORKSPACE, team="design", tool="image", since=since)
+        scanned = scanned_history(database, "image", since)
+        assert rolled.retries == scanned.retries, since
+        assert sorted(rolled.shapes, key=repr) == sorted(scanned.shapes, key=repr), since
+
+
 def test_a_rolled_back_write_leaves_the_rollups_as_they_were(database: Database, config: CreditsConfig) -> None:
     operations(database, config)
     with database.read() as session:
         before = sorted(repr(row.model_dump()) for row in session.exec(select(TaskRollup)))
+        weeks_before = sorted(repr(row.model_dump()) for row in session.exec(select(TaskRollupWeek)))
     try:
         with database.write() as session:
             task = session.exec(select(Task).where(Task.status == TaskStatus.DONE)).first()
@@ -175,6 +200,7 @@ def test_a_rolled_back_write_leaves_the_rollups_as_they_were(database: Database,
         pass
     with database.read() as session:  # …and went back with it
         assert sorted(repr(row.model_dump()) for row in session.exec(select(TaskRollup))) == before
+        assert sorted(repr(row.model_dump()) for row in session.exec(select(TaskRollupWeek))) == weeks_before
         assert rollups.check_rollups(session) == []
 
 

@@ -6,7 +6,6 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest
 from bot.services.balances import balance_report
-from bot.services.keter_balances import reconciliation
 from bot.services.members import bot_admins
 from bot.services.quotes import quote_task
 from bot.slack.answers.context import CommandContext, Reply
@@ -40,7 +39,7 @@ def answer_balance(ctx: CommandContext, command: BalanceCommand) -> Reply:
     member = ctx.member(command.team)
     report = balance_report(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, team=member.team, now=ctx.now)
     blocks = balance_blocks(report, ctx.config.teams[member.team].zone)
-    seen = reconciliation(ctx.deps.db, workspace_id=ctx.workspace_id, team=member.team)
+    seen = report.reconciliation
     if seen is not None:  # Keter Labs' own figure, from the charge feed's balance.updated
         line = reconciliation_line(seen, ctx.config.teams[member.team].zone)
         blocks.insert(

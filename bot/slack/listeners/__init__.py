@@ -74,10 +74,10 @@ LISTENER_MIDDLEWARE: dict[Callable[..., None], list[Callable[..., Any]]] = {
 def register_all(app: App, deps: Deps) -> None:
     """Wire the middleware, every listener inside the error boundary, and the app-wide error handler."""
     if isinstance(app.client, PacedWebClient):  # first: every later step and listener posts through it
-        app.use(PacedListenerClient(app.client))
+        app.use(middleware.Direct(PacedListenerClient(app.client)))
     app.use(middleware.ProvideDeps(deps))
-    app.use(middleware.load_config)
-    app.use(installation.resume_if_reinstalled)
+    app.use(middleware.Direct(middleware.load_config))
+    app.use(middleware.Direct(installation.resume_if_reinstalled))
     app.error(errors.report_unhandled)
     kinds: dict[Kind, Callable[..., Callable[[Callable[..., Any]], Any]]] = {
         "command": app.command,
@@ -88,5 +88,5 @@ def register_all(app: App, deps: Deps) -> None:
         "function": app.function,
     }
     for kind, matcher, listener in LISTENERS:
-        before = LISTENER_MIDDLEWARE.get(listener, [])
+        before = [middleware.Direct(m) for m in LISTENER_MIDDLEWARE.get(listener, [])]
         kinds[kind](matcher, middleware=before)(errors.error_boundary(listener))

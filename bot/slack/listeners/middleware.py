@@ -25,6 +25,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
+from slack_bolt.util.utils import get_arg_names_of_callable
 
 from bot.services.deliveries import claim_event, claimed_by_first_write
 from bot.slack.answers.context import RequestContext
@@ -33,7 +34,7 @@ from bot.slack.requests import parties
 from bot.store.db import DeliveryAlreadyHandledError
 
 logger = logging.getLogger(__name__)
-__all__ = ["DeliveryAlreadyHandledError", "ProvideDeps", "delivery_key", "handled_once", "load_config"]
+__all__ = ["DeliveryAlreadyHandledError", "Direct", "ProvideDeps", "delivery_key", "handled_once", "load_config"]
 
 
 def delivery_key(body: dict[str, Any], signature: str | None) -> str:
@@ -79,6 +80,42 @@ class ProvideDeps(Middleware):
         req.context["now"] = self.deps.clock()
         req.context["request_key"] = delivery_key(req.body, signatures[0] if signatures else None)
         return next()
+
+
+_ARGUMENTS: dict[str, Callable[[BoltRequest, BoltResponse, Callable[[], BoltResponse]], Any]] = {
+    "context": lambda req, _resp, _next: req.context,
+    "body": lambda req, _resp, _next: req.body,
+    "client": lambda req, _resp, _next: req.context.client,
+    "req": lambda req, _resp, _next: req,
+    "resp": lambda _req, resp, _next: resp,
+    "next": lambda _req, _resp, next_: next_,
+    "next_": lambda _req, _resp, next_: next_,
+}
+
+
+class Direct(Middleware):
+    """A middleware function called with just the arguments it names (``context``, ``body``, ``client``, ``next``…).
+
+    Bolt wraps a plain function in ``CustomMiddleware``, whose argument injection builds some thirty
+    values (every payload view, every utility) on each call; with four such functions per request that
+    showed in the profile of a quote. The function is the same; only the call is cheaper.
+    """
+
+    def __init__(self, func: Callable[..., BoltResponse | None]) -> None:
+        self.func = func
+        self.names = [name for name in get_arg_names_of_callable(func) if name != "self"]  # a callable object
+        unknown = [name for name in self.names if name not in _ARGUMENTS]
+        if unknown:
+            raise TypeError(f"{func!r} asks for {unknown}: give it Bolt's CustomMiddleware instead")
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """Call the function with the arguments it asks for."""
+        return self.func(**{name: _ARGUMENTS[name](req, resp, next) for name in self.names})
+
+    @property
+    def name(self) -> str:
+        """Bolt's debug log names the function, not this wrapper."""
+        return str(getattr(self.func, "__name__", type(self.func).__name__))
 
 
 def load_config(context: BoltContext, next_: Callable[[], BoltResponse]) -> BoltResponse | None:
