@@ -101,22 +101,10 @@ def lapse_carried(
     plan credits the last renewal carried for it that were not spent (a ``lapse`` entry); returns them.
 
     Only a task reserved before that renewal had plan credits carried for it; a newer hold lapses nothing.
-    Of its hold, only what it held at the renewal was carried; what it reserved after (an overrun) closes
-    first. ``closed_by`` names the closing entry, so the lapse's key is unique.
+    ``closed_by`` names the closing entry, so the lapse's key is unique and a retry writes nothing twice.
     """
-    if row.carried <= 0 or row.renewed_at is None or task.created_at >= row.renewed_at or held_before <= task.held:
-        return 0
-    assert task.id is not None
-    at_renewal = ledger_store.task_held_before(
-        session,
-        workspace_id=row.workspace_id,
-        team=row.team,
-        task_id=task.id,
-        since=task.created_at,
-        before=row.renewed_at,
-    )
-    closed_hold = min(held_before, at_renewal) - min(task.held, at_renewal)
-    if closed_hold <= 0:
+    closed_hold = held_before - task.held
+    if row.carried <= 0 or row.renewed_at is None or task.created_at >= row.renewed_at or closed_hold <= 0:
         return 0
     lapse, row.carried = rules.close_carried(row.carried, row.plan, closed_hold, spent)
     session.add(row)

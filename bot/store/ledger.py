@@ -453,18 +453,3 @@ def append_entries(session: Session, *, row: TeamBalance, entries: list[NewEntry
             usage[hour] = usage.get(hour, 0) + e.delta.held + e.delta.spent
     rollups.add_member_usage(session, usage)
     session.flush()
-
-
-def task_held_before(
-    session: Session, *, workspace_id: str, team: str, task_id: int, since: datetime, before: datetime
-) -> int:
-    """What the task held just before ``before``: its entries' held deltas from ``since`` (its creation) on,
-    read through the team/time index."""
-    statement = sa_select(func.coalesce(func.sum(col(LedgerEntry.held_delta)), 0)).where(
-        col(LedgerEntry.workspace_id) == workspace_id,
-        col(LedgerEntry.team) == team,
-        col(LedgerEntry.created_at) >= since,
-        col(LedgerEntry.created_at) < before,
-        col(LedgerEntry.task_id) == task_id,
-    )
-    return int(session.execute(statement).scalar_one())

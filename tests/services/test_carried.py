@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.config import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.ledger import Balance
@@ -112,12 +114,13 @@ def test_two_renewals_in_a_row_carry_the_backing_once(database: Database, config
     assert (balance.plan, balance.available, carried) == (5000, 5500, 0)
 
 
+@pytest.mark.parametrize("occurred", [DEC_1, NOV_30 + timedelta(hours=12)])  # or before the renewal, fed after it
 def test_charges_from_a_carried_hold_spend_it_and_settling_lapses_the_rest(
-    database: Database, config: CreditsConfig
+    database: Database, config: CreditsConfig, occurred: datetime
 ) -> None:
     number = run(database, config, NOV_30)
     renew(database, config, DEC_1)
-    fed = charge("ch_1", 32, reference=f"KC-{number}", occurred_at=DEC_1.isoformat())
+    fed = charge("ch_1", 32, reference=f"KC-{number}", occurred_at=occurred.isoformat())
     charges.record_charges(database, config, workspace_id=WORKSPACE, charges=[fed], now=DEC_1)
     balance, carried = checked(database)
     assert (balance.plan, balance.held, carried) == (5008, 8, 8)  # spent, nothing lapsed
