@@ -4,7 +4,7 @@ The ledger is append-only; a team's balance is the sum of its entries' deltas, k
 figure beside it. Plan credits are spent first and lapse at renewal; extra credits are spent after
 them and never lapse. A hold reserves credits without spending them. Plan credits that back a hold
 still open at renewal are kept (not lapsed) until it is captured or released, so renewal can never
-push the available figure below zero.
+push the available figure below zero; what the hold then does not spend lapses (``close_carried``).
 
 A charge is a fact, so a capture is never refused: when the real cost is more than the team has, the
 deficit sits in the extra credits, which go negative (plan credits are used up first). The team is then
@@ -107,6 +107,24 @@ def renew_cycle(balance: Balance) -> Delta:
     """Start a new cycle: unreserved plan credits lapse and the cycle's spending restarts at zero."""
     backing_holds = min(balance.plan, balance.held)
     return Delta(plan=-(balance.plan - backing_holds), spent=-balance.spent)
+
+
+def carried_at_renewal(balance: Balance) -> int:
+    """The plan credits ``renew_cycle`` keeps only because they back holds still open (``balance`` before it)."""
+    return max(0, min(balance.plan, balance.held))
+
+
+def close_carried(carried: int, plan_after: int, closed_hold: int, spent: int) -> tuple[int, int]:
+    """What lapses when a hold reserved before the last renewal closes ``closed_hold`` credits, spending ``spent``.
+
+    Returns ``(lapse, carried_after)``. Of the plan credits carried past renewal, those this hold used
+    are no longer needed; what the spend did not consume lapses now (never more plan credits than are
+    left, ``plan_after``: the entry that closed the hold may have spent them), as it would have at renewal.
+    A capture spends, a release spends nothing.
+    """
+    used = min(max(carried, 0), max(closed_hold, 0))
+    lapse = min(max(0, used - max(spent, 0)), max(plan_after, 0))
+    return lapse, carried - used
 
 
 def add_extra(amount: int) -> Delta:

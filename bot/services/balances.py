@@ -93,9 +93,12 @@ def open_team_cycle(
         current=current,
     )
     for kind, delta, key, note in due:
-        store.append_entry(
+        before = store.as_balance(row)
+        written = store.append_entry(
             session, row=row, kind=kind, delta=delta, idempotency_key=key, now=now, local_day=today, note=note
         )
+        if written and kind == EntryKind.LAPSE:  # the renewal: what it kept only to back older holds
+            row.carried, row.renewed_at = rules.carried_at_renewal(before), now
     row.cycle_start = max(row.cycle_start, current)
     session.add(row)
     session.flush()

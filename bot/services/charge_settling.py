@@ -18,6 +18,7 @@ from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskEvent, TaskStatus, next_task_status
 from bot.services.audit import record_decision
 from bot.services.balances import open_team_cycle
+from bot.services.task_ledger import lapse_carried
 from bot.store import charges as charge_store
 from bot.store import ledger as ledger_store
 from bot.store.db import Database
@@ -65,6 +66,7 @@ def close_with_charges(
     task.retries_used = retries
     task.kept = kept if kept is not None else versions
     session.add(task)
+    lapse_carried(session, config, row, task, held_before=released, spent=0, closed_by="release:charges", now=now)
     return released
 
 

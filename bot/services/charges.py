@@ -33,6 +33,7 @@ from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
 from bot.services.audit import record_decision
 from bot.services.balances import open_team_cycle
+from bot.services.task_ledger import lapse_carried
 from bot.store import charges as charge_store
 from bot.store import ledger as ledger_store
 from bot.store import tasks as task_store
@@ -174,6 +175,7 @@ class _TeamBatch:
         self.entries: list[ledger_store.NewEntry] = []
         self.raw: list[KeterCharge] = []
         self.conflicts: list[ChargeConflict] = []
+        self.closing: dict[int, tuple[Task, int, int, str]] = {}  # task id -> task, held before, spent, first charge
 
     def task(self, number: int | None) -> Task | None:
         """The task a reference names, if it can take charges, looked up once per batch.
@@ -282,6 +284,10 @@ class _TeamBatch:
             counts.unplanned += 1
             return
         counts.matched += 1
+        if delta.held:  # spent from its hold: carried plan credits it used are settled after the batch
+            assert task.id is not None
+            _, held_before, spent, first = self.closing.get(task.id, (task, task.held, 0, charge.id))
+            self.closing[task.id] = (task, held_before, spent + delta.spent, first)
         task.held += delta.held
         task.charged += signed
         task.charge_count += 1
@@ -309,6 +315,17 @@ class _TeamBatch:
         """Every new entry and raw charge in two statements; the running figure moved once."""
         ledger_store.append_entries(self.session, row=self.row, entries=self.entries, now=self.now)
         charge_store.add_charges(self.session, self.raw)
+        for task, held_before, spent, first in self.closing.values():
+            lapse_carried(
+                self.session,
+                self.config,
+                self.row,
+                task,
+                held_before=held_before,
+                spent=spent,
+                closed_by=f"charges:{first}",
+                now=self.now,
+            )
 
 
 def _has_capture(session: Session, workspace_id: str, task: Task) -> bool:

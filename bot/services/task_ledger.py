@@ -86,6 +86,43 @@ def write_task_entry(
     )
 
 
+def lapse_carried(
+    session: Session,
+    config: CreditsConfig,
+    row: TeamBalance,
+    task: Task,
+    *,
+    held_before: int,
+    spent: int,
+    closed_by: str,
+    now: datetime,
+) -> int:
+    """After an entry took the task's hold from ``held_before`` to ``task.held``, spending ``spent``: lapse the
+    plan credits the last renewal carried for it that were not spent (a ``lapse`` entry); returns them.
+
+    Only a task reserved before that renewal had plan credits carried for it; a newer hold lapses nothing.
+    ``closed_by`` names the closing entry, so the lapse's key is unique and a retry writes nothing twice.
+    """
+    closed_hold = held_before - task.held
+    if row.carried <= 0 or row.renewed_at is None or task.created_at >= row.renewed_at or closed_hold <= 0:
+        return 0
+    lapse, row.carried = rules.close_carried(row.carried, row.plan, closed_hold, spent)
+    session.add(row)
+    if lapse:
+        ledger_store.append_new_entry(
+            session,
+            row=row,
+            kind=EntryKind.LAPSE,
+            delta=rules.Delta(plan=-lapse),
+            idempotency_key=f"lapse:carried:{task.id}:{closed_by}",
+            now=now,
+            local_day=local_date(now, config.teams[task.team].zone),
+            task_id=task.id,
+            note=f"task #{task.number}: {lapse:,} plan credits carried past renewal for its hold",
+        )
+    return lapse
+
+
 def hold_credits(
     session: Session, config: CreditsConfig, row: TeamBalance, task: Task, amount: int, key: str, now: datetime
 ) -> None:
@@ -118,6 +155,7 @@ def capture_task(
     write_task_entry(session, config, row, task, EntryKind.CAPTURE, delta, key, now, retry_credits=retries or None)
     task.actual_cost, task.held, task.status, task.finished_at = cost, 0, status, now
     session.add(task)
+    lapse_carried(session, config, row, task, held_before=held, spent=cost, closed_by="capture", now=now)
     return max(0, held - cost)
 
 
@@ -146,6 +184,7 @@ def release_credits(
     task.held -= amount
     task.status = status
     session.add(task)
+    lapse_carried(session, config, row, task, held_before=task.held + amount, spent=0, closed_by=key, now=now)
     return amount
 
 

@@ -111,6 +111,10 @@ class TeamBalance(SQLModel, table=True):
     spent: int = 0
     entry_count: int = 0
     updated_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # Plan credits the last renewal kept only to back holds reserved before it (``renewed_at``): they
+    # lapse as those holds close without spending them (``ledger.close_carried``).
+    carried: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    renewed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class DailySpend(SQLModel, table=True):

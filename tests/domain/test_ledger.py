@@ -16,6 +16,8 @@ from bot.domain.ledger import (
     add_extra,
     adjust,
     capture,
+    carried_at_renewal,
+    close_carried,
     earlier_cycle_share,
     grant_plan,
     place_hold,
@@ -73,6 +75,28 @@ def test_renew_keeps_all_plan_when_holds_exceed_it() -> None:
     after = balance.apply(renew_cycle(balance))
     assert after == Balance(plan=100, extra=500, held=300, spent=0)
     assert after.available == 300
+
+
+def test_carried_at_renewal_is_the_plan_backing_holds() -> None:
+    assert carried_at_renewal(Balance(plan=700, held=200)) == 200
+    assert carried_at_renewal(Balance(plan=100, extra=500, held=300)) == 100
+    assert carried_at_renewal(Balance(plan=700)) == 0
+
+
+@pytest.mark.parametrize(
+    ("carried", "plan_after", "closed", "spent", "expected"),
+    [
+        (1000, 6000, 1000, 0, (1000, 0)),  # released: every carried credit it used lapses
+        (1000, 5600, 1000, 400, (600, 0)),  # captured below the hold: the spent part is kept
+        (1000, 4500, 1000, 1500, (0, 0)),  # captured above it: nothing lapses
+        (2000, 6000, 1000, 0, (1000, 1000)),  # one of two older holds: the other's backing stays
+        (300, 5300, 1000, 0, (300, 0)),  # extra credits backed the rest: only the plan part lapses
+        (1000, 400, 1000, 0, (400, 0)),  # new work spent the plan first: never below zero
+        (0, 5000, 1000, 0, (0, 0)),  # nothing carried
+    ],
+)
+def test_close_carried(carried: int, plan_after: int, closed: int, spent: int, expected: tuple[int, int]) -> None:
+    assert close_carried(carried, plan_after, closed, spent) == expected
 
 
 def test_renew_then_grant_gives_a_fresh_allowance() -> None:

@@ -222,6 +222,7 @@ class LedgerServicesMachine(RuleBasedStateMachine):
                 self.cycle_seen, self.reported_this_cycle = row.cycle_start, 0
             assert balance == store.ledger_sum(session, workspace_id=self.workspace, team="design")
             assert balance.held >= 0
+            assert 0 <= row.carried <= balance.held  # carried plan credits only ever back older holds still open
             assert balance.spent == self.reported_this_cycle  # every credit reported with done is spent
             captures = session.exec(
                 select(LedgerEntry).where(LedgerEntry.workspace_id == self.workspace, LedgerEntry.kind == "capture")
