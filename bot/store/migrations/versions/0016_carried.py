@@ -1,7 +1,7 @@
 """team_balance.carried and renewed_at: plan credits kept at the last renewal only to back older holds
 
 Revision ID: 0016_carried
-Revises: 0013_retry_credits
+Revises: 0014_speed
 
 When such a hold closes, the credits it no longer needs lapse (a ``lapse`` entry). Rows renewed before
 this revision carry nothing (0): their carried credits stay, as they did before.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_carried"
-down_revision: str | None = "0013_retry_credits"
+down_revision: str | None = "0014_speed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
