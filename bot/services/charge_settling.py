@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from bot.config import CreditsConfig
 from bot.domain import ledger as rules
-from bot.domain.calendar import local_date
+from bot.domain.calendar import local_date, week_start
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskEvent, TaskStatus, next_task_status
 from bot.services.audit import record_decision
@@ -59,6 +59,8 @@ def close_with_charges(
             member=task.requester,
             tool=task.tool,
             task_id=task.id,
+            # a hold reserved before this week counted in its own week: giving it back makes no room now
+            week_usage=0 if task.created_at < week_start(now, config.teams[task.team].zone) else None,
         )
     retries, versions = charge_store.task_charge_summary(session, workspace_id=task.workspace_id, task_id=task.id)
     task.status = next_task_status(task.status, TaskEvent.FINISH)

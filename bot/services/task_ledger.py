@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from bot.config import CreditsConfig, Pricing, ToolPricing
 from bot.domain import ledger as rules
-from bot.domain.calendar import local_date
+from bot.domain.calendar import local_date, week_start
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind, InsufficientCreditsError, OverdrawnError
 from bot.domain.lifecycle import TaskEvent, TaskStatus, next_task_status
@@ -69,7 +69,15 @@ def write_task_entry(
     now: datetime,
     retry_credits: int | None = None,
 ) -> None:
-    """A ledger entry about a task, by its requester, dated in the team's timezone; it must be new."""
+    """A ledger entry about a task, by its requester, dated in the team's timezone; it must be new.
+
+    Closing a hold reserved before this week (the team's week) adds to the member's week only what it
+    spent above that hold: the hold was counted in its own week, so a cancel never makes room now.
+    """
+    zone = config.teams[task.team].zone
+    week_usage = None
+    if delta.held < 0 and task.created_at < week_start(now, zone):
+        week_usage = max(0, delta.held + delta.spent)
     ledger_store.append_new_entry(
         session,
         row=row,
@@ -77,12 +85,13 @@ def write_task_entry(
         delta=delta,
         idempotency_key=key,
         now=now,
-        local_day=local_date(now, config.teams[task.team].zone),
+        local_day=local_date(now, zone),
         member=task.requester,
         tool=task.tool,
         task_id=task.id,
         project=task.project,
         retry_credits=retry_credits,
+        week_usage=week_usage,
     )
 
 

@@ -186,6 +186,7 @@ def append_entry(
     project: str | None = None,
     charge_kind: str | None = None,
     retry_credits: int | None = None,
+    week_usage: int | None = None,
 ) -> bool:
     """Append one entry and move the running figure; False (and nothing written) if the key exists.
 
@@ -221,6 +222,7 @@ def append_entry(
             project=project,
             charge_kind=charge_kind,
             retry_credits=retry_credits,
+            week_usage=week_usage,
         )
     )
     row.plan += delta.plan
@@ -237,7 +239,7 @@ def append_entry(
         _add_history_rollup(session, row, {_rollup_key(now, member, tool, project): (delta.spent, retries, 1)})
     usage = rollups.usage_key(row.workspace_id, row.team, kind.value, member, now)
     if usage is not None:
-        rollups.add_member_usage(session, {usage: delta.held + delta.spent})
+        rollups.add_member_usage(session, {usage: delta.held + delta.spent if week_usage is None else week_usage})
     session.flush()
     return True
 

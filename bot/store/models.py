@@ -95,6 +95,9 @@ class LedgerEntry(SQLModel, table=True):
     # Of ``spent_delta``, what retries cost: a capture's cost over the price of its first attempt (at the
     # task's reserved rates). A Keter Labs ``retry`` charge is all retry and leaves it empty.
     retry_credits: int | None = None
+    # What it adds to its member's week when that is not held + spent: closing a hold reserved before the
+    # week began counts only what it spent above that hold (the hold counted in its own week).
+    week_usage: int | None = None
 
 
 class TeamBalance(SQLModel, table=True):

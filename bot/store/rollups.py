@@ -108,7 +108,11 @@ _USAGE_ROLLED = sa_select(func.coalesce(func.sum(MemberUsage.amount), 0)).where(
     col(MemberUsage.member) == bindparam("member"),
     col(MemberUsage.hour) >= bindparam("boundary"),
 )
-_USAGE_RAW = sa_select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEntry.spent_delta), 0)).where(
+# An entry's part in its member's week: held + spent, unless it says otherwise (``week_usage``: closing
+# a hold reserved before the week counts only what it spent above that hold).
+WEEK_PART = func.coalesce(col(LedgerEntry.week_usage), col(LedgerEntry.held_delta) + col(LedgerEntry.spent_delta))
+
+_USAGE_RAW = sa_select(func.coalesce(func.sum(WEEK_PART), 0)).where(
     col(LedgerEntry.workspace_id) == bindparam("workspace_id"),
     col(LedgerEntry.team) == bindparam("team"),
     col(LedgerEntry.member) == bindparam("member"),
@@ -118,35 +122,12 @@ _USAGE_RAW = sa_select(func.coalesce(func.sum(LedgerEntry.held_delta + LedgerEnt
 )
 
 
-# Closing a hold reserved before the window (a release, or a capture below the hold) must not lower the
-# window's use: those credits were counted when they were reserved. Such an entry adds ``spent - closed``
-# to the sums above; it should add ``max(0, spent - closed)`` (only an overrun above an old hold counts),
-# so this adds back ``max(0, closed - spent)``. It reads the member's entries of the window that close a
-# hold, through ix_ledger_entry_member_time: bounded by the member's own week, not the team's history.
-_CLOSED = -col(LedgerEntry.held_delta) - col(LedgerEntry.spent_delta)
-_USAGE_OLD_HOLDS = (
-    sa_select(func.coalesce(func.sum(case((_CLOSED > 0, _CLOSED), else_=0)), 0))
-    .select_from(LedgerEntry)
-    .join(Task, col(Task.id) == col(LedgerEntry.task_id))
-    .where(
-        col(LedgerEntry.workspace_id) == bindparam("workspace_id"),
-        col(LedgerEntry.team) == bindparam("team"),
-        col(LedgerEntry.member) == bindparam("member"),
-        col(LedgerEntry.created_at) >= bindparam("since"),
-        col(LedgerEntry.kind).in_(USAGE_KINDS),
-        col(LedgerEntry.held_delta) < 0,
-        col(Task.created_at) < bindparam("since"),
-    )
-)
-
-# One statement, one round trip: the hours from the boundary on, plus the entries before it (none when
-# the window starts on the hour, as a week does in every whole-hour timezone), plus old holds closed.
-_USAGE = sa_select(_USAGE_ROLLED.scalar_subquery() + _USAGE_RAW.scalar_subquery() + _USAGE_OLD_HOLDS.scalar_subquery())
+_USAGE = sa_select(_USAGE_ROLLED.scalar_subquery() + _USAGE_RAW.scalar_subquery())
 
 
 def usage_since(session: Session, *, workspace_id: str, team: str, member: str, since: datetime) -> int:
-    """The member's use since ``since``: held plus spent deltas (entries up to the next hour, then hours),
-    where closing a hold reserved before ``since`` counts only what it spent above that hold."""
+    """The member's use since ``since``: their entries' parts of the week (entries up to the next hour,
+    then hours); closing a hold reserved before the week counts only what it spent above that hold."""
     boundary = _next_hour(since)
     parameters = {"workspace_id": workspace_id, "team": team, "member": member, "since": since, "boundary": boundary}
     return int(session.connection().execute(_USAGE, parameters).scalar() or 0)
@@ -422,7 +403,7 @@ def _recomputed_usage(session: Session) -> dict[UsageKey, int]:
         col(LedgerEntry.kind),
         col(LedgerEntry.member),
         col(LedgerEntry.created_at),
-        col(LedgerEntry.held_delta) + col(LedgerEntry.spent_delta),
+        WEEK_PART,
     ).where(col(LedgerEntry.member).is_not(None), col(LedgerEntry.kind).in_(USAGE_KINDS))
     totals: Counter[UsageKey] = Counter()
     for workspace, team, kind, member, at, amount in session.connection().execute(statement):
