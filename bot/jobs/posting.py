@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -32,6 +32,19 @@ from bot.store.db import Database
 from bot.store.digest_models import ChartState, PostKind, PostState, ScheduledPost
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def isolated(log: logging.Logger, what: str, step: Callable[[], T]) -> T | None:
+    """Run one job, or one team's or one row's part of a job: a failure is logged with its traceback and
+    never stops the others (None). The boundary of scheduled work: each step acts only on what the
+    database says is due, so a later run retries what failed."""
+    try:
+        return step()
+    except Exception:
+        log.exception("%s failed", what)
+        return None
+
 
 EVENT_TYPES = {
     PostKind.DIGEST: "keter_credits_digest",

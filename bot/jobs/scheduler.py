@@ -25,7 +25,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
@@ -36,7 +35,7 @@ from bot.jobs.alerts import AlertJob
 from bot.jobs.approvals import sweep_approvals
 from bot.jobs.charges import ChargeFeedJob, ChargeFeedReport
 from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
-from bot.jobs.posting import Poster
+from bot.jobs.posting import Poster, isolated
 from bot.jobs.project_alerts import ProjectAlertJob
 from bot.jobs.reminders import send_reminders
 from bot.jobs.stale_holds import StaleHoldJob, StaleHoldReport
@@ -50,24 +49,11 @@ from bot.store import digests as store
 from bot.store.db import Database
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 JOB_ID = "scheduled-tick"
 LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(minutes=3)
 DEFAULT_INTERVAL_SECONDS = 60
-
-
-def _isolated(what: str, step: Callable[[], T]) -> T | None:
-    """Run one job of the tick; its failure is logged with its traceback and never stops the others.
-
-    Each job acts only on what the database says is due, so the next tick retries what failed.
-    """
-    try:
-        return step()
-    except Exception:  # the per-job boundary of the tick: logged, retried by the next tick
-        logger.exception("%s failed", what)
-        return None
 
 
 def utc_now() -> datetime:
@@ -141,41 +127,51 @@ class JobRunner:
             try:
                 return self._run_jobs()
             finally:  # the tick is the debounce: each Home tab it changed is published once, now
-                _isolated("home tab refreshes", self._deps.home_refresh.flush)
+                isolated(logger, "home tab refreshes", self._deps.home_refresh.flush)
 
     def _run_jobs(self) -> RunReport:
         """Every job of one tick, each isolated from the others' failures."""
         uninstalled = workspaces.not_installed(self.db)
-        _isolated("approvals sweep", lambda: sweep_approvals(self._deps, self.client, self.clock(), skip=uninstalled))
+        isolated(
+            logger, "approvals sweep", lambda: sweep_approvals(self._deps, self.client, self.clock(), skip=uninstalled)
+        )
         if uninstalled and self._skip_uninstalled(uninstalled):
             return RunReport()
-        _isolated("approval reminders", lambda: send_reminders(self._deps, self.client, self.clock(), owner=self.owner))
+        isolated(
+            logger,
+            "approval reminders",
+            lambda: send_reminders(self._deps, self.client, self.clock(), owner=self.owner),
+        )
         digests = self.digest_job()
         report = RunReport(digests=digests.post_due(self.clock))
         config, poster = digests.effective(), digests.poster
         report.alerts = (
-            _isolated(
+            isolated(
+                logger,
                 "budget alerts",
                 lambda: AlertJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
             )
             or []
         )
         report.project_alerts = (
-            _isolated(
+            isolated(
+                logger,
                 "project budget alerts",
                 lambda: ProjectAlertJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
             )
             or []
         )
-        report.stale_holds = _isolated(
+        report.stale_holds = isolated(
+            logger,
             "stale holds",
             lambda: StaleHoldJob(self.db, self.client, poster, self.workspace).run(config, self.clock),
         )
-        report.charge_feed = _isolated(
+        report.charge_feed = isolated(
+            logger,
             "settling charges",
             lambda: ChargeFeedJob(self.db, self.client, self.workspace.id).run(config, self.clock),
         )
-        _isolated("home tab refreshes", lambda: self._refresh_homes(config, report))
+        isolated(logger, "home tab refreshes", lambda: self._refresh_homes(config, report))
         return report
 
     def _refresh_homes(self, config: CreditsConfig, report: RunReport) -> None:

@@ -14,13 +14,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from slack_sdk import WebClient
 
 from bot.config import CreditsConfig
 from bot.domain.lifecycle import TaskStatus
 from bot.jobs.digests import Workspace
-from bot.jobs.posting import CLAIM_LEASE, POSTING_LEASE, Message, Poster, backoff
+from bot.jobs.posting import CLAIM_LEASE, POSTING_LEASE, Message, Poster, backoff, isolated
 from bot.services import stale_holds as holds
 from bot.services.records import TaskRecord
 from bot.services.stale_holds import HoldNotice
@@ -101,10 +102,7 @@ class StaleHoldJob:
                 if p.kind in HOLD_KINDS and p.state != PostState.POSTED
             ]
         for post in unfinished:
-            try:
-                self._resume_one(config, post, clock)
-            except Exception:
-                logger.exception("resuming %s %s failed", post.kind, post.slot_key)
+            isolated(logger, f"resuming {post.kind} {post.slot_key}", partial(self._resume_one, config, post, clock))
 
     def _resume_one(self, config: CreditsConfig, post: ScheduledPost, clock: Callable[[], datetime]) -> None:
         now = clock()

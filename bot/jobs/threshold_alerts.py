@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol, TypeVar
 
-from bot.jobs.posting import Message, Poster, Rebuild, resume_post
+from bot.jobs.posting import Message, Poster, Rebuild, isolated, resume_post
 from bot.store import digests as store
 from bot.store.db import Database
 from bot.store.digest_models import PostKind, PostState, ScheduledPost
@@ -54,10 +55,8 @@ def resume_alerts(
         unfinished = store.unfinished_posts(session, workspace_id=workspace_id, since=clock() - RESUME_HORIZON)
     for post in unfinished:
         if post.kind == kind:
-            try:
-                resume_post(poster, post, clock, grace=grace, rebuild=rebuild)
-            except Exception:
-                logger.exception("resuming %s %s of team %s failed", what, post.slot_key, post.team)
+            resume = partial(resume_post, poster, post, clock, grace=grace, rebuild=rebuild)
+            isolated(logger, f"resuming {what} {post.slot_key} of team {post.team}", resume)
 
 
 def post_new_alerts(
@@ -88,11 +87,9 @@ def post_new_alerts(
     posted = []
     for new in groups.values():
         top = max(new, key=lambda a: a.threshold)
-        try:
-            if _claim_and_post(db, poster, workspace_id, kind, top, new, channel(top), message, clock):
-                posted.append(top)
-        except Exception:
-            logger.exception("%s failed", what(top))
+        post = partial(_claim_and_post, db, poster, workspace_id, kind, top, new, channel(top), message, clock)
+        if isolated(logger, what(top), post):
+            posted.append(top)
     return posted
 
 
