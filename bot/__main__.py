@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, CreditsConfig, load_config
-from bot.jobs.settings import JobSettings, load_job_settings
-from bot.settings import RunMode, Settings, SettingsError, load_settings
+from bot.credits_file import ConfigError, CreditsConfig, load_config
+from bot.settings import JobSettings, RunMode, Settings, SettingsError, load_job_settings, load_settings
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.feed.http import FeedEndpoint
+    from bot.feed.webhook import FeedEndpoint
     from bot.store.db import Database
 
 logger = logging.getLogger("bot")
@@ -99,8 +98,8 @@ def _serve(settings: Settings, config: CreditsConfig, jobs: JobSettings) -> None
 def _feed(settings: Settings, config: CreditsConfig, db: Database, app: App) -> FeedEndpoint | None:
     """The charge feed's handler, or None when KETER_WEBHOOK_SECRET is unset (its path is then a 404)."""
     from bot.app import utc_now
-    from bot.feed.http import FeedEndpoint
-    from bot.services.directory import EffectiveConfigs
+    from bot.feed.webhook import FeedEndpoint
+    from bot.services.workspace.effective_config import EffectiveConfigs
     from bot.slack.listeners.middleware import deps_of
 
     if settings.keter_webhook_secret is None:
@@ -117,15 +116,15 @@ def _feed(settings: Settings, config: CreditsConfig, db: Database, app: App) -> 
 
 def _import_charges(args: argparse.Namespace, settings: Settings, config: CreditsConfig) -> int:
     """``import charges FILE.csv [--skip-bad]``: the same path as the feed; prints what it did per team."""
-    from bot.feed.importer import import_charges_file
+    from bot.feed.csv_import import import_charges_file
 
     return import_charges_file(settings, config, path=args.file, skip_bad=args.skip_bad)
 
 
 def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
     from bot.store.db import Database
-    from bot.store.ledger import check_running_balances, check_task_holds
-    from bot.store.rollups import check_rollups
+    from bot.store.ledger_checks import check_running_balances, check_task_holds
+    from bot.store.rollup_checks import check_rollups
 
     db = Database(settings.database_url)
     if action == "upgrade":

@@ -13,13 +13,13 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.settings import Settings
-from bot.slack.deps import Deps
+from bot.slack.answers.registry import answered_in_ack
 from bot.slack.listeners import register_all
-from bot.slack.pacing import PacedWebClient
-from bot.slack.subcommands import answered_in_ack
+from bot.slack.outbound.pacing import PacedWebClient
 from bot.store.db import Database
+from bot.wiring import Deps
 
 # Only used where Socket Mode delivers requests over Slack's own connection and no HTTP request
 # is ever verified; Bolt still wants a value.

@@ -52,7 +52,7 @@ FEED_PATH = "/keter/charges"
 
 
 class WsgiHandler(Protocol):
-    """A WSGI callable (the charge feed's handler, ``bot.feed.http.FeedEndpoint``)."""
+    """A WSGI callable (the charge feed's handler, ``bot.feed.webhook.FeedEndpoint``)."""
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]: ...
 

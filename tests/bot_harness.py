@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.app import create_app
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.signing import (
     block_action_payload,
     sign,
@@ -33,10 +33,11 @@ from bot.devtools.signing import (
 )
 from bot.devtools.slack_standin import SlackStandIn
 from bot.settings import Settings
-from bot.slack.deps import Debouncer, Deps
 from bot.slack.listeners.middleware import deps_of
-from bot.slack.pacing import PacedWebClient, Pacer
+from bot.slack.outbound.debounce import Debouncer
+from bot.slack.outbound.pacing import PacedWebClient, Pacer
 from bot.store.db import Database
+from bot.wiring import Deps
 from tests.conftest import Clock
 from tests.slack_api_spec import check_call_against_spec, spec_available
 
@@ -267,7 +268,7 @@ class BotUnderTest:
 
     def assert_ledger_consistent(self) -> None:
         """After every test: each running balance equals the sum of its ledger entries."""
-        from bot.store.ledger import check_running_balances
+        from bot.store.ledger_checks import check_running_balances
 
         with self.db.read() as session:
             assert check_running_balances(session) == []

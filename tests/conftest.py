@@ -14,7 +14,7 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import create_engine, text
 
-from bot.config import CreditsConfig, load_config
+from bot.credits_file import CreditsConfig, load_config
 from bot.store.db import Database, normalise_url
 
 # CI replays the same examples every run (derandomize): a red CI run is then reproducible by anyone with

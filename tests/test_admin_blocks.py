@@ -6,7 +6,8 @@ import pytest
 
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import Balance
-from bot.services.admin import AdminOnlyError, ChannelTakenError, LimitsSet, RoleSet, TeamSet, ToppedUp
+from bot.services.admin.changes import ChannelTakenError, LimitsSet, RoleSet, TeamSet, ToppedUp
+from bot.services.workspace.access import AdminOnlyError
 from bot.slack.blocks.admin import change_text, recorded_blocks, refusal_text, refusals_in_words
 
 

@@ -113,7 +113,7 @@ def test_db_check_reports_a_task_whose_holds_do_not_add_up(run_main: RunMain, tm
     from datetime import UTC, datetime
 
     from bot.store.db import Database
-    from bot.store.models import Task
+    from bot.store.tables.tasks import Task
 
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     assert run_main("db", "upgrade", DATABASE_URL=url).returncode == 0
@@ -204,7 +204,7 @@ def test_the_console_runs_the_approvals_sweep(tmp_path: Path) -> None:
     import io
     import time
 
-    from bot.config import default_config_text, parse_config
+    from bot.credits_file import default_config_text, parse_config
     from bot.devtools.console import Console
     from bot.settings import Settings
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import ConfigError, CreditsConfig, DigestSchedule, default_config_text, load_config, parse_config
+from bot.credits_file import ConfigError, CreditsConfig, DigestSchedule, default_config_text, load_config, parse_config
 
 SPEC_YAML = """\
 pricing:

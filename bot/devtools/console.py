@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from sqlmodel import col, select
 
 from bot.app import create_app, make_client, utc_now
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.http_server import BackgroundServer
 from bot.devtools.render import render_blocks
 from bot.devtools.signing import (
@@ -34,15 +34,16 @@ from bot.devtools.signing import (
     view_submission_payload,
 )
 from bot.devtools.slack_standin import SlackStandIn
-from bot.jobs.approvals import sweep_approvals
+from bot.jobs.approval_sweep import sweep_approvals
 from bot.settings import DEFAULT_DATABASE_URL, Settings
-from bot.slack.deps import Debouncer, Deps
 from bot.slack.ids import ActionId
 from bot.slack.listeners.middleware import deps_of
-from bot.slack.pacing import Pacer
+from bot.slack.outbound.debounce import Debouncer
+from bot.slack.outbound.pacing import Pacer
 from bot.store.db import Database
-from bot.store.models import Approval, Task
+from bot.store.tables.tasks import Approval, Task
 from bot.web import EVENTS_PATH, SlackWsgiApp
+from bot.wiring import Deps
 
 CONSOLE_TOKEN = "xoxb-console"  # noqa: S105 - the stand-in's own token, never a real one
 REPLY_TIMEOUT_SECONDS = 10.0
@@ -107,7 +108,7 @@ class Console:
             }
         )
         # The stand-in on 127.0.0.1 has no rate limit; pacing its posts would only make answers arrive
-        # after the console has shown what happened (the pacing itself is tested, see bot/slack/pacing.py).
+        # after the console has shown what happened (the pacing itself is tested, see bot/slack/outbound/pacing.py).
         client = make_client(settings)
         client.pacer = Pacer(interval=0.0)
         app = create_app(settings, self.config, self.db, client=client)

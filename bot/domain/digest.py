@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.config import DigestSchedule, Pricing
+from bot.credits_file import DigestSchedule, Pricing
 from bot.domain import pricing as pricing_rules
 from bot.domain.pricing import TaskSpec
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.config import Pricing
+from bot.credits_file import Pricing
 from bot.domain.pricing import TaskSpec, price_task
 
 COVERAGE = 0.9

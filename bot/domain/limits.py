@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.config import ADMIN_ROLE, Role
+from bot.credits_file import ADMIN_ROLE, Role
 
 
 class LimitKind(StrEnum):

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.config import Pricing, ToolPricing
+from bot.credits_file import Pricing, ToolPricing
 from bot.domain.errors import UserFacingError, unknown_name
 
 SECONDS_PER_UNIT = {"second": 1, "minute": 60}

@@ -11,7 +11,7 @@ The protocol, for one ``scheduled_post`` row:
    (it surely was not posted), retried with back-off while the slot is within its grace period.
 
 A 429 never reaches this code: the client's RateLimitErrorRetryHandler waits out ``Retry-After``; and
-the client keeps one message per second per channel (``bot.slack.pacing``).
+the client keeps one message per second per channel (``bot.slack.outbound.pacing``).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot.slack.pacing import Pacer as Pacer  # the pacing lives with the client every poster uses
-from bot.store import digests as store
+from bot.slack.outbound.pacing import Pacer as Pacer  # the pacing lives with the client every poster uses
+from bot.store import digest as store
 from bot.store.db import Database
-from bot.store.digest_models import ChartState, PostKind, PostState, ScheduledPost
+from bot.store.tables.posts import ChartState, PostKind, PostState, ScheduledPost
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

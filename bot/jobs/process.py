@@ -13,10 +13,9 @@ from typing import TextIO
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk.errors import SlackApiError
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.jobs.scheduler import JobRunner, build_scheduler
-from bot.jobs.settings import JobSettings
-from bot.settings import Settings
+from bot.settings import JobSettings, Settings
 from bot.store import overrides
 from bot.store.db import Database
 

@@ -14,14 +14,14 @@ from datetime import date, datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
-from bot.jobs.digests import Workspace
+from bot.credits_file import CreditsConfig
+from bot.jobs.digest_posting import Workspace
 from bot.jobs.posting import Message, Poster, Rebuild
 from bot.jobs.threshold_alerts import post_new_alerts, resume_alerts
-from bot.services.budgets import ProjectAlert, project_alerts
+from bot.services.balances.project_budgets import ProjectAlert, project_alerts
 from bot.slack.blocks.budgets import project_alert_blocks, project_alert_text
 from bot.store.db import Database
-from bot.store.digest_models import PostKind, ScheduledPost
+from bot.store.tables.posts import PostKind, ScheduledPost
 
 logger = logging.getLogger(__name__)
 

@@ -30,23 +30,23 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.config import CreditsConfig
-from bot.jobs.alerts import AlertJob
-from bot.jobs.approvals import sweep_approvals
-from bot.jobs.charges import ChargeFeedJob, ChargeFeedReport
-from bot.jobs.digests import DEFAULT_GRACE, DigestJob, Outcome, Workspace
+from bot.credits_file import CreditsConfig
+from bot.jobs.approval_sweep import sweep_approvals
+from bot.jobs.budget_alerts import AlertJob
+from bot.jobs.charge_settling import ChargeFeedJob, ChargeFeedReport
+from bot.jobs.digest_posting import DEFAULT_GRACE, DigestJob, Outcome, Workspace
 from bot.jobs.posting import Poster, isolated
 from bot.jobs.project_alerts import ProjectAlertJob
 from bot.jobs.reminders import send_reminders
 from bot.jobs.stale_holds import StaleHoldJob, StaleHoldReport
-from bot.services import workspaces
-from bot.services.alerts import BudgetAlert
-from bot.services.budgets import ProjectAlert
-from bot.slack.deps import Deps
-from bot.slack.home import refresh_team_homes
-from bot.slack.pacing import PacedWebClient, Pacer
-from bot.store import digests as store
+from bot.services.balances.project_budgets import ProjectAlert
+from bot.services.digests.budget_alerts import BudgetAlert
+from bot.services.workspace import installs as workspaces
+from bot.slack.outbound.home_tabs import refresh_team_homes
+from bot.slack.outbound.pacing import PacedWebClient, Pacer
+from bot.store import digest as store
 from bot.store.db import Database
+from bot.wiring import Deps
 
 logger = logging.getLogger(__name__)
 

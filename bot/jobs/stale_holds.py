@@ -18,17 +18,17 @@ from functools import partial
 
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain.lifecycle import TaskStatus
-from bot.jobs.digests import Workspace
+from bot.jobs.digest_posting import Workspace
 from bot.jobs.posting import CLAIM_LEASE, POSTING_LEASE, Message, Poster, backoff, isolated
-from bot.services import stale_holds as holds
-from bot.services.records import TaskRecord
-from bot.services.stale_holds import HoldNotice
+from bot.services.tasks import stale_holds as holds
+from bot.services.tasks.stale_holds import HoldNotice
+from bot.services.workspace.records import TaskRecord
 from bot.slack.blocks.holds import release_blocks, release_text, reminder_blocks, reminder_text
-from bot.store import digests as store
+from bot.store import digest as store
 from bot.store.db import Database
-from bot.store.digest_models import PostKind, PostState, ScheduledPost
+from bot.store.tables.posts import PostKind, PostState, ScheduledPost
 
 logger = logging.getLogger(__name__)
 

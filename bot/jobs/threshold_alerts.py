@@ -14,9 +14,9 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from bot.jobs.posting import Message, Poster, Rebuild, isolated, resume_post
-from bot.store import digests as store
+from bot.store import digest as store
 from bot.store.db import Database
-from bot.store.digest_models import PostKind, PostState, ScheduledPost
+from bot.store.tables.posts import PostKind, PostState, ScheduledPost
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from bot.store.models import AuditEntry
+from bot.store.tables.workspace import AuditEntry
 
 
 def add_entry(

@@ -12,7 +12,8 @@ from sqlmodel import Session, col
 from bot.domain.budgets import ProjectUse
 from bot.domain.lifecycle import OPEN_TASK_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus
 from bot.store.constants import one_of
-from bot.store.models import Approval, CreditAsk, ProjectBudget, Task
+from bot.store.tables.tasks import Approval, CreditAsk, Task
+from bot.store.tables.workspace import ProjectBudget
 
 
 def set_budget(

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from bot.store import rollups  # noqa: F401  (registers the task rollup's flush hook on every Session)
-from bot.store.requests import claim_request
+from bot.store.slack_deliveries import claim_request
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 32  # pooled connections per process: more than the request threads (16 by default)

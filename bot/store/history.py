@@ -15,8 +15,9 @@ from sqlalchemy import and_, func, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from bot.store.ledger import HISTORY_KINDS
-from bot.store.models import HistoryRollup, LedgerEntry, Task
+from bot.store.ledger_reads import HISTORY_KINDS
+from bot.store.tables.ledger import HistoryRollup, LedgerEntry
+from bot.store.tables.tasks import Task
 
 SHOWN_KINDS = tuple(kind.value for kind in HISTORY_KINDS)
 
@@ -113,7 +114,7 @@ def history_totals(session: Session, f: HistoryFilter) -> tuple[int, int, int]:
     """The slice's spend, its cost of retries (retry charges; ``done``'s cost over a first attempt), its entries.
 
     Read from the per-day rollup (``history_rollup``), so it costs a few dozen rows whatever the
-    ledger's size; ``since`` must be a UTC midnight, as ``bot.services.history`` makes it.
+    ledger's size; ``since`` must be a UTC midnight, as ``bot.services.charges.history`` makes it.
     """
     clauses: list[Any] = [
         col(HistoryRollup.workspace_id) == f.workspace_id,

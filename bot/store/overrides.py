@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
-from bot.store.models import AuditEntry, MemberRole, RoleLimit, TeamSetting
+from bot.store.tables.workspace import AuditEntry, MemberRole, RoleLimit, TeamSetting
 
 # Built once: it runs on every request, and building the expression cost more than running it.
 _NEWEST_AUDIT_ID = select(func.max(AuditEntry.id)).where(AuditEntry.workspace_id == bindparam("workspace_id"))

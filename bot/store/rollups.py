@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, case, delete, event, func, literal, union_all
+from sqlalchemy import ColumnElement, Integer, bindparam, case, event, func, literal, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,9 +40,13 @@ from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.pricing import RetryHistory
 from bot.store.constants import one_of
-from bot.store.models import LedgerEntry, MemberUsage, Task, TaskRollup, TaskRollupWeek
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.rollups import MemberUsage, TaskRollup, TaskRollupWeek
+from bot.store.tables.tasks import Task
 
 NONE = -1  # stands for no duration, retries or cost in ``task_rollup``'s key
+
+
 USAGE_KINDS = (
     EntryKind.HOLD.value,
     EntryKind.CAPTURE.value,
@@ -53,7 +57,10 @@ USAGE_KINDS = (
 )
 """Entry kinds that count for the member's week."""
 
+
 UsageKey = tuple[str, str, str, datetime]  # workspace, team, member, UTC hour
+
+
 ShapeKey = tuple[str, str, str, date, str, int, int, int, int]  # workspace, team, tool, day, shape…
 
 
@@ -78,8 +85,6 @@ def _upsert(session: Session, model: type[Rollup], keys: list[str], sums: list[s
         index_elements=keys, set_={name: table[name] + insert_.excluded[name] for name in sums}
     )
 
-
-# --- member usage ---------------------------------------------------------------------------------
 
 _USAGE_KEYS = ["workspace_id", "team", "member", "hour"]
 
@@ -108,9 +113,12 @@ _USAGE_ROLLED = sa_select(func.coalesce(func.sum(MemberUsage.amount), 0)).where(
     col(MemberUsage.member) == bindparam("member"),
     col(MemberUsage.hour) >= bindparam("boundary"),
 )
+
+
 # An entry's part in its member's week: held + spent, unless it says otherwise (``week_usage``: closing
 # a hold reserved before the week counts only what it spent above that hold).
 WEEK_PART = func.coalesce(col(LedgerEntry.week_usage), col(LedgerEntry.held_delta) + col(LedgerEntry.spent_delta))
+
 
 _USAGE_RAW = sa_select(func.coalesce(func.sum(WEEK_PART), 0)).where(
     col(LedgerEntry.workspace_id) == bindparam("workspace_id"),
@@ -133,12 +141,18 @@ def usage_since(session: Session, *, workspace_id: str, team: str, member: str, 
     return int(session.connection().execute(_USAGE, parameters).scalar() or 0)
 
 
-# --- finished tasks -------------------------------------------------------------------------------
-
 _SHAPE_COLUMNS = ("quality", "variants", "duration_seconds", "retries_used", "actual_cost")
+
+
 _TRACKED = frozenset(("workspace_id", "team", "tool", "status", "finished_at", "kept", *_SHAPE_COLUMNS))
+
+
 _SHAPE_KEYS = ["workspace_id", "team", "tool", "day", *_SHAPE_COLUMNS]
+
+
 _WEEK_KEYS = ["workspace_id", "team", "tool", "week", *_SHAPE_COLUMNS]
+
+
 _FIGURES = ("tasks", "kept_tasks", "kept")
 
 
@@ -273,15 +287,21 @@ def _signed(columns: list[ColumnElement[Any]], sign: str) -> list[ColumnElement[
 _WEEK_COLUMNS: list[ColumnElement[Any]] = [
     col(getattr(TaskRollupWeek, name)).label(name) for name in (*_SHAPE_COLUMNS, *_FIGURES)
 ]
+
+
 _DAY_COLUMNS: list[ColumnElement[Any]] = [
     col(getattr(TaskRollup, name)).label(name) for name in (*_SHAPE_COLUMNS, *_FIGURES)
 ]
+
+
 _WEEKS = sa_select(*_WEEK_COLUMNS).where(
     col(TaskRollupWeek.workspace_id) == bindparam("workspace_id"),
     col(TaskRollupWeek.team) == bindparam("team"),
     col(TaskRollupWeek.tool) == bindparam("tool"),
     col(TaskRollupWeek.week) >= bindparam("week_from"),
 )
+
+
 _DAYS = sa_select(*_signed(_DAY_COLUMNS, "day_sign")).where(
     col(TaskRollup.workspace_id) == bindparam("workspace_id"),
     col(TaskRollup.team) == bindparam("team"),
@@ -289,6 +309,8 @@ _DAYS = sa_select(*_signed(_DAY_COLUMNS, "day_sign")).where(
     col(TaskRollup.day) >= bindparam("day_from"),
     col(TaskRollup.day) < bindparam("day_to"),
 )
+
+
 _RAW_COLUMNS: list[ColumnElement[Any]] = [  # each task as a rollup row of one, NULLs as NONE to group together
     col(Task.quality).label("quality"),
     col(Task.variants).label("variants"),
@@ -297,6 +319,8 @@ _RAW_COLUMNS: list[ColumnElement[Any]] = [  # each task as a rollup row of one, 
     case((col(Task.kept).is_not(None), 1), else_=0).label("kept_tasks"),
     func.coalesce(col(Task.kept), 0).label("kept"),
 ]
+
+
 _TASKS = sa_select(*_signed(_RAW_COLUMNS, "task_sign")).where(
     col(Task.workspace_id) == bindparam("workspace_id"),
     col(Task.team) == bindparam("team"),
@@ -305,9 +329,13 @@ _TASKS = sa_select(*_signed(_RAW_COLUMNS, "task_sign")).where(
     col(Task.finished_at) >= bindparam("task_from"),
     col(Task.finished_at) < bindparam("task_to"),
 )
+
+
 # One statement, one round trip, grouped by the database, a few rows back (one per shape): whole weeks,
 # a few days added to them or taken away, and the tasks of a few hours added or taken away.
 _WINDOW = union_all(_WEEKS, _DAYS, _TASKS).subquery()
+
+
 _SHAPES = sa_select(
     *(_WINDOW.c[name] for name in _SHAPE_COLUMNS), *(func.sum(_WINDOW.c[name]) for name in _FIGURES)
 ).group_by(*(_WINDOW.c[name] for name in _SHAPE_COLUMNS))
@@ -391,88 +419,3 @@ def _tool_history(
         shapes,
         {quality: KeepHistory(n, made, k) for quality, (n, made, k) in keep.items()},
     )
-
-
-# --- checks and rebuilds ----------------------------------------------------------------------------
-
-
-def _recomputed_usage(session: Session) -> dict[UsageKey, int]:
-    statement = sa_select(
-        col(LedgerEntry.workspace_id),
-        col(LedgerEntry.team),
-        col(LedgerEntry.kind),
-        col(LedgerEntry.member),
-        col(LedgerEntry.created_at),
-        WEEK_PART,
-    ).where(col(LedgerEntry.member).is_not(None), col(LedgerEntry.kind).in_(USAGE_KINDS))
-    totals: Counter[UsageKey] = Counter()
-    for workspace, team, kind, member, at, amount in session.connection().execute(statement):
-        key = usage_key(workspace, team, kind, member, at)
-        if key is not None:
-            totals[key] += int(amount)
-    return {key: amount for key, amount in totals.items() if amount}
-
-
-def _recomputed_tasks(session: Session) -> dict[ShapeKey, tuple[int, int, int]]:
-    names = sorted(_TRACKED)
-    statement = sa_select(*(col(getattr(Task, name)) for name in names)).where(
-        col(Task.status) == TaskStatus.DONE, col(Task.finished_at).is_not(None)
-    )
-    moves = _Moves()
-    for row in session.connection().execute(statement):
-        moves.add(dict(zip(names, row, strict=True)), +1)
-    return {key: (n, k, v) for key, (n, k, v) in moves.by_key.items() if (n, k, v) != (0, 0, 0)}
-
-
-def _stored_usage(session: Session) -> dict[UsageKey, int]:
-    rows = session.connection().execute(sa_select(MemberUsage))
-    return {(r.workspace_id, r.team, r.member, hour_of(r.hour)): int(r.amount) for r in rows if r.amount}
-
-
-def _stored_tasks(session: Session) -> dict[ShapeKey, tuple[int, int, int]]:
-    stored: dict[ShapeKey, tuple[int, int, int]] = {}
-    for r in session.connection().execute(sa_select(TaskRollup)):
-        figures = (int(r.tasks), int(r.kept_tasks), int(r.kept))
-        if figures != (0, 0, 0):
-            key = (r.workspace_id, r.team, r.tool, r.day, r.quality, r.variants)
-            stored[(*key, r.duration_seconds, r.retries_used, r.actual_cost)] = figures
-    return stored
-
-
-def _stored_weeks(session: Session) -> dict[ShapeKey, tuple[int, int, int]]:
-    stored: dict[ShapeKey, tuple[int, int, int]] = {}
-    for r in session.connection().execute(sa_select(TaskRollupWeek)):
-        figures = (int(r.tasks), int(r.kept_tasks), int(r.kept))
-        if figures != (0, 0, 0):
-            key = (r.workspace_id, r.team, r.tool, r.week, r.quality, r.variants)
-            stored[(*key, r.duration_seconds, r.retries_used, r.actual_cost)] = figures
-    return stored
-
-
-def check_rollups(session: Session) -> list[str]:
-    """Every rollup row that differs from a recomputation from the ledger and the tasks (should be none)."""
-    tasks = _recomputed_tasks(session)
-    return (
-        _differences("member_usage", _stored_usage(session), _recomputed_usage(session))
-        + _differences("task_rollup", _stored_tasks(session), tasks)
-        + _differences("task_rollup_week", _stored_weeks(session), _by_week(tasks))
-    )
-
-
-def _differences(name: str, stored: dict[Any, Any], truth: dict[Any, Any]) -> list[str]:
-    problems = []
-    for key in sorted(set(stored) | set(truth), key=str):
-        if stored.get(key) != truth.get(key):
-            where = "/".join(str(part) for part in key)
-            problems.append(f"{name} {where}: kept {stored.get(key)} but the source rows give {truth.get(key)}")
-    return problems
-
-
-def rebuild_rollups(session: Session) -> None:
-    """Recompute the rollups from their source rows (after a bulk load that bypassed the store)."""
-    connection = session.connection()
-    connection.execute(delete(MemberUsage))
-    connection.execute(delete(TaskRollup))
-    connection.execute(delete(TaskRollupWeek))
-    add_member_usage(session, _recomputed_usage(session))
-    _write_task_rollups(session, _recomputed_tasks(session))

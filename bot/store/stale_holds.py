@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.domain.ledger import EntryKind
-from bot.store.models import LedgerEntry
+from bot.store.tables.ledger import LedgerEntry
 
 STALE_RELEASE_PREFIX = "release:stale:"
 

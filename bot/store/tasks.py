@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 from bot.domain.estimates import FinishedShape, KeepHistory
 from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.pricing import RetryHistory
-from bot.store.models import Approval, Task
 from bot.store.rollups import tool_history
+from bot.store.tables.tasks import Approval, Task
 
 
 def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:

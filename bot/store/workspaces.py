@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.store.models import WorkspaceState
+from bot.store.tables.workspace import WorkspaceState
 
 
 def set_installed(session: Session, *, workspace_id: str, installed: bool, reason: str, now: datetime) -> bool:

@@ -35,19 +35,20 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.config import CreditsConfig, load_config  # noqa: E402
+from bot.credits_file import CreditsConfig, load_config  # noqa: E402
 from bot.domain import ledger as rules  # noqa: E402
 from bot.domain.calendar import cycle_start, local_date  # noqa: E402
 from bot.domain.command_line import parse_command  # noqa: E402
 from bot.domain.commands import TaskRequest  # noqa: E402
 from bot.domain.ledger import Balance, Delta, EntryKind  # noqa: E402
-from bot.services.balances import balance_report  # noqa: E402
-from bot.services.members import Member  # noqa: E402
-from bot.services.quotes import quote_task  # noqa: E402
+from bot.services.balances.team_balances import balance_report  # noqa: E402
+from bot.services.quoting.quotes import quote_task  # noqa: E402
+from bot.services.workspace.members import Member  # noqa: E402
 from bot.store import rollups  # noqa: E402
 from bot.store.db import Database  # noqa: E402
-from bot.store.ledger import ledger_sum  # noqa: E402
-from bot.store.models import DailySpend, LedgerEntry, Task, TeamBalance  # noqa: E402
+from bot.store.ledger_reads import ledger_sum  # noqa: E402
+from bot.store.tables.ledger import DailySpend, LedgerEntry, TeamBalance  # noqa: E402
+from bot.store.tables.tasks import Task  # noqa: E402
 from tests.bench.rows import ledger_row  # noqa: E402
 
 WORKSPACE = "T0STANDIN"

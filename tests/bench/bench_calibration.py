@@ -33,14 +33,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.config import CreditsConfig, default_config_text, parse_config  # noqa: E402
+from bot.credits_file import CreditsConfig, default_config_text, parse_config  # noqa: E402
 from bot.domain.commands import TaskRequest  # noqa: E402
 from bot.domain.estimates import RangeBasis  # noqa: E402
 from bot.domain.pricing import TaskSpec, price_task  # noqa: E402
 from bot.domain.task_commands import DoneCommand, RunCommand  # noqa: E402
-from bot.services.members import Member  # noqa: E402
-from bot.services.quotes import quote_task  # noqa: E402
-from bot.services.tasks import finish_task, start_task  # noqa: E402
+from bot.services.quoting.quotes import quote_task  # noqa: E402
+from bot.services.tasks.run_and_done import finish_task, start_task  # noqa: E402
+from bot.services.workspace.members import Member  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 
 WORKSPACE = "T0CALIBRATE"

@@ -38,19 +38,19 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` importable
     sys.path.insert(0, str(REPO_ROOT))
 
 from bot.app import create_app  # noqa: E402
-from bot.config import load_config  # noqa: E402
+from bot.credits_file import load_config  # noqa: E402
 from bot.devtools.http_server import BackgroundServer  # noqa: E402
 from bot.devtools.slack_standin import SlackStandIn  # noqa: E402
-from bot.domain.charges import CSV_COLUMNS  # noqa: E402
-from bot.feed.http import FeedEndpoint  # noqa: E402
-from bot.feed.importer import import_charges_file  # noqa: E402
-from bot.services.directory import EffectiveConfigs  # noqa: E402
-from bot.services.history import read_history  # noqa: E402
-from bot.services.members import Member  # noqa: E402
+from bot.domain.keter_charges import CSV_COLUMNS  # noqa: E402
+from bot.feed.csv_import import import_charges_file  # noqa: E402
+from bot.feed.webhook import FeedEndpoint  # noqa: E402
+from bot.services.charges.history import read_history  # noqa: E402
+from bot.services.workspace.effective_config import EffectiveConfigs  # noqa: E402
+from bot.services.workspace.members import Member  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.history import rebuild_history_rollup  # noqa: E402
-from bot.store.ledger import check_running_balances  # noqa: E402
+from bot.store.ledger_checks import check_running_balances  # noqa: E402
 from bot.web import FEED_PATH, SlackWsgiApp  # noqa: E402
 from tests.bench.bench_balance import TEAM, build_ledger  # noqa: E402
 
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return call
 
-        from bot.services.balances import current_balance
+        from bot.services.balances.team_balances import current_balance
 
         current_balance(empty, config, workspace_id=workspace, team=TEAM, now=now)
         calls = {

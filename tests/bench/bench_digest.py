@@ -33,15 +33,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.config import CreditsConfig, default_config_text, parse_config  # noqa: E402
+from bot.credits_file import CreditsConfig, default_config_text, parse_config  # noqa: E402
 from bot.domain import ledger as rules  # noqa: E402
 from bot.domain.calendar import cycle_start, local_date  # noqa: E402
 from bot.domain.digest import digest_window, latest_slot  # noqa: E402
 from bot.domain.ledger import Balance, Delta, EntryKind  # noqa: E402
 from bot.domain.pricing import TaskSpec, actual_cost  # noqa: E402
-from bot.services.digests import compute_digest  # noqa: E402
+from bot.services.digests.weekly_digest import compute_digest  # noqa: E402
 from bot.store.db import Database  # noqa: E402
-from bot.store.models import Approval, DailySpend, LedgerEntry, Task, TeamBalance  # noqa: E402
+from bot.store.tables.ledger import DailySpend, LedgerEntry, TeamBalance  # noqa: E402
+from bot.store.tables.tasks import Approval, Task  # noqa: E402
 from tests.bench.rows import ledger_row  # noqa: E402
 
 WORKSPACE = "T0BENCH"

@@ -26,7 +26,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` importable
 
 from slack_bolt.request import BoltRequest  # noqa: E402
 
-from bot.config import load_config  # noqa: E402
+from bot.credits_file import load_config  # noqa: E402
 from bot.devtools.signing import signed_slash_command  # noqa: E402
 from bot.devtools.slack_standin import SlackStandIn  # noqa: E402
 from bot.store.db import Database  # noqa: E402

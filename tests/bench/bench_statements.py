@@ -31,7 +31,7 @@ if str(REPO_ROOT) not in sys.path:
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 
-from bot.config import load_config  # noqa: E402
+from bot.credits_file import load_config  # noqa: E402
 from bot.devtools.slack_standin import SlackStandIn  # noqa: E402
 from bot.store.db import Database, normalise_url  # noqa: E402
 from tests.bot_harness import ALICE, BOB, CAROL, DESIGN_CHANNEL, BotUnderTest, in_process_bot  # noqa: E402

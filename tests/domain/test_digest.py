@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import CreditsConfig, DigestSchedule
+from bot.credits_file import CreditsConfig, DigestSchedule
 from bot.domain.digest import (
     SlotAction,
     SpendRow,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import Pricing
+from bot.credits_file import Pricing
 from bot.domain.estimates import (
     RANGE_MIN_TASKS,
     FinishedShape,

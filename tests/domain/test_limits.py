@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import Role, load_config
+from bot.credits_file import Role, load_config
 from bot.domain.limits import LimitBreach, LimitKind, can_approve, check_limits
 
 ROLES = load_config(None).roles

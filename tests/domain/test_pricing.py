@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import Pricing, ToolPricing, load_config
+from bot.credits_file import Pricing, ToolPricing, load_config
 from bot.domain.errors import UserFacingError
 from bot.domain.pricing import (
     Quote,

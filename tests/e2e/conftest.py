@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.http_server import BackgroundServer
 from bot.devtools.slack_standin import SlackStandIn
 from bot.store.db import Database

@@ -22,21 +22,23 @@ from pydantic import SecretStr
 from sqlmodel import select
 from standardwebhooks.webhooks import Webhook
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.http_server import BackgroundServer
 from bot.devtools.slack_standin import SlackStandIn
-from bot.domain.charges import CSV_COLUMNS
 from bot.domain.commands import TaskRequest
+from bot.domain.keter_charges import CSV_COLUMNS
 from bot.domain.task_commands import DoneCommand, RunCommand
-from bot.feed.http import FeedEndpoint
-from bot.feed.importer import EXIT_CONFLICTS, import_charges_file
-from bot.services import approvals, tasks
-from bot.services.directory import EffectiveConfigs
-from bot.services.members import Member
+from bot.feed.csv_import import EXIT_CONFLICTS, import_charges_file
+from bot.feed.webhook import FeedEndpoint
+from bot.services.approvals import decisions as approvals
+from bot.services.tasks import run_and_done as tasks
+from bot.services.workspace.effective_config import EffectiveConfigs
+from bot.services.workspace.members import Member
 from bot.settings import Settings
-from bot.store import ledger as store
+from bot.store import ledger_checks, ledger_reads
 from bot.store.db import Database
-from bot.store.models import KeterCharge, LedgerEntry
+from bot.store.tables.keter import KeterCharge
+from bot.store.tables.ledger import LedgerEntry
 from bot.web import FEED_PATH, SlackWsgiApp
 from tests.bot_harness import WORKSPACE, build_app
 from tests.conftest import Clock
@@ -93,7 +95,7 @@ def feed(standin: SlackStandIn, database: Database, config: CreditsConfig, clock
     yield Feed(server, database)
     stop_in_background(server)
     with database.read() as session:
-        assert store.check_running_balances(session) == []
+        assert ledger_checks.check_running_balances(session) == []
 
 
 def created(*charges: dict[str, Any]) -> dict[str, Any]:
@@ -185,7 +187,7 @@ def test_a_body_that_is_not_json_is_400(feed: Feed) -> None:
 def test_a_refund_gives_credits_back_as_extra(feed: Feed) -> None:
     assert feed.post(created(a_charge(), a_charge("rf_1", 32, kind="refund"))).status_code == 200
     with feed.db.read() as session:
-        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None and (row.plan, row.extra, row.spent) == (5000 - 32, 500 + 32, 0)
 
 
@@ -251,7 +253,7 @@ def test_a_charge_fed_while_its_task_waits_for_approval_is_counted_once(
     done = DoneCommand(number=run.task.number)
     tasks.finish_task(feed.db, config, workspace_id=WORKSPACE, member=alice, command=done, now=clock())
     with feed.db.read() as session:
-        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None and (row.held, row.spent) == (0, 64)
 
 
@@ -262,7 +264,7 @@ def test_a_refund_fed_after_the_renewal_leaves_spent_this_cycle_at_zero(feed: Fe
     refund = a_charge("rf_r", 40, kind="refund", occurred_at="2026-12-01T11:00:00Z")
     assert feed.post(created(refund)).status_code == 200
     with feed.db.read() as session:
-        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None and (row.plan, row.extra, row.spent) == (5000, 540, 0)
 
 

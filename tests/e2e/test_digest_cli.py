@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.config import WEEKDAYS, default_config_text, load_config
+from bot.credits_file import WEEKDAYS, default_config_text, load_config
 from bot.devtools.slack_standin import SlackStandIn
 from bot.store.db import Database
-from bot.store.digest_models import SchedulerLease
+from bot.store.tables.posts import SchedulerLease
 from tests.e2e.conftest import DESIGN_CHANNEL, WORKSPACE
 from tests.processes import REPO, bot_environment, free_port, run_bot
 from tests.services.production import finish, number_of, run_for

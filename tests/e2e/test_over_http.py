@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlmodel import col, func, select
 
 from bot.devtools.signing import sign
-from bot.store.models import LedgerEntry, ProcessedRequest
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.workspace import ProcessedRequest
 from tests.e2e.conftest import BOB, CAROL, HttpBot
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message, tasks
 

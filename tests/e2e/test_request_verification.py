@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import func, select
 
 from bot.devtools.signing import sign
-from bot.store.models import LedgerEntry, ProcessedRequest
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.workspace import ProcessedRequest
 from tests.e2e.conftest import HttpBot
 
 

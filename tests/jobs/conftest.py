@@ -13,18 +13,18 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from bot.app import make_client
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain import ledger as rules
 from bot.domain.calendar import local_date
 from bot.domain.ledger import EntryKind
 from bot.jobs.posting import Pacer
 from bot.jobs.scheduler import JobRunner
-from bot.services.balances import open_team_cycle
+from bot.services.balances.team_balances import open_team_cycle
 from bot.settings import Settings
-from bot.store import ledger as ledger_store
+from bot.store import ledger_reads, ledger_writes
 from bot.store.db import Database
-from bot.store.digest_models import ScheduledPost
+from bot.store.tables.posts import ScheduledPost
 from tests.conftest import Clock
 from tests.e2e.conftest import DESIGN_CHANNEL, WORKSPACE
 from tests.e2e.conftest import standin as standin  # the stand-in that checks every call at teardown
@@ -106,11 +106,11 @@ class Harness:
             row = open_team_cycle(session, self.config, workspace_id=WORKSPACE, team="design", now=at)
             day = local_date(at, self.config.teams["design"].zone)
             for kind, name in ((EntryKind.HOLD, "hold"), (EntryKind.CAPTURE, "capture")):
-                balance = ledger_store.as_balance(row)
+                balance = ledger_reads.as_balance(row)
                 delta = (
                     rules.place_hold(balance, cost) if kind is EntryKind.HOLD else rules.capture(balance, cost, cost)
                 )
-                ledger_store.append_new_entry(
+                ledger_writes.append_new_entry(
                     session,
                     row=row,
                     kind=kind,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from bot.devtools.render import render_blocks
 from bot.domain import ledger as rules
 from bot.domain.ledger import EntryKind
-from bot.services.balances import open_team_cycle
-from bot.store import ledger as ledger_store
+from bot.services.balances.team_balances import open_team_cycle
+from bot.store import ledger_reads, ledger_writes
 from bot.store.db import Database
 from tests.jobs.conftest import SLOT, WORKSPACE, Harness
 
@@ -136,11 +136,11 @@ def test_a_charge_that_overdraws_the_team_alerts_and_says_so(harness: Harness) -
     harness.spend(5000, key="plan", at=FRIDAY)
     with harness.db.write() as session:  # a charge above everything the team has: recorded all the same
         row = open_team_cycle(session, harness.config, workspace_id=WORKSPACE, team="design", now=FRIDAY)
-        ledger_store.append_new_entry(
+        ledger_writes.append_new_entry(
             session,
             row=row,
             kind=EntryKind.CAPTURE,
-            delta=rules.capture(ledger_store.as_balance(row), 0, 700),
+            delta=rules.capture(ledger_reads.as_balance(row), 0, 700),
             idempotency_key="capture:over",
             now=FRIDAY,
             local_day=FRIDAY.date(),

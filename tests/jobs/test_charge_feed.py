@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.domain.charges import Charge, KeterBalanceData
+from bot.domain.keter_charges import Charge, KeterBalanceData
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import DoneCommand, parse_run
-from bot.services import charges, keter_balances
-from bot.services import tasks as task_service
-from bot.services.members import Member
+from bot.services.charges import reconciliation as keter_balances
+from bot.services.charges import recording as charges
+from bot.services.tasks import run_and_done as task_service
+from bot.services.workspace.members import Member
 from bot.store import tasks as task_store
 from tests.e2e.conftest import WORKSPACE
 from tests.jobs.conftest import Harness

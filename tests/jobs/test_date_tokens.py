@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from bot.devtools.render import render_blocks
 from bot.domain.lifecycle import TaskStatus
 from bot.store import budgets as budget_store
-from bot.store.models import Task
+from bot.store.tables.tasks import Task
 from tests.date_scan import plain_dates, tokens
 from tests.jobs.conftest import DESIGN_CHANNEL, SLOT, WORKSPACE, Harness
 

@@ -16,14 +16,14 @@ from bot.domain.calendar import local_date
 from bot.domain.digest import latest_slot
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind
-from bot.services.balances import open_team_cycle
-from bot.services.digests import compute_digest, preview_digest, set_digest_schedule
-from bot.services.directory import effective_config
-from bot.services.members import Member
+from bot.services.balances.team_balances import open_team_cycle
+from bot.services.digests.weekly_digest import compute_digest, preview_digest, set_digest_schedule
+from bot.services.workspace.effective_config import effective_config
+from bot.services.workspace.members import Member
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
-from bot.slack.deps import Deps
-from bot.store import ledger as ledger_store
-from bot.store.models import Approval, Task
+from bot.store import ledger_writes
+from bot.store.tables.tasks import Approval, Task
+from bot.wiring import Deps
 from tests.bot_harness import DESIGN_CHANNEL, WORKSPACE, check_blocks
 from tests.jobs.conftest import SLOT, Harness
 
@@ -86,7 +86,7 @@ def add_approval(
 def refund(harness: Harness, amount: int, at: datetime) -> None:
     with harness.db.write() as session:
         row = open_team_cycle(session, harness.config, workspace_id=WORKSPACE, team="design", now=at)
-        ledger_store.append_entry(
+        ledger_writes.append_entry(
             session,
             row=row,
             kind=EntryKind.REFUND,

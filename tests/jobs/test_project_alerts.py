@@ -9,7 +9,7 @@ from bot.devtools.render import render_blocks
 from bot.domain.lifecycle import TaskStatus
 from bot.jobs.project_alerts import parse_project_alert_key
 from bot.store import budgets as budget_store
-from bot.store.models import Task
+from bot.store.tables.tasks import Task
 from tests.jobs.conftest import DESIGN_CHANNEL, SLOT, WORKSPACE, Harness
 
 FRIDAY = SLOT - timedelta(days=3)  # no digest is due

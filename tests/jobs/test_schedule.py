@@ -12,9 +12,9 @@ import time_machine
 
 from bot.jobs.posting import POSTING_LEASE, Pacer, Poster
 from bot.jobs.scheduler import JOB_ID, LEASE_TTL, build_scheduler, utc_now
-from bot.store import digests as store
+from bot.store import digest as store
 from bot.store.db import Database
-from bot.store.digest_models import PostKind, PostState
+from bot.store.tables.posts import PostKind, PostState
 from tests.bot_harness import DESIGN_CHANNEL, WORKSPACE
 from tests.jobs.conftest import SLOT, Harness
 
@@ -94,7 +94,7 @@ def test_a_slot_missed_beyond_grace_is_recorded_and_logged_not_posted(
 ) -> None:
     harness.spend(10, key="before-the-slot", at=SLOT - timedelta(days=1))  # the team existed at the slot
     harness.clock.now = SLOT + timedelta(hours=6, minutes=1)
-    with caplog.at_level(logging.WARNING, logger="bot.jobs.digests"):
+    with caplog.at_level(logging.WARNING, logger="bot.jobs.digest_posting"):
         report = harness.runner().run_once()
     assert harness.digests() == []
     assert [p.state for p in harness.posts()] == ["skipped_beyond_grace"]
@@ -106,7 +106,7 @@ def test_a_slot_from_before_the_teams_first_ledger_entry_is_not_a_missed_slot(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness.clock.now = SLOT + timedelta(hours=7)  # a brand-new database, started after the slot's grace
-    with caplog.at_level(logging.WARNING, logger="bot.jobs.digests"):
+    with caplog.at_level(logging.WARNING, logger="bot.jobs.digest_posting"):
         report = harness.runner().run_once()
     assert harness.digests() == []
     assert [p.state for p in harness.posts()] == ["skipped_before_start"]
@@ -301,8 +301,9 @@ def test_a_failed_chart_upload_is_retried_without_reposting_the_digest(harness: 
 def test_each_run_also_expires_approval_requests_that_timed_out(harness: Harness) -> None:
     from bot.domain.commands import TaskRequest
     from bot.domain.task_commands import RunCommand
-    from bot.services import approvals, tasks
-    from bot.services.members import Member
+    from bot.services.approvals import decisions as approvals
+    from bot.services.tasks import run_and_done as tasks
+    from bot.services.workspace.members import Member
 
     alice = Member("U0ALICE", "design", "creator", False)
     command = RunCommand(TaskRequest(tool="image", quality="ultra", variants=4), note="old request")

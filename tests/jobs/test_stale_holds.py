@@ -11,11 +11,13 @@ from sqlmodel import select
 
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import DoneCommand, parse_run
-from bot.services import tasks as task_service
-from bot.services.members import Member
-from bot.store import ledger as ledger_store
+from bot.services.tasks import run_and_done as task_service
+from bot.services.workspace.members import Member
+from bot.store import ledger_checks, ledger_reads
 from bot.store.db import Database
-from bot.store.models import AuditEntry, LedgerEntry, Task
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.tasks import Task
+from bot.store.tables.workspace import AuditEntry
 from tests.e2e.conftest import WORKSPACE
 from tests.jobs.conftest import SLOT, Harness
 
@@ -59,14 +61,14 @@ def audit(harness: Harness) -> list[AuditEntry]:
 
 def held(harness: Harness) -> int:
     with harness.db.read() as session:
-        row = ledger_store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None
         return row.held
 
 
 def assert_ledger_consistent(harness: Harness) -> None:
     with harness.db.read() as session:
-        assert ledger_store.check_running_balances(session) == []
+        assert ledger_checks.check_running_balances(session) == []
 
 
 def test_a_reminder_after_a_day_and_a_release_after_a_week_each_once_across_restarts(harness: Harness) -> None:
@@ -174,7 +176,7 @@ def test_a_task_reported_after_its_release_is_charged_all_the_same(harness: Harn
     assert (result.charged, result.released, result.reported_late, result.flag) == (48, 0, True, None)
     assert task_of(harness, int(task.id or 0)).status == TaskStatus.DONE
     with harness.db.read() as session:
-        row = ledger_store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None and (row.held, row.spent) == (0, 48)
     assert_ledger_consistent(harness)
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import task_cancel, tasks
-from bot.services.members import Member
+from bot.services.tasks import cancel as task_cancel
+from bot.services.tasks import run_and_done as tasks
+from bot.services.workspace.members import Member
 from bot.store.db import Database
 
 CAROL = Member("U0CAROL", "design", "admin", True)  # an admin: no limits, so nothing waits for approval

@@ -7,15 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import func, select
 
-from bot.config import CreditsConfig, default_config_text, parse_config
+from bot.credits_file import CreditsConfig, default_config_text, parse_config
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalStatus, TaskStatus
 from bot.domain.task_commands import RunCommand
-from bot.services import approvals, tasks
-from bot.services.members import Member
+from bot.services.approvals import decisions as approvals
+from bot.services.tasks import run_and_done as tasks
+from bot.services.workspace.members import Member
 from bot.store.db import Database
-from bot.store.models import LedgerEntry
+from bot.store.tables.ledger import LedgerEntry
 
 WORKSPACE = "T0DECIDE"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -6,14 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.domain.task_commands import RunCommand
-from bot.services import approvals, asks
-from bot.services.members import Member
-from bot.services.quotes import member_limits
+from bot.services.approvals import credit_asks as asks
+from bot.services.approvals import decisions as approvals
+from bot.services.quoting.quotes import member_limits
+from bot.services.workspace.members import Member
 from bot.store.db import Database
 
 WORKSPACE = "T0ASKS"

@@ -8,16 +8,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import RunCommand
-from bot.services import approvals, audit, tasks
-from bot.services import stale_holds as holds
-from bot.services.admin import AdminOnlyError
-from bot.services.members import Member
+from bot.services.approvals import decisions as approvals
+from bot.services.tasks import run_and_done as tasks
+from bot.services.tasks import stale_holds as holds
+from bot.services.workspace import audit_trail as audit
+from bot.services.workspace.access import AdminOnlyError
+from bot.services.workspace.members import Member
 from bot.store.db import Database
-from bot.store.models import AuditEntry
+from bot.store.tables.workspace import AuditEntry
 
 WORKSPACE = "T0AUDIT"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

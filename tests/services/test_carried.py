@@ -6,14 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.ledger import Balance
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import charge_settling, charges, task_cancel, tasks
-from bot.services.balances import current_balance
-from bot.services.members import Member
-from bot.store import ledger as store
+from bot.services.balances.team_balances import current_balance
+from bot.services.charges import recording as charges
+from bot.services.tasks import cancel as task_cancel
+from bot.services.tasks import run_and_done as tasks
+from bot.services.tasks import settling as charge_settling
+from bot.services.workspace.members import Member
+from bot.store import ledger_checks, ledger_reads
 from bot.store.db import Database
 from tests.services.test_charges import charge
 
@@ -42,12 +45,12 @@ def renew(db: Database, config: CreditsConfig, now: datetime) -> Balance:
 def checked(db: Database) -> tuple[Balance, int]:
     """The running figure, after checking it equals the ledger's sum (``db check``), and what is carried."""
     with db.read() as session:
-        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None
-        assert store.as_balance(row) == store.ledger_sum(session, workspace_id=WORKSPACE, team="design")
-        assert store.check_running_balances(session) == []
-        assert store.check_task_holds(session, workspace_id=WORKSPACE) == []
-        return store.as_balance(row), row.carried
+        assert ledger_reads.as_balance(row) == ledger_reads.ledger_sum(session, workspace_id=WORKSPACE, team="design")
+        assert ledger_checks.check_running_balances(session) == []
+        assert ledger_checks.check_task_holds(session, workspace_id=WORKSPACE) == []
+        return ledger_reads.as_balance(row), row.carried
 
 
 def test_a_hold_from_before_the_renewal_cancelled_after_it_lapses_its_carried_credits(

@@ -10,16 +10,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import CreditsConfig
-from bot.domain.charges import Charge, KeterBalanceData, parse_csv
+from bot.credits_file import CreditsConfig
 from bot.domain.commands import TaskRequest
+from bot.domain.keter_charges import Charge, KeterBalanceData, parse_csv
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import approvals, charge_settling, charges, history, keter_balances, stale_holds, task_cancel, tasks
-from bot.services.balances import current_balance
-from bot.services.members import Member
-from bot.services.quotes import member_week_usage
-from bot.store import ledger as store
+from bot.services.approvals import decisions as approvals
+from bot.services.balances.team_balances import current_balance
+from bot.services.charges import history
+from bot.services.charges import reconciliation as keter_balances
+from bot.services.charges import recording as charges
+from bot.services.quoting.quotes import member_week_usage
+from bot.services.tasks import cancel as task_cancel
+from bot.services.tasks import run_and_done as tasks
+from bot.services.tasks import settling as charge_settling
+from bot.services.tasks import stale_holds
+from bot.services.workspace.members import Member
+from bot.store import ledger_checks, ledger_reads
 from bot.store import tasks as task_store
 from bot.store.db import Database
 from tests.conftest import fresh_sqlite
@@ -64,13 +71,13 @@ def run_task(db: Database, config: CreditsConfig, project: str | None = None) ->
     return result.task.number  # holds 40 (32 + 8 expected retries)
 
 
-def consistent(db: Database) -> store.Balance:
+def consistent(db: Database) -> ledger_reads.Balance:
     with db.read() as session:
-        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None
-        assert store.as_balance(row) == store.ledger_sum(session, workspace_id=WORKSPACE, team="design")
-        assert store.check_task_holds(session, workspace_id=WORKSPACE) == []
-        return store.as_balance(row)
+        assert ledger_reads.as_balance(row) == ledger_reads.ledger_sum(session, workspace_id=WORKSPACE, team="design")
+        assert ledger_checks.check_task_holds(session, workspace_id=WORKSPACE) == []
+        return ledger_reads.as_balance(row)
 
 
 def task_of(db: Database, number: int) -> Any:
@@ -165,7 +172,7 @@ def test_a_pending_task_charged_and_approved_settles_by_its_charges(database: Da
 def test_a_pending_task_charged_then_refused_keeps_its_charges_as_spend_without_approval(
     database: Database, config: CreditsConfig, outcome: str
 ) -> None:
-    from bot.services import audit
+    from bot.services.workspace import audit_trail as audit
 
     number, approval_id = run_over_limit(database, config)
     record(database, config, charge("ch_1", 64, reference=f"KC-{number}"))
@@ -344,10 +351,10 @@ def test_the_same_charge_twice_changes_nothing_and_other_figures_are_a_conflict(
 def test_a_conflict_is_kept_in_the_audit_trail_and_logged(
     database: Database, config: CreditsConfig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.services import audit
+    from bot.services.workspace import audit_trail as audit
 
     record(database, config, charge("a", 40))
-    with caplog.at_level("WARNING", logger="bot.services.charges"):
+    with caplog.at_level("WARNING", logger="bot.services.charges.recording"):
         record(database, config, charge("b1", 5), charge("a", 41), charge("b2", 6))
     assert [r.getMessage() for r in caplog.records] == [
         "charge a skipped: already recorded with other figures (credits 40 then 41)"
@@ -369,7 +376,7 @@ def test_a_conflict_in_one_team_keeps_no_other_team_out(database: Database, conf
     assert [(c.id, c.team) for c in report.conflicts] == [("a", "video")]
     assert {team: counts.new for team, counts in report.teams.items()} == {"video": 1, "design": 2}
     with database.read() as session:
-        video = store.get_balance_row(session, workspace_id=WORKSPACE, team="video")
+        video = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="video")
         assert video is not None and video.spent == 43
     assert consistent(database).spent == 15
 
@@ -378,7 +385,7 @@ def test_an_unknown_team_writes_nothing(database: Database, config: CreditsConfi
     with pytest.raises(charges.UnknownTeamError, match="unknown team 'marketing'"):
         record(database, config, charge("ch_1", 32), charge("ch_2", 1, team="marketing"))
     with database.read() as session:
-        assert store.get_balance_row(session, workspace_id=WORKSPACE, team="design") is None
+        assert ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design") is None
 
 
 def test_keter_team_and_emails_from_the_credits_file(database: Database, config: CreditsConfig) -> None:
@@ -388,7 +395,7 @@ def test_keter_team_and_emails_from_the_credits_file(database: Database, config:
     record(database, mapped, charge("ch_1", 7, team="Design Studio", user_email="Erin@Studio.example"))
     with database.read() as session:
         assert (
-            store.member_usage_since(
+            ledger_reads.member_usage_since(
                 session, workspace_id=WORKSPACE, team="design", member="U0ERIN", since=NOW - timedelta(days=1)
             )
             == 7
@@ -509,7 +516,7 @@ SHAPES = st.lists(
 
 def _ledger_after(
     db: Database, config: CreditsConfig, feed: list[list[Charge]], file: list[Charge]
-) -> tuple[Any, store.Balance]:
+) -> tuple[Any, ledger_reads.Balance]:
     run_task(db, config)  # KC-1 holds 40
     run_over_limit(db, config)  # KC-2 holds 80 and waits for approval: its charges are its own all the same
     # The cycle has already spent more than all its refunds: a refund arriving before the charge it gives

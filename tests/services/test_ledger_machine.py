@@ -22,18 +22,23 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlmodel import select
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain.admin_commands import AdminAdjustCommand
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import admin, approvals, stale_holds, task_cancel, task_ledger, tasks
-from bot.services.balances import current_balance
-from bot.services.members import Member
-from bot.store import ledger as store
-from bot.store import rollups
+from bot.services.admin import changes
+from bot.services.approvals import decisions as approvals
+from bot.services.balances.team_balances import current_balance
+from bot.services.tasks import cancel as task_cancel
+from bot.services.tasks import holds as task_ledger
+from bot.services.tasks import run_and_done as tasks
+from bot.services.tasks import stale_holds
+from bot.services.workspace.members import Member
+from bot.store import ledger_checks, ledger_reads, rollup_checks
 from bot.store.db import Database
-from bot.store.models import LedgerEntry, Task
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.tasks import Task
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 MEMBERS = {
@@ -102,7 +107,7 @@ class LedgerServicesMachine(RuleBasedStateMachine):
 
     def _cycle_start(self) -> object:
         with self.db.read() as session:
-            row = store.get_balance_row(session, workspace_id=self.workspace, team="design")
+            row = ledger_reads.get_balance_row(session, workspace_id=self.workspace, team="design")
             return None if row is None else row.cycle_start
 
     @precondition(lambda self: self.pending)
@@ -183,7 +188,7 @@ class LedgerServicesMachine(RuleBasedStateMachine):
 
     @rule(amount=st.integers(-6000, 3000).filter(bool))
     def adjust(self, amount: int) -> None:
-        admin.adjust_credits(
+        changes.adjust_credits(
             self.db,
             self.config,
             workspace_id=self.workspace,
@@ -214,13 +219,13 @@ class LedgerServicesMachine(RuleBasedStateMachine):
     @invariant()
     def the_ledger_keeps_its_promises(self) -> None:
         with self.db.read() as session:
-            row = store.get_balance_row(session, workspace_id=self.workspace, team="design")
+            row = ledger_reads.get_balance_row(session, workspace_id=self.workspace, team="design")
             if row is None:
                 return
-            balance = store.as_balance(row)
+            balance = ledger_reads.as_balance(row)
             if row.cycle_start != self.cycle_seen:  # a write crossed a renewal: spend starts again from 0
                 self.cycle_seen, self.reported_this_cycle = row.cycle_start, 0
-            assert balance == store.ledger_sum(session, workspace_id=self.workspace, team="design")
+            assert balance == ledger_reads.ledger_sum(session, workspace_id=self.workspace, team="design")
             assert balance.held >= 0
             assert 0 <= row.carried <= balance.held  # carried plan credits only ever back older holds still open
             assert balance.spent == self.reported_this_cycle  # every credit reported with done is spent
@@ -235,8 +240,8 @@ class LedgerServicesMachine(RuleBasedStateMachine):
                 assert not (task.id in captured and task.status == "cancelled")
                 if task.number in self.charged:
                     assert task.actual_cost == self.charged[task.number]
-            assert store.check_task_holds(session, workspace_id=self.workspace) == []
-            assert rollups.check_rollups(session) == []  # the quote's rollups equal their source rows
+            assert ledger_checks.check_task_holds(session, workspace_id=self.workspace) == []
+            assert rollup_checks.check_rollups(session) == []  # the quote's rollups equal their source rows
 
 
 def test_the_ledger_keeps_its_promises_under_random_use(database: Database, config: CreditsConfig) -> None:

@@ -12,13 +12,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from bot.config import CreditsConfig, load_config
+from bot.credits_file import CreditsConfig, load_config
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import approvals, task_cancel, tasks
-from bot.services.members import Member
-from bot.store import ledger as store
+from bot.services.approvals import decisions as approvals
+from bot.services.tasks import cancel as task_cancel
+from bot.services.tasks import run_and_done as tasks
+from bot.services.workspace.members import Member
+from bot.store import ledger_reads
 from bot.store.db import Database
 
 WORKSPACE = "T0FLOW"
@@ -43,10 +45,10 @@ def run(
 def figures(db: Database) -> tuple[int, int]:
     """(held, available), after checking the running balance against the ledger."""
     with db.read() as session:
-        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None
-        assert store.as_balance(row) == store.ledger_sum(session, workspace_id=WORKSPACE, team="design")
-        balance = store.as_balance(row)
+        assert ledger_reads.as_balance(row) == ledger_reads.ledger_sum(session, workspace_id=WORKSPACE, team="design")
+        balance = ledger_reads.as_balance(row)
         return balance.held, balance.available
 
 
@@ -120,7 +122,7 @@ def test_weekly_use_restarts_on_monday_in_the_teams_timezone(database: Database,
     run(database, config, ALICE, 5, "sunday", now=sunday_evening, quality="high")  # 50, within limits
     monday_berlin = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # 00:30 Monday in Berlin, still Sunday in UTC
     with database.read() as session:
-        from bot.services.quotes import member_week_usage
+        from bot.services.quoting.quotes import member_week_usage
 
         assert member_week_usage(session, config, workspace_id=WORKSPACE, member=ALICE, now=sunday_evening) == 50
         assert member_week_usage(session, config, workspace_id=WORKSPACE, member=ALICE, now=monday_berlin) == 0
@@ -210,7 +212,7 @@ class TaskLifecycle(RuleBasedStateMachine):
         with self.db.read() as session:
             from sqlmodel import select
 
-            from bot.store.models import Approval
+            from bot.store.tables.tasks import Approval
 
             settled = [
                 a.id
@@ -236,7 +238,7 @@ class TaskLifecycle(RuleBasedStateMachine):
         with self.db.read() as session:
             from sqlmodel import select
 
-            from bot.store.models import Approval
+            from bot.store.tables.tasks import Approval
 
             return [
                 a.id or 0
@@ -248,16 +250,16 @@ class TaskLifecycle(RuleBasedStateMachine):
     @invariant()
     def ledger_matches_and_nothing_is_overspent(self) -> None:
         with self.db.read() as session:
-            row = store.get_balance_row(session, workspace_id=self.workspace, team="design")
+            row = ledger_reads.get_balance_row(session, workspace_id=self.workspace, team="design")
             if row is None:
                 return
-            balance = store.as_balance(row)
-            assert balance == store.ledger_sum(session, workspace_id=self.workspace, team="design")
+            balance = ledger_reads.as_balance(row)
+            assert balance == ledger_reads.ledger_sum(session, workspace_id=self.workspace, team="design")
             assert balance.available >= 0 and balance.held >= 0
             from sqlalchemy import func
             from sqlmodel import select
 
-            from bot.store.models import Task
+            from bot.store.tables.tasks import Task
 
             task_held = session.exec(
                 select(func.coalesce(func.sum(Task.held), 0)).where(Task.workspace_id == self.workspace)

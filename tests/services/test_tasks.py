@@ -7,16 +7,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus, TaskStatus
 from bot.domain.task_commands import CancelCommand, DoneCommand, RunCommand
-from bot.services import approval_posts, approvals, task_cancel, task_ledger, tasks
-from bot.services.members import Member
+from bot.services.approvals import decisions as approvals
+from bot.services.approvals import posts as approval_posts
+from bot.services.tasks import cancel as task_cancel
+from bot.services.tasks import holds as task_ledger
+from bot.services.tasks import run_and_done as tasks
+from bot.services.workspace.members import Member
 from bot.slack.blocks.errors import user_error_text
-from bot.store import ledger as store
+from bot.store import ledger_reads
 from bot.store.db import Database
-from bot.store.models import Approval, Task
+from bot.store.tables.tasks import Approval, Task
 
 WORKSPACE = "T0TASKS"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -36,9 +40,9 @@ def done(db: Database, config: CreditsConfig, number: int, cost: int) -> tasks.F
 
 def held_and_spent(db: Database) -> tuple[int, int]:
     with db.read() as session:
-        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None
-        assert store.as_balance(row) == store.ledger_sum(session, workspace_id=WORKSPACE, team="design")
+        assert ledger_reads.as_balance(row) == ledger_reads.ledger_sum(session, workspace_id=WORKSPACE, team="design")
         return row.held, row.spent
 
 

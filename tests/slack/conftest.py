@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.slack_standin import SlackStandIn
 from bot.store.db import Database
 from tests.bot_harness import BotUnderTest, in_process_bot

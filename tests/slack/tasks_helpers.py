@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.store import ledger as store
-from bot.store.models import Approval, Task
+from bot.store import ledger_reads
+from bot.store.tables.tasks import Approval, Task
 from tests.bot_harness import DESIGN_CHANNEL, WORKSPACE, BotUnderTest
 
 OVER_TASK_LIMIT = "run image quality=ultra variants=4 moodboard"  # 64 + 16 expected retries = 80 > 50
@@ -15,9 +15,9 @@ OVER_TASK_LIMIT = "run image quality=ultra variants=4 moodboard"  # 64 + 16 expe
 
 def balance(bot: BotUnderTest) -> Any:
     with bot.db.read() as session:
-        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None
-        return store.as_balance(row)
+        return ledger_reads.as_balance(row)
 
 
 def tasks(bot: BotUnderTest) -> list[Task]:

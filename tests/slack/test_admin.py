@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.slack_standin import SlackStandIn
 from bot.store.db import Database
-from bot.store.models import AuditEntry
+from bot.store.tables.workspace import AuditEntry
 from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest, in_process_bot
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import balance

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.slack_standin import SlackStandIn
 from bot.store.db import Database
 from tests.bot_harness import build_app

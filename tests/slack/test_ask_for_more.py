@@ -8,11 +8,12 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.render import render_blocks
-from bot.jobs.approvals import sweep_approvals
-from bot.slack.deps import Deps
-from bot.store.models import AuditEntry, LedgerEntry
+from bot.jobs.approval_sweep import sweep_approvals
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.workspace import AuditEntry
+from bot.wiring import Deps
 from tests.bot_harness import ALICE, BOB, CAROL, DESIGN_CHANNEL, BotUnderTest
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import approvals, balance, request_message, tasks, thread_replies

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
-from bot.store.models import LedgerEntry, ProcessedRequest, Task
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.tasks import Task
+from bot.store.tables.workspace import ProcessedRequest
 from tests.bot_harness import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.app import make_client
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.signing import sign
 from bot.jobs.posting import Pacer
 from bot.jobs.scheduler import JobRunner

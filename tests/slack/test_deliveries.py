@@ -15,7 +15,8 @@ from sqlmodel import col, func, select
 from bot.devtools.signing import block_action_payload, sign, signed_interaction, slash_command_form
 from bot.domain.ledger import EntryKind
 from bot.slack.ids import ActionId
-from bot.store.models import LedgerEntry, ProcessedRequest
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.workspace import ProcessedRequest
 from tests.bot_harness import ALICE, CAROL, DESIGN_CHANNEL, WORKSPACE, BotUnderTest
 
 TOPUP = "admin topup design 500 launch"

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.domain.forecast import cycle_outlook
 from bot.slack.blocks.balance import outlook_lines
-from bot.store.models import Task
+from bot.store.tables.tasks import Task
 from tests.bot_harness import ALICE, CAROL, WORKSPACE, BotUnderTest
 from tests.conftest import Clock
 

@@ -16,12 +16,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain.lifecycle import TaskEvent
-from bot.services.balances import open_team_cycle
-from bot.services.task_ledger import release_credits
+from bot.services.balances.team_balances import open_team_cycle
+from bot.services.tasks.holds import release_credits
 from bot.slack.blocks.holds import HoldFormState
-from bot.store.models import LedgerEntry, ProcessedRequest, Task
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.tasks import Task
+from bot.store.tables.workspace import ProcessedRequest
 from tests.bot_harness import ALICE, WORKSPACE, BotUnderTest
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import balance, tasks

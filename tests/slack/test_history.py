@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import CreditsConfig
-from bot.domain.charges import Charge, KeterBalanceData
-from bot.services import charges, keter_balances
-from bot.services.history import HistoryLine
+from bot.credits_file import CreditsConfig
+from bot.domain.keter_charges import Charge, KeterBalanceData
+from bot.services.charges import reconciliation as keter_balances
+from bot.services.charges import recording as charges
+from bot.services.charges.history import HistoryLine
 from bot.slack.blocks.history import history_csv
 from tests.bot_harness import BOB, WORKSPACE, BotUnderTest
 from tests.conftest import Clock

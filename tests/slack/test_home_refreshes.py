@@ -18,12 +18,12 @@ from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook
 
 from bot.app import make_client
-from bot.config import CreditsConfig
-from bot.feed.http import FeedEndpoint
-from bot.feed.importer import import_charges_file
+from bot.credits_file import CreditsConfig
+from bot.feed.csv_import import import_charges_file
+from bot.feed.webhook import FeedEndpoint
 from bot.jobs.posting import Pacer
 from bot.jobs.scheduler import JobRunner
-from bot.services.directory import EffectiveConfigs
+from bot.services.workspace.effective_config import EffectiveConfigs
 from bot.settings import Settings
 from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest, app_deps
 from tests.conftest import Clock

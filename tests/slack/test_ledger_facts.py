@@ -7,12 +7,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from bot.config import CreditsConfig, default_config_text, parse_config
+from bot.credits_file import CreditsConfig, default_config_text, parse_config
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain.ledger import Balance
-from bot.store.ledger import check_running_balances, check_task_holds
-from bot.store.models import AuditEntry, LedgerEntry
-from bot.store.rollups import check_rollups
+from bot.store.ledger_checks import check_running_balances, check_task_holds
+from bot.store.rollup_checks import check_rollups
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.workspace import AuditEntry
 from tests.bot_harness import BOB, CAROL, DESIGN_CHANNEL, BotUnderTest, in_process_bot
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import approvals, balance, request_message, tasks, thread_replies

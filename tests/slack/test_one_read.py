@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.config import CreditsConfig
-from bot.domain.charges import KeterBalanceData
-from bot.services import keter_balances
-from bot.slack.subcommands import answered_in_ack
+from bot.credits_file import CreditsConfig
+from bot.domain.keter_charges import KeterBalanceData
+from bot.services.charges import reconciliation as keter_balances
+from bot.slack.answers.registry import answered_in_ack
 from bot.store.db import Database
 from tests.bench.bench_statements import traced
 from tests.bot_harness import WORKSPACE, BotUnderTest

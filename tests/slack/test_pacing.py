@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_sdk import WebClient
 
 from bot.app import make_client
-from bot.slack.pacing import PacedWebClient, Pacer
+from bot.slack.outbound.pacing import PacedWebClient, Pacer
 from tests.bot_harness import BOB, DESIGN_CHANNEL, BotUnderTest, app_settings
 from tests.slack.tasks_helpers import approvals
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.store.models import AuditEntry
+from bot.store.tables.workspace import AuditEntry
 from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest
 from tests.slack.tasks_helpers import approvals, request_message, tasks
 

@@ -13,8 +13,8 @@ from bot.domain.admin_commands import AdminHelpCommand, AdminTopupCommand
 from bot.domain.command_line import ADMIN, SUBCOMMANDS, Subcommand, every_subcommand, route, subcommand
 from bot.domain.commands import HelpCommand
 from bot.domain.errors import UserFacingError
+from bot.slack.answers.registry import HANDLERS
 from bot.slack.blocks.help import admin_help_blocks, help_blocks
-from bot.slack.subcommands import HANDLERS
 
 README = Path(__file__).parents[2] / "README.md"
 

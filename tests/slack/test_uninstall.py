@@ -12,12 +12,12 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import make_client
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.devtools.signing import sign
 from bot.jobs.scheduler import JobRunner
-from bot.services import workspaces
+from bot.services.workspace import installs as workspaces
 from bot.settings import Settings
-from bot.slack.pacing import Pacer
+from bot.slack.outbound.pacing import Pacer
 from tests.bot_harness import WORKSPACE, BotUnderTest
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message

@@ -14,12 +14,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain.command_line import every_subcommand
-from bot.jobs.approvals import sweep_approvals
+from bot.jobs.approval_sweep import sweep_approvals
 from bot.jobs.scheduler import JobRunner
 from bot.slack.blocks.format import clock_time
-from bot.slack.deps import Deps
+from bot.wiring import Deps
 from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, request_message, tasks

@@ -11,15 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from bot.config import CreditsConfig
+from bot.credits_file import CreditsConfig
 from bot.domain import ledger as rules
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import Balance, EntryKind
-from bot.services.balances import current_balance, open_team_cycle
-from bot.services.task_ledger import ShortfallError
-from bot.store import ledger as store
+from bot.services.balances.team_balances import current_balance, open_team_cycle
+from bot.services.tasks.holds import ShortfallError
+from bot.store import ledger_checks, ledger_reads, ledger_writes
 from bot.store.db import Database
-from bot.store.models import LedgerEntry, Task
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.tasks import Task
 from tests.services.production import cancel, finish, number_of, run_for
 
 WORKSPACE = "T0TEST"
@@ -37,10 +38,10 @@ def entries(db: Database, workspace: str = WORKSPACE) -> list[LedgerEntry]:
 
 def assert_running_equals_sum(db: Database, workspace: str = WORKSPACE, team: str = "design") -> Balance:
     with db.read() as session:
-        row = store.get_balance_row(session, workspace_id=workspace, team=team)
+        row = ledger_reads.get_balance_row(session, workspace_id=workspace, team=team)
         assert row is not None
-        truth = store.ledger_sum(session, workspace_id=workspace, team=team)
-        assert store.as_balance(row) == truth
+        truth = ledger_reads.ledger_sum(session, workspace_id=workspace, team=team)
+        assert ledger_reads.as_balance(row) == truth
         assert row.entry_count == len(entries(db, workspace))
         return truth
 
@@ -59,18 +60,18 @@ def test_the_same_idempotency_key_is_written_once(database: Database, config: Cr
     def hold(key: str) -> tuple[bool, Balance]:
         with database.write() as session:
             row = open_team_cycle(session, config, workspace_id=WORKSPACE, team="design", now=NOW)
-            written = store.append_entry(
+            written = ledger_writes.append_entry(
                 session,
                 row=row,
                 kind=EntryKind.HOLD,
-                delta=rules.place_hold(store.as_balance(row), 100),
+                delta=rules.place_hold(ledger_reads.as_balance(row), 100),
                 idempotency_key=key,
                 now=NOW,
                 local_day=NOW.date(),
                 member="U0ALICE",
                 tool="image",
             )
-            return written, store.as_balance(row)
+            return written, ledger_reads.as_balance(row)
 
     first, _ = hold("hold:1")
     again, balance = hold("hold:1")
@@ -99,10 +100,13 @@ def test_capture_spends_plan_first_then_extra_and_feeds_daily_spend(database: Da
     result = finish(database, config, workspace_id=WORKSPACE, number=number, cost=5100, now=NOW)
     assert (result.kind, result.charged, result.released) == ("captured", 5100, 100)
     with database.read() as session:
-        row = store.get_balance_row(session, workspace_id=WORKSPACE, team="design")
-        assert row is not None and store.as_balance(row) == Balance(plan=0, extra=400, held=0, spent=5100)
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None and ledger_reads.as_balance(row) == Balance(plan=0, extra=400, held=0, spent=5100)
         day = NOW.date()
-        assert store.spent_between(session, workspace_id=WORKSPACE, team="design", first_day=day, last_day=day) == 5100
+        assert (
+            ledger_reads.spent_between(session, workspace_id=WORKSPACE, team="design", first_day=day, last_day=day)
+            == 5100
+        )
     assert_running_equals_sum(database)
 
 
@@ -193,7 +197,7 @@ def test_random_operations_keep_the_running_figure_equal_to_the_ledger(
 def test_check_command_finds_no_difference(database: Database, config: CreditsConfig) -> None:
     run_for(database, config, workspace_id=WORKSPACE, credits=10, note="x", now=NOW)
     with database.read() as session:
-        assert store.check_running_balances(session) == []
+        assert ledger_checks.check_running_balances(session) == []
         assert session.exec(select(func.count()).select_from(LedgerEntry)).one() == 3
 
 
@@ -209,11 +213,11 @@ def test_open_team_cycle_needs_the_write_lock_only_once_per_cycle(database: Data
 def _hold_with(database: Database, config: CreditsConfig, key: str, amount: int, member: str) -> bool:
     with database.write() as session:
         row = open_team_cycle(session, config, workspace_id=WORKSPACE, team="design", now=NOW)
-        return store.append_entry(
+        return ledger_writes.append_entry(
             session,
             row=row,
             kind=EntryKind.HOLD,
-            delta=rules.place_hold(store.as_balance(row), amount),
+            delta=rules.place_hold(ledger_reads.as_balance(row), amount),
             idempotency_key=key,
             now=NOW,
             local_day=NOW.date(),
@@ -229,7 +233,7 @@ def test_a_reused_key_with_other_content_is_a_conflict_not_a_no_op(
     assert _hold_with(database, config, "hold:same", 100, "U0ALICE")
     assert not _hold_with(database, config, "hold:same", 100, "U0ALICE")  # a retry: the original outcome
     before = assert_running_equals_sum(database)
-    with pytest.raises(store.IdempotencyConflictError, match="hold:same"):
+    with pytest.raises(ledger_writes.IdempotencyConflictError, match="hold:same"):
         _hold_with(database, config, "hold:same", amount, member)
     assert "idempotency conflict on hold:same" in caplog.text
     assert assert_running_equals_sum(database) == before
@@ -240,7 +244,7 @@ def test_check_task_holds_finds_a_task_whose_holds_do_not_add_up(database: Datab
     finished = number_of(run_for(database, config, workspace_id=WORKSPACE, credits=30, note="done", now=NOW))
     finish(database, config, workspace_id=WORKSPACE, number=finished, cost=35, now=NOW)
     with database.read() as session:
-        assert store.check_task_holds(session) == []
+        assert ledger_checks.check_task_holds(session) == []
     with database.write() as session:  # tasks are not append-only: damage them as a bug would
         for task in session.exec(select(Task)).all():
             if task.number == number:
@@ -249,7 +253,7 @@ def test_check_task_holds_finds_a_task_whose_holds_do_not_add_up(database: Datab
                 task.actual_cost = 99
             session.add(task)
     with database.read() as session:
-        problems = store.check_task_holds(session)
+        problems = ledger_checks.check_task_holds(session)
     assert len(problems) == 2
     assert f"task #{number} (held): holds 10 but its entries hold 40" in problems[0] + problems[1]
     assert f"task #{finished}: cost 99 but 1 capture(s) of 35" in problems[0] + problems[1]

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from bot.store.db import Database
-from bot.store.models import KeterBalance
+from bot.store.tables.keter import KeterBalance
 from tests.bench.bench_statements import traced
 
 AT = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

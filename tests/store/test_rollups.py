@@ -17,18 +17,22 @@ from alembic.config import Config
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
-from bot.config import CreditsConfig
-from bot.domain.charges import Charge
+from bot.credits_file import CreditsConfig
 from bot.domain.commands import TaskRequest
 from bot.domain.estimates import FinishedShape, KeepHistory
+from bot.domain.keter_charges import Charge
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.pricing import RetryHistory
 from bot.domain.task_commands import DoneCommand, RunCommand
-from bot.services import charge_settling, charges, tasks
-from bot.services.members import Member
-from bot.store import rollups
+from bot.services.charges import recording as charges
+from bot.services.tasks import run_and_done as tasks
+from bot.services.tasks import settling as charge_settling
+from bot.services.workspace.members import Member
+from bot.store import rollup_checks, rollups
 from bot.store.db import MIGRATIONS_DIR, Database
-from bot.store.models import LedgerEntry, MemberUsage, Task, TaskRollup, TaskRollupWeek
+from bot.store.tables.ledger import LedgerEntry
+from bot.store.tables.rollups import MemberUsage, TaskRollup, TaskRollupWeek
+from bot.store.tables.tasks import Task
 from tests.services.production import CAROL, cancel, finish, number_of, run_for
 
 WORKSPACE = "T0ROLL"
@@ -130,7 +134,7 @@ def scanned_usage(db: Database, member: str, since: datetime) -> int:
 
 def assert_rollups_match(db: Database) -> None:
     with db.read() as session:
-        assert rollups.check_rollups(session) == []
+        assert rollup_checks.check_rollups(session) == []
         assert session.exec(select(func.count()).select_from(TaskRollup)).one() > 0
         assert session.exec(select(func.count()).select_from(TaskRollupWeek)).one() > 0
         assert session.exec(select(func.count()).select_from(MemberUsage)).one() > 0
@@ -168,7 +172,7 @@ def test_a_month_of_tasks_reads_the_same_from_weeks_days_and_hours_of_tasks(
         run = run_for(database, config, workspace_id=WORKSPACE, credits=1 + n % 3, note=f"task {n}", now=at)
         finish(database, config, workspace_id=WORKSPACE, number=number_of(run), cost=1 + n % 4, now=at)
     with database.read() as session:
-        assert rollups.check_rollups(session) == []
+        assert rollup_checks.check_rollups(session) == []
     for hours in range(0, 40 * 24, 7):
         since = NOW - timedelta(hours=hours, minutes=hours % 60)
         parts = rollups.window_parts(since)
@@ -194,14 +198,14 @@ def test_a_rolled_back_write_leaves_the_rollups_as_they_were(database: Database,
             task.actual_cost = (task.actual_cost or 0) + 100
             session.add(task)
             session.flush()
-            assert rollups.check_rollups(session) == []  # the rollup moved inside the transaction…
+            assert rollup_checks.check_rollups(session) == []  # the rollup moved inside the transaction…
             raise RuntimeError("crash before commit")
     except RuntimeError:
         pass
     with database.read() as session:  # …and went back with it
         assert sorted(repr(row.model_dump()) for row in session.exec(select(TaskRollup))) == before
         assert sorted(repr(row.model_dump()) for row in session.exec(select(TaskRollupWeek))) == weeks_before
-        assert rollups.check_rollups(session) == []
+        assert rollup_checks.check_rollups(session) == []
 
 
 def test_db_check_names_a_rollup_row_that_differs(database: Database, config: CreditsConfig) -> None:
@@ -209,10 +213,10 @@ def test_db_check_names_a_rollup_row_that_differs(database: Database, config: Cr
     with database.write() as session:
         session.connection().execute(delete(MemberUsage).where(col(MemberUsage.member) == "U0ALICE"))
     with database.read() as session:
-        problems = rollups.check_rollups(session)
+        problems = rollup_checks.check_rollups(session)
     assert problems and all(p.startswith("member_usage T0ROLL/design/U0ALICE/") for p in problems)
     with database.write() as session:
-        rollups.rebuild_rollups(session)
+        rollup_checks.rebuild_rollups(session)
     assert_rollups_match(database)
 
 

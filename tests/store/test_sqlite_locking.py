@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import select
 
-from bot.config import load_config
-from bot.services.balances import current_balance
-from bot.services.task_ledger import ShortfallError
-from bot.store import ledger as store
+from bot.credits_file import load_config
+from bot.services.balances.team_balances import current_balance
+from bot.services.tasks.holds import ShortfallError
+from bot.store import ledger_reads
 from bot.store.db import SQLITE_BUSY_TIMEOUT_MS, Database
-from bot.store.models import Task
+from bot.store.tables.tasks import Task
 from tests.services.production import run_for
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -79,10 +79,10 @@ def test_processes_holding_at_once_never_overspend(sqlite_db: Database) -> None:
     granted = sum(results.get(timeout=5) for _ in workers)
     assert granted == 5500 // 700  # 7 of the 12 attempts fit
     with sqlite_db.read() as session:
-        row = store.get_balance_row(session, workspace_id="T0PROC", team="design")
+        row = ledger_reads.get_balance_row(session, workspace_id="T0PROC", team="design")
         assert row is not None and row.held == 7 * 700
         held_by_tasks = session.exec(
             select(func.coalesce(func.sum(Task.held), 0)).where(Task.workspace_id == "T0PROC")
         ).one()
         assert held_by_tasks == 7 * 700  # every hold belongs to a task the bot created
-        assert store.ledger_sum(session, workspace_id="T0PROC", team="design") == store.as_balance(row)
+        assert ledger_reads.ledger_sum(session, workspace_id="T0PROC", team="design") == ledger_reads.as_balance(row)

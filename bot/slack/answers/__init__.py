@@ -1,5 +1,5 @@
 """What each `/credits` subcommand answers: handlers that call a service and render a `Reply`.
 
 Not listeners: the `/credits` listener and the "Start a second task" button both reach them through
-`bot.slack.subcommands`.
+`bot.slack.answers.registry`.
 """

@@ -18,17 +18,17 @@ from bot.domain.admin_commands import (
     AdminTopupCommand,
 )
 from bot.domain.command_line import DigestPreviewCommand
-from bot.services import admin
-from bot.services.admin import AdminChange
-from bot.services.audit import read_audit
-from bot.services.budgets import BudgetSet, set_project_budget
-from bot.services.digests import preview_digest, set_digest_schedule
-from bot.slack.answers.context import CommandContext, Reply
+from bot.services.admin import changes
+from bot.services.admin.changes import AdminChange
+from bot.services.balances.project_budgets import BudgetSet, set_project_budget
+from bot.services.digests.weekly_digest import preview_digest, set_digest_schedule
+from bot.services.workspace.audit_trail import read_audit
 from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words, roster_blocks, roster_text
 from bot.slack.blocks.audit import audit_blocks, audit_text
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
 from bot.slack.blocks.format import credits, day
 from bot.slack.blocks.help import admin_help_blocks
+from bot.slack.context import CommandContext, Reply
 
 
 def _recorded(text: str) -> Reply:
@@ -51,37 +51,37 @@ def answer_admin_help(ctx: CommandContext, command: AdminHelpCommand) -> Reply:
 @refusals_in_words
 def answer_admin_role(ctx: CommandContext, command: AdminRoleCommand) -> Reply:
     """Give a member a role (the service refuses non-admins)."""
-    return _changed(ctx, admin.set_role, command)
+    return _changed(ctx, changes.set_role, command)
 
 
 @refusals_in_words
 def answer_admin_limit(ctx: CommandContext, command: AdminLimitCommand) -> Reply:
     """Change a role's limits."""
-    return _changed(ctx, admin.set_limit, command)
+    return _changed(ctx, changes.set_limit, command)
 
 
 @refusals_in_words
 def answer_admin_topup(ctx: CommandContext, command: AdminTopupCommand) -> Reply:
     """Add extra credits; the request key makes a redelivery add nothing."""
-    return _changed(ctx, admin.top_up, command, request_key=ctx.request_key)
+    return _changed(ctx, changes.top_up, command, request_key=ctx.request_key)
 
 
 @refusals_in_words
 def answer_admin_adjust(ctx: CommandContext, command: AdminAdjustCommand) -> Reply:
     """Correct a team's credits with a ledger entry; the request key makes a redelivery add nothing."""
-    return _changed(ctx, admin.adjust_credits, command, request_key=ctx.request_key)
+    return _changed(ctx, changes.adjust_credits, command, request_key=ctx.request_key)
 
 
 @refusals_in_words
 def answer_admin_team(ctx: CommandContext, command: AdminTeamCommand) -> Reply:
     """Create a team or change its channel and plan."""
-    return _changed(ctx, admin.set_team, command)
+    return _changed(ctx, changes.set_team, command)
 
 
 @refusals_in_words
 def answer_admin_members(ctx: CommandContext, command: AdminMembersCommand) -> Reply:
     """Each member's role in the team and whether the credits file or a command gave it."""
-    roster = admin.team_roster(ctx.config, ctx.deps.config, admin=ctx.actor(), team=command.team)
+    roster = changes.team_roster(ctx.config, ctx.deps.config, admin=ctx.actor(), team=command.team)
     return Reply(roster_text(roster), roster_blocks(roster))
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.history_commands import HistoryCommand
-from bot.services import history
-from bot.slack.answers.context import CommandContext, Reply
+from bot.services.charges import history
 from bot.slack.blocks.history import history_blocks, history_csv, history_text
+from bot.slack.context import CommandContext, Reply
 
 
 def answer_history(ctx: CommandContext, command: HistoryCommand) -> Reply:

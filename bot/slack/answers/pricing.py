@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.domain.command_line import PricingCommand
 from bot.domain.errors import unknown_name
-from bot.slack.answers.context import CommandContext, Reply
 from bot.slack.blocks.pricing import pricing_blocks, pricing_text
+from bot.slack.context import CommandContext, Reply
 
 
 def answer_pricing(ctx: CommandContext, command: PricingCommand) -> Reply:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from bot.domain.commands import BalanceCommand, HelpCommand, TaskRequest
-from bot.services.balances import balance_report
-from bot.services.members import bot_admins
-from bot.services.quotes import quote_task
-from bot.slack.answers.context import CommandContext, Reply
+from bot.services.balances.team_balances import balance_report
+from bot.services.quoting.quotes import quote_task
+from bot.services.workspace.members import bot_admins
 from bot.slack.blocks.balance import balance_blocks, balance_text
 from bot.slack.blocks.help import help_blocks
 from bot.slack.blocks.history import reconciliation_line
 from bot.slack.blocks.quote import quote_blocks, quote_text
+from bot.slack.context import CommandContext, Reply
 from bot.slack.ids import BlockId
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.config import ADMIN_ROLE
+from bot.credits_file import ADMIN_ROLE
 from bot.domain.task_commands import CancelCommand, DoneCommand, LimitsCommand, RunCommand, TasksCommand
-from bot.services import task_cancel, tasks
-from bot.services.quotes import member_limits
-from bot.slack.announce import announce_safely, post_flag, post_request
-from bot.slack.answers.context import CommandContext, Reply
+from bot.services.quoting.quotes import member_limits
+from bot.services.tasks import cancel as task_cancel
+from bot.services.tasks import run_and_done as tasks
 from bot.slack.blocks.format import credits, plural
 from bot.slack.blocks.tasks import (
     cancel_blocks,
@@ -18,6 +17,8 @@ from bot.slack.blocks.tasks import (
     reserved_blocks,
     tasks_blocks,
 )
+from bot.slack.context import CommandContext, Reply
+from bot.slack.outbound.announce import announce_safely, post_flag, post_request
 
 
 def answer_run(

@@ -9,11 +9,10 @@ from typing import ParamSpec, TypeVar
 from slack_sdk.models.blocks import Block
 
 from bot.domain.errors import UserFacingError
-from bot.services.admin import (
+from bot.services.admin.changes import (
     NO_ROLE,
     Adjusted,
     AdminChange,
-    AdminOnlyError,
     ChannelTakenError,
     LimitsSet,
     NotInTeamError,
@@ -22,6 +21,7 @@ from bot.services.admin import (
     TeamSet,
     ToppedUp,
 )
+from bot.services.workspace.access import AdminOnlyError
 from bot.slack.blocks.format import credits, plural
 from bot.slack.blocks.tasks import notice_blocks
 

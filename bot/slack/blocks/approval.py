@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
-from bot.services.records import ApprovalRecord, TaskRecord
+from bot.services.workspace.records import ApprovalRecord, TaskRecord
 from bot.slack.blocks.format import credits, when
 from bot.slack.ids import ActionId, BlockId, CallbackId
 

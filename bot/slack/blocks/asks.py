@@ -19,8 +19,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
-from bot.services.asks import AskRecord
-from bot.services.records import ApprovalRecord
+from bot.services.approvals.credit_asks import AskRecord
+from bot.services.workspace.records import ApprovalRecord
 from bot.slack.blocks.approval import decision_buttons, outcome_line
 from bot.slack.blocks.format import credits, day, when
 from bot.slack.ids import ActionId, BlockId, CallbackId

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.services.audit import SYSTEM_ACTOR, AuditLine, AuditPage
+from bot.services.workspace.audit_trail import SYSTEM_ACTOR, AuditLine, AuditPage
 from bot.slack.blocks.format import credits, when
 from bot.slack.ids import ActionId, BlockId
 

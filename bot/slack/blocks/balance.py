@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.forecast import CycleOutlook, Outlook
-from bot.services.balances import BalanceReport
+from bot.services.balances.team_balances import BalanceReport
 from bot.slack.blocks.budgets import project_lines
 from bot.slack.blocks.format import credits, day_seen_from, number, on_day, plural
 from bot.slack.ids import BlockId

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.domain.budgets import ProjectUse
-from bot.services.budgets import ProjectAlert
+from bot.services.balances.project_budgets import ProjectAlert
 from bot.slack.blocks.format import credits, number, on_day
 
 

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.config import DigestSchedule
+from bot.credits_file import DigestSchedule
 from bot.domain.digest import DigestFigures, LargeTask, SpendSummary
 from bot.domain.forecast import Outlook, round_half_up
-from bot.services.alerts import BudgetAlert
-from bot.services.digests import DigestReport
+from bot.services.digests.budget_alerts import BudgetAlert
+from bot.services.digests.weekly_digest import DigestReport
 from bot.slack.blocks.budgets import project_lines
 from bot.slack.blocks.format import credits, day, number, on_day, plural, when
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.domain.errors import UserFacingError
-from bot.services.members import NotAMemberError
-from bot.services.task_ledger import OverdrawnTeamError, ShortfallError
-from bot.services.tasks import NotYourTaskError
+from bot.services.tasks.holds import OverdrawnTeamError, ShortfallError
+from bot.services.tasks.run_and_done import NotYourTaskError
+from bot.services.workspace.members import NotAMemberError
 from bot.slack.blocks.asks import ask_buttons
 
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.domain.charges import Reconciliation
-from bot.services.charge_settling import ChargeDifference
-from bot.services.history import HistoryLine, HistoryPage
+from bot.domain.keter_charges import Reconciliation
+from bot.services.charges.history import HistoryLine, HistoryPage
+from bot.services.tasks.settling import ChargeDifference
 from bot.slack.blocks.format import credits, when
 from bot.slack.ids import ActionId, BlockId
 

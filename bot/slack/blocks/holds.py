@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 from bot.domain.commands import MAX_RETRIES, MAX_VARIANTS, parse_count
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import MAX_COST, DoneCommand
-from bot.services.records import TaskRecord
+from bot.services.workspace.records import TaskRecord
 from bot.slack.blocks.approval import task_line
 from bot.slack.blocks.format import credits, when
 from bot.slack.ids import ActionId, BlockId, CallbackId

@@ -19,8 +19,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.limits import LimitCheck
-from bot.services.balances import BalanceReport
-from bot.services.records import ApprovalRecord, TaskRecord
+from bot.services.balances.team_balances import BalanceReport
+from bot.services.workspace.records import ApprovalRecord, TaskRecord
 from bot.slack.blocks.approval import task_line
 from bot.slack.blocks.balance import balance_figures, forecast_line
 from bot.slack.blocks.format import credits, number, when

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.config import Plan, Pricing, ToolPricing
+from bot.credits_file import Plan, Pricing, ToolPricing
 from bot.slack.blocks.format import credits, number
 
 

@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from bot.domain.estimates import RANGE_MIN_TASKS, KeepBasis, KeepPlan, LikelyRange, RangeBasis, one_in
 from bot.domain.pricing import Quote, RetryBasis
-from bot.services.quotes import QuoteReport
+from bot.services.quoting.quotes import QuoteReport
 from bot.slack.blocks.asks import ask_buttons
 from bot.slack.blocks.format import credits, credits_exact, day, number, plural
 from bot.slack.ids import BlockId

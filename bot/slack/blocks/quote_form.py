@@ -25,10 +25,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
-from bot.config import Pricing
+from bot.credits_file import Pricing
 from bot.domain.commands import TaskRequest
-from bot.services.quotes import QuoteReport
-from bot.services.task_ledger import OverdrawnTeamError, ShortfallError
+from bot.services.quoting.quotes import QuoteReport
+from bot.services.tasks.holds import OverdrawnTeamError, ShortfallError
 from bot.slack.blocks.format import credits, credits_exact
 from bot.slack.blocks.quote import describe_task, verdict_line
 from bot.slack.ids import ActionId, BlockId, CallbackId

@@ -9,9 +9,9 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.limits import LimitCheck
-from bot.services.overruns import OverrunFlag, Repricing
-from bot.services.records import ApprovalRecord, TaskRecord
-from bot.services.tasks import FinishResult, RunResult
+from bot.services.tasks.overruns import OverrunFlag, Repricing
+from bot.services.tasks.run_and_done import FinishResult, RunResult
+from bot.services.workspace.records import ApprovalRecord, TaskRecord
 from bot.slack.blocks.approval import task_line
 from bot.slack.blocks.asks import ask_buttons
 from bot.slack.blocks.format import credits, day, number, plural

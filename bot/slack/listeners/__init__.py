@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from slack_bolt import App
 
-from bot.slack.deps import Deps
 from bot.slack.ids import ActionId, CallbackId, FunctionId, ShortcutId, SlashCommand
 from bot.slack.listeners import errors, middleware
 from bot.slack.listeners.actions import approval, asks, audit, history, holds, home
@@ -26,7 +25,8 @@ from bot.slack.listeners.events import installation
 from bot.slack.listeners.functions import workflow
 from bot.slack.listeners.shortcuts import quote
 from bot.slack.listeners.views import deny_reason, hold_finish, quote_form, raise_until
-from bot.slack.pacing import PacedListenerClient, PacedWebClient
+from bot.slack.outbound.pacing import PacedListenerClient, PacedWebClient
+from bot.wiring import Deps
 
 Kind = Literal["command", "action", "view", "event", "shortcut", "function"]
 

@@ -27,11 +27,11 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_bolt.util.utils import get_arg_names_of_callable
 
-from bot.services.deliveries import claim_event, claimed_by_first_write
-from bot.slack.answers.context import RequestContext
-from bot.slack.deps import Deps
-from bot.slack.requests import parties
+from bot.services.workspace.slack_deliveries import claim_event, claimed_by_first_write
+from bot.slack.context import RequestContext
+from bot.slack.payloads import parties
 from bot.store.db import DeliveryAlreadyHandledError
+from bot.wiring import Deps
 
 logger = logging.getLogger(__name__)
 __all__ = ["DeliveryAlreadyHandledError", "Direct", "ProvideDeps", "delivery_key", "handled_once", "load_config"]

@@ -5,9 +5,6 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.store.digest_models
-import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations with `python -m bot db upgrade`, which supplies the connection")

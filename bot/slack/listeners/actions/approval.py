@@ -11,15 +11,16 @@ from bot.domain.command_line import parse_command
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.domain.task_commands import RunCommand
-from bot.services import approvals, asks
-from bot.services.tasks import AlreadyStartedError
-from bot.slack.answers.context import Reply, RequestContext
+from bot.services.approvals import credit_asks as asks
+from bot.services.approvals import decisions as approvals
+from bot.services.tasks.run_and_done import AlreadyStartedError
 from bot.slack.answers.tasks import answer_run
 from bot.slack.blocks.approval import deny_modal
 from bot.slack.blocks.asks import raise_modal
 from bot.slack.blocks.tasks import already_started_blocks, read_run_again_value
-from bot.slack.decisions import clicked_approval_id, decide_and_show, request_for_decider
-from bot.slack.requests import button_value
+from bot.slack.context import Reply, RequestContext
+from bot.slack.flows.approval_decisions import clicked_approval_id, decide_and_show, request_for_decider
+from bot.slack.payloads import button_value
 
 
 def handle_approve_click(

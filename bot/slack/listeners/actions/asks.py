@@ -11,11 +11,11 @@ from bot.domain.command_line import parse_command
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalKind
 from bot.domain.task_commands import RunCommand
-from bot.services import asks
-from bot.slack.announce import announce_safely, post_ask
-from bot.slack.answers.context import RequestContext
-from bot.slack.decisions import clicked_approval_id
-from bot.slack.requests import button_value
+from bot.services.approvals import credit_asks as asks
+from bot.slack.context import RequestContext
+from bot.slack.flows.approval_decisions import clicked_approval_id
+from bot.slack.outbound.announce import announce_safely, post_ask
+from bot.slack.payloads import button_value
 
 
 def _ask(

@@ -10,13 +10,13 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.domain.errors import UserFacingError
-from bot.services.admin import AdminOnlyError
-from bot.services.audit import read_audit
+from bot.services.workspace.access import AdminOnlyError
+from bot.services.workspace.audit_trail import read_audit
 from bot.slack.answers.admin import audit_zone
-from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.admin import refusal_text
 from bot.slack.blocks.audit import AuditCursor, audit_blocks, audit_text
-from bot.slack.requests import button_value
+from bot.slack.context import RequestContext
+from bot.slack.payloads import button_value
 
 
 def handle_audit_more_click(

@@ -10,10 +10,10 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.domain.errors import UserFacingError
-from bot.services.history import read_history
-from bot.slack.answers.context import RequestContext
+from bot.services.charges.history import read_history
 from bot.slack.blocks.history import HistoryCursor, history_blocks, history_text
-from bot.slack.requests import button_value
+from bot.slack.context import RequestContext
+from bot.slack.payloads import button_value
 
 
 def handle_history_more_click(

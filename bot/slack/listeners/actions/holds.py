@@ -10,14 +10,14 @@ from slack_sdk import WebClient
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand
-from bot.services import stale_holds as holds
-from bot.services.records import TaskRecord
-from bot.slack.answers.context import RequestContext
+from bot.services.tasks import stale_holds as holds
+from bot.services.workspace.records import TaskRecord
 from bot.slack.answers.tasks import answer_cancel
 from bot.slack.blocks.holds import FormMode, HoldFormState, finish_form, outcome_blocks
 from bot.slack.blocks.tasks import notice_blocks
-from bot.slack.deps import Deps
-from bot.slack.requests import button_value
+from bot.slack.context import RequestContext
+from bot.slack.payloads import button_value
+from bot.wiring import Deps
 
 
 def _clicked_task(deps: Deps, body: dict[str, Any]) -> TaskRecord:

@@ -9,12 +9,12 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import CancelCommand
-from bot.slack.answers.context import RequestContext
 from bot.slack.answers.tasks import answer_cancel
 from bot.slack.blocks.quote_form import DoneFormState, done_form
-from bot.slack.home import concerned, refresh_homes
-from bot.slack.quoting_form import first_team, new_form, redraw_form
-from bot.slack.requests import button_value
+from bot.slack.context import RequestContext
+from bot.slack.flows.quote_form import first_team, new_form, redraw_form
+from bot.slack.outbound.home_tabs import concerned, refresh_homes
+from bot.slack.payloads import button_value
 
 
 def _task_value(body: dict[str, Any]) -> tuple[str, int]:

@@ -16,10 +16,10 @@ from slack_sdk import WebClient
 
 from bot.domain.command_line import route
 from bot.domain.errors import UserFacingError
-from bot.slack.answers.context import CommandContext, Reply, RequestContext
+from bot.slack.answers.registry import ANSWERED_IN_ACK, answer
 from bot.slack.blocks.errors import user_error_blocks, user_error_text
-from bot.slack.home import concerned, refresh_homes
-from bot.slack.subcommands import ANSWERED_IN_ACK, answer
+from bot.slack.context import CommandContext, Reply, RequestContext
+from bot.slack.outbound.home_tabs import concerned, refresh_homes
 
 
 def handle_credits_command(

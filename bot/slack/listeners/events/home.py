@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
-from bot.slack.deps import Deps
-from bot.slack.home import publish_home
+from bot.credits_file import CreditsConfig
+from bot.slack.outbound.home_tabs import publish_home
+from bot.wiring import Deps
 
 
 def handle_app_home_opened(

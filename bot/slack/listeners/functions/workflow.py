@@ -15,13 +15,13 @@ from slack_sdk import WebClient
 from bot.domain.commands import TaskRequest
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import RunCommand
-from bot.services.members import Member
-from bot.services.quotes import quote_task
-from bot.services.tasks import start_task
-from bot.slack.announce import post_request
-from bot.slack.answers.context import RequestContext
-from bot.slack.home import concerned, refresh_homes
-from bot.slack.quoting_form import context_at
+from bot.services.quoting.quotes import quote_task
+from bot.services.tasks.run_and_done import start_task
+from bot.services.workspace.members import Member
+from bot.slack.context import RequestContext
+from bot.slack.flows.quote_form import context_at
+from bot.slack.outbound.announce import post_request
+from bot.slack.outbound.home_tabs import concerned, refresh_homes
 
 
 def _request(inputs: dict[str, Any], team: str | None) -> TaskRequest:

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from bot.config import CreditsConfig
-from bot.slack.answers.context import RequestContext
-from bot.slack.quoting_form import first_team, new_form
+from bot.credits_file import CreditsConfig
+from bot.slack.context import RequestContext
+from bot.slack.flows.quote_form import first_team, new_form
 
 
 def handle_quote_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, rc: RequestContext) -> None:

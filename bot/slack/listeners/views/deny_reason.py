@@ -9,9 +9,9 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.domain.errors import UserFacingError
-from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.approval import DenyModalState
-from bot.slack.decisions import decide_and_show, request_before_ack
+from bot.slack.context import RequestContext
+from bot.slack.flows.approval_decisions import decide_and_show, request_before_ack
 from bot.slack.ids import BlockId
 
 

@@ -10,13 +10,13 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.domain.errors import UserFacingError
-from bot.services import stale_holds as holds
-from bot.services import tasks
-from bot.slack.answers.context import RequestContext
+from bot.services.tasks import run_and_done as tasks
+from bot.services.tasks import stale_holds as holds
 from bot.slack.answers.tasks import answer_done
 from bot.slack.blocks.holds import FormFieldError, HoldFormState, field_for, form_command, outcome_blocks
-from bot.slack.home import concerned, refresh_homes
+from bot.slack.context import RequestContext
 from bot.slack.ids import BlockId
+from bot.slack.outbound.home_tabs import concerned, refresh_homes
 
 logger = logging.getLogger(__name__)
 

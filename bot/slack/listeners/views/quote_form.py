@@ -9,13 +9,13 @@ from slack_sdk import WebClient
 
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import DoneCommand
-from bot.services.tasks import check_finish
-from bot.slack.answers.context import RequestContext
+from bot.services.tasks.run_and_done import check_finish
 from bot.slack.answers.tasks import answer_done, answer_run
 from bot.slack.blocks.quote_form import DoneFormState, QuoteFormState
-from bot.slack.home import concerned, refresh_homes
+from bot.slack.context import RequestContext
+from bot.slack.flows.quote_form import check_form
 from bot.slack.ids import BlockId
-from bot.slack.quoting_form import check_form
+from bot.slack.outbound.home_tabs import concerned, refresh_homes
 
 
 def handle_quote_form_submission(ack: Ack, view: dict[str, Any], client: WebClient, rc: RequestContext) -> None:

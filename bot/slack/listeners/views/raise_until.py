@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 
 from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError
-from bot.slack.answers.context import RequestContext
 from bot.slack.blocks.asks import RaiseModalState
-from bot.slack.decisions import decide_and_show, request_before_ack
+from bot.slack.context import RequestContext
+from bot.slack.flows.approval_decisions import decide_and_show, request_before_ack
 from bot.slack.ids import BlockId
 
 

@@ -1,0 +1,141 @@
+"""``python -m bot import charges FILE.csv``: the same charges as the feed, from a file, through the same path.
+
+The whole file is validated first; every bad line is reported with its number and reason, and with any
+bad line nothing is imported unless ``--skip-bad``. Each charge id is written once, so re-importing a
+file (or importing what the feed already delivered) changes nothing. A line whose charge id is already
+recorded with other figures is skipped (the first figures stand), printed, and kept in the audit trail;
+the rest is imported, and the exit status is then ``EXIT_CONFLICTS`` so a scheduled import is noticed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.credits_file import CreditsConfig
+from bot.domain.errors import UserFacingError
+from bot.domain.keter_charges import BadLine, Charge, parse_csv
+from bot.feed.webhook import EmailDirectory
+from bot.jobs.digest_posting import Workspace
+from bot.services.charges import recording as service
+from bot.services.workspace.effective_config import EffectiveConfigs
+from bot.settings import Settings
+from bot.slack.outbound.home_tabs import refresh_team_homes
+from bot.store.db import Database
+from bot.wiring import Deps
+
+EXIT_BAD_FILE = 1
+EXIT_BAD_SETTINGS = 2
+EXIT_CONFLICTS = 3
+"""Imported, except charges already recorded with other figures: someone must look at them (re-importing
+the same file gives the same answer, since the recorded figures stand until an admin corrects them)."""
+
+
+def import_charges_file(
+    settings: Settings, config: CreditsConfig, *, path: Path, skip_bad: bool, out: TextIO | None = None
+) -> int:
+    """Validate, then import; prints bad lines, per team new / known / matched / unplanned, and conflicts."""
+    out = out or sys.stdout
+    from bot.app import make_client, utc_now
+
+    if settings.slack_bot_token is None:
+        print("keter-credits: SLACK_BOT_TOKEN: is not set (the import records charges for its workspace)", file=out)
+        return EXIT_BAD_SETTINGS
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"cannot read {path}: {exc}", file=out)
+        return EXIT_BAD_FILE
+    charges, bad = parse_csv(text)
+    unknown = sorted({c.team for c in charges if c.team not in config.team_by_keter_name})
+    if unknown:
+        bad_teams = set(unknown)
+        lines = _line_numbers(text, charges)
+        bad += _unknown_team_lines(charges, lines, bad_teams, config)
+        charges = [c for c in charges if c.team not in bad_teams]
+    for line in sorted(bad, key=lambda b: b.line):
+        print(f"line {line.line}: {line.reason}", file=out)
+    if bad and not skip_bad:
+        print(f"{len(bad)} bad line(s); nothing was imported (fix them, or pass --skip-bad)", file=out)
+        return EXIT_BAD_FILE
+    client = make_client(settings)
+    db = Database(settings.database_url)
+    try:
+        if db.is_sqlite:
+            db.upgrade()
+        workspace_id = Workspace.of(client).id
+        with db.read() as session:
+            effective = EffectiveConfigs(config).get(session, workspace_id)
+        report = service.record_charges(
+            db,
+            effective,
+            workspace_id=workspace_id,
+            charges=charges,
+            now=utc_now(),
+            lookup=EmailDirectory(client).lookup,
+        )
+        _refresh_homes(Deps(config=config, db=db, clock=utc_now), client, effective, workspace_id, report.changed)
+    except SlackApiError as exc:
+        print(f"Slack refused the bot token ({exc.response.get('error')}); nothing was imported", file=out)
+        return EXIT_BAD_SETTINGS
+    except UserFacingError as exc:  # an unknown team, found before any write: nothing was imported
+        print(f"{exc}; nothing was imported", file=out)
+        return EXIT_BAD_FILE
+    finally:
+        db.dispose()
+    for team, counts in sorted(report.teams.items()):
+        print(
+            f"{team}: {counts.new:,} new, {counts.known:,} already known, "
+            f"{counts.matched:,} matched to tasks, {counts.unplanned:,} unplanned",
+            file=out,
+        )
+    if not report.teams:
+        print("no charges in the file", file=out)
+    if report.conflicts:
+        numbers = _line_numbers(text, charges)
+        for conflict in report.conflicts:
+            print(
+                f"line {numbers.get(conflict.id, 0)}: charge {conflict.id} skipped: already recorded with other "
+                f"figures ({conflict.differs})",
+                file=out,
+            )
+        print(
+            f"{len(report.conflicts):,} conflict(s): the figures first recorded stand (see `/credits admin audit`); "
+            "an admin corrects a real difference with `/credits admin adjust`",
+            file=out,
+        )
+        return EXIT_CONFLICTS
+    return 0
+
+
+def _refresh_homes(
+    deps: Deps, client: WebClient, config: CreditsConfig, workspace_id: str, changed: dict[str, set[str]]
+) -> None:
+    """Republish the Home tabs the imported charges changed, now: this process exits when the import ends."""
+    refresh_team_homes(deps, client, config, workspace_id, changed)
+    deps.home_refresh.flush()  # each failure is logged there; the import stands whatever Slack says
+
+
+def _line_numbers(text: str, charges: list[Charge]) -> dict[str, int]:
+    """Each charge id's first line number (the header is line 1)."""
+    import csv
+    import io
+
+    numbers: dict[str, int] = {}
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
+        numbers.setdefault((row.get("id") or "").strip(), reader.line_num)
+    return numbers
+
+
+def _unknown_team_lines(
+    charges: list[Charge], lines: dict[str, int], teams: set[str], config: CreditsConfig
+) -> list[BadLine]:
+    known = ", ".join(sorted(config.team_by_keter_name)) or "none"
+    return [
+        BadLine(lines.get(c.id, 0), f"unknown team '{c.team}' (known: {known})") for c in charges if c.team in teams
+    ]

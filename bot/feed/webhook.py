@@ -1,0 +1,165 @@
+"""``POST /keter/charges``: Keter Labs' signed charge feed, a small WSGI handler beside Bolt's.
+
+Signed the Standard Webhooks way and verified with the ``standardwebhooks`` package: a bad or missing
+signature, or a timestamp more than 5 minutes off, is a 401 and writes nothing; a body that is not a
+known delivery is a 400 with a one-line reason (so is a charge for a team the credits file does not
+map, and then nothing is written); a redelivered ``webhook-id`` or a charge already recorded changes
+nothing and answers 200, so the sender stops retrying. A charge already recorded with other figures is
+skipped and listed in the 200's ``conflicts``: the delivery's other charges are facts and are recorded
+(a 400 would make the sender retry a delivery that can never pass). Every charge goes through
+``bot.services.charges.recording``, the same path as the CSV import. No stack trace ever reaches the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cachetools import TTLCache
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from standardwebhooks.webhooks import Webhook
+
+from bot.domain.errors import UserFacingError
+from bot.domain.keter_charges import BadBodyError, ChargesCreated, parse_delivery
+from bot.jobs.digest_posting import Workspace
+from bot.services.charges import reconciliation as keter_balances
+from bot.services.charges import recording as service
+from bot.services.workspace.effective_config import EffectiveConfigs
+from bot.slack.outbound.home_tabs import refresh_team_homes
+from bot.store.db import Database
+from bot.wiring import Deps
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+logger = logging.getLogger(__name__)
+
+FEED_PATH = "/keter/charges"
+MAX_BODY_BYTES = 1_000_000
+EMAIL_CACHE_SECONDS = 3600
+
+
+class EmailDirectory:
+    """``users.lookupByEmail``, cached an hour (a miss too), so a batch of charges asks Slack once per address."""
+
+    def __init__(self, client: WebClient, ttl_seconds: float = EMAIL_CACHE_SECONDS) -> None:
+        self.client = client
+        self._cache: TTLCache[str, str | None] = TTLCache(maxsize=10_000, ttl=ttl_seconds)
+        self._lock = threading.Lock()
+
+    def lookup(self, email: str) -> str | None:
+        """The Slack member with this e-mail address, None when Slack knows none."""
+        with self._lock:
+            if email in self._cache:
+                return self._cache[email]
+        try:
+            user = self.client.users_lookupByEmail(email=email).get("user") or {}
+            found: str | None = str(user["id"]) if user.get("id") else None
+        except SlackApiError as exc:
+            if exc.response.get("error") != "users_not_found":
+                raise
+            found = None
+        with self._lock:
+            self._cache[email] = found
+        return found
+
+
+class FeedEndpoint:
+    """The feed's WSGI handler: verify, parse, record; answers JSON."""
+
+    def __init__(
+        self,
+        *,
+        secret: str,
+        db: Database,
+        configs: EffectiveConfigs,
+        client: WebClient,
+        clock: Callable[[], datetime],
+        homes: Deps | None = None,
+    ) -> None:
+        """``homes``: the app's dependencies, to refresh the Home tabs a charge changes (None: none refreshed)."""
+        self.webhook = Webhook(secret)
+        self.db, self.configs, self.client, self.clock, self.homes = db, configs, client, clock, homes
+        self.emails = EmailDirectory(client)
+        self._workspace: Workspace | None = None
+
+    @property
+    def workspace_id(self) -> str:
+        """The bot token's workspace (``auth.test``, asked once): where the charges are recorded."""
+        if self._workspace is None:
+            self._workspace = Workspace.of(self.client)
+        return self._workspace.id
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            status, payload = self.handle(environ)
+        except Exception:
+            logger.exception("the charge feed failed; the sender will retry")
+            status, payload = "500 Internal Server Error", {"error": "internal error; retry later"}
+        return reply(start_response, status, payload)
+
+    def handle(self, environ: WSGIEnvironment) -> tuple[str, dict[str, Any]]:
+        """Status and JSON answer for one delivery."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY_BYTES:
+            return "413 Content Too Large", {"error": f"the body must be at most {MAX_BODY_BYTES:,} bytes"}
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            name: str(environ.get(f"HTTP_{name.upper().replace('-', '_')}", ""))
+            for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+        }
+        try:
+            self.webhook.verify(body, headers, json_parse=False)
+        except Exception:  # any malformed header or signature is the same 401, and nothing is read further
+            return "401 Unauthorized", {"error": "invalid signature"}
+        try:
+            delivery = parse_delivery(body)
+        except BadBodyError as exc:
+            return "400 Bad Request", {"error": str(exc)}
+        webhook_id, now = headers["webhook-id"], self.clock()
+        if service.delivery_seen(self.db, webhook_id=webhook_id):
+            return "200 OK", {"ok": True, "redelivered": True}
+        try:
+            answer = self._record(delivery, now)
+        except UserFacingError as exc:  # an unknown team: checked before any write, so nothing was written
+            return "400 Bad Request", {"error": str(exc)}
+        service.mark_delivery(self.db, webhook_id=webhook_id, now=now)
+        return answer
+
+    def _record(self, delivery: Any, now: datetime) -> tuple[str, dict[str, Any]]:
+        workspace_id = self.workspace_id
+        with self.db.read() as session:
+            config = self.configs.get(session, workspace_id)
+        if isinstance(delivery, ChargesCreated):
+            report = service.record_charges(
+                self.db,
+                config,
+                workspace_id=workspace_id,
+                charges=delivery.data.charges,
+                now=now,
+                lookup=self.emails.lookup,
+            )
+            if self.homes is not None:  # debounced: published a moment after the answer
+                refresh_team_homes(self.homes, self.client, config, workspace_id, report.changed)
+            teams = {team: vars(counts) for team, counts in report.teams.items()}
+            conflicts = [{"id": c.id, "team": c.team, "differs": c.differs} for c in report.conflicts]
+            return "200 OK", {"ok": True, "teams": teams, "conflicts": conflicts}
+        seen = keter_balances.record_keter_balance(
+            self.db, config, workspace_id=workspace_id, data=delivery.data, now=now
+        )
+        return "200 OK", {"ok": True, "team": seen.team, "difference": seen.difference}
+
+
+def reply(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
+    """A JSON answer."""
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]

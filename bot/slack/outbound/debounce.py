@@ -1,0 +1,44 @@
+"""Coalesced Home-tab refreshes: the latest action per key, once, after a short delay."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Hashable
+
+logger = logging.getLogger(__name__)
+
+
+REFRESH_DELAY_SECONDS = 3.0
+
+
+class Debouncer:
+    """Runs the latest action per key once, ``delay`` seconds after the first request (Home tab refreshes)."""
+
+    def __init__(self, delay_seconds: float = REFRESH_DELAY_SECONDS) -> None:
+        self.delay = delay_seconds
+        self._lock = threading.Lock()
+        self._pending: dict[Hashable, Callable[[], None]] = {}
+        self._timer: threading.Timer | None = None
+
+    def request(self, key: Hashable, action: Callable[[], None]) -> None:
+        """Run ``action`` after the delay; a later request for the same key replaces it."""
+        with self._lock:
+            self._pending[key] = action
+            if self._timer is None:
+                self._timer = threading.Timer(self.delay, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Run every pending action now (the timer calls it)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = None
+        for action in pending.values():
+            try:
+                action()
+            except Exception:  # best effort: the next change, or opening the tab, shows it
+                logger.warning("a debounced refresh failed", exc_info=True)
