@@ -8,6 +8,7 @@ Bad settings or a bad credits file end with one clear message and exit status 2.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import sys
 from collections.abc import Sequence
@@ -18,10 +19,7 @@ from bot.credits_file import ConfigError, CreditsConfig, load_config
 from bot.settings import JobSettings, RunMode, Settings, SettingsError, load_job_settings, load_settings
 
 if TYPE_CHECKING:
-    from slack_bolt import App
-
-    from bot.feed.webhook import FeedEndpoint
-    from bot.store.db import Database
+    from bot.web import SlackWsgiApp
 
 logger = logging.getLogger("bot")
 EXIT_BAD_SETTINGS = 2
@@ -41,10 +39,9 @@ def _secrets(settings: Settings) -> list[str]:
 
 
 def _serve(settings: Settings, config: CreditsConfig, jobs: JobSettings) -> None:
-    from bot.app import create_app
-    from bot.jobs.process import make_runner, start_background_schedule
+    from bot.jobs.process import start_background_schedule
     from bot.store.db import Database
-    from bot.web import SlackWsgiApp
+    from bot.wiring import Process, build_process
 
     if settings.mode is RunMode.CONSOLE:
         from bot.devtools.console import run_console
@@ -57,68 +54,60 @@ def _serve(settings: Settings, config: CreditsConfig, jobs: JobSettings) -> None
     setup.dispose()
     from bot.server import serve_http
 
+    def start(process: Process) -> None:
+        atexit.register(process.close)  # pending Home-tab refreshes run, then the database is let go
+        if jobs.scheduler_in_web:  # in each worker, after the fork; the lease lets one of them run it
+            start_background_schedule(process.runner(jobs), jobs)
+
     if settings.mode is RunMode.SOCKET:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         assert settings.slack_app_token is not None
         app_token = settings.slack_app_token.get_secret_value()
         if settings.keter_webhook_secret is None:
-            db = Database(settings.database_url)
-            app = create_app(settings, config, db)
-            if jobs.scheduler_in_web:
-                start_background_schedule(make_runner(settings, config, jobs, db=db), jobs)
+            process = build_process(settings, config)
+            app = process.app()
+            start(process)
             logger.info("connecting to Slack over Socket Mode")
             SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
             return
 
         def socket_and_feed() -> SlackWsgiApp:
             # One gunicorn worker: it holds the one Socket Mode connection and serves only health and the feed.
-            db = Database(settings.database_url)
-            app = create_app(settings, config, db)
-            if jobs.scheduler_in_web:
-                start_background_schedule(make_runner(settings, config, jobs, db=db), jobs)
-            SocketModeHandler(app, app_token).connect()  # type: ignore[no-untyped-call]
-            return SlackWsgiApp(app, feed=_feed(settings, config, db, app), slack_events=False)
+            process = build_process(settings, config)
+            start(process)
+            SocketModeHandler(process.app(), app_token).connect()  # type: ignore[no-untyped-call]
+            return process.web(slack_events=False)
 
         logger.info("Socket Mode, with the charge feed on port %s at /keter/charges", settings.port)
         serve_http(socket_and_feed, port=settings.port, workers=1, threads=settings.web_threads)
         return
 
     def build() -> SlackWsgiApp:
-        db = Database(settings.database_url)
-        app = create_app(settings, config, db)
-        if jobs.scheduler_in_web:  # in each worker, after the fork; the lease lets one of them run it
-            start_background_schedule(make_runner(settings, config, jobs, db=db), jobs)
-        return SlackWsgiApp(app, feed=_feed(settings, config, db, app))
+        process = build_process(settings, config)
+        web = process.web()
+        start(process)
+        return web
 
     logger.info("serving Slack requests on port %s at /slack/events", settings.port)
     serve_http(build, port=settings.port, workers=settings.web_workers, threads=settings.web_threads)
 
 
-def _feed(settings: Settings, config: CreditsConfig, db: Database, app: App) -> FeedEndpoint | None:
-    """The charge feed's handler, or None when KETER_WEBHOOK_SECRET is unset (its path is then a 404)."""
-    from bot.app import utc_now
-    from bot.feed.webhook import FeedEndpoint
-    from bot.services.workspace.effective_config import EffectiveConfigs
-    from bot.slack.listeners.middleware import deps_of
-
-    if settings.keter_webhook_secret is None:
-        return None
-    return FeedEndpoint(
-        secret=settings.keter_webhook_secret.get_secret_value(),
-        db=db,
-        configs=EffectiveConfigs(config),
-        client=app.client,
-        clock=utc_now,
-        homes=deps_of(app),
-    )
-
-
 def _import_charges(args: argparse.Namespace, settings: Settings, config: CreditsConfig) -> int:
     """``import charges FILE.csv [--skip-bad]``: the same path as the feed; prints what it did per team."""
     from bot.feed.csv_import import import_charges_file
+    from bot.wiring import build_process
 
-    return import_charges_file(settings, config, path=args.file, skip_bad=args.skip_bad)
+    if settings.slack_bot_token is None:
+        print("keter-credits: SLACK_BOT_TOKEN: is not set (the import records charges for its workspace)")
+        return EXIT_BAD_SETTINGS
+    process = build_process(settings, config)
+    try:
+        if process.db.is_sqlite:
+            process.db.upgrade()
+        return import_charges_file(process.deps, process.client, path=args.file, skip_bad=args.skip_bad)
+    finally:
+        process.close()
 
 
 def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
@@ -152,20 +141,23 @@ def _db(action: str, settings: Settings, config: CreditsConfig) -> int:
 
 
 def _jobs(command: str, args: argparse.Namespace, settings: Settings, config: CreditsConfig, jobs: JobSettings) -> int:
-    from bot.jobs.process import make_runner, run_clock, run_digest_command
-    from bot.store.db import Database
+    from bot.jobs.process import run_clock, run_digest_command
+    from bot.wiring import build_process
 
     if settings.slack_bot_token is None:
         print(f"keter-credits: SLACK_BOT_TOKEN: is not set (`{command}` posts to Slack)", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    db = Database(settings.database_url)
-    if db.is_sqlite:
-        db.upgrade()
-    if command == "clock":
-        logger.info("running the digest and budget-alert schedule")
-        run_clock(make_runner(settings, config, jobs, db=db), jobs)
-        return 0
-    return run_digest_command(make_runner(settings, config, jobs, db=db, use_lease=False), team=args.team)
+    process = build_process(settings, config)
+    if process.db.is_sqlite:
+        process.db.upgrade()
+    try:
+        if command == "clock":
+            logger.info("running the digest and budget-alert schedule")
+            run_clock(process.runner(jobs), jobs)
+            return 0
+        return run_digest_command(process.runner(jobs, use_lease=False), team=args.team)
+    finally:
+        process.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

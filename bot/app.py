@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -13,22 +11,15 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.settings import Settings
 from bot.slack.answers.registry import answered_in_ack
 from bot.slack.listeners import register_all
 from bot.slack.outbound.pacing import PacedWebClient
-from bot.store.db import Database
-from bot.wiring import Deps
 
 # Only used where Socket Mode delivers requests over Slack's own connection and no HTTP request
 # is ever verified; Bolt still wants a value.
 SOCKET_MODE_SECRET_PLACEHOLDER = "socket-mode-requests-are-not-signed"  # noqa: S105
-
-
-def utc_now() -> datetime:
-    """The real clock; tests pass their own."""
-    return datetime.now(UTC)
 
 
 def make_client(settings: Settings) -> PacedWebClient:
@@ -64,35 +55,31 @@ class CreditsApp(App):
     ``balance`` instead of one per step. Bolt's listener pool never shares it (other threads).
     """
 
-    def __init__(self, *, db: Database, **kwargs: Any) -> None:
+    def __init__(self, *, deps: Deps, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.db = db
+        self.deps = deps
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         """Bolt's dispatch, its reads shared when the request only reads."""
         if not answered_in_ack(req.body):
             return super().dispatch(req)
-        with self.db.one_read():
+        with self.deps.db.one_read():
             return super().dispatch(req)
 
 
-def create_app(
-    settings: Settings,
-    config: CreditsConfig,
-    db: Database,
-    *,
-    client: WebClient | None = None,
-    clock: Callable[[], datetime] = utc_now,
-) -> App:
-    """Build the app. Bolt calls ``auth.test`` here, so the Slack API (or its stand-in) must answer."""
+def create_app(settings: Settings, deps: Deps, *, client: WebClient | None = None) -> CreditsApp:
+    """Build the app around the process's ``deps`` (``bot.wiring`` builds both once per process).
+
+    Bolt calls ``auth.test`` here, so the Slack API (or its stand-in) must answer.
+    """
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = CreditsApp(
-        db=db,
+        deps=deps,
         client=client or make_client(settings),
         signing_secret=secret or SOCKET_MODE_SECRET_PLACEHOLDER,
         # Bolt's default pool has 5 threads: the 6th slow request in flight would miss Slack's 3 s.
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
         logger=_BOLT_LOGGER,
     )
-    register_all(app, Deps(config=config, db=db, clock=clock))
+    register_all(app, deps)
     return app

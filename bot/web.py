@@ -12,8 +12,6 @@ refusal is one short log line (reason, size, client address), never the body.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import json
 import logging
@@ -24,6 +22,7 @@ from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -63,15 +62,14 @@ class SlackWsgiApp:
     def __init__(
         self,
         app: App,
-        signing_secret: str | None = None,
+        signing_secret: str,
         *,
         feed: WsgiHandler | None = None,
         slack_events: bool = True,
     ) -> None:
         self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)
-        # Bolt keeps the secret it verifies with privately; the edge checks with the same one.
-        secret = signing_secret if signing_secret is not None else str(getattr(app, "_signing_secret", ""))
-        self._secret = secret.encode()
+        # The same secret Bolt is built with (``bot.wiring`` passes both); slack_sdk's verifier checks it.
+        self._verifier = SignatureVerifier(signing_secret)
         self.feed = feed  # None (KETER_WEBHOOK_SECRET unset): the feed's path is a 404
         self.slack_events = slack_events  # False under Socket Mode: only health and the feed are served
 
@@ -112,8 +110,11 @@ class SlackWsgiApp:
             raise RefusedError("401 Unauthorized", "malformed timestamp")
         if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
             raise RefusedError("401 Unauthorized", "stale timestamp")
-        expected = "v0=" + hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        try:  # slack_sdk's verifier reads the body as text; Slack sends only UTF-8
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RefusedError("400 Bad Request", "body is not UTF-8") from None
+        if not self._verifier.is_valid(text, timestamp, signature):
             raise RefusedError("401 Unauthorized", "bad signature")
         check_payload(body, environ.get("CONTENT_TYPE", ""))
         return body

@@ -22,8 +22,9 @@ from slack_bolt import App, BoltRequest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.app import create_app
+from bot.app import CreditsApp, create_app
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.devtools.signing import (
     block_action_payload,
     sign,
@@ -33,11 +34,9 @@ from bot.devtools.signing import (
 )
 from bot.devtools.slack_standin import SlackStandIn
 from bot.settings import Settings
-from bot.slack.listeners.middleware import deps_of
 from bot.slack.outbound.debounce import Debouncer
 from bot.slack.outbound.pacing import PacedWebClient, Pacer
 from bot.store.db import Database
-from bot.wiring import Deps
 from tests.conftest import Clock
 from tests.slack_api_spec import check_call_against_spec, spec_available
 
@@ -168,7 +167,7 @@ def build_app(
 ) -> tuple[App, str]:
     """The app exactly as production builds it (create_app), and the signing secret it verifies with."""
     signing_secret = secrets.token_hex(16)
-    app = create_app(app_settings(standin, signing_secret, **settings), config, database, clock=clock)
+    app = create_app(app_settings(standin, signing_secret, **settings), Deps(config=config, db=database, clock=clock))
     # Slack's one message per second per channel would make every test that posts twice wait a second;
     # tests/slack/test_pacing.py checks the real pacing.
     assert isinstance(app.client, PacedWebClient)
@@ -179,7 +178,8 @@ def build_app(
 
 def app_deps(app: App) -> Deps:
     """The dependencies ``create_app`` gave the app's listeners."""
-    return deps_of(app)
+    assert isinstance(app, CreditsApp)
+    return app.deps
 
 
 def dispatcher(app: App) -> Transport:

@@ -23,8 +23,9 @@ from pydantic import SecretStr
 from slack_sdk import WebClient
 from sqlmodel import col, select
 
-from bot.app import create_app, make_client, utc_now
+from bot.app import make_client
 from bot.credits_file import CreditsConfig
+from bot.deps import utc_now
 from bot.devtools.http_server import BackgroundServer
 from bot.devtools.render import render_blocks
 from bot.devtools.signing import (
@@ -37,13 +38,11 @@ from bot.devtools.slack_standin import SlackStandIn
 from bot.jobs.approval_sweep import sweep_approvals
 from bot.settings import DEFAULT_DATABASE_URL, Settings
 from bot.slack.ids import ActionId
-from bot.slack.listeners.middleware import deps_of
-from bot.slack.outbound.debounce import Debouncer
 from bot.slack.outbound.pacing import Pacer
 from bot.store.db import Database
 from bot.store.tables.tasks import Approval, Task
-from bot.web import EVENTS_PATH, SlackWsgiApp
-from bot.wiring import Deps
+from bot.web import EVENTS_PATH
+from bot.wiring import Process, build_process
 
 CONSOLE_TOKEN = "xoxb-console"  # noqa: S105 - the stand-in's own token, never a real one
 REPLY_TIMEOUT_SECONDS = 10.0
@@ -79,7 +78,7 @@ class Console:
         self.signing_secret = secrets.token_hex(16)
         self.standin = SlackStandIn(bot_token=CONSOLE_TOKEN)
         self._tmp = tempfile.TemporaryDirectory(prefix="keter-console-")
-        self.home_refresh: Debouncer | None = None
+        self.process: Process | None = None
         url = settings.database_url
         self.throwaway_db = url == DEFAULT_DATABASE_URL
         if self.throwaway_db:
@@ -111,18 +110,16 @@ class Console:
         # after the console has shown what happened (the pacing itself is tested, see bot/slack/outbound/pacing.py).
         client = make_client(settings)
         client.pacer = Pacer(interval=0.0)
-        app = create_app(settings, self.config, self.db, client=client)
-        self.home_refresh = deps_of(app).home_refresh
-        self.server = BackgroundServer(SlackWsgiApp(app)).start()
-        self._deps = Deps(config=self.config, db=self.db, clock=utc_now)
+        self.process = build_process(settings, self.config, db=self.db, client=client)
+        self.server = BackgroundServer(self.process.web()).start()
         self._client = WebClient(token=CONSOLE_TOKEN, base_url=self.standin.base_url)
 
     def stop(self) -> None:
         """Stop serving and clean up the throwaway database."""
         if self.server:
             self.server.stop()
-        if self.home_refresh is not None:  # pending Home tab refreshes run now, while the database is there
-            self.home_refresh.flush()
+        if self.process is not None:  # pending Home tab refreshes run now, while the database is there
+            self.process.deps.close()
         self.standin.stop()
         self.db.dispose()
         self._tmp.cleanup()
@@ -166,7 +163,8 @@ class Console:
     def _sweep(self) -> str:
         """Expire due approval requests, as the schedule does every minute in production; what it posted."""
         seen = len(self.standin.calls)
-        if not sweep_approvals(self._deps, self._client, utc_now()):
+        assert self.process is not None
+        if not sweep_approvals(self.process.deps, self._client, utc_now()):
             return ""
         time.sleep(SETTLE_SECONDS)
         return "\n".join(self._shown_calls(seen)) + "\n"

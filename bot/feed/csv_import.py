@@ -17,16 +17,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.domain.errors import UserFacingError
 from bot.domain.keter_charges import BadLine, Charge, parse_csv
 from bot.feed.webhook import EmailDirectory
 from bot.jobs.digest_posting import Workspace
 from bot.services.charges import recording as service
-from bot.services.workspace.effective_config import EffectiveConfigs
-from bot.settings import Settings
 from bot.slack.outbound.home_tabs import refresh_team_homes
-from bot.store.db import Database
-from bot.wiring import Deps
 
 EXIT_BAD_FILE = 1
 EXIT_BAD_SETTINGS = 2
@@ -35,16 +32,13 @@ EXIT_CONFLICTS = 3
 the same file gives the same answer, since the recorded figures stand until an admin corrects them)."""
 
 
-def import_charges_file(
-    settings: Settings, config: CreditsConfig, *, path: Path, skip_bad: bool, out: TextIO | None = None
-) -> int:
-    """Validate, then import; prints bad lines, per team new / known / matched / unplanned, and conflicts."""
-    out = out or sys.stdout
-    from bot.app import make_client, utc_now
+def import_charges_file(deps: Deps, client: WebClient, *, path: Path, skip_bad: bool, out: TextIO | None = None) -> int:
+    """Validate, then import; prints bad lines, per team new / known / matched / unplanned, and conflicts.
 
-    if settings.slack_bot_token is None:
-        print("keter-credits: SLACK_BOT_TOKEN: is not set (the import records charges for its workspace)", file=out)
-        return EXIT_BAD_SETTINGS
+    ``deps`` and ``client`` are the process's (``bot.wiring``); the charges go to the client's workspace.
+    """
+    out = out or sys.stdout
+    config, db = deps.config, deps.db
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -62,31 +56,25 @@ def import_charges_file(
     if bad and not skip_bad:
         print(f"{len(bad)} bad line(s); nothing was imported (fix them, or pass --skip-bad)", file=out)
         return EXIT_BAD_FILE
-    client = make_client(settings)
-    db = Database(settings.database_url)
     try:
-        if db.is_sqlite:
-            db.upgrade()
         workspace_id = Workspace.of(client).id
         with db.read() as session:
-            effective = EffectiveConfigs(config).get(session, workspace_id)
+            effective = deps.configs.get(session, workspace_id)
         report = service.record_charges(
             db,
             effective,
             workspace_id=workspace_id,
             charges=charges,
-            now=utc_now(),
+            now=deps.clock(),
             lookup=EmailDirectory(client).lookup,
         )
-        _refresh_homes(Deps(config=config, db=db, clock=utc_now), client, effective, workspace_id, report.changed)
+        _refresh_homes(deps, client, effective, workspace_id, report.changed)
     except SlackApiError as exc:
         print(f"Slack refused the bot token ({exc.response.get('error')}); nothing was imported", file=out)
         return EXIT_BAD_SETTINGS
     except UserFacingError as exc:  # an unknown team, found before any write: nothing was imported
         print(f"{exc}; nothing was imported", file=out)
         return EXIT_BAD_FILE
-    finally:
-        db.dispose()
     for team, counts in sorted(report.teams.items()):
         print(
             f"{team}: {counts.new:,} new, {counts.known:,} already known, "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,15 +24,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from standardwebhooks.webhooks import Webhook
 
+from bot.deps import Deps
 from bot.domain.errors import UserFacingError
 from bot.domain.keter_charges import BadBodyError, ChargesCreated, parse_delivery
 from bot.jobs.digest_posting import Workspace
 from bot.services.charges import reconciliation as keter_balances
 from bot.services.charges import recording as service
-from bot.services.workspace.effective_config import EffectiveConfigs
 from bot.slack.outbound.home_tabs import refresh_team_homes
-from bot.store.db import Database
-from bot.wiring import Deps
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -72,19 +70,11 @@ class EmailDirectory:
 class FeedEndpoint:
     """The feed's WSGI handler: verify, parse, record; answers JSON."""
 
-    def __init__(
-        self,
-        *,
-        secret: str,
-        db: Database,
-        configs: EffectiveConfigs,
-        client: WebClient,
-        clock: Callable[[], datetime],
-        homes: Deps | None = None,
-    ) -> None:
-        """``homes``: the app's dependencies, to refresh the Home tabs a charge changes (None: none refreshed)."""
+    def __init__(self, *, secret: str, deps: Deps, client: WebClient, refresh_homes: bool = True) -> None:
+        """``deps``: the process's; ``refresh_homes``: redraw the Home tabs a charge changes (debounced)."""
         self.webhook = Webhook(secret)
-        self.db, self.configs, self.client, self.clock, self.homes = db, configs, client, clock, homes
+        self.deps, self.client, self.refresh_homes = deps, client, refresh_homes
+        self.db = deps.db
         self.emails = EmailDirectory(client)
         self._workspace: Workspace | None = None
 
@@ -124,7 +114,7 @@ class FeedEndpoint:
             delivery = parse_delivery(body)
         except BadBodyError as exc:
             return "400 Bad Request", {"error": str(exc)}
-        webhook_id, now = headers["webhook-id"], self.clock()
+        webhook_id, now = headers["webhook-id"], self.deps.clock()
         if service.delivery_seen(self.db, webhook_id=webhook_id):
             return "200 OK", {"ok": True, "redelivered": True}
         try:
@@ -137,7 +127,7 @@ class FeedEndpoint:
     def _record(self, delivery: Any, now: datetime) -> tuple[str, dict[str, Any]]:
         workspace_id = self.workspace_id
         with self.db.read() as session:
-            config = self.configs.get(session, workspace_id)
+            config = self.deps.configs.get(session, workspace_id)
         if isinstance(delivery, ChargesCreated):
             report = service.record_charges(
                 self.db,
@@ -147,8 +137,8 @@ class FeedEndpoint:
                 now=now,
                 lookup=self.emails.lookup,
             )
-            if self.homes is not None:  # debounced: published a moment after the answer
-                refresh_team_homes(self.homes, self.client, config, workspace_id, report.changed)
+            if self.refresh_homes:  # debounced: published a moment after the answer
+                refresh_team_homes(self.deps, self.client, config, workspace_id, report.changed)
             teams = {team: vars(counts) for team, counts in report.teams.items()}
             conflicts = [{"id": c.id, "team": c.team, "differs": c.differs} for c in report.conflicts]
             return "200 OK", {"ok": True, "teams": teams, "conflicts": conflicts}

@@ -19,6 +19,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.deps import Deps
 from bot.domain.lifecycle import ApprovalStatus
 from bot.services.approvals import decisions as approvals
 from bot.services.approvals import posts as approval_posts
@@ -28,7 +29,6 @@ from bot.services.workspace.records import ApprovalRecord, TaskRecord
 from bot.slack.blocks.approval import unpostable_text
 from bot.slack.outbound.announce import announce_safely, find_request, landed, outcome_text, tell_requester, try_post
 from bot.slack.outbound.home_tabs import refresh_team_homes
-from bot.wiring import Deps
 
 logger = logging.getLogger(__name__)
 

@@ -7,32 +7,14 @@ import logging
 import signal
 import sys
 import threading
-from datetime import timedelta
 from typing import TextIO
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk.errors import SlackApiError
 
-from bot.credits_file import CreditsConfig
 from bot.jobs.scheduler import JobRunner, build_scheduler
-from bot.settings import JobSettings, Settings
+from bot.settings import JobSettings
 from bot.store import overrides
-from bot.store.db import Database
-
-
-def make_runner(
-    settings: Settings, config: CreditsConfig, jobs: JobSettings, *, db: Database | None = None, use_lease: bool = True
-) -> JobRunner:
-    """A runner with the production WebClient (it waits out 429s) on the configured database."""
-    from bot.app import make_client
-
-    return JobRunner(
-        db or Database(settings.database_url),
-        config,
-        make_client(settings),
-        grace=timedelta(hours=jobs.digest_grace_hours),
-        use_lease=use_lease,
-    )
 
 
 def start_background_schedule(runner: JobRunner, jobs: JobSettings) -> BackgroundScheduler:

@@ -19,13 +19,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
 
+from bot.deps import Deps
 from bot.services.approvals import nudges as approval_nudges
 from bot.services.approvals.nudges import Nudge
 from bot.slack.blocks.approval import task_line
 from bot.slack.blocks.format import credits, when
 from bot.slack.ids import ActionId
 from bot.slack.outbound.home_tabs import thread_link
-from bot.wiring import Deps
 
 logger = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.jobs.approval_sweep import sweep_approvals
 from bot.jobs.budget_alerts import AlertJob
 from bot.jobs.charge_settling import ChargeFeedJob, ChargeFeedReport
@@ -46,7 +47,6 @@ from bot.slack.outbound.home_tabs import refresh_team_homes
 from bot.slack.outbound.pacing import PacedWebClient, Pacer
 from bot.store import digest as store
 from bot.store.db import Database
-from bot.wiring import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +54,6 @@ JOB_ID = "scheduled-tick"
 LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(minutes=3)
 DEFAULT_INTERVAL_SECONDS = 60
-
-
-def utc_now() -> datetime:
-    """The real clock; tests pass their own."""
-    return datetime.now(UTC)
 
 
 def process_name() -> str:
@@ -81,10 +76,8 @@ class RunReport:
 class JobRunner:
     """One process's scheduled work. ``run_once`` is what the scheduler calls every tick."""
 
-    db: Database
-    config: CreditsConfig
+    deps: Deps
     client: WebClient
-    clock: Callable[[], datetime] = utc_now
     grace: timedelta = DEFAULT_GRACE
     pacer: Pacer | None = None  # None: the client's own (the process's shared pacer)
     owner: str = field(default_factory=process_name)
@@ -92,10 +85,24 @@ class JobRunner:
 
     def __post_init__(self) -> None:
         self._workspace: Workspace | None = None
-        self._deps = Deps(config=self.config, db=self.db, clock=self.clock)
         self._lock = threading.Lock()
         if self.pacer is not None and isinstance(self.client, PacedWebClient):
             self.client.pacer = self.pacer
+
+    @property
+    def db(self) -> Database:
+        """The process's database."""
+        return self.deps.db
+
+    @property
+    def config(self) -> CreditsConfig:
+        """The credits file (each workspace's effective config is read per run)."""
+        return self.deps.config
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The process's clock."""
+        return self.deps.clock
 
     @property
     def workspace(self) -> Workspace:
@@ -107,7 +114,7 @@ class JobRunner:
     def digest_job(self) -> DigestJob:
         """The digest job of this runner."""
         poster = Poster(self.db, self.client, self.owner)
-        return DigestJob(self.db, self._deps.configs, self.client, poster, self.workspace, self.grace)
+        return DigestJob(self.db, self.deps.configs, self.client, poster, self.workspace, self.grace)
 
     def take_lease(self) -> bool:
         """Hold the deployment's scheduler lease for another LEASE_TTL, unless another process holds it."""
@@ -127,20 +134,20 @@ class JobRunner:
             try:
                 return self._run_jobs()
             finally:  # the tick is the debounce: each Home tab it changed is published once, now
-                isolated(logger, "home tab refreshes", self._deps.home_refresh.flush)
+                isolated(logger, "home tab refreshes", self.deps.home_refresh.flush)
 
     def _run_jobs(self) -> RunReport:
         """Every job of one tick, each isolated from the others' failures."""
         uninstalled = workspaces.not_installed(self.db)
         isolated(
-            logger, "approvals sweep", lambda: sweep_approvals(self._deps, self.client, self.clock(), skip=uninstalled)
+            logger, "approvals sweep", lambda: sweep_approvals(self.deps, self.client, self.clock(), skip=uninstalled)
         )
         if uninstalled and self._skip_uninstalled(uninstalled):
             return RunReport()
         isolated(
             logger,
             "approval reminders",
-            lambda: send_reminders(self._deps, self.client, self.clock(), owner=self.owner),
+            lambda: send_reminders(self.deps, self.client, self.clock(), owner=self.owner),
         )
         digests = self.digest_job()
         report = RunReport(digests=digests.post_due(self.clock))
@@ -182,7 +189,7 @@ class JobRunner:
         for team, people in (report.charge_feed.changed if report.charge_feed else {}).items():
             changed.setdefault(team, set()).update(people)
         if changed:
-            refresh_team_homes(self._deps, self.client, config, self.workspace.id, changed)
+            refresh_team_homes(self.deps, self.client, config, self.workspace.id, changed)
 
     def _skip_uninstalled(self, uninstalled: set[str]) -> bool:
         """Whether this run's digests and alerts are for a workspace the app was uninstalled from."""

@@ -9,9 +9,9 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 
 from bot.credits_file import ADMIN_ROLE, CreditsConfig
+from bot.deps import Deps
 from bot.domain.errors import UserFacingError
 from bot.services.workspace.members import Member, bot_admins, resolve_member
-from bot.wiring import Deps
 
 
 @dataclass(frozen=True)

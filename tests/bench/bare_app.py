@@ -41,7 +41,7 @@ def build_bolt_app() -> App:
 
 def create() -> SlackWsgiApp:
     """gunicorn's app factory: called once in each worker after the fork."""
-    return SlackWsgiApp(build_bolt_app())
+    return SlackWsgiApp(build_bolt_app(), os.environ["SLACK_SIGNING_SECRET"])
 
 
 if __name__ == "__main__":

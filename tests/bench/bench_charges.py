@@ -37,7 +37,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # run as a script: make ``bot`` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from bot.app import create_app  # noqa: E402
 from bot.credits_file import load_config  # noqa: E402
 from bot.devtools.http_server import BackgroundServer  # noqa: E402
 from bot.devtools.slack_standin import SlackStandIn  # noqa: E402
@@ -45,13 +44,13 @@ from bot.domain.keter_charges import CSV_COLUMNS  # noqa: E402
 from bot.feed.csv_import import import_charges_file  # noqa: E402
 from bot.feed.webhook import FeedEndpoint  # noqa: E402
 from bot.services.charges.history import read_history  # noqa: E402
-from bot.services.workspace.effective_config import EffectiveConfigs  # noqa: E402
 from bot.services.workspace.members import Member  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.history import rebuild_history_rollup  # noqa: E402
 from bot.store.ledger_checks import check_running_balances  # noqa: E402
 from bot.web import FEED_PATH, SlackWsgiApp  # noqa: E402
+from bot.wiring import build_process  # noqa: E402
 from tests.bench.bench_balance import TEAM, build_ledger  # noqa: E402
 
 SECRET = "whsec_" + base64.b64encode(b"bench-charges-secret-0123456789ab").decode()
@@ -149,11 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         empty.upgrade()
         db = built.db
         settings = Settings(slack_bot_token=api.bot_token, slack_signing_secret="bench", slack_api_url=api.base_url)
-        app = create_app(settings, config, db)
-        endpoint = FeedEndpoint(
-            secret=SECRET, db=db, configs=EffectiveConfigs(config), client=app.client, clock=lambda: now
-        )
-        server = BackgroundServer(SlackWsgiApp(app, feed=endpoint)).start()
+        process = build_process(settings, config, db=db, clock=lambda: now)
+        endpoint = FeedEndpoint(secret=SECRET, deps=process.deps, client=process.client)
+        server = BackgroundServer(SlackWsgiApp(process.app(), "bench", feed=endpoint)).start()
         try:
             fed = charge_rows("wh", args.charges, now, args.seed)
             seconds = feed_over_http(server.url, fed)
@@ -173,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         out = io.StringIO()
         started = time.perf_counter()
-        status = import_charges_file(file_settings, config, path=csv_path, skip_bad=False, out=out)
+        importing = build_process(file_settings, config)
+        status = import_charges_file(importing.deps, importing.client, path=csv_path, skip_bad=False, out=out)
+        importing.close()
         seconds = time.perf_counter() - started
         print(f"csv import: {args.charges:,} charges in {seconds:.1f} s: {args.charges / seconds:,.0f} charges/s")
         print(f"  {out.getvalue().strip()} (exit {status})")

@@ -59,7 +59,7 @@ def serve_bot(
 ) -> tuple[BackgroundServer, str]:
     """Build the app exactly as production does (create_app) and serve it on 127.0.0.1."""
     app, signing_secret = build_app(standin, database, config, clock, **settings)
-    return BackgroundServer(SlackWsgiApp(app)).start(), signing_secret
+    return BackgroundServer(SlackWsgiApp(app, signing_secret)).start(), signing_secret
 
 
 def stop_in_background(server: BackgroundServer) -> None:

@@ -32,7 +32,6 @@ from bot.feed.csv_import import EXIT_CONFLICTS, import_charges_file
 from bot.feed.webhook import FeedEndpoint
 from bot.services.approvals import decisions as approvals
 from bot.services.tasks import run_and_done as tasks
-from bot.services.workspace.effective_config import EffectiveConfigs
 from bot.services.workspace.members import Member
 from bot.settings import Settings
 from bot.store import ledger_checks, ledger_reads
@@ -40,7 +39,8 @@ from bot.store.db import Database
 from bot.store.tables.keter import KeterCharge
 from bot.store.tables.ledger import LedgerEntry
 from bot.web import FEED_PATH, SlackWsgiApp
-from tests.bot_harness import WORKSPACE, build_app
+from bot.wiring import build_process
+from tests.bot_harness import WORKSPACE, app_deps, build_app
 from tests.conftest import Clock
 from tests.e2e.conftest import stop_in_background
 
@@ -87,11 +87,9 @@ class Feed:
 @pytest.fixture
 def feed(standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock) -> Iterator[Feed]:
     standin.add_user("U0ERIN", name="erin", email="erin@studio.example")
-    app, _ = build_app(standin, database, config, clock)
-    endpoint = FeedEndpoint(
-        secret=SECRET, db=database, configs=EffectiveConfigs(config), client=app.client, clock=clock
-    )
-    server = BackgroundServer(SlackWsgiApp(app, feed=endpoint)).start()
+    app, signing_secret = build_app(standin, database, config, clock)
+    endpoint = FeedEndpoint(secret=SECRET, deps=app_deps(app), client=app.client)
+    server = BackgroundServer(SlackWsgiApp(app, signing_secret, feed=endpoint)).start()
     yield Feed(server, database)
     stop_in_background(server)
     with database.read() as session:
@@ -223,7 +221,12 @@ def test_the_import_skips_a_conflicting_line_imports_the_rest_and_exits_3(
         database_url=feed.db.url,
     )
     out = io.StringIO()
-    assert import_charges_file(settings, config, path=path, skip_bad=False, out=out) == EXIT_CONFLICTS
+    process = build_process(settings, config)
+    try:
+        status = import_charges_file(process.deps, process.client, path=path, skip_bad=False, out=out)
+    finally:
+        process.close()
+    assert status == EXIT_CONFLICTS
     printed = out.getvalue()
     assert "design: 2 new, 0 already known, 0 matched to tasks, 2 unplanned" in printed
     assert "line 3: charge a skipped: already recorded with other figures (credits 40 then 41)" in printed
@@ -286,8 +289,8 @@ def test_a_balance_update_is_kept_for_reconciliation(feed: Feed) -> None:
 
 
 def test_without_a_secret_the_feed_is_404(standin: SlackStandIn, database: Database, config: CreditsConfig) -> None:
-    app, _ = build_app(standin, database, config, Clock(datetime(2026, 11, 24, 10, tzinfo=UTC)))
-    server = BackgroundServer(SlackWsgiApp(app)).start()
+    app, signing_secret = build_app(standin, database, config, Clock(datetime(2026, 11, 24, 10, tzinfo=UTC)))
+    server = BackgroundServer(SlackWsgiApp(app, signing_secret)).start()
     try:
         answer = requests.post(server.url + FEED_PATH, data=b"{}", timeout=10)
         assert answer.status_code == 404
@@ -299,11 +302,9 @@ def test_socket_mode_serves_only_health_and_the_feed(
     standin: SlackStandIn, database: Database, config: CreditsConfig, clock: Clock
 ) -> None:
     """What ``python -m bot serve`` runs under Socket Mode with KETER_WEBHOOK_SECRET set."""
-    app, _ = build_app(standin, database, config, clock)
-    endpoint = FeedEndpoint(
-        secret=SECRET, db=database, configs=EffectiveConfigs(config), client=app.client, clock=clock
-    )
-    server = BackgroundServer(SlackWsgiApp(app, feed=endpoint, slack_events=False)).start()
+    app, signing_secret = build_app(standin, database, config, clock)
+    endpoint = FeedEndpoint(secret=SECRET, deps=app_deps(app), client=app.client)
+    server = BackgroundServer(SlackWsgiApp(app, signing_secret, feed=endpoint, slack_events=False)).start()
     try:
         assert requests.post(server.url + "/slack/events", data=b"{}", timeout=10).status_code == 404
         assert requests.get(server.url + "/healthz", timeout=10).status_code == 200

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot.app import make_client
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.devtools.slack_standin import SlackStandIn
 from bot.domain import ledger as rules
 from bot.domain.calendar import local_date
@@ -73,8 +74,8 @@ class Harness:
         )
         options.setdefault("use_lease", False)
         options.setdefault("pacer", Pacer(sleep=self.sleeps.append, monotonic=lambda: 0.0))
-        options.setdefault("clock", self.clock)
-        return JobRunner(db or self.db, self.config, make_client(settings), **options)
+        deps = Deps(config=self.config, db=db or self.db, clock=options.pop("clock", self.clock))
+        return JobRunner(deps, make_client(settings), **options)
 
     def digests(self, channel: str = DESIGN_CHANNEL) -> list[dict[str, Any]]:
         """Top-level digest messages in the channel."""

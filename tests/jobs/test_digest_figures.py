@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from bot.charts import PNG_SIGNATURE
+from bot.deps import Deps
 from bot.devtools.render import mrkdwn_to_text, render_blocks
 from bot.domain import ledger as rules
 from bot.domain.admin_commands import AdminDigestCommand
@@ -23,7 +24,6 @@ from bot.services.workspace.members import Member
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
 from bot.store import ledger_writes
 from bot.store.tables.tasks import Approval, Task
-from bot.wiring import Deps
 from tests.bot_harness import DESIGN_CHANNEL, WORKSPACE, check_blocks
 from tests.jobs.conftest import SLOT, Harness
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import time_machine
 
+from bot.deps import utc_now
 from bot.jobs.posting import POSTING_LEASE, Pacer, Poster
-from bot.jobs.scheduler import JOB_ID, LEASE_TTL, build_scheduler, utc_now
+from bot.jobs.scheduler import JOB_ID, LEASE_TTL, build_scheduler
 from bot.store import digest as store
 from bot.store.db import Database
 from bot.store.tables.posts import PostKind, PostState

@@ -12,13 +12,13 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.domain.command_line import parse_command
 from bot.domain.task_commands import RunCommand
 from bot.jobs.approval_sweep import sweep_approvals
 from bot.services.approvals import posts as approval_posts
 from bot.services.tasks.run_and_done import start_task
 from bot.services.workspace.members import Member
-from bot.wiring import Deps
 from tests.bot_harness import ALICE, BOB, DESIGN_CHANNEL, WORKSPACE, BotUnderTest
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, tasks, thread_replies

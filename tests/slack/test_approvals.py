@@ -6,11 +6,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.devtools.signing import block_action_payload, signed_interaction
 from bot.devtools.slack_standin import SlackStandIn
 from bot.jobs.approval_sweep import sweep_approvals
 from bot.store.db import Database
-from bot.wiring import Deps
 from tests.bot_harness import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest, in_process_bot
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, balance, request_message, tasks, thread_replies

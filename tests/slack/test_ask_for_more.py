@@ -9,11 +9,11 @@ from slack_sdk import WebClient
 from sqlmodel import select
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.devtools.render import render_blocks
 from bot.jobs.approval_sweep import sweep_approvals
 from bot.store.tables.ledger import LedgerEntry
 from bot.store.tables.workspace import AuditEntry
-from bot.wiring import Deps
 from tests.bot_harness import ALICE, BOB, CAROL, DESIGN_CHANNEL, BotUnderTest
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import approvals, balance, request_message, tasks, thread_replies

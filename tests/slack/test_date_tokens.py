@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from bot.app import make_client
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.devtools.signing import sign
 from bot.jobs.posting import Pacer
 from bot.jobs.scheduler import JobRunner
@@ -25,9 +26,8 @@ def tick(bot: BotUnderTest, config: CreditsConfig, clock: Clock) -> None:
         slack_signing_secret=SecretStr("not-used-by-jobs"),
         slack_api_url=bot.standin.base_url,
     )
-    JobRunner(
-        bot.db, config, make_client(settings), clock=clock, use_lease=False, pacer=Pacer(sleep=lambda _: None)
-    ).run_once()
+    deps = Deps(config=config, db=bot.db, clock=clock)
+    JobRunner(deps, make_client(settings), use_lease=False, pacer=Pacer(sleep=lambda _: None)).run_once()
 
 
 def open_home(bot: BotUnderTest, user: str) -> dict[str, Any]:

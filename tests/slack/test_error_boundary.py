@@ -19,6 +19,7 @@ from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.devtools.render import render_blocks
 from bot.devtools.signing import sign, signed_interaction, slash_command_form, view_submission_payload
 from bot.devtools.slack_standin import SlackStandIn
@@ -28,7 +29,6 @@ from bot.slack.listeners import LISTENERS, register_all
 from bot.slack.listeners.errors import error_boundary, wrapped_listener
 from bot.slack.listeners.middleware import ProvideDeps
 from bot.store.db import Database
-from bot.wiring import Deps
 
 SECRET = "test-signing-secret"
 BOB, CHANNEL = "U0BOB", "C0DESIGN"

@@ -6,10 +6,10 @@ import json
 
 from bot.app import make_client
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.devtools.slack_standin import SlackStandIn
 from bot.jobs.reminders import send_reminders
 from bot.store.db import Database
-from bot.wiring import Deps
 from tests.bot_harness import ALICE, BOB, CAROL, app_settings, in_process_bot
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, request_message

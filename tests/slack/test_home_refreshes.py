@@ -19,12 +19,13 @@ from standardwebhooks.webhooks import Webhook
 
 from bot.app import make_client
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.feed.csv_import import import_charges_file
 from bot.feed.webhook import FeedEndpoint
 from bot.jobs.posting import Pacer
 from bot.jobs.scheduler import JobRunner
-from bot.services.workspace.effective_config import EffectiveConfigs
 from bot.settings import Settings
+from bot.wiring import build_process
 from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest, app_deps
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, request_message, tasks
@@ -49,7 +50,9 @@ def job_settings(bot: BotUnderTest, **extra: Any) -> Settings:
 def tick(bot: BotUnderTest, config: CreditsConfig, clock: Clock) -> None:
     """One scheduled run, as the clock process makes it."""
     client = make_client(job_settings(bot))
-    JobRunner(bot.db, config, client, clock=clock, use_lease=False, pacer=Pacer(sleep=lambda _: None)).run_once()
+    JobRunner(
+        Deps(config=config, db=bot.db, clock=clock), client, use_lease=False, pacer=Pacer(sleep=lambda _: None)
+    ).run_once()
 
 
 def published(bot: BotUnderTest) -> list[str]:
@@ -121,14 +124,7 @@ def test_a_charge_from_the_feed_and_its_settling_refresh_the_team(
     bot.finish_work()
     bot.standin.reset()
     assert bot.app is not None
-    endpoint = FeedEndpoint(
-        secret=FEED_SECRET,
-        db=bot.db,
-        configs=EffectiveConfigs(config),
-        client=bot.app.client,
-        clock=clock,
-        homes=app_deps(bot.app),
-    )
+    endpoint = FeedEndpoint(secret=FEED_SECRET, deps=app_deps(bot.app), client=bot.app.client)
     body = json.dumps({"type": "charges.created", "data": {"charges": [a_charge("ch_h1", 18, "KC-1")]}}).encode()
     status, answer = endpoint.handle(feed_environ(body))  # type: ignore[arg-type]
     assert status == "200 OK" and answer["teams"]["design"]["matched"] == 1
@@ -149,7 +145,13 @@ def test_a_csv_import_refreshes_the_team_before_it_exits(
     path.write_text(f"{CSV_HEADER}\nch_c1,2026-11-24T09:05:00Z,design,,image,high,4,,32,attempt,,,\n", encoding="utf-8")
     settings = job_settings(bot, database_url=bot.db.url)  # the command opens its own
     out = io.StringIO()
-    assert import_charges_file(settings, config, path=path, skip_bad=False, out=out) == 0, out.getvalue()
+    process = build_process(settings, config)  # the command's own, as `python -m bot import charges` builds it
+    try:
+        assert import_charges_file(process.deps, process.client, path=path, skip_bad=False, out=out) == 0, (
+            out.getvalue()
+        )
+    finally:
+        process.close()
     assert published(bot) == TEAM
 
 

@@ -9,11 +9,11 @@ from typing import Any
 from slack_sdk.models.views import View
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.devtools.signing import sign, signed_interaction, view_submission_payload
 from bot.devtools.slack_standin import SlackStandIn
 from bot.jobs.reminders import send_reminders
 from bot.store.db import Database
-from bot.wiring import Deps
 from tests.bot_harness import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest, in_process_bot
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, request_message, tasks

@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from bot.app import make_client
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.jobs.posting import Pacer
 from bot.jobs.scheduler import JobRunner
 from bot.settings import Settings
@@ -29,9 +30,8 @@ def remind(bot: BotUnderTest, config: CreditsConfig, clock: Clock) -> dict[str, 
         slack_signing_secret=SecretStr("not-used-by-jobs"),
         slack_api_url=bot.standin.base_url,
     )
-    runner = JobRunner(
-        bot.db, config, make_client(settings), clock=clock, use_lease=False, pacer=Pacer(sleep=lambda _: None)
-    )
+    deps = Deps(config=config, db=bot.db, clock=clock)
+    runner = JobRunner(deps, make_client(settings), use_lease=False, pacer=Pacer(sleep=lambda _: None))
     runner.run_once()
     [reminder] = bot.standin.messages(DM)
     return reminder

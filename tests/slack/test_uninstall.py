@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from bot.app import make_client
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.devtools.signing import sign
 from bot.jobs.scheduler import JobRunner
 from bot.services.workspace import installs as workspaces
@@ -47,7 +48,9 @@ def runner(bot: BotUnderTest, config: CreditsConfig, clock: Clock) -> JobRunner:
         slack_signing_secret=SecretStr("not-used-by-jobs"),
         slack_api_url=bot.standin.base_url,
     )
-    return JobRunner(bot.db, config, make_client(settings), clock=clock, use_lease=False, pacer=Pacer(0.0))
+    return JobRunner(
+        Deps(config=config, db=bot.db, clock=clock), make_client(settings), use_lease=False, pacer=Pacer(0.0)
+    )
 
 
 def calls_since(bot: BotUnderTest, count: int) -> list[str]:

@@ -15,11 +15,11 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.domain.command_line import every_subcommand
 from bot.jobs.approval_sweep import sweep_approvals
 from bot.jobs.scheduler import JobRunner
 from bot.slack.blocks.format import clock_time
-from bot.wiring import Deps
 from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, request_message, tasks
@@ -148,7 +148,7 @@ def drive_every_reply_kind(bot: BotUnderTest, clock: Clock, config: CreditsConfi
     client = WebClient(token=bot.standin.bot_token, base_url=bot.standin.base_url)
     sweep_approvals(Deps(config=config, db=bot.db, clock=clock), client, clock())
     bot.command(f"done {newest_task(bot)} cost=4000", user=BOB)  # approved above: 4,000 crosses 50 and 80 %
-    runner = JobRunner(bot.db, config, client, clock=clock, use_lease=False)
+    runner = JobRunner(Deps(config=config, db=bot.db, clock=clock), client, use_lease=False)
     runner.run_once()  # the budget alerts
     clock.now = datetime(2026, 11, 30, 8, 1, tzinfo=UTC)  # Monday 09:01 in Berlin: the weekly digest
     runner.run_once()

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from slack_bolt import App
 
+from bot.deps import Deps
 from bot.slack.ids import ActionId, CallbackId, FunctionId, ShortcutId, SlashCommand
 from bot.slack.listeners import errors, middleware
 from bot.slack.listeners.actions import approval, asks, audit, history, holds, home
@@ -26,7 +27,6 @@ from bot.slack.listeners.functions import workflow
 from bot.slack.listeners.shortcuts import quote
 from bot.slack.listeners.views import deny_reason, hold_finish, quote_form, raise_until
 from bot.slack.outbound.pacing import PacedListenerClient, PacedWebClient
-from bot.wiring import Deps
 
 Kind = Literal["command", "action", "view", "event", "shortcut", "function"]
 

@@ -23,15 +23,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 from slack_bolt.util.utils import get_arg_names_of_callable
 
+from bot.deps import Deps
 from bot.services.workspace.slack_deliveries import claim_event, claimed_by_first_write
 from bot.slack.context import RequestContext
 from bot.slack.payloads import parties
 from bot.store.db import DeliveryAlreadyHandledError
-from bot.wiring import Deps
 
 logger = logging.getLogger(__name__)
 __all__ = ["DeliveryAlreadyHandledError", "Direct", "ProvideDeps", "delivery_key", "handled_once", "load_config"]
@@ -56,11 +56,6 @@ def delivery_key(body: dict[str, Any], signature: str | None) -> str:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:40]
-
-
-def deps_of(app: App) -> Deps:
-    """The dependencies ``create_app`` gave an app's listeners (its ``ProvideDeps`` middleware holds them)."""
-    return next(m.deps for m in app._middleware_list if isinstance(m, ProvideDeps))
 
 
 class ProvideDeps(Middleware):

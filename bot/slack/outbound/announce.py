@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import ApprovalStatus
 from bot.services.approvals import credit_asks as asks
@@ -35,7 +36,6 @@ from bot.slack.blocks.approval import decided_blocks, request_blocks, request_te
 from bot.slack.blocks.asks import ask_decided_blocks, ask_request_blocks, ask_request_text, ask_thread_reply
 from bot.slack.blocks.tasks import flag_blocks, flag_text
 from bot.slack.ids import MetadataEvent
-from bot.wiring import Deps
 
 logger = logging.getLogger(__name__)
 CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "channel_is_archived", "restricted_action")

@@ -20,10 +20,13 @@ class Debouncer:
         self._lock = threading.Lock()
         self._pending: dict[Hashable, Callable[[], None]] = {}
         self._timer: threading.Timer | None = None
+        self._stopped = False
 
     def request(self, key: Hashable, action: Callable[[], None]) -> None:
         """Run ``action`` after the delay; a later request for the same key replaces it."""
         with self._lock:
+            if self._stopped:  # the process is shutting down: the tab refreshes when it is next opened
+                return
             self._pending[key] = action
             if self._timer is None:
                 self._timer = threading.Timer(self.delay, self.flush)
@@ -42,3 +45,13 @@ class Debouncer:
                 action()
             except Exception:  # best effort: the next change, or opening the tab, shows it
                 logger.warning("a debounced refresh failed", exc_info=True)
+
+    def stop(self) -> None:
+        """Run what is pending now and take no more (the process is stopping).
+
+        Pending refreshes run rather than being dropped: each is a redraw a member is waiting for, and
+        the database and Slack client they need are still there while the process stops.
+        """
+        with self._lock:
+            self._stopped = True
+        self.flush()

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.domain.limits import can_approve
 from bot.services.approvals import nudges as approval_nudges
 from bot.services.balances.team_balances import balance_report
@@ -28,7 +29,6 @@ from bot.services.tasks.run_and_done import my_open_tasks
 from bot.services.workspace.members import Member, bot_admins
 from bot.slack.blocks.format import day
 from bot.slack.blocks.home import Decidable, TeamHome, home_view
-from bot.wiring import Deps
 
 logger = logging.getLogger(__name__)
 

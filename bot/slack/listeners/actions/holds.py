@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.deps import Deps
 from bot.domain.errors import UserFacingError
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.task_commands import CancelCommand
@@ -17,7 +18,6 @@ from bot.slack.blocks.holds import FormMode, HoldFormState, finish_form, outcome
 from bot.slack.blocks.tasks import notice_blocks
 from bot.slack.context import RequestContext
 from bot.slack.payloads import button_value
-from bot.wiring import Deps
 
 
 def _clicked_task(deps: Deps, body: dict[str, Any]) -> TaskRecord:

@@ -7,8 +7,8 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.credits_file import CreditsConfig
+from bot.deps import Deps
 from bot.slack.outbound.home_tabs import publish_home
-from bot.wiring import Deps
 
 
 def handle_app_home_opened(

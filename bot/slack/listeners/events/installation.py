@@ -16,8 +16,8 @@ from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.deps import Deps
 from bot.services.workspace import installs as workspaces
-from bot.wiring import Deps
 
 logger = logging.getLogger(__name__)
 
