@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.deps import Deps
 from bot.settings import Settings
-from bot.slack.answers.registry import answered_in_ack
+from bot.slack.answers.registry import parse_command_line
 from bot.slack.listeners import register_all
 from bot.slack.outbound.pacing import PacedWebClient
 
@@ -61,7 +61,11 @@ class CreditsApp(App):
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         """Bolt's dispatch, its reads shared when the request only reads."""
-        if not answered_in_ack(req.body):
+        command_line = parse_command_line(req.body)  # the one parse of a /credits line
+        if command_line is None:
+            return super().dispatch(req)
+        req.context["command_line"] = command_line
+        if not command_line.answered_in_ack:
             return super().dispatch(req)
         with self.deps.db.one_read():
             return super().dispatch(req)

@@ -1,8 +1,8 @@
-"""What every ``/credits`` subcommand handler gets: who, where, when, and the effective config."""
+"""What every listener and ``/credits`` answer gets: one request's context, built once by the middleware."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -23,8 +23,14 @@ class Reply:
 
 
 @dataclass(frozen=True)
-class CommandContext:
-    """One slash command being answered."""
+class RequestContext:
+    """One request: the process's deps, the Web API client, the effective config, who, where, when, which delivery.
+
+    Built once per request by the middleware (``middleware.load_config``); Bolt passes it to any listener
+    with an ``rc`` argument, and every ``/credits`` answer takes it. ``text`` is the slash command's text
+    ("" for clicks and forms); ``for_command`` gives the same request as if ``/credits <text>`` were typed.
+    ``now`` is the request's one moment: listeners and answers read it, never the clock.
+    """
 
     deps: Deps
     client: WebClient
@@ -32,9 +38,13 @@ class CommandContext:
     workspace_id: str
     user_id: str
     channel_id: str
-    text: str
-    request_key: str
     now: datetime
+    request_key: str
+    text: str = ""
+
+    def for_command(self, text: str, *, channel_id: str | None = None) -> RequestContext:
+        """This request as the ``/credits <text>`` it stands for (in ``channel_id`` if given)."""
+        return replace(self, text=text, channel_id=self.channel_id if channel_id is None else channel_id)
 
     def actor(self) -> Member:
         """The requester for admin commands: an admin needs no team of their own to act."""
@@ -58,28 +68,4 @@ class CommandContext:
             channel_id=self.channel_id,
             team=team,
             is_workspace_admin=lambda user: self.deps.workspace_admins.is_admin(self.client, self.workspace_id, user),
-        )
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """One request's dependencies and parties, built once by the middleware (``middleware.load_config``).
-
-    Bolt passes it to any listener with an ``rc`` argument, so a listener names one argument instead of
-    seven (``deps``, ``config``, ``workspace_id``, ``user_id``, ``channel_id``, ``now``, ``request_key``).
-    """
-
-    deps: Deps
-    config: CreditsConfig
-    workspace_id: str
-    user_id: str
-    channel_id: str
-    now: datetime
-    request_key: str
-
-    def command(self, client: WebClient, text: str = "", *, channel_id: str | None = None) -> CommandContext:
-        """A CommandContext for this request, as if ``/credits <text>`` were typed (in ``channel_id`` if given)."""
-        channel = self.channel_id if channel_id is None else channel_id
-        return CommandContext(
-            self.deps, client, self.config, self.workspace_id, self.user_id, channel, text, self.request_key, self.now
         )

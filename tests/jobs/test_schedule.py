@@ -318,5 +318,5 @@ def test_each_run_also_expires_approval_requests_that_timed_out(harness: Harness
     )
     assert started.approval is not None and started.approval.status == "pending"
     harness.runner().run_once()
-    approval, task = approvals.get_approval(harness.db, started.approval.id)
+    approval, task = approvals.get_approval(harness.db, started.approval.id, workspace_id=WORKSPACE)
     assert approval.status == "expired" and task.held == 0

@@ -67,7 +67,7 @@ def ledger_size(db: Database) -> int:
 
 
 def assert_untouched(db: Database, approval_id: int, entries: int) -> None:
-    approval, task = approvals.get_approval(db, approval_id)
+    approval, task = approvals.get_approval(db, approval_id, workspace_id=WORKSPACE)
     assert approval.status is ApprovalStatus.PENDING and approval.decided_by is None
     assert task.status is TaskStatus.PENDING and task.held == approval.amount
     assert ledger_size(db) == entries
@@ -106,7 +106,7 @@ def test_a_lead_decides_only_up_to_their_cap_and_an_admin_anything(
     assert decide(database, team_config, large, "U0CAROL").outcome == "decided"
     small = ask(database, team_config, 4)
     assert decide(database, team_config, small, "U0BOB").outcome == "decided"
-    approval, task = approvals.get_approval(database, small)
+    approval, task = approvals.get_approval(database, small, workspace_id=WORKSPACE)
     assert (approval.status, approval.decided_by, task.status) == (ApprovalStatus.APPROVED, "U0BOB", TaskStatus.HELD)
 
 

@@ -111,7 +111,7 @@ def test_approve_racing_deny_and_the_sweep_settles_once(database: Database, conf
         with ThreadPoolExecutor(max_workers=3) as pool:
             outcomes = [f.result() for f in [pool.submit(approve), pool.submit(deny), pool.submit(sweep)]]
         assert sorted(outcomes).count("already") == 2, outcomes
-        view, task = approvals.get_approval(database, approval_id)
+        view, task = approvals.get_approval(database, approval_id, workspace_id=WORKSPACE)
         assert view.status in ("approved", "denied", "expired")
         assert task.held == (80 if view.status == "approved" else 0)
         figures(database)

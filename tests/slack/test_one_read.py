@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.credits_file import CreditsConfig
 from bot.domain.keter_charges import KeterBalanceData
 from bot.services.charges import reconciliation as keter_balances
-from bot.slack.answers.registry import answered_in_ack
+from bot.slack.answers.registry import parse_command_line
 from bot.store.db import Database
 from tests.bench.bench_statements import traced
 from tests.bot_harness import WORKSPACE, BotUnderTest
@@ -37,9 +37,10 @@ def test_a_quote_is_one_read_transaction_config_check_included(bot: BotUnderTest
 
 def test_only_reads_answered_in_the_ack_share_a_read_transaction() -> None:
     def shared(text: str) -> bool:
-        return answered_in_ack({"command": "/credits", "text": text})
+        line = parse_command_line({"command": "/credits", "text": text})
+        return line is not None and line.answered_in_ack
 
     assert shared("quote image quality=high") and shared("balance") and shared("limits") and shared("")
     assert shared("admin") and shared("hepl") and shared("quote image quality=nonsense")  # help, or an error
     assert not shared("run image") and not shared("done 3 cost=4") and not shared("admin topup design 5")
-    assert not answered_in_ack({"type": "block_actions"})
+    assert parse_command_line({"type": "block_actions"}) is None

@@ -19,7 +19,7 @@ from bot.domain.ledger import Balance, EntryKind
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.domain.limits import LimitKind, describe_breach
 from bot.domain.task_commands import RunCommand
-from bot.services.approvals.decisions import check_eligible
+from bot.services.approvals.decisions import StaleRequestError, check_eligible, workspace_approval
 from bot.services.balances.team_balances import current_balance, open_team_cycle
 from bot.services.quoting.quotes import QuoteReport, quote_in_session, resolve_spec
 from bot.services.tasks.approval_requests import pending_approval
@@ -204,10 +204,9 @@ def record_bought(
     The top-up's idempotency key names the request, so a double click or a second admin adds nothing more.
     """
     with db.read() as session:
-        found = session.get(Approval, approval_id)
-        team = found.team if found is not None and found.workspace_id == workspace_id else None
-    if team is None or team not in config.teams:
-        raise UserFacingError("That button no longer points at a request.")
+        team = workspace_approval(session, workspace_id=workspace_id, approval_id=approval_id).team
+    if team not in config.teams:
+        raise StaleRequestError
     with db.write() as session:
         row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
         approval = session.get(Approval, approval_id)

@@ -61,13 +61,37 @@ def task_of(session: Session, approval: Approval) -> Task | None:
     return session.get(Task, approval.task_id) if approval.task_id is not None else None
 
 
-def get_approval(db: Database, approval_id: int) -> tuple[ApprovalRecord, TaskRecord | None]:
-    """An approval and its task (None for a request for more), or a user error if it does not exist."""
+class StaleRequestError(UserFacingError):
+    """A button or form names a request that does not exist (any more)."""
+
+    def __init__(self) -> None:
+        super().__init__("That button no longer points at a request.")
+
+
+class OtherWorkspaceError(UserFacingError):
+    """A click or form from one workspace names another workspace's request: nothing is read or changed."""
+
+    def __init__(self) -> None:
+        super().__init__("That request belongs to another Slack workspace; it can only be decided there.")
+
+
+def workspace_approval(session: Session, *, workspace_id: str, approval_id: int) -> Approval:
+    """The workspace's approval by id: the one workspace check every read and decision of a request makes."""
+    approval = session.get(Approval, approval_id)
+    if approval is None:
+        raise StaleRequestError
+    if approval.workspace_id != workspace_id:
+        raise OtherWorkspaceError
+    return approval
+
+
+def get_approval(db: Database, approval_id: int, *, workspace_id: str) -> tuple[ApprovalRecord, TaskRecord | None]:
+    """The workspace's approval and its task (None for a request for more), or ``StaleRequestError``."""
     with db.read() as session:
-        approval = session.get(Approval, approval_id)
-        task = task_of(session, approval) if approval else None
-        if approval is None or (task is None and approval.kind not in ASK_KINDS):
-            raise UserFacingError("That request no longer exists.")
+        approval = workspace_approval(session, workspace_id=workspace_id, approval_id=approval_id)
+        task = task_of(session, approval)
+        if task is None and approval.kind not in ASK_KINDS:
+            raise StaleRequestError
         return ApprovalRecord.of(approval), TaskRecord.of(task) if task else None
 
 
@@ -231,11 +255,7 @@ def decide(
     nothing changes. ``until`` is the last day of an approved limit raise (default: this Sunday).
     """
     with db.write() as session:
-        approval = session.get(Approval, approval_id)
-        if approval is None:
-            raise UserFacingError("That request no longer exists.")
-        if approval.workspace_id != workspace_id:
-            raise UserFacingError("That request belongs to another Slack workspace; it can only be decided there.")
+        approval = workspace_approval(session, workspace_id=workspace_id, approval_id=approval_id)
         row = open_team_cycle(session, config, workspace_id=approval.workspace_id, team=approval.team, now=now)
         session.refresh(approval)
         task = task_of(session, approval)

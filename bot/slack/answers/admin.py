@@ -28,14 +28,14 @@ from bot.slack.blocks.audit import audit_blocks, audit_text
 from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
 from bot.slack.blocks.format import credits, day
 from bot.slack.blocks.help import admin_help_blocks
-from bot.slack.context import CommandContext, Reply
+from bot.slack.context import Reply, RequestContext
 
 
 def _recorded(text: str) -> Reply:
     return Reply(text, recorded_blocks(text))
 
 
-def _changed(ctx: CommandContext, change_of: Callable[..., AdminChange], command: object, **keyed: str) -> Reply:
+def _changed(ctx: RequestContext, change_of: Callable[..., AdminChange], command: object, **keyed: str) -> Reply:
     """Call an admin service with what every change takes (db, config, workspace, admin, command, now)."""
     change = change_of(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now, **keyed
@@ -43,50 +43,50 @@ def _changed(ctx: CommandContext, change_of: Callable[..., AdminChange], command
     return _recorded(change_text(change))
 
 
-def answer_admin_help(ctx: CommandContext, command: AdminHelpCommand) -> Reply:
+def answer_admin_help(ctx: RequestContext, command: AdminHelpCommand) -> Reply:
     """``/credits admin`` alone: every admin subcommand with an example."""
     return Reply("How to use /credits admin", admin_help_blocks())
 
 
 @refusals_in_words
-def answer_admin_role(ctx: CommandContext, command: AdminRoleCommand) -> Reply:
+def answer_admin_role(ctx: RequestContext, command: AdminRoleCommand) -> Reply:
     """Give a member a role (the service refuses non-admins)."""
     return _changed(ctx, changes.set_role, command)
 
 
 @refusals_in_words
-def answer_admin_limit(ctx: CommandContext, command: AdminLimitCommand) -> Reply:
+def answer_admin_limit(ctx: RequestContext, command: AdminLimitCommand) -> Reply:
     """Change a role's limits."""
     return _changed(ctx, changes.set_limit, command)
 
 
 @refusals_in_words
-def answer_admin_topup(ctx: CommandContext, command: AdminTopupCommand) -> Reply:
+def answer_admin_topup(ctx: RequestContext, command: AdminTopupCommand) -> Reply:
     """Add extra credits; the request key makes a redelivery add nothing."""
     return _changed(ctx, changes.top_up, command, request_key=ctx.request_key)
 
 
 @refusals_in_words
-def answer_admin_adjust(ctx: CommandContext, command: AdminAdjustCommand) -> Reply:
+def answer_admin_adjust(ctx: RequestContext, command: AdminAdjustCommand) -> Reply:
     """Correct a team's credits with a ledger entry; the request key makes a redelivery add nothing."""
     return _changed(ctx, changes.adjust_credits, command, request_key=ctx.request_key)
 
 
 @refusals_in_words
-def answer_admin_team(ctx: CommandContext, command: AdminTeamCommand) -> Reply:
+def answer_admin_team(ctx: RequestContext, command: AdminTeamCommand) -> Reply:
     """Create a team or change its channel and plan."""
     return _changed(ctx, changes.set_team, command)
 
 
 @refusals_in_words
-def answer_admin_members(ctx: CommandContext, command: AdminMembersCommand) -> Reply:
+def answer_admin_members(ctx: RequestContext, command: AdminMembersCommand) -> Reply:
     """Each member's role in the team and whether the credits file or a command gave it."""
     roster = changes.team_roster(ctx.config, ctx.deps.config, admin=ctx.actor(), team=command.team)
     return Reply(roster_text(roster), roster_blocks(roster))
 
 
 @refusals_in_words
-def answer_admin_digest(ctx: CommandContext, command: AdminDigestCommand) -> Reply:
+def answer_admin_digest(ctx: RequestContext, command: AdminDigestCommand) -> Reply:
     """Move a team's weekly digest slot."""
     schedule, upcoming = set_digest_schedule(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now
@@ -94,7 +94,7 @@ def answer_admin_digest(ctx: CommandContext, command: AdminDigestCommand) -> Rep
     return _recorded(schedule_moved_text(command.team, schedule, upcoming, ctx.config.teams[command.team].timezone))
 
 
-def answer_digest_preview(ctx: CommandContext, command: DigestPreviewCommand) -> Reply:
+def answer_digest_preview(ctx: RequestContext, command: DigestPreviewCommand) -> Reply:
     """The digest of the last seven days for the asker's team, shown only to them."""
     member = ctx.member(command.team)
     report = preview_digest(
@@ -108,14 +108,14 @@ def answer_digest_preview(ctx: CommandContext, command: DigestPreviewCommand) ->
     return Reply(digest_text(report), digest_blocks(report))
 
 
-def audit_zone(ctx: CommandContext, team: str | None) -> ZoneInfo:
+def audit_zone(ctx: RequestContext, team: str | None) -> ZoneInfo:
     """Times in the team's timezone; for all teams, the admin's own team's (UTC if they have none)."""
     name = team if team in ctx.config.teams else ctx.config.team_by_channel.get(ctx.channel_id)
     return ctx.config.teams[name].zone if name in ctx.config.teams else ZoneInfo("UTC")
 
 
 @refusals_in_words
-def answer_admin_audit(ctx: CommandContext, command: AdminAuditCommand) -> Reply:
+def answer_admin_audit(ctx: RequestContext, command: AdminAuditCommand) -> Reply:
     """The first page of the audit trail (admins only)."""
     page = read_audit(
         ctx.deps.db,
@@ -142,7 +142,7 @@ def budget_text(change: BudgetSet) -> str:
 
 
 @refusals_in_words
-def answer_admin_budget(ctx: CommandContext, command: AdminBudgetCommand) -> Reply:
+def answer_admin_budget(ctx: RequestContext, command: AdminBudgetCommand) -> Reply:
     """Set or remove a project's budget for the team's current cycle."""
     change = set_project_budget(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now

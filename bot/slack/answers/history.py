@@ -7,10 +7,10 @@ from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, SectionBlo
 from bot.domain.history_commands import HistoryCommand
 from bot.services.charges import history
 from bot.slack.blocks.history import history_blocks, history_csv, history_text
-from bot.slack.context import CommandContext, Reply
+from bot.slack.context import Reply, RequestContext
 
 
-def answer_history(ctx: CommandContext, command: HistoryCommand) -> Reply:
+def answer_history(ctx: RequestContext, command: HistoryCommand) -> Reply:
     """The first page (ephemeral), or with ``csv`` every row as a file in the member's DM with the bot."""
     viewer = ctx.member()
     zone = ctx.config.teams[viewer.team].zone

@@ -6,11 +6,11 @@ from bot.domain.task_commands import RequestsCommand
 from bot.services.approvals import nudges as approval_nudges
 from bot.services.workspace.members import bot_admins
 from bot.slack.blocks.home import Decidable, requests_blocks
-from bot.slack.context import CommandContext, Reply
+from bot.slack.context import Reply, RequestContext
 from bot.slack.outbound.home_tabs import thread_link
 
 
-def answer_requests(ctx: CommandContext, command: RequestsCommand) -> Reply:
+def answer_requests(ctx: RequestContext, command: RequestsCommand) -> Reply:
     """Pending requests I am eligible to decide, oldest first, with their buttons and thread links."""
     is_admin = ctx.user_id in bot_admins(ctx.config) or ctx.deps.workspace_admins.is_admin(
         ctx.client, ctx.workspace_id, ctx.user_id

@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.domain.command_line import PricingCommand
 from bot.domain.errors import unknown_name
 from bot.slack.blocks.pricing import pricing_blocks, pricing_text
-from bot.slack.context import CommandContext, Reply
+from bot.slack.context import Reply, RequestContext
 
 
-def answer_pricing(ctx: CommandContext, command: PricingCommand) -> Reply:
+def answer_pricing(ctx: RequestContext, command: PricingCommand) -> Reply:
     """The price list in force (the credits file merged with admin changes), so no one needs the file."""
     pricing = ctx.config.pricing
     if command.tool is not None and command.tool not in pricing.tools:

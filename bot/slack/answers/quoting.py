@@ -12,11 +12,11 @@ from bot.slack.blocks.balance import balance_blocks, balance_text
 from bot.slack.blocks.help import help_blocks
 from bot.slack.blocks.history import reconciliation_line
 from bot.slack.blocks.quote import quote_blocks, quote_text
-from bot.slack.context import CommandContext, Reply
+from bot.slack.context import Reply, RequestContext
 from bot.slack.ids import BlockId
 
 
-def answer_quote(ctx: CommandContext, command: TaskRequest) -> Reply:
+def answer_quote(ctx: RequestContext, command: TaskRequest) -> Reply:
     """An itemised forecast."""
     member = ctx.member(command.team)
     report = quote_task(
@@ -34,7 +34,7 @@ def answer_quote(ctx: CommandContext, command: TaskRequest) -> Reply:
     )
 
 
-def answer_balance(ctx: CommandContext, command: BalanceCommand) -> Reply:
+def answer_balance(ctx: RequestContext, command: BalanceCommand) -> Reply:
     """The team's figures and forecast."""
     member = ctx.member(command.team)
     report = balance_report(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, team=member.team, now=ctx.now)
@@ -48,7 +48,7 @@ def answer_balance(ctx: CommandContext, command: BalanceCommand) -> Reply:
     return Reply(balance_text(report), blocks)
 
 
-def answer_help(ctx: CommandContext, command: HelpCommand) -> Reply:
+def answer_help(ctx: RequestContext, command: HelpCommand) -> Reply:
     """Usage, after what was not understood."""
     problem = None
     if command.unknown:

@@ -8,9 +8,10 @@ undeclared name, or a declaration without a handler, fails at import instead of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from bot.domain.command_line import Invocation, Subcommand, every_subcommand, leading_subcommand, route, subcommand
+from bot.domain.command_line import Invocation, Subcommand, every_subcommand, route, subcommand
 from bot.domain.errors import UserFacingError
 from bot.slack.answers.admin import (
     answer_admin_adjust,
@@ -30,9 +31,9 @@ from bot.slack.answers.pending_approvals import answer_requests
 from bot.slack.answers.pricing import answer_pricing
 from bot.slack.answers.quoting import answer_balance, answer_help, answer_quote
 from bot.slack.answers.tasks import answer_cancel, answer_done, answer_limits, answer_run, answer_tasks
-from bot.slack.context import CommandContext, Reply
+from bot.slack.context import Reply, RequestContext
 
-Handler = Callable[[CommandContext, Any], Reply]
+Handler = Callable[[RequestContext, Any], Reply]
 
 
 HANDLERS: dict[Subcommand, Handler] = {
@@ -73,18 +74,32 @@ ANSWERED_IN_ACK: frozenset[Subcommand] = frozenset(
 )
 
 
-def answered_in_ack(body: dict[str, Any]) -> bool:
-    """Whether a request is a ``/credits`` read answered in the ack (so is a line that does not parse)."""
+@dataclass(frozen=True)
+class CommandLine:
+    """A ``/credits`` line parsed once, where the request enters (``CreditsApp.dispatch``).
+
+    Either the subcommand it reached or the mistake that stopped it; every later step reads this.
+    """
+
+    text: str
+    invocation: Invocation | None
+    problem: UserFacingError | None = None
+
+    @property
+    def answered_in_ack(self) -> bool:
+        """A read (or a line that does not parse: its answer is the mistake) is answered in the ack."""
+        return self.invocation is None or self.invocation.subcommand in ANSWERED_IN_ACK
+
+
+def parse_command_line(body: dict[str, Any]) -> CommandLine | None:
+    """The request's ``/credits`` line, parsed; None for anything that is not a slash command."""
     if not isinstance(body.get("command"), str):
-        return False
+        return None
     text = str(body.get("text", ""))
-    named = leading_subcommand(text)
-    if not named.children:  # the first word decides; the handler parses the rest
-        return named in ANSWERED_IN_ACK
-    try:  # a group (``admin``): alone it is a read, its children mostly write
-        return route(text).subcommand in ANSWERED_IN_ACK
-    except UserFacingError:
-        return True
+    try:
+        return CommandLine(text, route(text))
+    except UserFacingError as problem:
+        return CommandLine(text, None, problem)
 
 
 _unanswered = [sub.usage for sub in every_subcommand() if sub not in HANDLERS]
@@ -92,6 +107,6 @@ if _unanswered:
     raise RuntimeError(f"subcommands declared without a handler: {', '.join(_unanswered)}")
 
 
-def answer(ctx: CommandContext, invocation: Invocation) -> Reply:
+def answer(ctx: RequestContext, invocation: Invocation) -> Reply:
     """Run the handler bound to the subcommand the command line reached."""
     return HANDLERS[invocation.subcommand](ctx, invocation.command)

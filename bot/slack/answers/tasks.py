@@ -17,12 +17,12 @@ from bot.slack.blocks.tasks import (
     reserved_blocks,
     tasks_blocks,
 )
-from bot.slack.context import CommandContext, Reply
+from bot.slack.context import Reply, RequestContext
 from bot.slack.outbound.announce import announce_safely, post_flag, post_request
 
 
 def answer_run(
-    ctx: CommandContext, command: RunCommand, *, allow_duplicate: bool = False, again_of: int | None = None
+    ctx: RequestContext, command: RunCommand, *, allow_duplicate: bool = False, again_of: int | None = None
 ) -> Reply:
     """Reserve the task's credits, or hold them and post an approval request.
 
@@ -55,7 +55,7 @@ def answer_run(
     return Reply(f"Task #{result.task.number} needs approval", pending_blocks(result, permalink, ctx.text))
 
 
-def answer_done(ctx: CommandContext, command: DoneCommand) -> Reply:
+def answer_done(ctx: RequestContext, command: DoneCommand) -> Reply:
     """Charge what the task cost; an overrun that broke a limit is flagged in the team's channel."""
     member = ctx.member(command.team)
     result = tasks.finish_task(
@@ -66,7 +66,7 @@ def answer_done(ctx: CommandContext, command: DoneCommand) -> Reply:
     return Reply(f"Task #{result.task.number} done: {result.charged:,} credits charged", finish_blocks(result))
 
 
-def answer_cancel(ctx: CommandContext, command: CancelCommand) -> Reply:
+def answer_cancel(ctx: RequestContext, command: CancelCommand) -> Reply:
     """Release the hold; withdraw a pending request and redraw it."""
     member = ctx.member(command.team)
     task, released, approval = task_cancel.cancel_task(
@@ -77,7 +77,7 @@ def answer_cancel(ctx: CommandContext, command: CancelCommand) -> Reply:
     return Reply(f"Task #{task.number} cancelled", cancel_blocks(task, released, approval))
 
 
-def answer_tasks(ctx: CommandContext, command: TasksCommand) -> Reply:
+def answer_tasks(ctx: RequestContext, command: TasksCommand) -> Reply:
     """My open tasks in every team I am in (or the one named), grouped by team."""
     teams = [name for name, team in ctx.config.teams.items() if ctx.user_id in team.members]
     if command.team is not None or not teams:
@@ -86,7 +86,7 @@ def answer_tasks(ctx: CommandContext, command: TasksCommand) -> Reply:
     return Reply(plural(len(open_tasks), "open task"), tasks_blocks(open_tasks))
 
 
-def answer_limits(ctx: CommandContext, command: LimitsCommand) -> Reply:
+def answer_limits(ctx: RequestContext, command: LimitsCommand) -> Reply:
     """Role, limits and this week's use, for me or a member of my team."""
     me = ctx.member(command.team)
     target = ctx.member(me.team, user_id=command.member) if command.member else me

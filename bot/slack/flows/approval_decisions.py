@@ -20,7 +20,6 @@ from bot.slack.context import RequestContext
 from bot.slack.outbound.announce import announce_safely
 from bot.slack.outbound.home_tabs import concerned, refresh_homes
 
-STALE_BUTTON = "That button no longer points at a request."
 LARGEST_ID = 2**31 - 1  # the tables' integer ids; a bigger value would only make the database raise
 
 
@@ -29,10 +28,10 @@ def clicked_approval_id(body: dict[str, Any]) -> int:
     try:
         value = body["actions"][0]["value"]
     except (KeyError, IndexError, TypeError):
-        raise UserFacingError(STALE_BUTTON) from None
+        raise approvals.StaleRequestError from None
     number = whole_number(value) if isinstance(value, str) and len(value) <= len(str(LARGEST_ID)) else None
     if number is None or not 1 <= number <= LARGEST_ID:
-        raise UserFacingError(STALE_BUTTON)
+        raise approvals.StaleRequestError
     return number
 
 
@@ -41,9 +40,7 @@ def request_for_decider(
 ) -> tuple[ApprovalRecord, TaskRecord | None]:
     """The request, once the user is known to be allowed to decide it (else a UserFacingError says why)."""
     deps, config, workspace_id, user_id = rc.deps, rc.config, rc.workspace_id, rc.user_id
-    approval, task = approvals.get_approval(deps.db, approval_id)
-    if approval.workspace_id != workspace_id:  # a click from another workspace points at nothing of its own
-        raise UserFacingError(STALE_BUTTON)
+    approval, task = approvals.get_approval(deps.db, approval_id, workspace_id=workspace_id)
     admin = deps.workspace_admins.is_admin(client, workspace_id, user_id)
     approvals.check_eligible(config, approval, user_id=user_id, is_workspace_admin=admin)
     return approval, task
@@ -57,9 +54,7 @@ def request_before_ack(rc: RequestContext, approval_id: int) -> ApprovalRecord:
     would say): they pass, and ``approvals.decide`` checks them after the ack, under the team's lock.
     """
     deps, config, workspace_id, user_id = rc.deps, rc.config, rc.workspace_id, rc.user_id
-    approval, _ = approvals.get_approval(deps.db, approval_id)
-    if approval.workspace_id != workspace_id:
-        raise UserFacingError(STALE_BUTTON)
+    approval, _ = approvals.get_approval(deps.db, approval_id, workspace_id=workspace_id)
     admin = deps.workspace_admins.known(workspace_id, user_id)
     if admin is not None:
         approvals.check_eligible(config, approval, user_id=user_id, is_workspace_admin=admin)
@@ -93,7 +88,7 @@ def decide_and_show(
         is_workspace_admin=deps.workspace_admins.is_admin(client, workspace_id, user_id),
         approve=approve,
         note=note,
-        now=deps.clock(),
+        now=rc.now,
         until=until,
     )
     if decision.changed:  # only the call that settled it announces it; the sweep repairs a failure

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.views import View
@@ -14,21 +13,21 @@ from bot.services.tasks.holds import OverdrawnTeamError, ShortfallError
 from bot.services.tasks.run_and_done import check_run
 from bot.services.workspace.members import bot_admins
 from bot.slack.blocks.quote_form import QuoteFormState, live_quote_blocks, quote_form, read_form, short_of_credits
-from bot.slack.context import CommandContext
+from bot.slack.context import RequestContext
 from bot.slack.ids import ActionId, BlockId
 
 
-def first_team(ctx: CommandContext, wanted: str | None = None) -> str:
+def first_team(ctx: RequestContext, wanted: str | None = None) -> str:
     """The team the form is for: the one asked for, else the member's own (as ``/credits`` picks it)."""
     return ctx.member(wanted or None).team
 
 
-def new_form(ctx: CommandContext, team: str) -> View:
+def new_form(ctx: RequestContext, team: str) -> View:
     """The empty form: pick a tool first."""
     return quote_form(ctx.config.pricing, QuoteFormState(team=team), tool=None, live=live_quote_blocks(None, None, []))
 
 
-def redraw_form(ctx: CommandContext, view: dict[str, Any]) -> View:
+def redraw_form(ctx: RequestContext, view: dict[str, Any]) -> View:
     """The form after a change: quality options for the chosen tool and the live quote."""
     state = QuoteFormState.model_validate_json(view.get("private_metadata") or "{}")
     values = (view.get("state") or {}).get("values") or {}
@@ -52,7 +51,7 @@ def redraw_form(ctx: CommandContext, view: dict[str, Any]) -> View:
     return quote_form(ctx.config.pricing, state, tool=tool, live=live)
 
 
-def check_form(ctx: CommandContext, view: dict[str, Any]) -> tuple[dict[str, str], RunCommand | None]:
+def check_form(ctx: RequestContext, view: dict[str, Any]) -> tuple[dict[str, str], RunCommand | None]:
     """Before the ack, read-only: field errors (block id → message), or the run the form asks for.
 
     A team that cannot afford the task is an error next to the variants (what the member can change);
@@ -72,10 +71,3 @@ def check_form(ctx: CommandContext, view: dict[str, Any]) -> tuple[dict[str, str
     except UserFacingError as problem:
         return {BlockId.QUOTE_TOOL: problem.message[:150]}, None
     return {}, command
-
-
-def context_at(
-    deps: Any, client: Any, config: Any, workspace_id: str, user_id: str, request_key: str, now: datetime
-) -> CommandContext:
-    """A CommandContext for a request that is not a slash command (no channel, no text)."""
-    return CommandContext(deps, client, config, workspace_id, user_id, "", "", request_key, now)

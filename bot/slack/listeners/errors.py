@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import inspect
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltContext
 from slack_bolt.context.respond import Respond
+from slack_bolt.kwargs_injection import Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.domain.errors import UserFacingError
-from bot.slack.blocks.errors import internal_error_blocks, user_error_blocks, user_error_text
+from bot.slack.blocks.errors import user_error_blocks, user_error_text
+from bot.slack.flows.internal_errors import internal_error_reply
 from bot.slack.listeners.middleware import DeliveryAlreadyHandledError, handled_once
 
 logger = logging.getLogger(__name__)
 
-# What the boundary itself needs from Bolt, whatever the listener asks for.
-BOUNDARY_ARGS = ("body", "respond", "client", "context")
 WRAPPED = "__error_boundary_wraps__"
 
 
@@ -60,42 +59,35 @@ def report_error(
         message = user_error_text(error)
         text, blocks = message, user_error_blocks(message, command_text=(body or {}).get("text"), error=error)
     else:
-        reference = uuid.uuid4().hex[:8]
-        kind = (body or {}).get("type") or "command"
-        logger.error("unhandled error (ref %s) in a %s request", reference, kind, exc_info=error)
-        text, blocks = f"Something went wrong (ref {reference})", internal_error_blocks(reference)
+        reply = internal_error_reply(error, (body or {}).get("type") or "command")
+        text, blocks = reply.text, reply.blocks
     if respond is not None and respond.response_url:  # Bolt passes a respond without a URL to modals
         respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
     else:
         _tell_privately(client, context, text, blocks)
 
 
+def _argument(args: Args, name: str) -> Any:
+    """What Bolt offers under ``name``: one of its own arguments, else a key the middleware put in the context."""
+    return getattr(args, name) if hasattr(args, name) else args.context.get(name)
+
+
 def error_boundary(listener: Callable[..., None]) -> Callable[..., None]:
     """Wrap a listener so no exception reaches Bolt's runner, and a delivery acts once (``handled_once``).
 
-    Bolt injects arguments by the names it reads from the wrapper's signature; the wrapper declares the
-    listener's own parameters plus what the boundary needs, and passes the listener only its own.
+    The wrapper takes Bolt's public ``args: Args`` (every argument Bolt can inject, the context
+    included) and passes the listener just the ones it names, read from its own signature.
     """
     own = list(inspect.signature(listener).parameters)
 
-    def guarded(**kwargs: Any) -> None:
+    def guarded(args: Args) -> None:
         try:
-            with handled_once(kwargs.get("context"), kwargs.get("body")) as fresh:
+            with handled_once(args.context, args.body) as fresh:
                 if fresh:
-                    listener(**{name: kwargs.get(name) for name in own})
+                    listener(**{name: _argument(args, name) for name in own})
         except Exception as error:  # the single boundary: reported to the user and logged
-            report_error(
-                error,
-                kwargs.get("respond"),
-                kwargs.get("body"),
-                client=kwargs.get("client"),
-                context=kwargs.get("context"),
-            )
+            report_error(error, args.respond, args.body, client=args.client, context=args.context)
 
-    names = own + [name for name in BOUNDARY_ARGS if name not in own]
-    guarded.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names]
-    )
     guarded.__name__ = guarded.__qualname__ = listener.__name__
     guarded.__doc__ = listener.__doc__
     setattr(guarded, WRAPPED, listener)

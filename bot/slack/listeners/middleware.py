@@ -29,6 +29,7 @@ from slack_bolt.util.utils import get_arg_names_of_callable
 
 from bot.deps import Deps
 from bot.services.workspace.slack_deliveries import claim_event, claimed_by_first_write
+from bot.slack.answers.registry import parse_command_line
 from bot.slack.context import RequestContext
 from bot.slack.payloads import parties
 from bot.store.db import DeliveryAlreadyHandledError
@@ -74,6 +75,10 @@ class ProvideDeps(Middleware):
         req.context["channel_id"] = who.channel_id
         req.context["now"] = self.deps.clock()
         req.context["request_key"] = delivery_key(req.body, signatures[0] if signatures else None)
+        if "command_line" not in req.context:  # ``CreditsApp.dispatch`` parses it first; any other App here
+            command_line = parse_command_line(req.body)
+            if command_line is not None:
+                req.context["command_line"] = command_line
         return next()
 
 
@@ -120,14 +125,17 @@ def load_config(context: BoltContext, next_: Callable[[], BoltResponse]) -> Bolt
     """
     deps: Deps = context["deps"]
     config = context["config"] = deps.effective_config(context["workspace_id"])
+    command_line = context.get("command_line")
     context["rc"] = RequestContext(
         deps,
+        context.client,
         config,
         context["workspace_id"],
         context["user_id"],
         context["channel_id"],
         context["now"],
         context["request_key"],
+        text=command_line.text if command_line is not None else "",
     )
     return next_()
 

@@ -31,22 +31,17 @@ def handle_approve_click(
     A pending limit raise opens the approve form first, for the day the raise lasts to.
     """
     ack()
-    approval, _ = approvals.get_approval(rc.deps.db, clicked_approval_id(body))
+    approval_id = clicked_approval_id(body)
+    approval, _ = approvals.get_approval(rc.deps.db, approval_id, workspace_id=rc.workspace_id)
     if approval.kind == ApprovalKind.LIMIT_RAISE and approval.status == ApprovalStatus.PENDING:
-        approval, _ = request_for_decider(rc, client, approval.id)
+        is_admin = rc.deps.workspace_admins.is_admin(client, rc.workspace_id, rc.user_id)
+        approvals.check_eligible(rc.config, approval, user_id=rc.user_id, is_workspace_admin=is_admin)
         ask = asks.ask_of(rc.deps.db, approval.id)
         assert ask is not None
-        until = approvals.end_of_week(rc.deps.clock(), rc.config, approval.team)
+        until = approvals.end_of_week(rc.now, rc.config, approval.team)
         client.views_open(trigger_id=body["trigger_id"], view=raise_modal(approval, ask, until))
         return
-    decide_and_show(
-        rc,
-        client,
-        respond,
-        approval_id=clicked_approval_id(body),
-        approve=True,
-        note=None,
-    )
+    decide_and_show(rc, client, respond, approval_id=approval_id, approve=True, note=None)
 
 
 def handle_deny_click(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, rc: RequestContext) -> None:
@@ -79,7 +74,7 @@ def handle_run_again_click(
     parsed = parse_command(text)
     if not isinstance(parsed, RunCommand):
         raise UserFacingError("That button no longer points at a task; run it again with `/credits run …`.")
-    ctx = rc.command(client, text)
+    ctx = rc.for_command(text)
     try:
         reply = answer_run(ctx, parsed, allow_duplicate=True, again_of=again_of)
     except AlreadyStartedError as started:

@@ -30,7 +30,7 @@ def _ask(
     parsed = parse_command(text)
     if not isinstance(parsed, RunCommand):
         raise UserFacingError("That button no longer points at a task; quote it again with `/credits quote …`.")
-    ctx = rc.command(client, text)
+    ctx = rc.for_command(text)
     member = ctx.member(parsed.request.team)
     asked = asks.ask_for_more(
         rc.deps.db,

@@ -28,7 +28,7 @@ def handle_audit_more_click(
         cursor = AuditCursor.model_validate_json(button_value(body))
     except (KeyError, IndexError, ValidationError):
         raise UserFacingError("That button is out of date; run `/credits admin audit` again.") from None
-    ctx = rc.command(client)
+    ctx = rc
     try:
         page = read_audit(
             rc.deps.db,

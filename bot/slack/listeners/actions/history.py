@@ -25,7 +25,7 @@ def handle_history_more_click(
         cursor = HistoryCursor.model_validate_json(button_value(body))
     except (KeyError, IndexError, ValidationError):
         raise UserFacingError("That button is out of date; run `/credits history` again.") from None
-    ctx = rc.command(client)
+    ctx = rc
     viewer = ctx.member()
     page = read_history(
         rc.deps.db,

@@ -73,6 +73,6 @@ def handle_hold_cancel_click(
     """Cancel the task through ``/credits cancel``'s path; the reminder is redrawn with the outcome."""
     ack()
     task = _clicked_task(rc.deps, body)
-    ctx = rc.command(client)
+    ctx = rc
     reply = answer_cancel(ctx, CancelCommand(number=task.number, team=task.team))
     respond(replace_original=True, text=reply.text, blocks=outcome_blocks(task, reply.blocks))

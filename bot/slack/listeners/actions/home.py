@@ -27,7 +27,7 @@ def _task_value(body: dict[str, Any]) -> tuple[str, int]:
 def handle_home_quote_click(ack: Ack, body: dict[str, Any], client: WebClient, rc: RequestContext) -> None:
     """Open the quote form for the team the button names."""
     ack()
-    ctx = rc.command(client, channel_id="")
+    ctx = rc.for_command("", channel_id="")
     team = first_team(ctx, str(body["actions"][0].get("value") or "") or None)
     client.views_open(trigger_id=body["trigger_id"], view=new_form(ctx, team))
 
@@ -36,7 +36,7 @@ def handle_quote_form_change(ack: Ack, body: dict[str, Any], client: WebClient, 
     """A tool, quality or number changed: redraw the options and the live quote (``views.update``)."""
     ack()
     view = body["view"]
-    ctx = rc.command(client, channel_id="")
+    ctx = rc.for_command("", channel_id="")
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=redraw_form(ctx, view))
 
 
@@ -53,7 +53,7 @@ def handle_home_cancel_click(ack: Ack, body: dict[str, Any], client: WebClient, 
     """Cancel the task as ``/credits cancel`` does, then redraw the tabs it changes."""
     ack()
     team, number = _task_value(body)
-    ctx = rc.command(client, channel_id="")
+    ctx = rc.for_command("", channel_id="")
     reply = answer_cancel(ctx, CancelCommand(number=number, team=team))
     client.chat_postMessage(channel=rc.user_id, text=reply.text, blocks=reply.blocks)
     refresh_homes(rc.deps, client, rc.config, rc.workspace_id, concerned(rc.config, team, rc.user_id))

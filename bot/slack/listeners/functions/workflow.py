@@ -6,6 +6,7 @@ workflow names, then completes the step with its outputs, or fails it with what 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.context.complete import Complete
@@ -19,7 +20,6 @@ from bot.services.quoting.quotes import quote_task
 from bot.services.tasks.run_and_done import start_task
 from bot.services.workspace.members import Member
 from bot.slack.context import RequestContext
-from bot.slack.flows.quote_form import context_at
 from bot.slack.outbound.announce import post_request
 from bot.slack.outbound.home_tabs import concerned, refresh_homes
 
@@ -51,7 +51,7 @@ def _request(inputs: dict[str, Any], team: str | None) -> TaskRequest:
 def _member(rc: RequestContext, client: WebClient, inputs: dict[str, Any]) -> Member:
     """The member the step's ``member`` input names, with the team and role they act in (UserFacingError if none)."""
     member_id = str(inputs.get("member") or "")
-    return context_at(rc.deps, client, rc.config, rc.workspace_id, member_id, rc.request_key, rc.now).member()
+    return replace(rc, client=client, user_id=member_id, channel_id="").member()
 
 
 def handle_quote_step(

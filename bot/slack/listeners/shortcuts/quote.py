@@ -15,7 +15,7 @@ from bot.slack.flows.quote_form import first_team, new_form
 def handle_quote_shortcut(ack: Ack, body: dict[str, Any], client: WebClient, rc: RequestContext) -> None:
     """Open the form for the member's team (the first, when in several)."""
     ack()
-    ctx = rc.command(client, channel_id="")
+    ctx = rc.for_command("", channel_id="")
     client.views_open(
         trigger_id=body["trigger_id"], view=new_form(ctx, first_team(ctx, _own_first(rc.config, rc.user_id)))
     )

@@ -42,7 +42,7 @@ def handle_hold_finish_submission(
     if task is None:
         ack(response_action="errors", errors={BlockId.HOLD_KEPT: "That task no longer exists."})
         return
-    ctx = rc.command(client, channel_id=state.channel)
+    ctx = rc.for_command("", channel_id=state.channel)
     try:  # read-only checks: a refusal stays next to its field and nothing is written
         command = form_command(task, state, (view.get("state") or {}).get("values") or {})
         tasks.check_finish(rc.deps.db, workspace_id=rc.workspace_id, member=ctx.member(command.team), command=command)

@@ -25,7 +25,7 @@ def handle_quote_form_submission(ack: Ack, view: dict[str, Any], client: WebClie
     the write finds (another run took the credits meanwhile) reaches the member through the error
     boundary, in their direct messages with the bot.
     """
-    ctx = rc.command(client, channel_id="")
+    ctx = rc.for_command("", channel_id="")
     state = QuoteFormState.model_validate_json(view.get("private_metadata") or "{}")
     errors, command = check_form(ctx, view)
     if errors or command is None:
@@ -50,7 +50,7 @@ def handle_done_form_submission(ack: Ack, view: dict[str, Any], client: WebClien
         ack(response_action="errors", errors={BlockId.DONE_COST: "Give either the retries or the cost, not both."})
         return
     state = DoneFormState.model_validate_json(view.get("private_metadata") or "{}")
-    ctx = rc.command(client, channel_id="")
+    ctx = rc.for_command("", channel_id="")
     command = DoneCommand(number=state.number, retries=retries, cost=cost, kept=kept, team=state.team)
     try:  # read-only: what ``done`` would refuse stays in the form
         check_finish(rc.deps.db, workspace_id=rc.workspace_id, member=ctx.member(state.team), command=command)

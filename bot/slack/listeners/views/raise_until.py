@@ -38,7 +38,7 @@ def handle_raise_until_submission(
             until = date.fromisoformat(str(picked))
         except ValueError:
             raise UserFacingError("Pick the last day of the raise.") from None
-        today = local_date(rc.deps.clock(), rc.config.teams[approval.team].zone)
+        today = local_date(rc.now, rc.config.teams[approval.team].zone)
         if until < today:
             raise UserFacingError("That day has passed; pick today or a later day.")
     except (ValidationError, UserFacingError) as problem:
