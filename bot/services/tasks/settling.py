@@ -13,11 +13,11 @@ from sqlmodel import Session
 
 from bot.credits_file import CreditsConfig
 from bot.domain import ledger as rules
-from bot.domain.calendar import local_date, week_start
+from bot.domain.calendar import local_date
 from bot.domain.ledger import EntryKind
-from bot.domain.lifecycle import TaskEvent, TaskStatus, next_task_status
+from bot.domain.lifecycle import TaskEvent, TaskStatus
 from bot.services.balances.team_balances import open_team_cycle
-from bot.services.tasks.holds import lapse_carried
+from bot.services.tasks.holds import release_credits
 from bot.services.workspace.audit_trail import record_decision
 from bot.store import keter_charges as charge_store
 from bot.store import ledger_reads, ledger_writes
@@ -47,29 +47,13 @@ def close_with_charges(
     """
     assert task.id is not None
     released = task.held
-    if released:
-        delta = rules.release_hold(ledger_reads.as_balance(row), released)
-        ledger_writes.append_new_entry(
-            session,
-            row=row,
-            kind=EntryKind.RELEASE,
-            delta=delta,
-            idempotency_key=f"release:charges:{task.id}",
-            now=now,
-            local_day=local_date(now, config.teams[task.team].zone),
-            member=task.requester,
-            tool=task.tool,
-            task_id=task.id,
-            # a hold reserved before this week counted in its own week: giving it back makes no room now
-            week_usage=0 if task.created_at < week_start(now, config.teams[task.team].zone) else None,
-        )
+    key = f"release:charges:{task.id}"
+    release_credits(session, config, row, task, amount=released, event=TaskEvent.FINISH, key=key, now=now)
     retries, versions = charge_store.task_charge_summary(session, workspace_id=task.workspace_id, task_id=task.id)
-    task.status = next_task_status(task.status, TaskEvent.FINISH)
-    task.held, task.actual_cost, task.finished_at = 0, task.charged, now
+    task.actual_cost, task.finished_at = task.charged, now
     task.retries_used = retries
     task.kept = kept if kept is not None else versions
     session.add(task)
-    lapse_carried(session, config, row, task, held_before=released, spent=0, closed_by="release:charges", now=now)
     return released
 
 
