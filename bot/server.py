@@ -26,9 +26,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> SlackWsgiApp:
         app = self._factory()
         # Everything built so far (modules, the app, SQLAlchemy's and pydantic's tables) lives as long as
-        # the worker: out of the collector's sight, a full collection no longer walks it. Measured in
-        # process, a full collection took 150 ms with every request thread stopped (the p99 under load);
-        # frozen, full collections are rare and short.
+        # the worker: frozen, it is out of the collector's sight, so a full collection (which stops every
+        # request thread while it runs) no longer walks it. The measurements: docs/speed.md.
         gc.collect()
         gc.freeze()
         return app

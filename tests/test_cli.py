@@ -221,26 +221,39 @@ def test_the_console_runs_the_approvals_sweep(tmp_path: Path) -> None:
     assert "no open tasks" in shown
 
 
-def _readme_examples() -> list[tuple[str, str]]:
-    """Each console example in README.md: the script of its ``$ printf '…' | python -m bot`` line, and the output."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+DOCUMENTED = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def _console_examples(page: Path) -> list[tuple[str, str]]:
+    """Each console example on a page: the script of its ``$ printf '…' | python3 -m bot`` line, and the output."""
     examples = []
-    for block in re.findall(r"```text\n(.*?)```", readme, flags=re.S):
+    for block in re.findall(r"```text\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S):
         first, _, shown = block.partition("\n")
-        match = re.fullmatch(r"\$ printf '(.*)' \| python -m bot", first.strip())
+        match = re.fullmatch(r"\$ printf '(.*)' \| python3 -m bot", first.strip())
         if match:
             examples.append((match.group(1).encode().decode("unicode_escape"), shown))
     return examples
 
 
-def test_the_readmes_console_examples_are_what_the_console_prints(run_main: RunMain) -> None:
-    examples = _readme_examples()
-    assert examples, "README.md shows no console example"
-    for script, shown in examples:
-        with time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=UTC), tick=True):
-            out = run_main(stdin=script).stdout
-        transcript = out[out.index("\n> ") + 1 :]  # after the banner
-        assert transcript.rstrip() == shown.rstrip()
+EXAMPLES = [
+    pytest.param(script, shown, id=f"{page.relative_to(REPO).as_posix()}-{number}")
+    for page in DOCUMENTED
+    for number, (script, shown) in enumerate(_console_examples(page), 1)
+]
+
+
+def test_the_readme_shows_a_console_example() -> None:
+    assert _console_examples(REPO / "README.md"), "README.md shows no `$ printf '…' | python3 -m bot` example"
+
+
+@pytest.mark.parametrize(("script", "shown"), EXAMPLES)
+def test_the_documented_console_examples_are_what_the_console_prints(
+    run_main: RunMain, script: str, shown: str
+) -> None:
+    with time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=UTC), tick=True):  # the README's date
+        out = run_main(stdin=script).stdout
+    transcript = out[out.index("\n> ") + 1 :]  # after the banner
+    assert transcript.rstrip() == shown.rstrip()
 
 
 # -- python -m bot import charges FILE.csv ------------------------------------------------------------

@@ -3,7 +3,7 @@
 A ``Subcommand`` holds what the rest of the bot derives from: its name, usage line, example, who may
 use it and its parser. The router, ``/credits help``, ``/credits admin`` and the "did you mean"
 suggestions all read ``SUBCOMMANDS``; the Slack edge binds one handler to each declaration
-(``bot.slack.answers.registry``), and a test holds the README's command table to the same list.
+(``bot.slack.answers.registry``), and a test holds the command table of docs/commands.md to the same list.
 """
 
 from __future__ import annotations

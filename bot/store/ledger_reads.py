@@ -1,4 +1,4 @@
-"""Ledger repository: append entries (idempotently) and move the running balance in the same transaction."""
+"""Ledger reads: entries by key, the running balance row, sums over windows, and which entries the history shows."""
 
 from __future__ import annotations
 

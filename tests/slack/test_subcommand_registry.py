@@ -1,4 +1,4 @@
-"""The subcommand declarations, ``/credits help``, ``/credits admin`` and the README's table agree."""
+"""The subcommand declarations, ``/credits help``, ``/credits admin`` and the table of docs/commands.md agree."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.domain.errors import UserFacingError
 from bot.slack.answers.registry import HANDLERS
 from bot.slack.blocks.help import admin_help_blocks, help_blocks
 
-README = Path(__file__).parents[2] / "README.md"
+COMMANDS_PAGE = Path(__file__).parents[2] / "docs" / "commands.md"
 
 
 def _shown(blocks: list[Any]) -> str:
@@ -28,8 +28,8 @@ def _plain(usage: str) -> str:
     return render_blocks([], f"`{usage}`")
 
 
-def _readme_commands_table() -> str:
-    text = README.read_text()
+def _commands_table() -> str:
+    text = COMMANDS_PAGE.read_text(encoding="utf-8")
     start = text.index("Commands (all answers are ephemeral")
     table = text[start:].split("\n\n", 2)[1]
     assert table.startswith("| command |"), table[:80]
@@ -55,14 +55,14 @@ def test_every_admin_subcommand_is_in_admin_help() -> None:
 
 
 @pytest.mark.parametrize("sub", list(every_subcommand()), ids=lambda sub: sub.usage)
-def test_every_subcommand_is_a_row_of_the_readme_command_table(sub: Subcommand) -> None:
-    rows = [line for line in _readme_commands_table().splitlines() if line.startswith("| `")]
-    assert any(row.startswith(f"| `{sub.usage}`") for row in rows), f"README has no row for `{sub.usage}`"
+def test_every_subcommand_is_a_row_of_the_commands_table(sub: Subcommand) -> None:
+    rows = [line for line in _commands_table().splitlines() if line.startswith("| `")]
+    assert any(row.startswith(f"| `{sub.usage}`") for row in rows), f"docs/commands.md has no row for `{sub.usage}`"
 
 
-def test_the_readme_table_has_no_row_without_a_declaration() -> None:
+def test_the_commands_table_has_no_row_without_a_declaration() -> None:
     declared = {sub.usage for sub in every_subcommand()}
-    rows = re.findall(r"^\| `([^`]+)`", _readme_commands_table(), flags=re.MULTILINE)
+    rows = re.findall(r"^\| `([^`]+)`", _commands_table(), flags=re.MULTILINE)
     assert set(rows) == declared
 
 
