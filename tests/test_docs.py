@@ -25,10 +25,6 @@ DOTTED = re.compile(r"(?<![\w./-])(bot(?:\.\w+)+)")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 BARE_PYTHON = re.compile(r"\bpython\b(?![3.-])")
 
-# Named in the docs ahead of the change that adds it. Once it exists, the test below says to drop it here.
-PENDING = {"bot/deps.py": "the lead's composition-root change moves Deps out of bot/wiring.py"}
-
-
 def _page_name(page: Path) -> str:
     return page.relative_to(REPO).as_posix()
 
@@ -119,7 +115,7 @@ def test_the_pages_exist() -> None:
 @pytest.mark.parametrize("page", PAGES, ids=_page_name)
 def test_every_path_and_dotted_name_a_page_mentions_exists(page: Path) -> None:
     paths, dotted = mentions(page.read_text(encoding="utf-8"))
-    missing = sorted(p for p in paths if p not in PENDING and not path_exists(p))
+    missing = sorted(p for p in paths if not path_exists(p))
     missing += sorted(d for d in dotted if not dotted_name_exists(d))
     assert missing == [], f"{_page_name(page)} names what does not exist: {', '.join(missing)}"
 
@@ -134,11 +130,6 @@ def test_a_page_spells_the_interpreter_python3(page: Path) -> None:
     lines = page.read_text(encoding="utf-8").splitlines()
     bare = [f"line {number}: {line.strip()}" for number, line in enumerate(lines, 1) if BARE_PYTHON.search(line)]
     assert bare == []
-
-
-def test_what_is_pending_is_still_missing() -> None:
-    arrived = [path for path in PENDING if path_exists(path)]
-    assert arrived == [], f"these exist now: drop them from PENDING in tests/test_docs.py: {arrived}"
 
 
 def test_the_credits_file_page_shows_the_shipped_file() -> None:
