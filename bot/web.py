@@ -76,15 +76,15 @@ class SlackWsgiApp:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            return _reply(start_response, "200 OK", {"ok": True})
+            return json_reply(start_response, "200 OK", {"ok": True})
         if path == FEED_PATH:
             if self.feed is None:
-                return _reply(start_response, "404 Not Found", {"error": "not found"})
+                return json_reply(start_response, "404 Not Found", {"error": "not found"})
             if method != "POST":
-                return _reply(start_response, "405 Method Not Allowed", {"error": "POST only"})
+                return json_reply(start_response, "405 Method Not Allowed", {"error": "POST only"})
             return self.feed(environ, start_response)
         if not self.slack_events:
-            return _reply(start_response, "404 Not Found", {"error": "not found"})
+            return json_reply(start_response, "404 Not Found", {"error": "not found"})
         if path == EVENTS_PATH and method == "POST":
             try:
                 body = self.admit(environ)
@@ -96,14 +96,14 @@ class SlackWsgiApp:
                     _declared_length(environ),
                     environ.get("REMOTE_ADDR", "?"),
                 )
-                return _reply(start_response, refusal.status, {"error": refusal.reason})
+                return json_reply(start_response, refusal.status, {"error": refusal.reason})
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         return self.bolt(environ, start_response)
 
     def admit(self, environ: WSGIEnvironment) -> bytes:
         """The body of a signed, well-formed Slack request, or a ``RefusedError``."""
-        body = _read_body(environ)
+        body = read_body(environ, MAX_BODY_BYTES)
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
         signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
         if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
@@ -125,20 +125,23 @@ def _declared_length(environ: WSGIEnvironment) -> str:
     return length if length.isascii() and length.isdigit() and len(length) < 20 else "invalid"
 
 
-def _read_body(environ: WSGIEnvironment) -> bytes:
-    """At most ``MAX_BODY_BYTES``: a larger declared length is refused unread, an undeclared one read to the limit."""
+def read_body(environ: WSGIEnvironment, limit: int) -> bytes:
+    """At most ``limit`` bytes: a larger declared length is refused unread, an undeclared one read to the limit.
+
+    The one body rule of every POST this process serves (Slack's events, the charge feed).
+    """
     declared = str(environ.get("CONTENT_LENGTH") or "")
     stream = environ["wsgi.input"]
     if declared:
         if not (declared.isascii() and declared.isdigit()):
             raise RefusedError("400 Bad Request", "invalid Content-Length")
-        if int(declared) > MAX_BODY_BYTES:
-            raise RefusedError("413 Content Too Large", f"body over {MAX_BODY_BYTES} bytes")
+        if int(declared) > limit:
+            raise RefusedError("413 Content Too Large", f"body over {limit} bytes")
         body = stream.read(int(declared))
     else:
-        body = stream.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise RefusedError("413 Content Too Large", f"body over {MAX_BODY_BYTES} bytes")
+        body = stream.read(limit + 1)
+    if len(body) > limit:
+        raise RefusedError("413 Content Too Large", f"body over {limit} bytes")
     return bytes(body)
 
 
@@ -226,7 +229,8 @@ def _check_function(event: dict[str, Any]) -> None:
         raise RefusedError("400 Bad Request", "function_executed without its function, execution id or inputs")
 
 
-def _reply(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
+def json_reply(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
+    """A JSON answer: every answer of this edge that is not Bolt's."""
     body = json.dumps(payload).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]

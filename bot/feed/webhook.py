@@ -12,7 +12,6 @@ skipped and listed in the 200's ``conflicts``: the delivery's other charges are 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterable
@@ -31,14 +30,14 @@ from bot.jobs.digest_posting import Workspace
 from bot.services.charges import reconciliation as keter_balances
 from bot.services.charges import recording as service
 from bot.slack.outbound.home_tabs import refresh_team_homes
+from bot.web import RefusedError, json_reply, read_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 logger = logging.getLogger(__name__)
 
-FEED_PATH = "/keter/charges"
-MAX_BODY_BYTES = 1_000_000
+MAX_FEED_BODY_BYTES = 1_000_000  # a delivery carries a batch of charges: larger than any Slack payload
 EMAIL_CACHE_SECONDS = 3600
 
 
@@ -91,17 +90,14 @@ class FeedEndpoint:
         except Exception:
             logger.exception("the charge feed failed; the sender will retry")
             status, payload = "500 Internal Server Error", {"error": "internal error; retry later"}
-        return reply(start_response, status, payload)
+        return json_reply(start_response, status, payload)
 
     def handle(self, environ: WSGIEnvironment) -> tuple[str, dict[str, Any]]:
         """Status and JSON answer for one delivery."""
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY_BYTES:
-            return "413 Content Too Large", {"error": f"the body must be at most {MAX_BODY_BYTES:,} bytes"}
-        body = environ["wsgi.input"].read(length) if length else b""
+            body = read_body(environ, MAX_FEED_BODY_BYTES)
+        except RefusedError as refusal:
+            return refusal.status, {"error": refusal.reason}
         headers = {
             name: str(environ.get(f"HTTP_{name.upper().replace('-', '_')}", ""))
             for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -146,10 +142,3 @@ class FeedEndpoint:
             self.db, config, workspace_id=workspace_id, data=delivery.data, now=now
         )
         return "200 OK", {"ok": True, "team": seen.team, "difference": seen.difference}
-
-
-def reply(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
-    """A JSON answer."""
-    body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
