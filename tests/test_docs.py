@@ -25,6 +25,7 @@ DOTTED = re.compile(r"(?<![\w./-])(bot(?:\.\w+)+)")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 BARE_PYTHON = re.compile(r"\bpython\b(?![3.-])")
 
+
 def _page_name(page: Path) -> str:
     return page.relative_to(REPO).as_posix()
 

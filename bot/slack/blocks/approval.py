@@ -19,7 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.services.workspace.records import ApprovalRecord, TaskRecord
-from bot.slack.blocks.format import credits, when
+from bot.slack.blocks.format import credits, task_shape, when
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 OUTCOME_WORDS = {
@@ -39,11 +39,8 @@ class DenyModalState(BaseModel):
 
 def task_line(task: TaskRecord, *, numbered: bool = True) -> str:
     """``#12 image · high · 4 variants`` plus the note."""
-    parts = [task.tool, task.quality]
-    if task.duration_seconds is not None:
-        parts.append(f"{task.duration_seconds:,} s")
-    parts.append(f"{task.variants} variant" + ("" if task.variants == 1 else "s"))
-    line = f"#{task.number} {' · '.join(parts)}" if numbered else " · ".join(parts)
+    shape = task_shape(task.tool, task.quality, task.variants, task.duration_seconds)
+    line = f"#{task.number} {shape}" if numbered else shape
     return f"{line} “{task.note}”" if task.note else line
 
 

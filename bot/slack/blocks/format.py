@@ -62,6 +62,16 @@ def plural(count: float, word: str) -> str:
     return f"{number(count)} {word}" + ("" if count == 1 else "s")
 
 
+def task_shape(tool: str, quality: str | None, variants: int | None, duration_seconds: int | None) -> str:
+    """The one wording of a task's shape: ``image · high · 4 variants``, ``video · high · 10 s · 1 variant``."""
+    parts = [tool, *([quality] if quality else [])]
+    if duration_seconds is not None:
+        parts.append(f"{duration_seconds:,} s")
+    if variants is not None:
+        parts.append(plural(variants, "variant"))
+    return " · ".join(parts)
+
+
 def day_seen_from(value: date, today: date) -> str:
     """``Tue 1 Dec``, with the year when it is not the current one: ``Fri 1 Jan 2027``."""
     return f"{day(value)} {value.year}" if shows_year(value, today) else day(value)

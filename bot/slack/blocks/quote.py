@@ -8,18 +8,14 @@ from bot.domain.estimates import RANGE_MIN_TASKS, KeepBasis, KeepPlan, LikelyRan
 from bot.domain.pricing import Quote, RetryBasis
 from bot.services.quoting.quotes import QuoteReport
 from bot.slack.blocks.asks import ask_buttons
-from bot.slack.blocks.format import credits, credits_exact, day, number, plural
+from bot.slack.blocks.format import credits, credits_exact, day, number, plural, task_shape
 from bot.slack.ids import BlockId
 
 
 def describe_task(quote: Quote) -> str:
     """``image · high · 4 variants`` or ``video · high · 10 s · 2 variants``."""
     spec = quote.spec
-    parts = [spec.tool, spec.quality]
-    if spec.duration_seconds is not None:
-        parts.append(f"{spec.duration_seconds:,} s")
-    parts.append(plural(spec.variants, "variant"))
-    return " · ".join(parts)
+    return task_shape(spec.tool, spec.quality, spec.variants, spec.duration_seconds)
 
 
 def rate_line(quote: Quote) -> str:
