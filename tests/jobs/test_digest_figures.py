@@ -290,3 +290,17 @@ def test_the_chart_ends_on_the_slots_day_unless_the_slot_is_midnight() -> None:
     friday = datetime(2026, 11, 13, 16, 0, tzinfo=berlin)
     assert digest_window(friday, berlin).last_chart_day.isoformat() == "2026-11-13"
     assert digest_window(datetime(2026, 11, 14, tzinfo=berlin), berlin).last_chart_day.isoformat() == "2026-11-13"
+
+
+def test_a_late_digest_names_the_moment_of_its_balance_beside_the_week(busy_week: Harness) -> None:
+    """Its totals stop at the slot, its balance is current: each moment is said (issue 24, item 7)."""
+
+    def shown(now: datetime) -> str:
+        report = compute_digest(
+            busy_week.db, busy_week.config, workspace_id=WORKSPACE, team="design", end=SLOT, now=now, workspace_url=None
+        )
+        return render_blocks([b.to_dict() for b in digest_blocks(report, names={}, schedule="Monday 09:00")])
+
+    assert "as of" not in shown(SLOT)  # on time: one moment
+    late = shown(SLOT + timedelta(hours=2))
+    assert "Balance as of Mon 30 Nov 11:00 (the week's figures above stop at Mon 30 Nov 09:00):" in late

@@ -54,6 +54,7 @@ class DigestReport:
     renews_on: date
     forecast: RunOutForecast
     projects: tuple[ProjectUse, ...] = ()  # client projects with a budget this cycle
+    as_of: datetime | None = None  # the moment of the balance and forecast (the week's figures stop at its slot)
 
 
 def permalink(workspace_url: str | None, channel: str, ts: str) -> str | None:
@@ -118,6 +119,7 @@ def compute_digest(
         renews_on=renews_on,
         forecast=forecast_run_out(current.balance.available, burn, today, renews_on),
         projects=projects,
+        as_of=now,
     )
 
 

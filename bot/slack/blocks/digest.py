@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
@@ -120,10 +120,21 @@ def released_line(figures: DigestFigures) -> str:
     return f"*{plural(count, 'task')} released unreported*: {credits(amount)}"
 
 
+LATE_AFTER = timedelta(minutes=10)
+"""A digest posted this long after its slot names the moment of its balance beside the week it covers."""
+
+
 def balance_lines(report: DigestReport) -> str:
     """Where the team stands now, and when it runs out at this week's pace."""
     b, forecast = report.balance, report.forecast
-    lines = [
+    lines = []
+    end = report.figures.window.end
+    if report.as_of is not None and report.as_of - end > LATE_AFTER:  # posted late: two moments, each named
+        zone = ZoneInfo(report.timezone)
+        lines.append(
+            f"*Balance as of {when(report.as_of, zone)}* (the week's figures above stop at {when(end, zone)}):"
+        )
+    lines += [
         f"*Plan credits left*: {credits(b.plan)} of {number(report.monthly_credits)}, "
         f"renews {on_day(report.renews_on, ZoneInfo(report.timezone))}",
         f"*Extra*: {number(b.extra)} · *Held*: {number(b.held)} · *Available*: *{credits(b.available)}*",
