@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from bot.domain.commands import parse_channel, parse_count, parse_project, parse_user, split_words
 from bot.domain.errors import UserFacingError, closest
+from bot.domain.ledger import MAX_CREDITS
 
-MAX_TOPUP = 10_000_000
+MAX_TOPUP = MAX_CREDITS
 UNLIMITED = ("none", "unlimited", "-")
 
 

@@ -1,7 +1,11 @@
 """Keter Labs' charges as they arrive (a signed delivery or a CSV file): their shape and how they are read.
 
-A charge is a fact: once its shape is valid it is never refused for a business reason. The same
-models read the webhook body and each CSV row, so a charge means the same thing whichever way it came.
+A charge is a fact: once its shape is valid it is never refused for a business reason (a refund is
+not a charge: it must name one, see ``bot.services.charges.recording``). The same models read the
+webhook body and each CSV row, so a charge means the same thing whichever way it came. The webhook's
+JSON is read strictly (``"credits": "7"``, ``7.0`` or ``true`` is not a whole number: 400 naming the
+field); a CSV cell is text, so its numbers are read from their digits. No text field may hold a NUL or
+another control character (PostgreSQL cannot store a NUL, and none belongs in a name).
 """
 
 from __future__ import annotations
@@ -9,11 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from bot.domain.ledger import MAX_CREDITS
 
 CSV_COLUMNS = (
     "id",
@@ -29,8 +36,26 @@ CSV_COLUMNS = (
     "version_kept",
     "project",
     "reference",
+    "refunds",
 )
+"""The CSV header; a file written before ``refunds`` existed (the same columns without it) is read too."""
 REFERENCE_PATTERN = re.compile(r"^\s*KC-(\d{1,9})\s*$", re.IGNORECASE)
+
+
+def _no_controls(text: str) -> str:
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise ValueError("must not contain NUL or other control characters")
+    return text
+
+
+Id = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_no_controls)]
+TeamName = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_no_controls)]
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_no_controls)]
+ToolName = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_no_controls)]
+Short = Annotated[str, Field(max_length=40), AfterValidator(_no_controls)]
+Label = Annotated[str, Field(max_length=80), AfterValidator(_no_controls)]
+Credits = Annotated[int, Field(ge=1, le=MAX_CREDITS)]
+Figure = Annotated[int, Field(ge=-MAX_CREDITS, le=MAX_CREDITS)]
 
 
 class _Strict(BaseModel):
@@ -40,19 +65,26 @@ class _Strict(BaseModel):
 class Charge(_Strict):
     """One charge: ``credits`` is always positive; a refund gives that many back."""
 
-    id: Annotated[str, Field(min_length=1, max_length=120)]
+    id: Id
     occurred_at: AwareDatetime
-    team: Annotated[str, Field(min_length=1, max_length=80)]
-    user_email: Annotated[str, Field(min_length=3, max_length=254)] | None = None
-    tool: Annotated[str, Field(min_length=1, max_length=40)]
-    quality: Annotated[str, Field(max_length=40)] | None = None
+    team: TeamName
+    user_email: Email | None = None
+    tool: ToolName
+    quality: Short | None = None
     variants: Annotated[int, Field(ge=1, le=10_000)] | None = None
     duration_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
-    credits: Annotated[int, Field(ge=1, le=10_000_000)]
+    credits: Credits
     kind: Literal["attempt", "retry", "refund"]
     version_kept: Annotated[int, Field(ge=0, le=10_000)] | None = None
-    project: Annotated[str, Field(max_length=80)] | None = None
-    reference: Annotated[str, Field(max_length=80)] | None = None
+    project: Label | None = None
+    reference: Label | None = None
+    refunds: Id | None = None  # a refund: the id of the charge it gives credits back for
+
+    @model_validator(mode="after")
+    def _only_a_refund_names_a_charge(self) -> Charge:
+        if self.refunds is not None and self.kind != "refund":
+            raise ValueError("refunds: only a refund names the charge it gives back")
+        return self
 
     @property
     def task_number(self) -> int | None:
@@ -77,9 +109,9 @@ class ChargesCreated(_Strict):
 class KeterBalanceData(_Strict):
     """Keter Labs' own figure for a team at ``as_of``."""
 
-    team: Annotated[str, Field(min_length=1, max_length=80)]
-    plan_credits: int
-    extra_credits: int
+    team: TeamName
+    plan_credits: Figure
+    extra_credits: Figure
     as_of: AwareDatetime
 
 
@@ -101,10 +133,10 @@ class BalanceUpdated(_Strict):
     data: KeterBalanceData
 
 
-class Delivery(BaseModel):
-    """Any delivery the feed accepts, told apart by ``type``."""
-
-    event: Annotated[ChargesCreated | BalanceUpdated, Field(discriminator="type")]
+DELIVERY: TypeAdapter[ChargesCreated | BalanceUpdated] = TypeAdapter(
+    Annotated[ChargesCreated | BalanceUpdated, Field(discriminator="type")]
+)
+"""Any delivery the feed accepts, told apart by ``type``."""
 
 
 class BadBodyError(ValueError):
@@ -114,14 +146,15 @@ class BadBodyError(ValueError):
 def one_line(error: ValidationError) -> str:
     """The first problem of a validation error as ``data.charges.0.credits: Input should be …``."""
     item = error.errors()[0]
-    where = ".".join(str(part) for part in item["loc"] if part not in ("event", "charges.created", "balance.updated"))
+    where = ".".join(str(part) for part in item["loc"] if part not in ("charges.created", "balance.updated"))
     return f"{where}: {item['msg']}" if where else str(item["msg"])
 
 
 def parse_delivery(body: bytes) -> ChargesCreated | BalanceUpdated:
     """Read a webhook body; BadBodyError with a one-line reason when it is not a known delivery."""
+    _json(body)  # not JSON at all: said so, before any field is read
     try:
-        return Delivery.model_validate({"event": _json(body)}).event
+        return DELIVERY.validate_json(body, strict=True)  # JSON's own types: no "7" or 7.0 for a number
     except ValidationError as exc:
         raise BadBodyError(one_line(exc)) from None
 
@@ -147,7 +180,7 @@ def parse_csv(text: str) -> tuple[list[Charge], list[BadLine]]:
     """Every charge of a CSV file and every bad line (number and reason); empty cells are null."""
     reader = csv.DictReader(io.StringIO(text))
     header = tuple(reader.fieldnames or ())
-    if header != CSV_COLUMNS:
+    if header not in (CSV_COLUMNS, CSV_COLUMNS[:-1]):
         missing = [c for c in CSV_COLUMNS if c not in header]
         extra = [c for c in header if c not in CSV_COLUMNS]
         why = f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(extra)}" if extra else "out of order"
@@ -158,7 +191,7 @@ def parse_csv(text: str) -> tuple[list[Charge], list[BadLine]]:
     for row in reader:
         line = reader.line_num
         if None in row or any(value is None for value in row.values()):
-            bad.append(BadLine(line, f"expected {len(CSV_COLUMNS)} columns"))
+            bad.append(BadLine(line, f"expected {len(header)} columns"))
             continue
         values = {key: (value.strip() or None) for key, value in row.items() if key is not None}
         try:

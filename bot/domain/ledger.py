@@ -20,6 +20,11 @@ from enum import StrEnum
 
 from bot.domain.errors import UserFacingError
 
+MAX_CREDITS = 1_000_000_000
+"""The one bound on any credit figure a person or Keter Labs gives (a top-up, an adjustment, a reported
+cost, a budget, a limit, a charge, a balance figure): far above any real amount, and far enough below
+the 64-bit columns that no sum of them overflows."""
+
 
 class EntryKind(StrEnum):
     """Every kind of ledger entry."""

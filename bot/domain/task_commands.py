@@ -18,8 +18,9 @@ from bot.domain.commands import (
     split_words,
 )
 from bot.domain.errors import UserFacingError
+from bot.domain.ledger import MAX_CREDITS
 
-MAX_COST = 10_000_000
+MAX_COST = MAX_CREDITS
 DONE_OPTIONS = ("retries", "variants", "cost", "kept", "team")
 NOTE_LIMIT = 300
 

@@ -5,6 +5,8 @@ bad line nothing is imported unless ``--skip-bad``. Each charge id is written on
 file (or importing what the feed already delivered) changes nothing. A line whose charge id is already
 recorded with other figures is skipped (the first figures stand), printed, and kept in the audit trail;
 the rest is imported, and the exit status is then ``EXIT_CONFLICTS`` so a scheduled import is noticed.
+So is a refund line refused (naming no recorded charge of its team, or more than it has left): printed
+with the reason, kept in the audit trail, and recorded by a later import once its charge is in.
 """
 
 from __future__ import annotations
@@ -83,8 +85,10 @@ def import_charges_file(deps: Deps, client: WebClient, *, path: Path, skip_bad: 
         )
     if not report.teams:
         print("no charges in the file", file=out)
+    numbers = _line_numbers(text, charges)
+    for refusal in report.refused:
+        print(f"line {numbers.get(refusal.id, 0)}: refund {refusal.id} refused: {refusal.reason}", file=out)
     if report.conflicts:
-        numbers = _line_numbers(text, charges)
         for conflict in report.conflicts:
             print(
                 f"line {numbers.get(conflict.id, 0)}: charge {conflict.id} skipped: already recorded with other "
@@ -96,6 +100,9 @@ def import_charges_file(deps: Deps, client: WebClient, *, path: Path, skip_bad: 
             "an admin corrects a real difference with `/credits admin adjust`",
             file=out,
         )
+        return EXIT_CONFLICTS
+    if report.refused:
+        print(f"{len(report.refused):,} refund(s) refused (see `/credits admin audit`)", file=out)
         return EXIT_CONFLICTS
     return 0
 

@@ -3,10 +3,13 @@
 Signed the Standard Webhooks way and verified with the ``standardwebhooks`` package: a bad or missing
 signature, or a timestamp more than 5 minutes off, is a 401 and writes nothing; a body that is not a
 known delivery is a 400 with a one-line reason (so is a charge for a team the credits file does not
-map, and then nothing is written); a redelivered ``webhook-id`` or a charge already recorded changes
-nothing and answers 200, so the sender stops retrying. A charge already recorded with other figures is
+map, and then nothing is written; so is a ``webhook-id`` longer than the column keeps, or a text field
+with a NUL or another control character); a redelivered ``webhook-id`` (the same id and the same body)
+or a charge already recorded changes nothing and answers 200, so the sender stops retrying; the same
+``webhook-id`` with another body is a 409 (nothing of it recorded, kept in the audit trail). A charge already recorded with other figures is
 skipped and listed in the 200's ``conflicts``: the delivery's other charges are facts and are recorded
-(a 400 would make the sender retry a delivery that can never pass). Every charge goes through
+(a 400 would make the sender retry a delivery that can never pass); so is a refund that names no
+recorded charge of its team, or more than it has left, listed in ``refused`` with the reason. Every charge goes through
 ``bot.services.charges.recording``, the same path as the CSV import. No stack trace ever reaches the caller.
 """
 
@@ -25,11 +28,12 @@ from standardwebhooks.webhooks import Webhook
 
 from bot.deps import Deps
 from bot.domain.errors import UserFacingError
-from bot.domain.keter_charges import BadBodyError, ChargesCreated, parse_delivery
+from bot.domain.keter_charges import BadBodyError, BalanceUpdated, ChargesCreated, parse_delivery
 from bot.jobs.digest_posting import Workspace
 from bot.services.charges import reconciliation as keter_balances
 from bot.services.charges import recording as service
 from bot.slack.outbound.home_tabs import refresh_team_homes
+from bot.store.tables.keter import WEBHOOK_ID_LIMIT
 from bot.web import RefusedError, json_reply, read_body
 
 if TYPE_CHECKING:
@@ -106,19 +110,37 @@ class FeedEndpoint:
             self.webhook.verify(body, headers, json_parse=False)
         except Exception:  # any malformed header or signature is the same 401, and nothing is read further
             return "401 Unauthorized", {"error": "invalid signature"}
+        webhook_id, now = headers["webhook-id"], self.deps.clock()
+        if len(webhook_id) > WEBHOOK_ID_LIMIT:  # checked before any write: it could never be remembered
+            return "400 Bad Request", {"error": f"webhook-id is longer than {WEBHOOK_ID_LIMIT} characters"}
         try:
             delivery = parse_delivery(body)
         except BadBodyError as exc:
             return "400 Bad Request", {"error": str(exc)}
-        webhook_id, now = headers["webhook-id"], self.deps.clock()
-        if service.delivery_seen(self.db, webhook_id=webhook_id):
+        state = service.delivery_state(self.db, webhook_id=webhook_id, body=body)
+        if state == "redelivered":
             return "200 OK", {"ok": True, "redelivered": True}
+        if state == "reused":
+            self._audit_reused(delivery, webhook_id, now)
+            return "409 Conflict", {
+                "error": "this webhook-id was already used for a delivery with another body; "
+                "nothing of this one was recorded (send it under a new webhook-id)"
+            }
         try:
             answer = self._record(delivery, now)
         except UserFacingError as exc:  # an unknown team: checked before any write, so nothing was written
             return "400 Bad Request", {"error": str(exc)}
-        service.mark_delivery(self.db, webhook_id=webhook_id, now=now)
+        service.mark_delivery(self.db, webhook_id=webhook_id, body=body, now=now)
         return answer
+
+    def _audit_reused(self, delivery: ChargesCreated | BalanceUpdated, webhook_id: str, now: datetime) -> None:
+        """Keep a reused ``webhook-id`` in the audit trail, under the delivery's team (else the first team)."""
+        workspace_id = self.workspace_id
+        with self.db.read() as session:
+            config = self.deps.configs.get(session, workspace_id)
+        named = delivery.data.charges[0].team if isinstance(delivery, ChargesCreated) else delivery.data.team
+        team = config.team_by_keter_name.get(named) or next(iter(config.teams), "")
+        service.record_reused_delivery(self.db, workspace_id=workspace_id, team=team, webhook_id=webhook_id, now=now)
 
     def _record(self, delivery: Any, now: datetime) -> tuple[str, dict[str, Any]]:
         workspace_id = self.workspace_id
@@ -137,7 +159,8 @@ class FeedEndpoint:
                 refresh_team_homes(self.deps, self.client, config, workspace_id, report.changed)
             teams = {team: vars(counts) for team, counts in report.teams.items()}
             conflicts = [{"id": c.id, "team": c.team, "differs": c.differs} for c in report.conflicts]
-            return "200 OK", {"ok": True, "teams": teams, "conflicts": conflicts}
+            refused = [{"id": r.id, "team": r.team, "reason": r.reason} for r in report.refused]
+            return "200 OK", {"ok": True, "teams": teams, "conflicts": conflicts, "refused": refused}
         seen = keter_balances.record_keter_balance(
             self.db, config, workspace_id=workspace_id, data=delivery.data, now=now
         )

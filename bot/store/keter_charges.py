@@ -56,14 +56,14 @@ def quiet_tasks(session: Session, *, workspace_id: str, cutoff: datetime) -> lis
     return [(int(task_id), str(team)) for task_id, team in session.exec(statement) if task_id is not None]
 
 
-def delivery_seen(session: Session, *, webhook_id: str) -> bool:
-    """Whether a delivery with this ``webhook-id`` was already handled."""
-    return session.get(WebhookDelivery, webhook_id) is not None
+def delivery_seen(session: Session, *, webhook_id: str) -> WebhookDelivery | None:
+    """The delivery already handled under this ``webhook-id``, if any (its body's hash with it)."""
+    return session.get(WebhookDelivery, webhook_id)
 
 
-def mark_delivery(session: Session, *, webhook_id: str, now: datetime) -> None:
-    """Remember a handled ``webhook-id`` (a second process marking it too is fine)."""
-    statement = _insert(session, WebhookDelivery).values(webhook_id=webhook_id, received_at=now)
+def mark_delivery(session: Session, *, webhook_id: str, body_hash: str, now: datetime) -> None:
+    """Remember a handled ``webhook-id`` and its body's hash (a second process marking it too is fine)."""
+    statement = _insert(session, WebhookDelivery).values(webhook_id=webhook_id, body_hash=body_hash, received_at=now)
     session.execute(statement.on_conflict_do_nothing())
 
 
@@ -175,6 +175,24 @@ def charges_by_ids(session: Session, *, workspace_id: str, charge_ids: list[str]
             KeterCharge.workspace_id == workspace_id, col(KeterCharge.charge_id).in_(unique[n : n + 500])
         )
         found |= {c.charge_id: c for c in session.exec(statement)}
+    return found
+
+
+def refunded(session: Session, *, workspace_id: str, charge_ids: list[str]) -> dict[str, int]:
+    """What the recorded refunds naming each of these charges add up to (absent: none)."""
+    found: dict[str, int] = {}
+    unique = sorted(set(charge_ids))
+    for n in range(0, len(unique), 500):
+        statement = (
+            select(KeterCharge.refunds, func.sum(KeterCharge.credits))
+            .where(
+                KeterCharge.workspace_id == workspace_id,
+                KeterCharge.kind == "refund",
+                col(KeterCharge.refunds).in_(unique[n : n + 500]),
+            )
+            .group_by(col(KeterCharge.refunds))
+        )
+        found |= {str(charge_id): int(total) for charge_id, total in session.exec(statement) if charge_id}
     return found
 
 

@@ -147,9 +147,60 @@ def test_a_stale_timestamp_is_401_and_writes_nothing(feed: Feed) -> None:
 
 def test_a_redelivered_webhook_id_changes_nothing(feed: Feed) -> None:
     assert feed.post(created(a_charge()), webhook_id="msg_1").status_code == 200
-    again = feed.post(created(a_charge("ch_other")), webhook_id="msg_1")
+    again = feed.post(created(a_charge()), webhook_id="msg_1")
     assert (again.status_code, again.json().get("redelivered")) == (200, True)
     assert feed.charges() == 1
+
+
+def test_a_webhook_id_reused_with_another_body_is_409_and_audited(feed: Feed, config: CreditsConfig) -> None:
+    """The bug: the same webhook-id with another body answered 200 "redelivered" and its charges were lost."""
+    from bot.services.workspace import audit_trail as audit
+
+    assert feed.post(created(a_charge()), webhook_id="msg_1").status_code == 200
+    other = feed.post(created(a_charge("ch_other")), webhook_id="msg_1")
+    assert other.status_code == 409, other.text
+    assert "already used for a delivery with another body" in other.json()["error"]
+    assert feed.charges() == 1
+    carol = Member("U0CAROL", "design", "admin", True)
+    page = audit.read_audit(
+        feed.db, config, workspace_id=WORKSPACE, admin=carol, team=None, days=30, now=datetime.now(UTC)
+    )
+    assert [line.target for line in page.lines if line.action == "delivery_id_reused"] == ["delivery msg_1"]
+    assert feed.post(created(a_charge("ch_other")), webhook_id="msg_2").status_code == 200  # under a new id: in
+
+
+def test_a_webhook_id_longer_than_kept_is_400_before_anything_is_written(feed: Feed) -> None:
+    """The bug: a 201-character webhook-id wrote the charges, then failed to be remembered: 500 for ever."""
+    answer = feed.post(created(a_charge()), webhook_id="m" * 201)
+    assert answer.status_code == 400 and "webhook-id is longer than 200 characters" in answer.json()["error"]
+    assert feed.charges() == 0
+    assert feed.post(created(a_charge()), webhook_id="m" * 200).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["id", "team", "tool", "user_email", "project", "reference", "quality"])
+def test_a_nul_or_control_character_in_a_text_field_is_400_naming_it(feed: Feed, field: str) -> None:
+    """The bug: a NUL in a string could not be stored on PostgreSQL (500, the sender retrying for ever)."""
+    for bad in ("ch\x00x", "ch\x1bx"):
+        answer = feed.post(created(a_charge(**{field: f"{field}{bad}@x"})))
+        assert answer.status_code == 400, answer.text
+        assert f"charges.0.{field}" in answer.json()["error"] and "control characters" in answer.json()["error"]
+    assert feed.charges() == 0
+
+
+@pytest.mark.parametrize("value", ["7", True, 7.0])
+def test_a_number_sent_as_text_a_boolean_or_a_float_is_400_naming_the_field(feed: Feed, value: Any) -> None:
+    """The bug: ``"credits": "7"``, ``true`` and ``7.0`` were taken as 7, 1 and 7 credits."""
+    answer = feed.post(created(a_charge(credits=value)))
+    assert answer.status_code == 400 and "data.charges.0.credits" in answer.json()["error"]
+    answer = feed.post(created(a_charge(variants=value)))
+    assert answer.status_code == 400 and "data.charges.0.variants" in answer.json()["error"]
+    balance = {
+        "type": "balance.updated",
+        "data": {"team": "design", "plan_credits": value, "extra_credits": 0, "as_of": "2026-11-24T10:05:00Z"},
+    }
+    answer = feed.post(balance)
+    assert answer.status_code == 400 and "data.plan_credits" in answer.json()["error"]
+    assert feed.charges() == 0
 
 
 def test_the_same_charge_in_two_deliveries_is_recorded_once(feed: Feed) -> None:
@@ -183,10 +234,56 @@ def test_a_body_that_is_not_json_is_400(feed: Feed) -> None:
 
 
 def test_a_refund_gives_credits_back_as_extra(feed: Feed) -> None:
-    assert feed.post(created(a_charge(), a_charge("rf_1", 32, kind="refund"))).status_code == 200
+    assert feed.post(created(a_charge(), a_charge("rf_1", 32, kind="refund", refunds="ch_8f2k"))).status_code == 200
     with feed.db.read() as session:
         row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
         assert row is not None and (row.plan, row.extra, row.spent) == (5000 - 32, 500 + 32, 0)
+
+
+def test_a_refund_of_a_charge_never_seen_is_refused_and_listed(feed: Feed) -> None:
+    """The bug: a refund for a charge id never seen added its credits (10,000,000 from one delivery)."""
+    for delivery in (
+        created(a_charge("rf_x", 10_000_000, kind="refund")),
+        created(a_charge(), a_charge("rf_y", 10_000_000, kind="refund", refunds="ch_nope")),
+    ):
+        answer = feed.post(delivery)
+        assert answer.status_code == 200, answer.text
+        [refused] = answer.json()["refused"]
+        assert refused["team"] == "design" and refused["id"] in ("rf_x", "rf_y")
+    assert answer.json()["refused"][0]["reason"] == "charge ch_nope is not recorded"
+    with feed.db.read() as session:
+        row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")
+        assert row is not None and (row.plan, row.extra) == (5000 - 32, 500)
+
+
+def test_the_import_prints_a_refused_refund_and_exits_3(
+    feed: Feed, standin: SlackStandIn, config: CreditsConfig, tmp_path: Path
+) -> None:
+    header = ",".join(CSV_COLUMNS)
+    rows = [
+        "a,2026-11-24T09:05:00Z,design,,image,high,4,,40,attempt,,,,",
+        "r1,2026-11-24T09:06:00Z,design,,image,high,4,,40,refund,,,,a",
+        "r2,2026-11-24T09:07:00Z,design,,image,high,4,,40,refund,,,,a",
+    ]
+    path = tmp_path / "charges.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    settings = Settings(
+        slack_bot_token=SecretStr(standin.bot_token),
+        slack_signing_secret=SecretStr("not-used-by-the-import"),
+        slack_api_url=standin.base_url,
+        database_url=feed.db.url,
+    )
+    out = io.StringIO()
+    process = build_process(settings, config)
+    try:
+        status = import_charges_file(process.deps, process.client, path=path, skip_bad=False, out=out)
+    finally:
+        process.close()
+    assert status == EXIT_CONFLICTS
+    assert (
+        "line 4: refund r2 refused: 40 credits is more than charge a has left to refund (40 charged, 40 refunded: "
+        "at most 0)" in out.getvalue()
+    )
 
 
 def test_a_conflicting_copy_is_skipped_and_listed_and_the_others_are_recorded(feed: Feed) -> None:
@@ -207,8 +304,8 @@ def test_a_conflicting_copy_is_skipped_and_listed_and_the_others_are_recorded(fe
 def test_the_import_skips_a_conflicting_line_imports_the_rest_and_exits_3(
     feed: Feed, standin: SlackStandIn, config: CreditsConfig, tmp_path: Path
 ) -> None:
-    assert feed.post(created(a_charge("a", 40))).status_code == 200
-    header = ",".join(CSV_COLUMNS)
+    assert feed.post(created(a_charge("a", 40, user_email=None, project=None))).status_code == 200
+    header = ",".join(CSV_COLUMNS[:-1])  # a file written before ``refunds`` is read as before
     rows = [
         f"{c},2026-11-24T09:05:00Z,design,,image,high,4,,{n},attempt,,," for c, n in [("b1", 5), ("a", 41), ("b2", 6)]
     ]
@@ -264,7 +361,7 @@ def test_a_refund_fed_after_the_renewal_leaves_spent_this_cycle_at_zero(feed: Fe
     clock.now = datetime(2026, 11, 30, 10, tzinfo=UTC)
     assert feed.post(created(a_charge("ch_r", 40, occurred_at="2026-11-30T09:00:00Z"))).status_code == 200
     clock.now = datetime(2026, 12, 1, 12, tzinfo=UTC)  # the plan renewed on 1 Dec
-    refund = a_charge("rf_r", 40, kind="refund", occurred_at="2026-12-01T11:00:00Z")
+    refund = a_charge("rf_r", 40, kind="refund", refunds="ch_r", occurred_at="2026-12-01T11:00:00Z")
     assert feed.post(created(refund)).status_code == 200
     with feed.db.read() as session:
         row = ledger_reads.get_balance_row(session, workspace_id=WORKSPACE, team="design")

@@ -266,7 +266,7 @@ def test_a_charge_may_overdraw_the_team(database: Database, config: CreditsConfi
 
 
 def test_a_refund_comes_back_as_extra_credits(database: Database, config: CreditsConfig) -> None:
-    record(database, config, charge("ch_1", 32), charge("rf_1", 32, kind="refund"))
+    record(database, config, charge("ch_1", 32), charge("rf_1", 32, kind="refund", refunds="ch_1"))
     balance = consistent(database)
     assert (balance.plan, balance.extra, balance.spent) == (5000 - 32, 500 + 32, 0)
 
@@ -279,7 +279,7 @@ def test_a_refund_after_the_renewal_never_makes_spent_this_cycle_negative(
     nov_30, dec_1, dec_2 = (datetime(2026, 11, 30, 10), datetime(2026, 12, 1, 12), datetime(2026, 12, 2, 9))
     nov_30, dec_1, dec_2 = (d.replace(tzinfo=UTC) for d in (nov_30, dec_1, dec_2))
     record(database, config, charge("ch_1", 40, occurred_at=nov_30.isoformat()), now=nov_30)
-    refund = charge("rf_1", 40, kind="refund", occurred_at=dec_1.isoformat())
+    refund = charge("rf_1", 40, kind="refund", refunds="ch_1", occurred_at=dec_1.isoformat())
     record(database, config, refund, now=dec_1)  # the plan renewed on 1 Dec (Europe/Berlin) before it
     renewed = current_balance(database, config, workspace_id=WORKSPACE, team="design", now=dec_1)
     assert renewed.cycle_start.isoformat() == "2026-12-01"
@@ -294,23 +294,77 @@ def test_a_refund_after_the_renewal_never_makes_spent_this_cycle_negative(
         assert history_store.history_totals(session, history_store.HistoryFilter(WORKSPACE, "design", since))[0] == 10
 
 
-def test_a_refund_before_its_charge_changes_only_spent_this_cycle(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, config: CreditsConfig
+def test_a_refund_of_no_recorded_charge_is_refused_and_audited(database: Database, config: CreditsConfig) -> None:
+    """The bug: a refund for a charge id never seen added its credits (10,000,000 from one delivery)."""
+    from bot.services.workspace import audit_trail as audit
+
+    before = current_balance(database, config, workspace_id=WORKSPACE, team="design", now=NOW).balance
+    report = record(
+        database,
+        config,
+        charge("rf_none", 10_000_000, kind="refund"),
+        charge("rf_ghost", 10_000_000, kind="refund", refunds="ch_never"),
+        charge("ch_1", 40),
+    )
+    assert [(r.id, r.reason) for r in report.refused] == [
+        ("rf_none", "a refund must name the charge it gives back (refunds: <charge id>)"),
+        ("rf_ghost", "charge ch_never is not recorded"),
+    ]
+    assert vars(report.teams["design"]) == {"new": 1, "known": 0, "matched": 0, "unplanned": 1}
+    balance = consistent(database)
+    assert balance.plan + balance.extra == before.plan + before.extra - 40
+    carol = Member("U0CAROL", "design", "admin", True)
+    page = audit.read_audit(database, config, workspace_id=WORKSPACE, admin=carol, team=None, days=1, now=NOW)
+    assert sorted(line.target for line in page.lines if line.action == "refund_refused") == [
+        "refund rf_ghost",
+        "refund rf_none",
+    ]
+
+
+def test_the_refunds_of_a_charge_never_exceed_it_nor_cross_teams(database: Database, config: CreditsConfig) -> None:
+    data = config.model_dump()
+    data["teams"]["video"] = data["teams"]["design"] | {"channel": "C0VIDEO", "members": {"U0ERIN": "creator"}}
+    two = CreditsConfig.model_validate(data)
+    charges.record_charges(database, two, workspace_id=WORKSPACE, charges=[charge("v1", 50, team="video")], now=NOW)
+    record(database, two, charge("ch_1", 40))
+    report = record(
+        database,
+        two,
+        charge("rf_1", 30, kind="refund", refunds="ch_1"),
+        charge("rf_2", 11, kind="refund", refunds="ch_1"),  # 30 + 11 is more than the 40 charged
+        charge("rf_3", 5, kind="refund", refunds="v1"),  # another team's charge
+        charge("rf_4", 5, kind="refund", refunds="rf_1"),  # a refund is not a charge
+    )
+    assert [(r.id, r.reason) for r in report.refused] == [
+        ("rf_2", "11 credits is more than charge ch_1 has left to refund (40 charged, 30 refunded: at most 10)"),
+        ("rf_3", "charge v1 is another team's"),
+        ("rf_4", "rf_1 is a refund, not a charge"),
+    ]
+    assert consistent(database).extra == 500 + 30
+    # The rest of the charge, in a later delivery: recorded; a refund in the same batch as its charge too,
+    # whatever their order in the batch.
+    report = record(
+        database,
+        two,
+        charge("rf_5", 10, kind="refund", refunds="ch_1"),
+        charge("rf_6", 7, kind="refund", refunds="ch_2"),
+        charge("ch_2", 7),
+    )
+    assert report.refused == [] and report.teams["design"].new == 3
+    assert consistent(database).extra == 500 + 30 + 10 + 7
+
+
+def test_a_refund_sent_before_its_charge_is_refused_then_recorded_once_the_charge_is_in(
+    database: Database, config: CreditsConfig
 ) -> None:
-    balances = []
-    for order in ([charge("ch_1", 40), charge("rf_1", 40, kind="refund")], [charge("rf_1", 40, kind="refund")]):
-        db = fresh_sqlite(sqlite_template, tmp_path_factory.mktemp("refund_order"))
-        try:
-            for item in order:
-                record(db, config, item)
-            if len(order) == 1:
-                record(db, config, charge("ch_1", 40))  # the charge after its refund, in a cycle that spent none
-            balances.append(consistent(db))
-        finally:
-            db.dispose()
-    in_order, refund_first = balances
-    assert (in_order.plan + in_order.extra, in_order.held) == (refund_first.plan + refund_first.extra, 0)
-    assert (in_order.spent, refund_first.spent) == (0, 40)  # taken as an earlier cycle's refund
+    """Was: a refund before its charge was recorded at once (an earlier cycle's refund); it named nothing then."""
+    refund = charge("rf_1", 40, kind="refund", refunds="ch_1")
+    assert [r.id for r in record(database, config, refund).refused] == ["rf_1"]
+    assert consistent(database).extra == 500
+    record(database, config, charge("ch_1", 40))
+    assert record(database, config, refund).refused == []
+    balance = consistent(database)
+    assert (balance.plan, balance.extra, balance.spent) == (5000 - 40, 500 + 40, 0)
 
 
 def test_charges_below_a_cost_reported_before_the_renewal_keep_spent_at_zero(
@@ -540,10 +594,19 @@ def test_any_interleaving_of_feed_and_file_gives_the_same_ledger(
     sqlite_template: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    items = [
-        charge(f"ch_{i}", credits, kind=kind, reference=reference, user_email=email)
-        for i, (credits, kind, reference, email) in enumerate(shapes)
-    ]
+    items: list[Charge] = []
+    targets = [i for i, shape in enumerate(shapes) if shape[1] != "refund"]
+    for i, (credits, kind, reference, email) in enumerate(shapes):
+        if kind != "refund":
+            items.append(charge(f"ch_{i}", credits, kind=kind, reference=reference, user_email=email))
+            continue
+        if not targets:
+            continue
+        target = targets.pop(0)  # each refund gives back part of its own charge: recorded in any order
+        given = min(credits, shapes[target][0])
+        items.append(
+            charge(f"ch_{i}", given, kind=kind, reference=reference, user_email=email, refunds=f"ch_{target}")
+        )
     outcomes = []
     for _ in range(2):
         order = data.draw(st.permutations(items))
@@ -573,7 +636,7 @@ def test_the_history_rollup_equals_the_ledger(database: Database, config: Credit
         config,
         charge("ch_1", 30, reference=f"KC-{number}"),
         charge("ch_2", 12, kind="retry", project="Other"),
-        charge("rf_1", 5, kind="refund"),
+        charge("rf_1", 5, kind="refund", refunds="ch_1"),
     )
     f = history_store.HistoryFilter(WORKSPACE, "design", datetime(2026, 11, 1, tzinfo=UTC))
     with database.read() as session:
@@ -582,3 +645,21 @@ def test_the_history_rollup_equals_the_ledger(database: Database, config: Credit
         history_store.rebuild_history_rollup(session, workspace_id=WORKSPACE, team="design")
     with database.read() as session:
         assert history_store.history_totals(session, f) == kept == (37 + 48, 12 + 32, 6)
+
+
+def test_a_copy_with_another_date_member_or_project_is_a_conflict(database: Database, config: CreditsConfig) -> None:
+    """The bug: a copy of a known charge id with another date, member or project counted as the same charge."""
+    record(database, config, charge("ch_1", 32, project="Launch"))
+    report = record(
+        database,
+        config,
+        charge("ch_1", 32, project="Launch", occurred_at="2026-11-20T09:55:00Z"),
+        charge("ch_1", 32, project="Launch", user_email="bob@studio.example"),
+        charge("ch_1", 32, project="Other"),
+    )
+    assert [c.differs for c in report.conflicts] == [
+        "occurred_at 2026-11-24T09:55:00+00:00 then 2026-11-20T09:55:00+00:00",
+        "user_email alice@studio.example then bob@studio.example",
+        "project Launch then Other",
+    ]
+    assert record(database, config, charge("ch_1", 32, project="Launch")).conflicts == []

@@ -134,7 +134,7 @@ def test_history_csv_writes_no_formula(bot: BotUnderTest, config: CreditsConfig)
     """The bug: a project named ``=HYPERLINK(…)`` became a live formula in the spreadsheet (CSV injection)."""
     assert "reserved" in bot.command('run image quality=high variants=2 project==hyperlink("http://evil.example")').text
     assert "done" in bot.command("done 1 retries=0 kept=2").text
-    feed(bot, config, {"id": "ch_refund", "credits": 40, "kind": "refund", "project": "@sum(a1)"})
+    feed(bot, config, {"id": "ch_40", "credits": 40}, {"id": "ch_refund", "credits": 40, "kind": "refund", "refunds": "ch_40", "project": "@sum(a1)"})
     bot.command("history csv")
     [upload] = bot.standin.uploads.values()
     rows = list(csv.reader(io.StringIO(upload.decode())))[1:]

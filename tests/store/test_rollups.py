@@ -85,7 +85,7 @@ def operations(db: Database, config: CreditsConfig) -> None:
         charge("ch_3", 32, f"KC-{reported}"),
         charge("ch_4", 8, f"KC-{reported}"),  # more than reported: an adjustment re-costs the done task
         charge("ch_5", 5, None),  # unplanned: counts for Alice's week
-        charge("ch_6", 5, None, kind="refund"),
+        charge("ch_6", 5, None, kind="refund", refunds="ch_5"),
     ]
     charges.record_charges(db, config, workspace_id=WORKSPACE, charges=batch, now=NOW, lookup=emails.get)
     charge_settling.settle_quiet(db, config, workspace_id=WORKSPACE, now=NOW + timedelta(hours=2))

@@ -8,6 +8,13 @@ once. The same id with other figures is a conflict: that copy is skipped (the fi
 stand), logged and kept in the audit trail for an admin, and reported to the sender; the rest of the
 batch is recorded all the same, since one bad copy must not keep every other fact out.
 
+A refund is not a charge but Keter Labs giving credits back, so it must name what it gives back: a
+refund is recorded only when its ``refunds`` names a charge already recorded (or earlier in the same
+batch, whose refunds come after its charges) of the same team, and the refunds of one charge add up to
+at most its credits. Otherwise it is refused (nothing written), logged, kept in the audit trail
+(``refund_refused``) and reported to the sender with the reason; sent again once its charge is in, it
+is recorded then.
+
 A task with charges is settled (its hold's rest released, its cost the sum of its charges) when its
 member says ``done`` or after ``feed.settle_after_minutes`` without a new charge. A task its member
 already reported with a cost keeps that capture; when its charges settle to another figure, the
@@ -17,10 +24,12 @@ difference is an adjustment ("Keter Labs charged 40, reported 32") and the membe
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from sqlmodel import Session
 
@@ -73,6 +82,15 @@ class ChargeConflict:
     differs: str  # ``credits 40 then 41``: the recorded figure, then the copy's
 
 
+@dataclass(frozen=True)
+class RefusedRefund:
+    """A refund not recorded: it named no recorded charge of its team, or more than that charge's credits."""
+
+    id: str
+    team: str
+    reason: str  # ``charge ch_9 is not recorded``
+
+
 @dataclass
 class TeamCounts:
     """What one batch did for one team."""
@@ -90,10 +108,12 @@ class ChargeReport:
     teams: dict[str, TeamCounts] = field(default_factory=dict)
     changed: dict[str, set[str]] = field(default_factory=dict)  # team -> members whose charges or tasks moved
     conflicts: list[ChargeConflict] = field(default_factory=list)  # copies skipped: the first figures stand
+    refused: list[RefusedRefund] = field(default_factory=list)  # refunds of nothing recorded, or of too much
 
     def add(self, other: ChargeReport) -> None:
         """Fold another batch's counts into this one."""
         self.conflicts.extend(other.conflicts)
+        self.refused.extend(other.refused)
         for team, people in other.changed.items():
             self.changed.setdefault(team, set()).update(people)
         for team, counts in other.teams.items():
@@ -132,12 +152,17 @@ def resolve_members(config: CreditsConfig, charges: Sequence[Charge], lookup: Em
 
 def _same(stored: KeterCharge, charge: Charge, team: str) -> str | None:
     """What differs between a stored charge and a new copy of it (None: the same charge)."""
-    pairs = {
+    pairs: dict[str, tuple[object, object]] = {
         "team": (stored.team, team),
         "credits": (stored.credits, charge.credits),
         "kind": (stored.kind, charge.kind),
         "tool": (stored.tool, charge.tool),
         "reference": (stored.reference, charge.reference),
+        "refunds": (stored.refunds, charge.refunds),
+        "user_email": (stored.user_email, charge.user_email),
+        "project": (stored.project, charge.project),
+        # as it was recorded: a time ahead of the recording's clock was kept as that moment
+        "occurred_at": (stored.occurred_at.isoformat(), occurred(charge, stored.recorded_at).isoformat()),
     }
     differ = [f"{name} {old} then {new}" for name, (old, new) in pairs.items() if old != new]
     return "; ".join(differ) or None
@@ -169,9 +194,12 @@ class _TeamBatch:
     def __init__(self, session: Session, config: CreditsConfig, row: TeamBalance, now: datetime, charges: list[Charge]):
         self.session, self.config, self.row, self.now = session, config, row, now
         self.balance = ledger_reads.as_balance(row)
+        targets = [c.refunds for c in charges if c.refunds]
         self.stored = charge_store.charges_by_ids(
-            session, workspace_id=row.workspace_id, charge_ids=[c.id for c in charges]
+            session, workspace_id=row.workspace_id, charge_ids=[c.id for c in charges] + targets
         )
+        self.refunded = charge_store.refunded(session, workspace_id=row.workspace_id, charge_ids=targets)
+        self.refused: list[RefusedRefund] = []
         self.tasks: dict[int, Task | None] = {}
         self.reported: dict[int, bool] = {}
         self.entries: list[ledger_writes.NewEntry] = []
@@ -217,6 +245,11 @@ class _TeamBatch:
                 return
             counts.known += 1
             return
+        if charge.kind == "refund":
+            why = self.refund_refused(charge)
+            if why:
+                self.refuse(charge, why)
+                return
         at = occurred(charge, self.now)
         task = self.task(charge.task_number)
         signed = -charge.credits if charge.kind == "refund" else charge.credits
@@ -275,12 +308,15 @@ class _TeamBatch:
             version_kept=charge.version_kept,
             project=charge.project,
             reference=charge.reference,
+            refunds=charge.refunds,
             task_id=task.id if task is not None else None,
             occurred_at=at,
             recorded_at=self.now,
         )
         self.raw.append(raw)
         self.stored[charge.id] = raw  # the same charge twice in one batch: the second is known
+        if charge.refunds:
+            self.refunded[charge.refunds] = self.refunded.get(charge.refunds, 0) + charge.credits
         counts.new += 1
         if task is None:
             counts.unplanned += 1
@@ -312,6 +348,41 @@ class _TeamBatch:
             kept="the figures first recorded",
         )
         self.conflicts.append(ChargeConflict(charge.id, self.row.team, differs))
+
+    def refund_refused(self, refund: Charge) -> str | None:
+        """Why a new refund cannot be recorded (None: it names a charge of this team with that much left)."""
+        if not refund.refunds:
+            return "a refund must name the charge it gives back (refunds: <charge id>)"
+        target = self.stored.get(refund.refunds)
+        if target is None:
+            return f"charge {refund.refunds} is not recorded"
+        if target.kind == "refund":
+            return f"{refund.refunds} is a refund, not a charge"
+        if target.team != self.row.team:
+            return f"charge {refund.refunds} is another team's"
+        before = self.refunded.get(refund.refunds, 0)
+        if before + refund.credits > target.credits:
+            left = max(target.credits - before, 0)
+            return (
+                f"{refund.credits:,} credits is more than charge {refund.refunds} has left to refund "
+                f"({target.credits:,} charged, {before:,} refunded: at most {left:,})"
+            )
+        return None
+
+    def refuse(self, refund: Charge, reason: str) -> None:
+        """A refund not recorded: one log line and one audit entry; the sender is told why."""
+        logger.warning("refund %s refused: %s", refund.id, reason)
+        record_decision(
+            self.session,
+            workspace_id=self.row.workspace_id,
+            team=self.row.team,
+            action="refund_refused",
+            target=f"refund {refund.id}",
+            now=self.now,
+            reason=reason,
+            credits=refund.credits,
+        )
+        self.refused.append(RefusedRefund(refund.id, self.row.team, reason))
 
     def write(self) -> None:
         """Every new entry and raw charge in two statements; the running figure moved once."""
@@ -347,7 +418,8 @@ def record_charges(
 
     Every charge's team is checked first (UnknownTeamError: nothing written); e-mails are resolved
     before any lock is taken (the Slack lookup is slow). A copy of a recorded charge with other figures
-    is skipped and listed in ``report.conflicts``; every other charge is recorded.
+    is skipped and listed in ``report.conflicts``, a refund of no recorded charge of its team (or of
+    more than it has left) in ``report.refused``; every other charge is recorded.
     """
     by_team: dict[str, list[Charge]] = {}
     for charge in charges:
@@ -359,29 +431,58 @@ def record_charges(
         with db.write() as session:
             row = open_team_cycle(session, config, workspace_id=workspace_id, team=team, now=now)
             writer = _TeamBatch(session, config, row, now, batch)
-            for charge in batch:
+            # Refunds after the charges: a refund of a charge in the same batch finds it, in any order.
+            for charge in sorted(batch, key=lambda c: c.kind == "refund"):
                 writer.add(charge, members.get((charge.user_email or "").strip().lower()), counts)
             writer.write()
         report.conflicts.extend(writer.conflicts)
+        report.refused.extend(writer.refused)
         if writer.entries:  # only new charges change what anyone sees
             report.changed.setdefault(team, set()).update(e.member for e in writer.entries if e.member)
     return report
 
 
-def delivery_seen(db: Database, *, webhook_id: str) -> bool:
-    """Whether this ``webhook-id`` was already handled (a redelivery then changes nothing)."""
+DeliveryState = Literal["new", "redelivered", "reused"]
+"""A ``webhook-id`` never handled, handled with this very body (a redelivery), or handled with another body."""
+
+
+def body_hash(body: bytes) -> str:
+    """What a delivery is remembered by beside its id: the SHA-256 of its body, in hex."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def delivery_state(db: Database, *, webhook_id: str, body: bytes) -> DeliveryState:
+    """Whether this ``webhook-id`` was handled, and with this body (a delivery kept before bodies were: any)."""
     with db.read() as session:
-        return charge_store.delivery_seen(session, webhook_id=webhook_id)
+        seen = charge_store.delivery_seen(session, webhook_id=webhook_id)
+    if seen is None:
+        return "new"
+    return "redelivered" if seen.body_hash in (None, body_hash(body)) else "reused"
 
 
-def mark_delivery(db: Database, *, webhook_id: str, now: datetime) -> None:
-    """Remember a delivery once its charges are written.
+def record_reused_delivery(db: Database, *, workspace_id: str, team: str, webhook_id: str, now: datetime) -> None:
+    """A ``webhook-id`` sent again with another body: nothing of it is recorded, one audit entry says so."""
+    logger.warning("delivery %s refused: its id was already used for another body", webhook_id[:80])
+    with db.write() as session:
+        record_decision(
+            session,
+            workspace_id=workspace_id,
+            team=team,
+            action="delivery_id_reused",
+            target=f"delivery {webhook_id}",
+            now=now,
+            kept="the delivery first handled under this id",
+        )
+
+
+def mark_delivery(db: Database, *, webhook_id: str, body: bytes, now: datetime) -> None:
+    """Remember a delivery and its body's hash once its charges are written.
 
     Marked after, not before: a process that dies in between leaves the id unmarked, so the sender's
     retry is handled, and its charges, already written under their own ids, are counted as known.
     """
     with db.write() as session:
-        charge_store.mark_delivery(session, webhook_id=webhook_id, now=now)
+        charge_store.mark_delivery(session, webhook_id=webhook_id, body_hash=body_hash(body), now=now)
 
 
 def ledger_fingerprint(db: Database, *, workspace_id: str) -> charge_store.Fingerprint:

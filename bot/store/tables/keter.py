@@ -9,12 +9,18 @@ from sqlmodel import Field, SQLModel
 
 from bot.store.tables.columns import _utc_column
 
+WEBHOOK_ID_LIMIT = 200
+"""The longest ``webhook-id`` kept (the feed refuses a longer one before it writes anything)."""
+
 
 class KeterCharge(SQLModel, table=True):
     """A charge as Keter Labs sent it (feed or file), once per charge id: the fact behind its ledger entry."""
 
     __tablename__ = "keter_charge"
-    __table_args__ = (Index("ix_keter_charge_task", "workspace_id", "task_id"),)
+    __table_args__ = (
+        Index("ix_keter_charge_task", "workspace_id", "task_id"),
+        Index("ix_keter_charge_refunds", "workspace_id", "refunds"),
+    )
 
     workspace_id: str = Field(primary_key=True, max_length=32)
     charge_id: str = Field(primary_key=True, max_length=120)
@@ -30,6 +36,7 @@ class KeterCharge(SQLModel, table=True):
     version_kept: int | None = None
     project: str | None = Field(default=None, max_length=80)
     reference: str | None = Field(default=None, max_length=80)
+    refunds: str | None = Field(default=None, max_length=120)  # a refund: the charge it gives back
     task_id: int | None = None
     occurred_at: datetime = Field(sa_column=_utc_column(nullable=False))
     recorded_at: datetime = Field(sa_column=_utc_column(nullable=False))
@@ -40,7 +47,8 @@ class WebhookDelivery(SQLModel, table=True):
 
     __tablename__ = "webhook_delivery"
 
-    webhook_id: str = Field(primary_key=True, max_length=200)
+    webhook_id: str = Field(primary_key=True, max_length=WEBHOOK_ID_LIMIT)
+    body_hash: str | None = Field(default=None, max_length=64)  # SHA-256 of the body, hex (None: before 113f80c909a1)
     received_at: datetime = Field(sa_column=_utc_column(nullable=False, index=True))
 
 
