@@ -72,6 +72,7 @@ class _Fault:
     error: str
     status: int
     retry_after: int
+    after_effect: bool = False  # the call took effect, and only its answer is the error (a 5xx Slack sends)
 
 
 class SlackStandIn:
@@ -236,10 +237,22 @@ class SlackStandIn:
         with self._cond:
             self._workspace.channel(channel_id).is_member = member
 
-    def fail_next(self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1) -> None:
-        """Make the next call of ``method`` fail; queue several to fail several calls in a row."""
+    def fail_next(
+        self,
+        method: str,
+        error: str = "ratelimited",
+        status: int = 429,
+        retry_after: int = 1,
+        *,
+        after_effect: bool = False,
+    ) -> None:
+        """Make the next call of ``method`` fail; queue several to fail several calls in a row.
+
+        ``after_effect``: the call still does what it does (a message is posted) and only its answer is
+        the error, as when Slack answers 500 to a request it carried out.
+        """
         with self._cond:
-            self._faults.setdefault(method, deque()).append(_Fault(error, status, retry_after))
+            self._faults.setdefault(method, deque()).append(_Fault(error, status, retry_after, after_effect))
 
     @contextmanager
     def holding(self, method: str) -> Iterator[None]:
@@ -367,6 +380,11 @@ class SlackStandIn:
             answer = {"ok": False, "error": "invalid_auth"}
         elif self._faults.get(method):
             fault = self._faults[method].popleft()
+            if fault.after_effect:
+                try:
+                    implementation(args)
+                except ApiError:
+                    pass  # it failed for real as well: the answer below is the same
             answer = {"ok": False, "error": fault.error}
             extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             return Reply.of_json(answer, fault.status, extra), answer

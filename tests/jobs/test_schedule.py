@@ -320,3 +320,39 @@ def test_each_run_also_expires_approval_requests_that_timed_out(harness: Harness
     harness.runner().run_once()
     approval, task = approvals.get_approval(harness.db, started.approval.id, workspace_id=WORKSPACE)
     assert approval.status == "expired" and task.held == 0
+
+
+def test_a_digest_slack_posted_but_answered_500_for_is_found_not_posted_again(harness: Harness) -> None:
+    """A 5xx is no proof the message is absent: the retry looks in the channel first (issue 25, item 10)."""
+    harness.spend(40, key="t1", at=SLOT - timedelta(days=1))
+    harness.standin.fail_next("chat.postMessage", error="internal_error", status=500, after_effect=True)
+    harness.runner().run_once()
+    [post] = harness.posts()
+    assert post.state == "failed" and "outcome unknown" in (post.error or "")
+    assert len(harness.digests()) == 1  # Slack did post it
+    harness.clock.advance(minutes=2)  # past the back-off
+    harness.runner().run_once()
+    [post] = harness.posts()
+    [message] = harness.digests()
+    assert (post.state, post.message_ts) == ("posted", message["ts"])
+    assert len(harness.standin.calls_to("chat.postMessage")) == 1
+
+
+def test_a_digest_whose_answer_came_after_its_lease_leaves_one_message(harness: Harness) -> None:
+    """Slack answered only after another process had taken the row over and posted: ours is withdrawn."""
+    harness.spend(40, key="t1", at=SLOT - timedelta(days=1))
+    slow, other = harness.runner(), harness.runner()
+    post_message = slow.client.chat_postMessage
+
+    def answered_late(**kwargs: Any) -> Any:
+        harness.clock.advance(seconds=POSTING_LEASE.total_seconds() + 60)  # Retry-After waits added up
+        other.run_once()  # finds nothing in the channel yet, takes the row over and posts
+        return post_message(**kwargs)
+
+    slow.client.chat_postMessage = answered_late  # type: ignore[method-assign]
+    slow.run_once()
+    [post] = harness.posts()
+    [message] = harness.digests()
+    assert (post.state, post.message_ts) == ("posted", message["ts"])
+    assert len(harness.standin.calls_to("chat.postMessage")) == 2
+    assert len(harness.standin.calls_to("chat.delete")) == 1
