@@ -13,6 +13,7 @@ The stand-in owns one ``WorkspaceState`` and hands it to the methods.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -381,10 +382,8 @@ class SlackStandIn:
         elif self._faults.get(method):
             fault = self._faults[method].popleft()
             if fault.after_effect:
-                try:
+                with contextlib.suppress(ApiError):  # it failed for real as well: the answer below is the same
                     implementation(args)
-                except ApiError:
-                    pass  # it failed for real as well: the answer below is the same
             answer = {"ok": False, "error": fault.error}
             extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             return Reply.of_json(answer, fault.status, extra), answer
