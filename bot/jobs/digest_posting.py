@@ -152,7 +152,8 @@ class DigestJob:
         key, at = slot_key(slot), clock()
         channel = config.teams[team].channel
         with self.db.write() as session:
-            last = store.last_posted_slot(session, workspace_id=self.workspace.id, team=team, before=slot)
+            store.lock_team_digests(session, workspace_id=self.workspace.id, team=team)
+            last = store.nearest_live_slot(session, workspace_id=self.workspace.id, team=team, around=slot)
             # no entry yet: the team starts now, so every earlier slot is from before it
             first = ledger_reads.first_entry_at(session, workspace_id=self.workspace.id, team=team) or at
             action = slot_action(slot, at, self.grace, last, first)

@@ -356,3 +356,19 @@ def test_a_digest_whose_answer_came_after_its_lease_leaves_one_message(harness: 
     assert (post.state, post.message_ts) == ("posted", message["ts"])
     assert len(harness.standin.calls_to("chat.postMessage")) == 2
     assert len(harness.standin.calls_to("chat.delete")) == 1
+
+
+def test_two_processes_whose_slots_differ_by_a_minute_post_one_digest(harness: Harness) -> None:
+    """The web process still reads "mon 09:00", the clock already "mon 09:01": one digest that week.
+
+    The later slot is claimed first; the earlier one, claimed a moment after, must see it (issue 25, item 11).
+    """
+    harness.spend(40, key="t1", at=SLOT - timedelta(days=1))
+    teams = dict(harness.config.teams)
+    teams["design"] = teams["design"].model_copy(update={"digest": "mon 09:01"})
+    moved = harness.config.model_copy(update={"teams": teams})
+    harness.clock.now = SLOT + timedelta(minutes=1, seconds=10)
+    harness.runner(config=moved).run_once()  # the clock process: its 09:01 slot
+    harness.runner().run_once()  # the web process: its 09:00 slot, a few seconds later
+    assert len(harness.digests()) == 1
+    assert sorted(p.state for p in harness.posts()) == ["posted", "skipped_recent"]
