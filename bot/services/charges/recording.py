@@ -382,9 +382,3 @@ def mark_delivery(db: Database, *, webhook_id: str, now: datetime) -> None:
     """
     with db.write() as session:
         charge_store.mark_delivery(session, webhook_id=webhook_id, now=now)
-
-
-def ledger_fingerprint(db: Database, *, workspace_id: str) -> charge_store.Fingerprint:
-    """What any order of the same charges must leave the same: each entry's key, kind, figures, member, task."""
-    with db.read() as session:
-        return charge_store.ledger_fingerprint(session, workspace_id=workspace_id)
