@@ -28,10 +28,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel, select
 
 import bot.store.tables  # noqa: F401  (every table on SQLModel.metadata)
+from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
 from bot.store import history as history_store
 from bot.store.db import MIGRATIONS_DIR, Database, alembic_config, normalise_url
 from bot.store.ledger_checks import check_running_balances, check_task_holds
 from bot.store.rollup_checks import check_rollups
+from bot.store.tables.tasks import Approval
 from tests.conftest import POSTGRES_ENV, database_backends
 
 # Shipped before the rule (bot/store/migrations/README.md): these ids, in this order, are in deployed
@@ -232,11 +234,14 @@ def _filler(column_type: sa.types.TypeEngine[Any]) -> Any:
     return {int: 0, str: "", bool: False, float: 0.0, datetime: AT, date: DAY}[column_type.python_type]
 
 
-def seed(connection: sa.Connection) -> dict[str, int]:
-    """Insert the representative rows into the schema as it is; returns the rows per table."""
+def seed(connection: sa.Connection, **more: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the representative rows (and ``more`` per table) into the schema as it is; returns the rows per table."""
     columns = {table: found for (_, table), found in sa.inspect(connection).get_multi_columns().items()}
     counts = {}
-    for name, rows in representative_rows(set(columns)).items():
+    seeded = representative_rows(set(columns))
+    for name, rows in more.items():
+        seeded[name] = seeded.get(name, []) + rows
+    for name, rows in seeded.items():
         table = sa.table(name, *(sa.column(c["name"], c["type"]) for c in columns[name]))
         required = [c for c in columns[name] if not c["nullable"] and c["default"] is None]
         for row in rows:  # one at a time: the rows of a table do not all name the same columns
@@ -317,6 +322,50 @@ def test_a_database_at_every_revision_upgrades_to_head(empty_database: Database,
         assert session.execute(sa.text("SELECT * FROM history_rollup ORDER BY member")).all() == history
     with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
         connection.execute(sa.text("UPDATE ledger_entry SET note = 'rewritten' WHERE id = 1"))
+
+
+# -- the overrun rows of before 0004_ledger_facts --------------------------------------------------------
+
+OVERRUNS_RETIRED = "98c726c38678"
+
+
+def _overrun_request(n: int, task_id: int, status: str, amount: int) -> dict[str, Any]:
+    request = {"id": n, "workspace_id": W, "team": TEAM, "task_id": task_id, "kind": "overrun", "requester": ALICE}
+    return (
+        request
+        | {"amount": amount, "reasons": "cost 30 is 10 over the 20 reserved", "details": ""}
+        | {"status": status, "announced": True, "expires_at": AT + timedelta(days=1), "created_at": AT}
+    )
+
+
+def test_a_settled_overrun_request_is_read_as_a_task_request(empty_database: Database) -> None:
+    db = empty_database
+    db.upgrade(script_directory().get_revision(OVERRUNS_RETIRED).down_revision)
+    with db.engine.begin() as connection:
+        seed(connection, approval=[_overrun_request(3, 2, "approved", 10)])
+    db.upgrade()
+    with db.read() as session:
+        approval = session.get(Approval, 3)
+        assert approval is not None
+        assert (approval.kind, approval.status, approval.amount, approval.task_id) == (
+            ApprovalKind.TASK,
+            ApprovalStatus.APPROVED,
+            10,
+            2,
+        )
+
+
+def test_a_task_still_waiting_in_overrun_stops_the_upgrade(empty_database: Database) -> None:
+    db = empty_database
+    before = script_directory().get_revision(OVERRUNS_RETIRED).down_revision
+    db.upgrade(before)
+    with db.engine.begin() as connection:
+        waiting = _task(3, quoted_cost=20, held=30, status="overrun", actual_cost=30, finished_at=None)
+        seed(connection, task=[waiting], approval=[_overrun_request(3, 3, "pending", 10)])
+    with pytest.raises(RuntimeError, match=r"1 task\(s\) still wait for the approval of an extra cost"):
+        db.upgrade()
+    with db.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == before
 
 
 # -- head is the models ------------------------------------------------------------------------------------
