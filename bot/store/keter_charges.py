@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.domain.digest import FeedFigures, summarise_projects
-from bot.domain.keter_charges import Reconciliation
+from bot.domain.keter_charges import ChargeKind, Reconciliation
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
 from bot.store.digest import SPEND_KINDS
@@ -30,7 +30,7 @@ def task_charge_summary(session: Session, *, workspace_id: str, task_id: int) ->
     """How many of a task's charges were retries, and the versions they kept (None: none said)."""
     retries, versions = session.exec(
         select(
-            func.coalesce(func.sum(case((col(KeterCharge.kind) == "retry", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((col(KeterCharge.kind) == ChargeKind.RETRY.value, 1), else_=0)), 0),
             func.sum(KeterCharge.version_kept),
         ).where(KeterCharge.workspace_id == workspace_id, KeterCharge.task_id == task_id)
     ).one()
