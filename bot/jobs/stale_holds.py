@@ -1,6 +1,6 @@
 """The stale-holds job: remind requesters of tasks they never reported, release the holds of older ones.
 
-Each direct message is claimed in ``scheduled_post`` before it is sent (``services.holds``), then
+Each direct message is claimed in ``scheduled_post`` before it is sent (``services.tasks.stale_holds``), then
 delivered by the same ``Poster`` as digests: ``posting`` committed before ``chat.postMessage``,
 ``posted`` after. A message Slack refused (``failed``) is retried with back-off for a day; a claim
 whose process died before sending is taken over. A message whose outcome is unknown (the process

@@ -4,7 +4,7 @@ Three rollups, all written in the transaction that changes their source rows, so
 can neither lose nor double a figure (a rolled-back write rolls its rollup back with it):
 
 - ``member_usage``: each member's held plus spent deltas of the usage kinds per UTC hour, moved by
-  ``bot.store.ledger`` beside every entry it appends (the only two ways entries are written).
+  ``bot.store.ledger_writes`` beside every entry it appends (the only two ways entries are written).
 - ``task_rollup``: finished tasks per UTC day of finishing, tool and price shape, and
   ``task_rollup_week`` the same per UTC week (from Monday), both moved by a ``before_flush`` hook
   on every session: whatever path finishes, re-costs or reopens a task (a member's report, Keter

@@ -1,4 +1,4 @@
-"""Deciding approval requests exactly once and expiring them (messages: approval_posts; nudges: approval_nudges).
+"""Deciding approval requests exactly once and expiring them (messages: ``posts``; nudges: ``nudges``).
 
 A decision, an expiry and a cancel all take the team's write lock and then look at the approval's
 status, so whichever comes first wins and the others see it already settled: never a capture and a

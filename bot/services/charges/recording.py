@@ -12,7 +12,7 @@ A task with charges is settled (its hold's rest released, its cost the sum of it
 member says ``done`` or after ``feed.settle_after_minutes`` without a new charge. A task its member
 already reported with a cost keeps that capture; when its charges settle to another figure, the
 difference is an adjustment ("Keter Labs charged 40, reported 32") and the member is told (both in
-``charge_settling``; Keter Labs' own balance figures in ``keter_balances``).
+``services.tasks.settling``; Keter Labs' own balance figures in ``reconciliation``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``run``, ``done``, ``tasks``: a task's life from reservation to its real cost (``cancel``: task_cancel).
+"""``run``, ``done``, ``tasks``: a task's life from reservation to its real cost (``cancel``: ``tasks.cancel``).
 
 Every change happens in one write transaction that first locks the team's balance row, so the
 limit check, the affordability check, the task row, the ledger entry and the approval request are

@@ -5,7 +5,7 @@ or what ``middleware.ProvideDeps`` and ``middleware.load_config`` put in the con
 ``config``, ``workspace_id``, ``user_id``, ``channel_id``, ``request_key``, ``now``, or all of them as
 one ``rc: RequestContext``). Each one is
 registered inside the one error boundary. Listener modules do not import each other; what they share
-lives in ``bot.slack`` (``answers``, ``decisions``, ``requests``, ``subcommands``).
+lives in ``bot.slack`` (``answers`` and their ``registry``, ``flows``, ``outbound``, ``context``).
 """
 
 from __future__ import annotations

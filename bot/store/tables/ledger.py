@@ -82,7 +82,7 @@ class DailySpend(SQLModel, table=True):
 class HistoryRollup(SQLModel, table=True):
     """The charge history's totals per UTC day, member, tool and project: a slice's footer reads days, not rows.
 
-    Kept by ``bot.store.ledger`` beside every entry the history shows, in the same transaction;
+    Kept by ``bot.store.ledger_writes`` beside every entry the history shows, in the same transaction;
     ``""`` stands for no member, tool or project (part of the primary key).
     """
 

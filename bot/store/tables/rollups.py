@@ -13,7 +13,7 @@ from bot.store.tables.columns import UTCDateTime
 class MemberUsage(SQLModel, table=True):
     """What each member reserved or spent per UTC hour: a week's usage reads at most 168 rows, not entries.
 
-    Kept by ``bot.store.ledger`` beside every entry of a usage kind (holds, captures, releases,
+    Kept by ``bot.store.ledger_writes`` beside every entry of a usage kind (holds, captures, releases,
     charges, refunds, adjustments), in the same transaction; derived data, checked by ``db check``.
     """
 
