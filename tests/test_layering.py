@@ -86,7 +86,9 @@ BLOCKS_MAY_IMPORT = ("bot.slack.blocks", "bot.slack.ids", "bot.services", "bot.d
 # Real violations, named and kept visible until they are fixed (the test fails once one is gone, so the
 # list never outlives them). Each is ``importer:line imports target``.
 KNOWN_VIOLATIONS = {
-    # DeliveryAlreadyHandledError lives in bot.store.db; middleware.py is being reworked (the lead's).
+    # The replay guard's DeliveryAlreadyHandledError (bot.store.db). tests/slack/test_listener_modules.py
+    # exempts middleware as the one Slack-edge database reader; this contract does not. To decide with the
+    # middleware rework (e.g. the error raised from bot.services.workspace.slack_deliveries).
     "bot.slack.listeners.middleware:33 imports bot.store.db",
 }
 
