@@ -11,6 +11,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -33,6 +34,14 @@ CSV_COLUMNS = (
 REFERENCE_PATTERN = re.compile(r"^\s*KC-(\d{1,9})\s*$", re.IGNORECASE)
 
 
+class ChargeKind(StrEnum):
+    """What a Keter Labs charge is (the value is the feed's and the file's ``kind``, and what is stored)."""
+
+    ATTEMPT = "attempt"  # a generation
+    RETRY = "retry"  # a generation again, after a failed attempt
+    REFUND = "refund"  # credits given back
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,7 +58,7 @@ class Charge(_Strict):
     variants: Annotated[int, Field(ge=1, le=10_000)] | None = None
     duration_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
     credits: Annotated[int, Field(ge=1, le=10_000_000)]
-    kind: Literal["attempt", "retry", "refund"]
+    kind: ChargeKind
     version_kept: Annotated[int, Field(ge=0, le=10_000)] | None = None
     project: Annotated[str, Field(max_length=80)] | None = None
     reference: Annotated[str, Field(max_length=80)] | None = None

@@ -65,6 +65,15 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for the shipped migrations; ``env.py`` runs them on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -186,13 +195,10 @@ class Database:
         with self._sqlite_writer:
             yield
 
-    def upgrade(self) -> None:
-        """Bring the schema up to date with the Alembic migrations shipped in the package."""
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema up to date (or up to ``revision``) with the Alembic migrations shipped in the package."""
         with self.engine.begin() as connection:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS_DIR))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(alembic_config(connection), revision)
 
     def dispose(self) -> None:
         """Close pooled connections (tests, shutdown)."""

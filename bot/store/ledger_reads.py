@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
 
+from bot.domain.keter_charges import ChargeKind
 from bot.domain.ledger import Balance, Delta, EntryKind
 from bot.store import rollups
 from bot.store.tables.ledger import DailySpend, LedgerEntry, TeamBalance
@@ -83,7 +84,7 @@ def entry_by_key(session: Session, *, workspace_id: str, idempotency_key: str) -
 
 def retry_part(spent: int, charge_kind: str | None, retry_credits: int | None) -> int:
     """What of an entry's spend went on retries: a Keter ``retry`` charge is all retry; a capture says how much."""
-    return spent if charge_kind == "retry" else retry_credits or 0
+    return spent if charge_kind == ChargeKind.RETRY else retry_credits or 0
 
 
 def first_entry_at(session: Session, *, workspace_id: str, team: str) -> datetime | None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 LISTENERS = Path(__file__).parents[2] / "bot" / "slack" / "listeners"
-NOT_REQUEST_CODE = {"deps.py", "listeners/middleware.py"}
+NOT_REQUEST_CODE = {"listeners/middleware.py"}
 LISTENER_MODULES = sorted(p for p in LISTENERS.glob("*/*.py") if p.name != "__init__.py")
 # What runs for a listener: the listeners, the subcommand handlers and the approval deciding. The
-# replay guard (middleware) and the effective config (deps) are the only Slack-edge database readers.
+# replay guard (middleware) is the only Slack-edge database reader.
 REQUEST_CODE = sorted(
     p for p in (LISTENERS.parent).rglob("*.py") if p.relative_to(LISTENERS.parent).as_posix() not in NOT_REQUEST_CODE
 )

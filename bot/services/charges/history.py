@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from bot.credits_file import CreditsConfig
 from bot.domain.errors import UserFacingError, unknown_name
+from bot.domain.keter_charges import ChargeKind
 from bot.domain.ledger import EntryKind
 from bot.services.workspace.members import Member
 from bot.store import history as store
@@ -56,23 +57,23 @@ class HistoryPage:
 def what_of(row: store.HistoryRow) -> str:
     """``task #12 image · high · 4 variants``, ``task #12 retry image``, ``unplanned video``, ``refund …``."""
     kind = row.kind
-    if kind == EntryKind.GRANT.value:
+    if kind == EntryKind.GRANT:
         return "plan grant"
-    if kind == EntryKind.EXTRA.value:
+    if kind == EntryKind.EXTRA:
         return "extra credits" + (f" ({row.note})" if row.note and row.note != "opening extra credits" else "")
-    if kind == EntryKind.ADJUSTMENT.value:
+    if kind == EntryKind.ADJUSTMENT:
         on = f" task #{row.task_number}" if row.task_number is not None else ""
         return f"adjustment{on}" + (f": {row.note}" if row.note else "")
     task = f"task #{row.task_number} " if row.task_number is not None else ""
-    if kind == EntryKind.CAPTURE.value:
+    if kind == EntryKind.CAPTURE:
         variants = f" · {row.task_variants} variants" if row.task_variants else ""
         return f"{task}{row.tool} · {row.task_quality}{variants}".strip()
     shape = row.note or row.tool or "charge"
-    if row.charge_kind == "refund" or kind == EntryKind.REFUND.value:
+    if row.charge_kind == ChargeKind.REFUND or kind == EntryKind.REFUND:
         return f"refund {task}{shape}".replace("  ", " ")
     if row.task_number is None:
-        return f"unplanned {shape}" + (" · retry" if row.charge_kind == "retry" else "")
-    return f"{task}{'retry ' if row.charge_kind == 'retry' else ''}{shape}"
+        return f"unplanned {shape}" + (" · retry" if row.charge_kind == ChargeKind.RETRY else "")
+    return f"{task}{'retry ' if row.charge_kind == ChargeKind.RETRY else ''}{shape}"
 
 
 def _line(row: store.HistoryRow) -> HistoryLine:

@@ -28,7 +28,7 @@ from bot.credits_file import CreditsConfig
 from bot.domain import ledger as rules
 from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError
-from bot.domain.keter_charges import Charge, occurred
+from bot.domain.keter_charges import Charge, ChargeKind, occurred
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
 from bot.services.balances.team_balances import open_team_cycle
@@ -219,9 +219,9 @@ class _TeamBatch:
             return
         at = occurred(charge, self.now)
         task = self.task(charge.task_number)
-        signed = -charge.credits if charge.kind == "refund" else charge.credits
+        signed = -charge.credits if charge.kind is ChargeKind.REFUND else charge.credits
         reported = task is not None and self.is_reported(task)
-        if charge.kind == "refund":
+        if charge.kind is ChargeKind.REFUND:
             delta = rules.refund(charge.credits)
         else:
             from_hold = min(charge.credits, task.held) if task is not None and task.status in _HOLDING else 0
@@ -233,7 +233,7 @@ class _TeamBatch:
         local_day = local_date(at, self.config.teams[self.row.team].zone)
         self.entries.append(
             ledger_writes.NewEntry(
-                kind=EntryKind.REFUND if charge.kind == "refund" else EntryKind.CHARGE,
+                kind=EntryKind.REFUND if charge.kind is ChargeKind.REFUND else EntryKind.CHARGE,
                 delta=delta,
                 idempotency_key=f"charge:{charge.id}",
                 at=at,
@@ -243,7 +243,7 @@ class _TeamBatch:
                 task_id=task.id if task is not None else None,
                 note=describe(charge),
                 project=charge.project or (task.project if task is not None else None),
-                charge_kind=charge.kind,
+                charge_kind=charge.kind.value,
             )
         )
         if delta.spent < 0:  # a refund: this cycle's spent goes down by at most what this cycle has spent
@@ -271,7 +271,7 @@ class _TeamBatch:
             variants=charge.variants,
             duration_seconds=charge.duration_seconds,
             credits=charge.credits,
-            kind=charge.kind,
+            kind=charge.kind.value,
             version_kept=charge.version_kept,
             project=charge.project,
             reference=charge.reference,
@@ -382,9 +382,3 @@ def mark_delivery(db: Database, *, webhook_id: str, now: datetime) -> None:
     """
     with db.write() as session:
         charge_store.mark_delivery(session, webhook_id=webhook_id, now=now)
-
-
-def ledger_fingerprint(db: Database, *, workspace_id: str) -> charge_store.Fingerprint:
-    """What any order of the same charges must leave the same: each entry's key, kind, figures, member, task."""
-    with db.read() as session:
-        return charge_store.ledger_fingerprint(session, workspace_id=workspace_id)

@@ -1,4 +1,4 @@
-"""``run``, ``done``, ``tasks``: a task's life from reservation to its real cost (``cancel``: task_cancel).
+"""``run``, ``done``, ``tasks``: a task's life from reservation to its real cost (``cancel``: ``tasks.cancel``).
 
 Every change happens in one write transaction that first locks the team's balance row, so the
 limit check, the affordability check, the task row, the ledger entry and the approval request are
@@ -242,8 +242,6 @@ def _finishable(session: Session, *, workspace_id: str, member: Member, command:
     task = own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="finish")
     if task.status == TaskStatus.PENDING:
         raise UserFacingError(f"Task #{task.number} is still waiting for approval; finish it once it is approved.")
-    if task.status == TaskStatus.OVERRUN:
-        raise UserFacingError(f"Task #{task.number}'s extra cost is waiting for approval.")
     if task.status not in (TaskStatus.HELD, TaskStatus.RELEASED):  # released unreported: still a fact
         raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to record.")
     if task.charge_count:

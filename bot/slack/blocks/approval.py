@@ -45,9 +45,8 @@ def task_line(task: TaskRecord, *, numbered: bool = True) -> str:
 
 
 def _summary(approval: ApprovalRecord, task: TaskRecord, week_spend: int | None) -> SectionBlock:
-    what = "extra cost of task" if approval.kind == ApprovalKind.OVERRUN else "task"
     lines = [
-        f"<@{approval.requester}> asks to run {what} *{task_line(task)}* for *{credits(approval.amount)}*",
+        f"<@{approval.requester}> asks to run task *{task_line(task)}* for *{credits(approval.amount)}*",
         f"*Cost*: {approval.details}" if approval.details else f"*Cost*: {credits(approval.amount)}",
         f"*Why it needs approval*: {approval.reasons}",
     ]
@@ -111,9 +110,6 @@ def thread_reply(approval: ApprovalRecord, task: TaskRecord) -> str:
     """What the requester is told in the thread."""
     who = f"<@{approval.requester}>"
     if approval.status == ApprovalStatus.APPROVED:
-        if approval.kind == ApprovalKind.OVERRUN:
-            charged = credits(task.actual_cost or 0)
-            return f"{who} the extra cost of task #{task.number} was approved and charged ({charged})."
         return (
             f"{who} approved by <@{approval.decided_by}>: task #{task.number} can go ahead. When it is done: "
             f"`/credits done {task.number} retries=<n> kept=<n>`."

@@ -20,7 +20,6 @@ from bot.slack.ids import ActionId, BlockId
 STATUS_WORDS = {
     TaskStatus.HELD: "reserved",
     TaskStatus.PENDING: "waiting for approval",
-    TaskStatus.OVERRUN: "extra cost waiting for approval (a request from before charges were always recorded)",
 }
 
 
