@@ -9,8 +9,9 @@ push the available figure below zero; what the hold then does not spend lapses (
 A charge is a fact, so a capture is never refused: when the real cost is more than the team has, the
 deficit sits in the extra credits, which go negative (plan credits are used up first). The team is then
 *overdrawn* by ``-(plan + extra)``; new holds are refused until a top-up (or the next plan grant, which
-the deficit is taken from first through ``available``) brings it back. Admin adjustments follow the same
-rule: a negative one may overdraw the team, since it corrects the figure to what Keter Labs charged.
+repays the deficit first: ``grant_plan`` moves that much of it into the extra credits) brings it back.
+Admin adjustments follow the same rule: a negative one may overdraw the team, since it corrects the
+figure to what Keter Labs charged.
 """
 
 from __future__ import annotations
@@ -98,9 +99,18 @@ def _positive(amount: int, what: str) -> None:
         raise ValueError(f"{what} must be a positive number of credits, not {amount}")
 
 
-def grant_plan(monthly_credits: int) -> Delta:
-    """A new cycle's plan allowance."""
-    return Delta(plan=monthly_credits)
+def grant_plan(monthly_credits: int, balance: Balance | None = None) -> Delta:
+    """A new cycle's plan allowance, which repays a deficit first.
+
+    When the team is overdrawn (its extra credits negative), the grant pays the deficit back before it
+    adds plan credits: ``repay`` of it goes to the extra credits, the rest to the plan. Left as plan
+    credits, the debt would stay negative extra while the plan credits lapsed unspent at the next
+    renewal, and the team would start every cycle that much short. ``balance`` is the team's after the
+    renewal's lapse (None: a first grant, with nothing to repay).
+    """
+    owed = max(0, -(balance.extra if balance is not None else 0))
+    repay = min(max(monthly_credits, 0), owed)
+    return Delta(plan=monthly_credits - repay, extra=repay)
 
 
 def renew_cycle(balance: Balance) -> Delta:

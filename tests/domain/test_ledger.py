@@ -223,8 +223,30 @@ def test_an_overdrawn_team_can_hold_nothing_until_credits_are_added() -> None:
 
 def test_the_next_plan_grant_pays_the_deficit_first() -> None:
     overdrawn = Balance(plan=0, extra=-30)
-    after = overdrawn.apply(renew_cycle(overdrawn)).apply(grant_plan(100))
-    assert after.overdrawn_by == 0 and after.available == 70
+    lapsed = overdrawn.apply(renew_cycle(overdrawn))
+    assert grant_plan(100, lapsed) == Delta(plan=70, extra=30)
+    after = lapsed.apply(grant_plan(100, lapsed))
+    assert after == Balance(plan=70, extra=0) and after.overdrawn_by == 0 and after.available == 70
+
+
+def test_a_grant_smaller_than_the_deficit_repays_what_it_can() -> None:
+    deep = Balance(plan=0, extra=-250)
+    assert grant_plan(100, deep) == Delta(plan=0, extra=100)
+    assert deep.apply(grant_plan(100, deep)).overdrawn_by == 150
+    assert grant_plan(100) == grant_plan(100, Balance(extra=40)) == Delta(plan=100)  # nothing owed
+
+
+def test_an_overdrawn_team_is_whole_again_after_one_renewal_over_three_cycles() -> None:
+    # Issue 24: a 5,000 plan, 710 overdrawn in cycle 1; each later cycle spends all it has available.
+    balance = Balance(plan=0, extra=-710, spent=5710)
+    starts = []
+    for _cycle in range(3):
+        balance = balance.apply(renew_cycle(balance))
+        balance = balance.apply(grant_plan(5000, balance))
+        starts.append(balance.available)
+        balance = balance.apply(capture(balance, 0, balance.available))  # spend everything available
+    assert starts == [4290, 5000, 5000]  # repaid once, then whole: not 4,290 every cycle
+    assert balance.extra == 0
 
 
 @pytest.mark.parametrize(("hold", "cost"), [(-1, 0), (0, -1), (11, 5)])
@@ -310,7 +332,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(amount=st.integers(min_value=0, max_value=5000))
     def apply_grant(self, amount: int) -> None:
-        self._apply(grant_plan(amount))
+        before = self.balance
+        self._apply(grant_plan(amount, before))
+        assert self.balance.plan + self.balance.extra == before.plan + before.extra + amount
+        assert self.balance.extra == (min(0, before.extra + amount) if before.extra < 0 else before.extra)
 
     @rule(amount=amounts)
     def apply_extra(self, amount: int) -> None:

@@ -65,8 +65,9 @@ def due_entries(
     elif cycle_started is not None and cycle_started < current:
         lapse = rules.renew_cycle(balance)
         due.append((EntryKind.LAPSE, lapse, f"lapse:{team}:{current}", f"cycle of {cycle_started} ends"))
-        if monthly:
-            due.append((EntryKind.GRANT, rules.grant_plan(monthly), f"grant:{team}:{current}", f"{team_cfg.plan} plan"))
+        if monthly:  # the grant repays a deficit first (out of the balance the lapse leaves)
+            grant = rules.grant_plan(monthly, balance.apply(lapse))
+            due.append((EntryKind.GRANT, grant, f"grant:{team}:{current}", f"{team_cfg.plan} plan"))
     return due
 
 
