@@ -33,7 +33,9 @@ class EntryKind(StrEnum):
     RELEASE = "release"  # a hold given back
     CAPTURE = "capture"  # a task's real cost spent (and its hold closed)
     REFUND = "refund"  # spent credits given back (as extra credits, which do not lapse)
-    ADJUSTMENT = "adjustment"  # an admin correction, or the difference Keter Labs' charges make to a reported cost
+    ADJUSTMENT = (
+        "adjustment"  # an admin correction of spend, or the difference Keter Labs' charges make to a reported cost
+    )
     CHARGE = "charge"  # a charge from Keter Labs' feed or file (spent; a matched task's hold shrinks with it)
 
 
@@ -196,17 +198,22 @@ def earlier_cycle_share(balance: Balance, refunded: int) -> Delta:
 
 
 def adjust(balance: Balance, amount: int) -> Delta:
-    """An admin correction of the team's credits (never of ``spent``, which only charges move).
+    """An admin correction of the team's credits, which is a correction of its spend.
 
-    Credits added go to the extra credits; credits taken come from the plan credits first, as a charge
-    would, then from the extra credits, which may go negative (the team is then overdrawn).
+    ``admin adjust`` exists to bring the figure to what Keter Labs really charged (an invoice
+    correction), so it counts toward this cycle's spent, and so toward the burn rate, as a charge or
+    a refund would: credits taken (``-N``) are N credits spent, from the plan credits first, then from
+    the extra credits, which may go negative (the team is then overdrawn); credits added (``+N``) go to
+    the extra credits and give back spend, at most what this cycle has spent (the rest was an earlier
+    cycle's, already reset by its renewal, as ``earlier_cycle_share`` says of refunds). Credits given
+    without correcting spend are a top-up (``add_extra``).
     """
     if amount == 0:
         raise ValueError("an adjustment must move at least one credit")
     if amount > 0:
-        return Delta(extra=amount)
+        return Delta(extra=amount, spent=-min(amount, max(balance.spent, 0)))
     from_plan = min(max(balance.plan, 0), -amount)
-    return Delta(plan=-from_plan, extra=amount + from_plan)
+    return Delta(plan=-from_plan, extra=amount + from_plan, spent=-amount)
 
 
 def total_of(deltas: list[Delta]) -> Balance:

@@ -293,15 +293,19 @@ def test_refund_refuses_non_positive() -> None:
 
 def test_adjust_adds_to_extra_and_takes_from_plan_first() -> None:
     balance = Balance(plan=100, extra=10)
-    assert adjust(balance, 25) == Delta(extra=25)
-    assert adjust(balance, -50) == Delta(plan=-50)
-    assert adjust(balance, -130) == Delta(plan=-100, extra=-30)
+    assert adjust(balance, 25) == Delta(extra=25)  # nothing spent this cycle: nothing to give back
+    assert adjust(balance, -50) == Delta(plan=-50, spent=50)
+    assert adjust(balance, -130) == Delta(plan=-100, extra=-30, spent=130)
     assert balance.apply(adjust(balance, -130)).overdrawn_by == 20
 
 
-def test_adjust_never_moves_spent_and_refuses_zero() -> None:
-    balance = Balance(plan=100, spent=40)
-    assert balance.apply(adjust(balance, -10)).spent == 40
+def test_an_adjustment_is_a_correction_of_spend_and_refuses_zero() -> None:
+    # Issue 24: `admin adjust -3300` (an invoice correction) changed the balance but not the spend.
+    # It used to leave spent at 40 (the old test here said an adjustment never moves spent).
+    balance = Balance(plan=5000, spent=40)
+    assert balance.apply(adjust(balance, -3300)) == Balance(plan=1700, spent=3340)
+    assert balance.apply(adjust(balance, 30)) == Balance(plan=5000, extra=30, spent=10)  # spend given back
+    assert balance.apply(adjust(balance, 100)) == Balance(plan=5000, extra=100, spent=0)  # never below zero
     with pytest.raises(ValueError):
         adjust(balance, 0)
 
@@ -425,6 +429,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self._apply(delta)
         assert self.balance.plan + self.balance.extra == before.plan + before.extra + amount
+        assert self.balance.spent == (before.spent - amount if amount < 0 else max(0, before.spent - amount))
 
     @rule()
     def apply_renew(self) -> None:
