@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.domain.forecast import CycleOutlook, Outlook
+from bot.domain.forecast import CycleOutlook, Outlook, round_half_up
 from bot.domain.ledger import Balance
 from bot.services.balances.team_balances import BalanceReport
 from bot.slack.blocks.budgets import project_lines
@@ -75,7 +75,21 @@ def outlook_lines(
 def forecast_line(report: BalanceReport, zone: ZoneInfo | None = None) -> str:
     """The burn rate in whole credits, then the outlook within the cycle."""
     burn = f"*Burn rate*: {credits(report.outlook.burn_whole)}/day (last 7 days: {credits(report.spent_last_window)})"
-    return "\n".join([burn, *outlook_lines(report.outlook, report.monthly_credits, zone, report.balance)])
+    lines = [burn, *outlook_lines(report.outlook, report.monthly_credits, zone, report.balance)]
+    return "\n".join([*lines, *outlier_lines(report, zone)])
+
+
+def outlier_lines(report: BalanceReport, zone: ZoneInfo | None = None) -> list[str]:
+    """One spend that is most of the pace: what it was, and the pace and next cycle without it."""
+    one = report.outlier
+    if one is None:
+        return []
+    what = f"One task, #{one.task_number}," if one.task_number is not None else "One charge"
+    return [
+        f"{what} of {credits(one.amount)} on {on_day(one.day, zone, report.today)} is "
+        f"{one.percent}% of this pace; without it, about {credits(round_half_up(one.burn_without))}/day, "
+        f"and next cycle about {credits(one.next_cycle_without)}."
+    ]
 
 
 def balance_figures(report: BalanceReport, zone: ZoneInfo | None = None) -> list[str]:
