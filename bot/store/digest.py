@@ -30,7 +30,7 @@ SPEND_KINDS = (
     EntryKind.CAPTURE.value,
     EntryKind.REFUND.value,
     EntryKind.CHARGE.value,  # Keter Labs' charges
-    EntryKind.ADJUSTMENT.value,  # moves spend only when charges correct a reported cost
+    EntryKind.ADJUSTMENT.value,  # charges correcting a reported cost, and an admin's correction of spend
 )
 
 

@@ -12,6 +12,7 @@ from bot.domain.keter_charges import ChargeKind
 from bot.domain.ledger import Balance, Delta, EntryKind
 from bot.store import rollups
 from bot.store.tables.ledger import DailySpend, LedgerEntry, TeamBalance
+from bot.store.tables.tasks import Task
 
 HISTORY_KINDS = (
     EntryKind.GRANT,
@@ -127,3 +128,27 @@ def member_usage_since(session: Session, *, workspace_id: str, team: str, member
     Read from the hourly ``member_usage`` rollup (plus the entries before the first whole hour).
     """
     return max(0, rollups.usage_since(session, workspace_id=workspace_id, team=team, member=member, since=since))
+
+
+def largest_spend_since(
+    session: Session, *, workspace_id: str, team: str, since: datetime
+) -> tuple[int, datetime, int | None] | None:
+    """The team's largest single spend entry since ``since``: credits, when, and its task's number if any."""
+    statement = (
+        sa_select(col(LedgerEntry.spent_delta), col(LedgerEntry.created_at), col(Task.number))
+        .outerjoin(Task, col(Task.id) == col(LedgerEntry.task_id))
+        .where(
+            col(LedgerEntry.workspace_id) == workspace_id,
+            col(LedgerEntry.team) == team,
+            col(LedgerEntry.created_at) >= since,
+            col(LedgerEntry.spent_delta) > 0,
+            col(LedgerEntry.kind) != EntryKind.LAPSE.value,
+        )
+        .order_by(col(LedgerEntry.spent_delta).desc(), col(LedgerEntry.id))
+        .limit(1)
+    )
+    row = session.connection().execute(statement).first()
+    if row is None:
+        return None
+    amount, at, number = row
+    return int(amount), at, None if number is None else int(number)

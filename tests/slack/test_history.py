@@ -182,7 +182,9 @@ def test_the_digest_counts_unplanned_spend_adjustments_and_projects(
     bot.command("admin adjust design +30 invoice 1182", user="U0CAROL")
     bot.command("admin adjust design +10 invoice 1183", user="U0CAROL")
     clock.advance(minutes=1)  # the preview's week ends now, exclusive
-    assert "adjustment: invoice 1183 · *+10 credits*" in lines(bot.command("history").payload)[0]
+    # an admin's correction is a correction of spend (issue 24): +10 gives 10 of spend back, a line of
+    # spend like a refund's (this said "+10 credits", credits added, before adjustments moved spend)
+    assert "adjustment: invoice 1183 · *−10 credits*" in lines(bot.command("history").payload)[0]
     digest = bot.command("digest preview").text
     assert "Unplanned: 120 credits in 3 charges, mostly @U0BOB, image" in digest
     assert "Adjustments: +40 credits in 2 entries" in digest

@@ -266,6 +266,9 @@ def adjust_credits(
 ) -> Adjusted:
     """Correct the team's credits with an ``adjustment`` entry (never an edit); it may leave it overdrawn.
 
+    A correction of credits is a correction of spend (``rules.adjust``): it moves this cycle's spent and
+    the day's spend the burn rate reads, but not the admin's own week.
+
     The ledger keeps the reason as the entry's note, the audit trail the before and after; the request's
     key makes a redelivery a no-op.
     """
@@ -285,6 +288,7 @@ def adjust_credits(
             local_day=local_date(now, config.teams[command.team].zone),
             member=admin.user_id,
             note=command.reason,
+            week_usage=0,  # the team's spend, corrected: not the admin's own week
         )
         after = ledger_reads.as_balance(row)
         if written:
