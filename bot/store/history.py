@@ -51,6 +51,7 @@ class HistoryRow:
     task_number: int | None
     task_quality: str | None
     task_variants: int | None
+    task_duration_seconds: int | None
 
 
 def _where(f: HistoryFilter) -> list[Any]:
@@ -100,6 +101,7 @@ def history_page(
             col(Task.number),
             col(Task.quality),
             col(Task.variants),
+            col(Task.duration_seconds),
         )
         .select_from(LedgerEntry)
         .outerjoin(Task, col(Task.id) == col(LedgerEntry.task_id))

@@ -184,6 +184,6 @@ def test_the_digest_counts_unplanned_spend_adjustments_and_projects(
     clock.advance(minutes=1)  # the preview's week ends now, exclusive
     assert "adjustment: invoice 1183 · *+10 credits*" in lines(bot.command("history").payload)[0]
     digest = bot.command("digest preview").text
-    assert "Unplanned: 120 credits in 3 charges, mostly @U0BOB, image" in digest
+    assert "Unplanned: 120 credits in 3 charges, mostly bob, image" in digest  # by name, as the posted digest
     assert "Adjustments: +40 credits in 2 entries" in digest
     assert "By project: Launch 70 credits · Nike 30 credits" in digest

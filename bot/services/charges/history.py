@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from bot.credits_file import CreditsConfig
 from bot.domain.errors import UserFacingError, unknown_name
 from bot.domain.ledger import EntryKind
+from bot.domain.wording import task_shape
 from bot.services.workspace.members import Member
 from bot.store import history as store
 from bot.store.db import Database
@@ -65,8 +66,8 @@ def what_of(row: store.HistoryRow) -> str:
         return f"adjustment{on}" + (f": {row.note}" if row.note else "")
     task = f"task #{row.task_number} " if row.task_number is not None else ""
     if kind == EntryKind.CAPTURE.value:
-        variants = f" · {row.task_variants} variants" if row.task_variants else ""
-        return f"{task}{row.tool} · {row.task_quality}{variants}".strip()
+        shape = task_shape(row.tool or "task", row.task_quality, row.task_variants, row.task_duration_seconds)
+        return f"{task}{shape}".strip()
     shape = row.note or row.tool or "charge"
     if row.charge_kind == "refund" or kind == EntryKind.REFUND.value:
         return f"refund {task}{shape}".replace("  ", " ")

@@ -53,6 +53,7 @@ class DigestReport:
     balance: Balance
     renews_on: date
     forecast: RunOutForecast
+    today: date  # the team's local day the figures were read
     projects: tuple[ProjectUse, ...] = ()  # client projects with a budget this cycle
 
 
@@ -117,6 +118,7 @@ def compute_digest(
         balance=current.balance,
         renews_on=renews_on,
         forecast=forecast_run_out(current.balance.available, burn, today, renews_on),
+        today=today,
         projects=projects,
     )
 

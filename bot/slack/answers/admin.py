@@ -25,10 +25,11 @@ from bot.services.digests.weekly_digest import preview_digest, set_digest_schedu
 from bot.services.workspace.audit_trail import read_audit
 from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words, roster_blocks, roster_text
 from bot.slack.blocks.audit import audit_blocks, audit_text
-from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
-from bot.slack.blocks.format import credits, day
+from bot.slack.blocks.digest import digest_blocks, digest_members, digest_text, schedule_moved_text
+from bot.slack.blocks.format import credits, day_seen_from
 from bot.slack.blocks.help import admin_help_blocks
 from bot.slack.context import Reply, RequestContext
+from bot.slack.outbound.names import member_names
 
 
 def _recorded(text: str) -> Reply:
@@ -105,7 +106,7 @@ def answer_digest_preview(ctx: RequestContext, command: DigestPreviewCommand) ->
         now=ctx.now,
         workspace_url=ctx.client.auth_test().get("url"),
     )
-    return Reply(digest_text(report), digest_blocks(report))
+    return Reply(digest_text(report), digest_blocks(report, names=member_names(ctx.client, digest_members(report))))
 
 
 def audit_zone(ctx: RequestContext, team: str | None) -> ZoneInfo:
@@ -135,9 +136,10 @@ def budget_text(change: BudgetSet) -> str:
     if change.credits is None:
         return f"Project {change.project} of team {change.team} has no budget now ({used})."
     before = f", was {credits(change.before)}" if change.before is not None else ""
+    renews = day_seen_from(change.renews_on, change.today)
     return (
         f"Project {change.project} of team {change.team}: budget {credits(change.credits)} until the renewal on "
-        f"{day(change.renews_on)}{before} ({used}, {credits(change.credits - change.use.used)} left)."
+        f"{renews}{before} ({used}, {credits(change.credits - change.use.used)} left)."
     )
 
 

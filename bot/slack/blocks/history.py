@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 from bot.domain.keter_charges import Reconciliation
 from bot.services.charges.history import HistoryLine, HistoryPage
 from bot.services.tasks.settling import ChargeDifference
-from bot.slack.blocks.format import credits, when
+from bot.slack.blocks.format import credits, plural, when
 from bot.slack.ids import ActionId, BlockId
 
 
@@ -59,13 +59,13 @@ def footer(page: HistoryPage) -> str:
     share = f" ({page.retries * 100 // page.total} %)" if page.total > 0 and page.retries else ""
     return (
         f"Spent in this slice: {credits(page.total)} · cost of retries {credits(page.retries)}{share} · "
-        f"{page.count:,} lines"
+        f"{plural(page.count, 'line')}"
     )
 
 
 def history_text(page: HistoryPage) -> str:
     """Fallback text."""
-    return f"Charge history, {_scope(page)}: {len(page.lines)} lines. {footer(page)}"
+    return f"Charge history, {_scope(page)}: {plural(len(page.lines), 'line')}. {footer(page)}"
 
 
 def history_blocks(page: HistoryPage, zone: ZoneInfo, *, first: bool) -> list[Block]:
