@@ -19,11 +19,18 @@ from bot.domain.admin_commands import (
 )
 from bot.domain.command_line import DigestPreviewCommand
 from bot.services.admin import changes
-from bot.services.admin.changes import AdminChange
+from bot.services.admin.changes import AdminChange, LimitsSet, RoleSet, TeamSet
 from bot.services.balances.project_budgets import BudgetSet, set_project_budget
 from bot.services.digests.weekly_digest import preview_digest, set_digest_schedule
 from bot.services.workspace.audit_trail import read_audit
-from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words, roster_blocks, roster_text
+from bot.slack.blocks.admin import (
+    change_text,
+    recorded_blocks,
+    refusals_in_words,
+    roster_blocks,
+    roster_text,
+    unchanged_blocks,
+)
 from bot.slack.blocks.audit import audit_blocks, audit_text
 from bot.slack.blocks.digest import digest_blocks, digest_members, digest_text, schedule_moved_text
 from bot.slack.blocks.format import credits, day_seen_from
@@ -41,6 +48,8 @@ def _changed(ctx: RequestContext, change_of: Callable[..., AdminChange], command
     change = change_of(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now, **keyed
     )
+    if isinstance(change, RoleSet | LimitsSet | TeamSet) and not change.changed:
+        return Reply(change_text(change), unchanged_blocks(change_text(change)))
     return _recorded(change_text(change))
 
 
