@@ -60,13 +60,13 @@ def lines(payload: dict[str, Any]) -> list[str]:
 def test_run_with_a_project_gives_the_reference_and_its_charges_inherit_the_project(
     bot: BotUnderTest, config: CreditsConfig
 ) -> None:
-    reply = bot.command('run image quality=high variants=4 project="Nike spring"')
-    assert "Reference KC-1 (project nike spring): put it in the task's project or tag field in Keter Labs" in reply.text
+    reply = bot.command("run image quality=high variants=4 project=Nike-spring")
+    assert "Reference KC-1 (project nike-spring): put it in the task's project or tag field in Keter Labs" in reply.text
     feed(bot, config, {"id": "ch_1", "credits": 32, "reference": "KC-1", "user_email": "alice@studio.example"})
-    history = bot.command('history project="nike spring"')
+    history = bot.command("history project=nike-spring")
     assert history.payload["response_type"] == "ephemeral"
     [line] = lines(history.payload)
-    assert "<@U0ALICE> · task #1 image · high · 4 variants · nike spring · *32 credits*" in line
+    assert "<@U0ALICE> · task #1 image · high · 4 variants · nike-spring · *32 credits*" in line
     assert "Spent in this slice: 32 credits · cost of retries 0 credits" in history.text
 
 
@@ -132,9 +132,11 @@ def test_history_csv_is_uploaded_privately_into_the_members_dm(bot: BotUnderTest
 
 def test_history_csv_writes_no_formula(bot: BotUnderTest, config: CreditsConfig) -> None:
     """The bug: a project named ``=HYPERLINK(…)`` became a live formula in the spreadsheet (CSV injection)."""
-    assert "reserved" in bot.command('run image quality=high variants=2 project==hyperlink("http://evil.example")').text
+    assert "reserved" in bot.command("run image quality=high variants=2 project=acme").text
     assert "done" in bot.command("done 1 retries=0 kept=2").text
+    # ``run … project=`` takes only lowercase letters, digits, -, _ and . now; Keter Labs' charges name any.
     feed(bot, config, {"id": "ch_refund", "credits": 40, "kind": "refund", "project": "@sum(a1)"})
+    feed(bot, config, {"id": "ch_evil", "credits": 5, "project": '=hyperlink("http://evil.example")'})
     bot.command("history csv")
     [upload] = bot.standin.uploads.values()
     rows = list(csv.reader(io.StringIO(upload.decode())))[1:]
