@@ -35,6 +35,12 @@ class HistoryLine:
     project: str | None
     credits: int  # spent (a refund negative), or credits added (+) / taken (−) for grants and corrections
     spend: bool  # True: ``credits`` is spend; False: credits added to or taken from the team
+    # The same line in columns, for the CSV (a spreadsheet filters by them):
+    tool: str | None = None
+    quality: str | None = None
+    task_number: int | None = None
+    retries: int | None = None  # a task's retries reported with ``done``; a retry charge is 1
+    charge_kind: str = ""  # attempt, retry, refund (Keter Labs' charges); capture, adjustment, grant, extra
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,20 @@ def what_of(row: store.HistoryRow) -> str:
 
 def _line(row: store.HistoryRow) -> HistoryLine:
     spend = row.spent != 0
+    retries = 1 if row.charge_kind == "retry" else row.task_retries if row.kind == EntryKind.CAPTURE.value else None
     return HistoryLine(
-        row.id, row.at, row.member, what_of(row), row.project, row.spent if spend else row.credits_moved, spend
+        row.id,
+        row.at,
+        row.member,
+        what_of(row),
+        row.project,
+        row.spent if spend else row.credits_moved,
+        spend,
+        tool=row.tool,
+        quality=row.task_quality,
+        task_number=row.task_number,
+        retries=retries,
+        charge_kind=row.charge_kind or row.kind,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -99,7 +99,20 @@ def history_blocks(page: HistoryPage, zone: ZoneInfo, *, first: bool) -> list[Bl
     return blocks
 
 
-CSV_HEADER = ("local_time", "member", "what", "project", "credits", "kind")
+CSV_COLUMNS = (
+    "local_time",
+    "member_id",
+    "member",
+    "what",
+    "tool",
+    "quality",
+    "task",
+    "retries",
+    "charge_kind",
+    "project",
+    "credits",
+    "kind",
+)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP CSV injection)
 
 
@@ -110,18 +123,35 @@ def csv_cell(value: str | int) -> str | int:
     return value
 
 
-def history_csv(lines: Iterable[HistoryLine], zone: ZoneInfo) -> tuple[str, int]:
-    """The slice as CSV (every row, newest first) and its number of rows; no text cell is a formula."""
+def csv_header(zone: ZoneInfo) -> tuple[str, ...]:
+    """The columns, ``local_time`` naming its timezone: ``local_time (Europe/Berlin)``."""
+    return (f"local_time ({zone.key})", *CSV_COLUMNS[1:])
+
+
+def history_csv(
+    lines: Iterable[HistoryLine], zone: ZoneInfo, names: Mapping[str, str] | None = None
+) -> tuple[str, int]:
+    """The slice as CSV (every row, newest first) and its number of rows; no text cell is a formula.
+
+    ``names``: members' display names beside their ids (``bot.slack.outbound.names``).
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    writer.writerow(csv_header(zone))
     count = 0
     for line in lines:
         local = line.at.astimezone(zone)
+        member = (names or {}).get(line.member, "") if line.member else ""
         row: tuple[str | int, ...] = (
             local.strftime("%Y-%m-%d %H:%M"),
             line.member or "",
+            "" if member.startswith("<@") else member,
             line.what,
+            line.tool or "",
+            line.quality or "",
+            line.task_number if line.task_number is not None else "",
+            line.retries if line.retries is not None else "",
+            line.charge_kind,
             line.project or "",
             line.credits,
             "spend" if line.spend else "credits",
