@@ -52,6 +52,8 @@ class HistoryRow:
     task_number: int | None
     task_quality: str | None
     task_variants: int | None
+    task_duration_seconds: int | None
+    task_retries: int | None  # the retries reported with ``done`` (None: not reported, or no task)
 
 
 def _where(f: HistoryFilter) -> list[Any]:
@@ -101,6 +103,8 @@ def history_page(
             col(Task.number),
             col(Task.quality),
             col(Task.variants),
+            col(Task.duration_seconds),
+            col(Task.retries_used),
         )
         .select_from(LedgerEntry)
         .outerjoin(Task, col(Task.id) == col(LedgerEntry.task_id))

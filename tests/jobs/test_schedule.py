@@ -281,7 +281,7 @@ def test_unknown_users_and_utc_teams_still_get_a_digest(harness: Harness) -> Non
     harness.spend(40, member="U0NOBODY", key="t1", at=SLOT - timedelta(days=1))
     harness.runner().run_once()
     [message] = harness.digests()
-    assert "U0NOBODY 40" in str(message["blocks"])
+    assert "<@U0NOBODY> 40" in str(message["blocks"])  # a mention Slack can show, not a raw id
 
 
 def test_a_failed_chart_upload_is_retried_without_reposting_the_digest(harness: Harness) -> None:

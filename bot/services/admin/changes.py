@@ -65,6 +65,7 @@ class RoleSet:
     member: str
     team: str
     role: str
+    changed: bool = True  # False: it already was, so nothing was written (no audit entry)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class LimitsSet:
     role: str
     task_limit: int | None
     weekly_limit: int | None
+    changed: bool = True
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class TeamSet:
     plan: str
     created: bool
     timezone: str = "UTC"
+    changed: bool = True
 
 
 AdminChange = RoleSet | LimitsSet | ToppedUp | Adjusted | TeamSet
@@ -157,11 +160,13 @@ def set_role(
         raise unknown_name("team", team, config.teams)
     if command.role == NO_ROLE and command.member not in config.teams[team].members:
         raise NotInTeamError(command.member, team)
+    before = config.teams[team].members.get(command.member)
+    if before == command.role:
+        return RoleSet(command.member, team, command.role, changed=False)
     with db.write() as session:
         overrides.set_member_role(
             session, workspace_id=workspace_id, team=team, user_id=command.member, role=command.role
         )
-        before = config.teams[team].members.get(command.member)
         _audit(
             session,
             admin,
@@ -194,6 +199,8 @@ def set_limit(
 
     task_limit = pick(command.task_limit, current.task_limit)
     weekly_limit = pick(command.weekly_limit, current.weekly_limit)
+    if (task_limit, weekly_limit) == (current.task_limit, current.weekly_limit):
+        return LimitsSet(command.role, task_limit, weekly_limit, changed=False)
     with db.write() as session:
         overrides.set_role_limit(
             session, workspace_id=workspace_id, role=command.role, task_limit=task_limit, weekly_limit=weekly_limit
@@ -329,6 +336,12 @@ def set_team(
     if existing is None and keter_owner is not None:
         raise KeterNameTakenError(command.team, keter_owner)
     timezone = command.timezone or (existing.timezone if existing else None)
+    if existing is not None and (existing.channel, existing.plan, existing.timezone) == (
+        command.channel,
+        plan,
+        timezone or "UTC",
+    ):
+        return TeamSet(command.team, command.channel, plan, created=False, timezone=existing.timezone, changed=False)
     with db.write() as session:
         overrides.set_team_setting(
             session,

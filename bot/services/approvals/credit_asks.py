@@ -135,6 +135,7 @@ def ask_for_more(
             balance=balance,
             now=now,
             project=command.request.project,
+            new_project=command.request.new_project,
         )
         task_limit = weekly_limit = None
         credits = 0

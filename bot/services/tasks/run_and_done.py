@@ -145,6 +145,7 @@ def start_task(
             balance=ledger_reads.as_balance(row),
             now=now,
             project=project,
+            new_project=command.request.new_project,
         )
         if not allow_duplicate and again_of is None and config.approvals.duplicate_window_seconds:
             twin = task_store.recent_same_task(

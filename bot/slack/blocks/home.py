@@ -58,7 +58,7 @@ def _md(text: str, block_id: str | None = None) -> SectionBlock:
 
 def _me(home: TeamHome) -> list[Block]:
     limits = home.limits
-    weekly = "no weekly limit" if limits.weekly_limit is None else f"of {number(limits.weekly_limit)}"
+    weekly = "used, no weekly limit" if limits.weekly_limit is None else f"used of {number(limits.weekly_limit)}"
     per_task = "no per-task limit" if limits.task_limit is None else f"per task {credits(limits.task_limit)}"
     blocks: list[Block] = [
         _md(

@@ -97,14 +97,20 @@ def pending_blocks(result: RunResult, permalink: str | None, run_text: str = "")
     ]
 
 
+def ago(seconds: int) -> str:
+    """``just now`` (under 10 seconds), ``1 second ago``… ``89 seconds ago``, ``2 minutes ago``."""
+    if seconds < 10:
+        return "just now"
+    return f"{plural(seconds, 'second')} ago" if seconds < 90 else f"{plural(round(seconds / 60), 'minute')} ago"
+
+
 def duplicate_blocks(result: RunResult, command_text: str, seconds_ago: int) -> list[Block]:
     """The same task a moment ago: ask before charging twice."""
     assert result.task is not None
     task = result.task
-    minutes = f"{seconds_ago} seconds" if seconds_ago < 90 else f"{round(seconds_ago / 60)} minutes"
     return [
         _section(
-            f":repeat: You started the same task *#{task.number}* {minutes} ago ({task_line(task)}, "
+            f":repeat: You started the same task *#{task.number}* {ago(seconds_ago)} ({task_line(task)}, "
             f"{STATUS_WORDS.get(task.status, task.status)}). Did you mean a second one?"
         ),
         ActionsBlock(
@@ -246,10 +252,9 @@ def limits_blocks(
     if limits.weekly_limit is None:
         weekly = f"no limit ({credits(limits.weekly_used)} used this week)"
     else:
-        weekly = (
-            f"{credits(limits.weekly_used)} used of {credits(limits.weekly_limit)}, "
-            f"{credits(limits.weekly_left or 0)} left"
-        )
+        over = limits.weekly_used - limits.weekly_limit
+        rest = f"*{credits(over)} over*" if over > 0 else f"{credits(limits.weekly_limit - limits.weekly_used)} left"
+        weekly = f"{credits(limits.weekly_used)} used of {credits(limits.weekly_limit)}, {rest}"
     return [
         _section(
             f"*<@{user_id}>* in team {team}: role *{limits.role}*\n"
