@@ -21,7 +21,7 @@ from bot.jobs.scheduler import JobRunner
 from bot.settings import Settings
 from tests.bot_harness import BOB, CAROL, DESIGN_CHANNEL, BotUnderTest, app_deps
 from tests.conftest import Clock
-from tests.slack.tasks_helpers import request_message, tasks
+from tests.slack.tasks_helpers import request_message, tasks, thread_replies
 
 FEED_SECRET = "whsec_a2V0ZXItbGFicy1vdmVycnVuLWZsYWctc2VjcmV0"
 OVER_TASK_LIMIT = "run image variants=12 hero set"  # 48 + 12 expected retries = 60, over a creator's 50
@@ -174,3 +174,20 @@ def test_a_charged_task_is_flagged_against_the_raised_limit_too(bot: BotUnderTes
     assert "Task #1 done: 100 credits charged" in bot.command("done 1 kept=1").text
     [flag] = flags(bot)
     assert "over the per-task limit of 80 by 20 credits" in flag["text"]
+
+
+def test_a_pending_task_the_feed_charged_beyond_its_hold_is_shown_to_its_approver(bot: BotUnderTest) -> None:
+    assert "Task #1 needs approval" in bot.command(OVER_TASK_LIMIT).text  # holds 60
+    message = request_message(bot)
+    feed(bot, ("ch_p1", 64, "KC-1"), ("ch_p2", 36, "KC-1"))  # 100, before anyone decided
+    said = "Keter Labs already charged 100 credits for it (its hold was 60)"
+    [update] = bot.standin.wait_for_call("chat.update")
+    assert update.args["ts"] == message["ts"] and said in str(update.args["blocks"])
+    assert "approval_approve" in str(update.args["blocks"])  # still to decide
+    [note] = [r for r in thread_replies(bot) if said in r["text"]]
+    assert note["thread_ts"] == message["ts"]
+    assert said in str(bot.command("requests", user=BOB).payload)
+    mine = bot.command("tasks").text
+    assert "0 credits waiting for approval" not in mine and said in mine
+    feed(bot, ("ch_p3", 10, "KC-1"))  # already beyond its hold: the thread is not told again
+    assert len([r for r in thread_replies(bot) if "already charged" in r["text"]]) == 1

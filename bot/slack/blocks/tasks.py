@@ -12,7 +12,7 @@ from bot.domain.limits import LimitCheck
 from bot.services.tasks.overruns import OverrunFlag, Repricing
 from bot.services.tasks.run_and_done import FinishResult, RunResult
 from bot.services.workspace.records import ApprovalRecord, TaskRecord
-from bot.slack.blocks.approval import task_line
+from bot.slack.blocks.approval import already_charged, task_line
 from bot.slack.blocks.asks import ask_buttons
 from bot.slack.blocks.format import credits, day, number, plural
 from bot.slack.ids import ActionId, BlockId
@@ -227,7 +227,11 @@ def tasks_blocks(tasks: list[TaskRecord]) -> list[Block]:
     for i, t in enumerate(tasks[:40]):
         if several and (i == 0 or tasks[i - 1].team != t.team):
             lines.append(f"*Team {t.team}*")
-        lines.append(f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}")
+        charged = already_charged(t)
+        if t.status == TaskStatus.PENDING and charged is not None:  # its hold may be spent already
+            lines.append(f"• *{task_line(t)}*: waiting for approval; {charged}")
+        else:
+            lines.append(f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}")
     more = [_context(f"…and {len(tasks) - 40} more.")] if len(tasks) > 40 else []
     return [
         _section("*Your open tasks*\n" + "\n".join(lines)),
