@@ -33,6 +33,11 @@ CSV_COLUMNS = (
 REFERENCE_PATTERN = re.compile(r"^\s*KC-(\d{1,9})\s*$", re.IGNORECASE)
 
 
+def task_reference(number: int) -> str:
+    """``KC-12``: the reference a charge names task #12 by (``REFERENCE_PATTERN`` reads it back)."""
+    return f"KC-{number}"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.domain.keter_charges import task_reference
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.limits import LimitCheck
 from bot.services.tasks.overruns import OverrunFlag, Repricing
@@ -63,8 +64,8 @@ def reference_block(number: int, project: str | None) -> Block:
         block_id=BlockId.TASK_REFERENCE,
         elements=[
             MarkdownTextObject(
-                text=f"Reference *KC-{number}*{tag}: put it in the task's project or tag field in Keter Labs, "
-                f"so its charges are matched to this task."
+                text=f"Reference *{task_reference(number)}*{tag}: put it in the task's project or tag field in "
+                "Keter Labs, so its charges are matched to this task."
             )
         ],
     )
