@@ -42,6 +42,11 @@ class ChargeKind(StrEnum):
     REFUND = "refund"  # credits given back
 
 
+def task_reference(number: int) -> str:
+    """``KC-12``: the reference a charge names task #12 by (``REFERENCE_PATTERN`` reads it back)."""
+    return f"KC-{number}"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

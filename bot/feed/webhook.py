@@ -29,6 +29,7 @@ from bot.domain.keter_charges import BadBodyError, ChargesCreated, parse_deliver
 from bot.jobs.digest_posting import Workspace
 from bot.services.charges import reconciliation as keter_balances
 from bot.services.charges import recording as service
+from bot.slack.outbound.announce import tell_charged_pending
 from bot.slack.outbound.home_tabs import refresh_team_homes
 from bot.web import RefusedError, json_reply, read_body
 
@@ -135,6 +136,7 @@ class FeedEndpoint:
             )
             if self.refresh_homes:  # debounced: published a moment after the answer
                 refresh_team_homes(self.deps, self.client, config, workspace_id, report.changed)
+            tell_charged_pending(self.deps, self.client, config, report.charged_pending)
             teams = {team: vars(counts) for team, counts in report.teams.items()}
             conflicts = [{"id": c.id, "team": c.team, "differs": c.differs} for c in report.conflicts]
             return "200 OK", {"ok": True, "teams": teams, "conflicts": conflicts}

@@ -54,6 +54,17 @@ def test_quote_shows_the_likely_range_from_the_teams_own_tasks(bot: BotUnderTest
     assert "Total: 43 credits" in reply.text  # the expected figure stays the team's mean: 0.34 retries
 
 
+def test_quote_with_retries_given_shows_that_figure_not_a_range_below_it(bot: BotUnderTest, clock: Clock) -> None:
+    """Issue 24: ``retries=2`` priced 96 but its Likely range was the team's habits (32–64), below its own total."""
+    add_finished(bot, clock, retries=[0] * 30 + [1] * 8 + [2] * 3)
+    reply = bot.command("quote image quality=high variants=4 retries=2")
+    assert "Total: 96 credits" in reply.text
+    assert "Likely: 96 credits (the retries=2 you gave: no range around it)" in reply.text
+    assert "32–" not in reply.text
+    model = bot.command("quote image quality=standard variants=4 retries=0").text  # no history of its own
+    assert "Total: 16 credits" in model and "Likely: 16 credits (the retries=0 you gave" in model
+
+
 def test_quote_with_too_little_history_states_its_model(bot: BotUnderTest) -> None:
     text = bot.command("quote image quality=high variants=4").text
     assert (

@@ -30,10 +30,11 @@ from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError
 from bot.domain.keter_charges import Charge, ChargeKind, occurred
 from bot.domain.ledger import EntryKind
-from bot.domain.lifecycle import TaskStatus
+from bot.domain.lifecycle import ApprovalStatus, TaskStatus
 from bot.services.balances.team_balances import open_team_cycle
 from bot.services.tasks.holds import lapse_carried
 from bot.services.workspace.audit_trail import record_decision
+from bot.services.workspace.records import ApprovalRecord, TaskRecord
 from bot.store import keter_charges as charge_store
 from bot.store import ledger_reads, ledger_writes
 from bot.store import tasks as task_store
@@ -90,10 +91,13 @@ class ChargeReport:
     teams: dict[str, TeamCounts] = field(default_factory=dict)
     changed: dict[str, set[str]] = field(default_factory=dict)  # team -> members whose charges or tasks moved
     conflicts: list[ChargeConflict] = field(default_factory=list)  # copies skipped: the first figures stand
+    # Tasks waiting for approval that this batch charged beyond their hold: their approvers must know.
+    charged_pending: list[tuple[ApprovalRecord, TaskRecord]] = field(default_factory=list)
 
     def add(self, other: ChargeReport) -> None:
         """Fold another batch's counts into this one."""
         self.conflicts.extend(other.conflicts)
+        self.charged_pending.extend(other.charged_pending)
         for team, people in other.changed.items():
             self.changed.setdefault(team, set()).update(people)
         for team, counts in other.teams.items():
@@ -178,14 +182,16 @@ class _TeamBatch:
         self.raw: list[KeterCharge] = []
         self.conflicts: list[ChargeConflict] = []
         self.closing: dict[int, tuple[Task, int, int, str]] = {}  # task id -> task, held before, spent, first charge
+        self.crossed: dict[int, Task] = {}  # pending tasks whose charges went beyond their hold in this batch
 
     def task(self, number: int | None) -> Task | None:
         """The task a reference names, if it can take charges, looked up once per batch.
 
-        Held, done, or waiting for approval: it holds credits from ``run`` on, so a charge that comes
-        before the approver decides is its cost too (``done`` or settling then closes it by its charges,
-        never capturing it again). Released unreported: the charge is its cost too, from what is available.
-        Cancelled or refused: the charge is unplanned spend.
+                Held, done, or waiting for approval: it holds credits from ``run`` on, so a charge that comes
+                before the approver decides is its cost too (``done`` or settling then closes it by its charges,
+                never capturing it again; a pending task charged beyond its hold is reported, for its approvers to be
+        told). Released unreported: the charge is its cost too, from what is available.
+                Cancelled or refused: the charge is unplanned spend.
         """
         if number is None:
             return None
@@ -291,7 +297,11 @@ class _TeamBatch:
             _, held_before, spent, first = self.closing.get(task.id, (task, task.held, 0, charge.id))
             self.closing[task.id] = (task, held_before, spent + delta.spent, first)
         task.held += delta.held
+        was = task.charged
         task.charged += signed
+        if task.status == TaskStatus.PENDING and was <= task.quoted_cost < task.charged:
+            assert task.id is not None
+            self.crossed[task.id] = task
         task.charge_count += 1
         task.last_charge_at = self.now
         if task.status == TaskStatus.DONE and not reported:
@@ -312,6 +322,15 @@ class _TeamBatch:
             kept="the figures first recorded",
         )
         self.conflicts.append(ChargeConflict(charge.id, self.row.team, differs))
+
+    def charged_pending(self) -> list[tuple[ApprovalRecord, TaskRecord]]:
+        """Each pending task this batch charged beyond its hold, with its open request (for its approvers)."""
+        found = []
+        for task_id, task in self.crossed.items():
+            request = task_store.task_request(self.session, task_id=task_id)
+            if request is not None and request.status == ApprovalStatus.PENDING and task.charged > task.quoted_cost:
+                found.append((ApprovalRecord.of(request), TaskRecord.of(task)))
+        return found
 
     def write(self) -> None:
         """Every new entry and raw charge in two statements; the running figure moved once."""
@@ -362,6 +381,7 @@ def record_charges(
             for charge in batch:
                 writer.add(charge, members.get((charge.user_email or "").strip().lower()), counts)
             writer.write()
+            report.charged_pending.extend(writer.charged_pending())
         report.conflicts.extend(writer.conflicts)
         if writer.entries:  # only new charges change what anyone sees
             report.changed.setdefault(team, set()).update(e.member for e in writer.entries if e.member)

@@ -44,12 +44,33 @@ def task_line(task: TaskRecord, *, numbered: bool = True) -> str:
     return f"{line} “{task.note}”" if task.note else line
 
 
+def already_charged(task: TaskRecord) -> str | None:
+    """``Keter Labs already charged 64 credits for it (its hold was 40)``: what the approver must see of a
+    task charged before anyone decided (None: no charges yet)."""
+    if task.charged <= 0:
+        return None
+    if task.charged > task.quoted_cost:
+        return f"Keter Labs already charged {credits(task.charged)} for it (its hold was {task.quoted_cost:,})"
+    return f"Keter Labs already charged {credits(task.charged)} of the {credits(task.quoted_cost)} held for it"
+
+
+def charged_pending_text(approval: ApprovalRecord, task: TaskRecord) -> str:
+    """The request's thread, when Keter Labs charges a task waiting for approval beyond its hold."""
+    return (
+        f":warning: {already_charged(task)}, while it waits for approval. A charge is a fact: it stays spent "
+        f"whatever is decided; approving lets <@{approval.requester}> finish task #{task.number}."
+    )
+
+
 def _summary(approval: ApprovalRecord, task: TaskRecord, week_spend: int | None) -> SectionBlock:
     lines = [
         f"<@{approval.requester}> asks to run task *{task_line(task)}* for *{credits(approval.amount)}*",
         f"*Cost*: {approval.details}" if approval.details else f"*Cost*: {credits(approval.amount)}",
         f"*Why it needs approval*: {approval.reasons}",
     ]
+    charged = already_charged(task)
+    if charged is not None:
+        lines.append(f":warning: *Already charged*: {charged}")
     if week_spend is not None:
         lines.append(f"*Their spend this week*: {credits(week_spend)}")
     return SectionBlock(block_id=BlockId.APPROVAL_SUMMARY, text=MarkdownTextObject(text="\n".join(lines)))

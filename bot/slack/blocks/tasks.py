@@ -7,12 +7,13 @@ from datetime import date
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.domain.keter_charges import task_reference
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.limits import LimitCheck
 from bot.services.tasks.overruns import OverrunFlag, Repricing
 from bot.services.tasks.run_and_done import FinishResult, RunResult
 from bot.services.workspace.records import ApprovalRecord, TaskRecord
-from bot.slack.blocks.approval import task_line
+from bot.slack.blocks.approval import already_charged, task_line
 from bot.slack.blocks.asks import ask_buttons
 from bot.slack.blocks.format import credits, day, number, plural
 from bot.slack.ids import ActionId, BlockId
@@ -62,8 +63,8 @@ def reference_block(number: int, project: str | None) -> Block:
         block_id=BlockId.TASK_REFERENCE,
         elements=[
             MarkdownTextObject(
-                text=f"Reference *KC-{number}*{tag}: put it in the task's project or tag field in Keter Labs, "
-                f"so its charges are matched to this task."
+                text=f"Reference *{task_reference(number)}*{tag}: put it in the task's project or tag field in "
+                "Keter Labs, so its charges are matched to this task."
             )
         ],
     )
@@ -232,7 +233,11 @@ def tasks_blocks(tasks: list[TaskRecord]) -> list[Block]:
     for i, t in enumerate(tasks[:40]):
         if several and (i == 0 or tasks[i - 1].team != t.team):
             lines.append(f"*Team {t.team}*")
-        lines.append(f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}")
+        charged = already_charged(t)
+        if t.status == TaskStatus.PENDING and charged is not None:  # its hold may be spent already
+            lines.append(f"• *{task_line(t)}*: waiting for approval; {charged}")
+        else:
+            lines.append(f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}")
     more = [_context(f"…and {len(tasks) - 40} more.")] if len(tasks) > 40 else []
     return [
         _section("*Your open tasks*\n" + "\n".join(lines)),
