@@ -88,9 +88,11 @@ class SlackStandIn:
         bot_token: str = "xoxb-standin",  # noqa: S107 - a fake token for a fake server
         *,
         clock: Callable[[], float] = time.time,
+        port: int = 0,
     ) -> None:
-        """``clock`` gives wall-clock seconds for message timestamps (a test may pin it)."""
+        """``clock`` gives wall-clock seconds for message timestamps (a test may pin it); ``port`` 0: a free one."""
         self.bot_token = bot_token
+        self._requested_port = port
         self._cond = threading.Condition()
         self._server: StandInServer | None = None
         self._thread: threading.Thread | None = None
@@ -106,10 +108,10 @@ class SlackStandIn:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
+        """Bind the port asked for (or a free one) on 127.0.0.1 and serve from a daemon thread."""
         if self._server is not None:
             raise RuntimeError("SlackStandIn is already running")
-        self._server = StandInServer(self)
+        self._server = StandInServer(self, self._requested_port)
         # A short poll interval keeps stop() (and so every test's teardown) fast.
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="slack-standin", daemon=True

@@ -20,7 +20,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -194,6 +194,11 @@ class Database:
             return
         with self._sqlite_writer:
             yield
+
+    def ping(self) -> None:
+        """``SELECT 1`` on a pooled connection: raises when the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema up to date (or up to ``revision``) with the Alembic migrations shipped in the package."""
