@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.deps import Deps
@@ -42,6 +44,7 @@ class _SameTokenWarning(logging.Filter):
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
+logger = logging.getLogger(__name__)
 _BOLT_LOGGER = logging.getLogger("bot.bolt")
 _BOLT_LOGGER.addFilter(_SameTokenWarning())
 
@@ -74,7 +77,9 @@ class CreditsApp(App):
 def create_app(settings: Settings, deps: Deps, *, client: WebClient | None = None) -> CreditsApp:
     """Build the app around the process's ``deps`` (``bot.wiring`` builds both once per process).
 
-    Bolt calls ``auth.test`` here, so the Slack API (or its stand-in) must answer.
+    Nothing is asked of Slack here: Bolt's ``auth.test`` waits for the first request
+    (``token_verification_enabled=False``), so the process starts and serves ``/healthz`` while Slack
+    is unreachable; ``SlackCheck`` asks it in the background and ``/readyz`` reports it.
     """
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = CreditsApp(
@@ -84,6 +89,78 @@ def create_app(settings: Settings, deps: Deps, *, client: WebClient | None = Non
         # Bolt's default pool has 5 threads: the 6th slow request in flight would miss Slack's 3 s.
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="listener"),
         logger=_BOLT_LOGGER,
+        token_verification_enabled=False,
     )
     register_all(app, deps)
     return app
+
+
+# The check's own client logs nothing: slack_sdk logs an ERROR line per failed attempt, and the check
+# says what happened itself, once.
+_QUIET_SDK_LOGGER = logging.getLogger("bot.slack_check.sdk")
+_QUIET_SDK_LOGGER.propagate = False
+_QUIET_SDK_LOGGER.addHandler(logging.NullHandler())
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"auth.test answered {exc.response.get('error', 'an error')}"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+class SlackCheck:
+    """Whether Slack has answered the bot token's ``auth.test``; asked in the background until it has.
+
+    The first failure is one WARNING line (the process serves anyway); the retries wait ``first_delay``
+    seconds, doubling up to ``max_delay``, and are logged at DEBUG; success is one INFO line.
+    """
+
+    def __init__(self, client: WebClient, *, first_delay: float = 1.0, max_delay: float = 60.0) -> None:
+        self._client = WebClient(
+            token=client.token, base_url=client.base_url, timeout=10, logger=_QUIET_SDK_LOGGER, retry_handlers=[]
+        )  # no retry handlers: the check's own loop retries
+        self._first_delay, self._max_delay = first_delay, max_delay
+        self._ok = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.reason = "auth.test not answered yet"
+
+    @property
+    def ready(self) -> bool:
+        """Slack answered ``auth.test`` with ok."""
+        return self._ok.is_set()
+
+    def start(self) -> None:
+        """Ask in a daemon thread (once per check)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="slack-check", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop asking."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        delay, attempts = self._first_delay, 0
+        while not self._stop.is_set():
+            attempts += 1
+            try:
+                self._client.auth_test()
+            except Exception as exc:  # the check's boundary: any failure is a reason and a retry
+                self.reason = _one_line(exc)
+                if attempts == 1:
+                    logger.warning(
+                        "Slack did not answer auth.test (%s): serving anyway, retrying in the background;"
+                        " /readyz answers 503 until it does",
+                        self.reason,
+                    )
+                else:
+                    logger.debug("Slack still does not answer auth.test (%s), attempt %d", self.reason, attempts)
+                self._stop.wait(delay)
+                delay = min(delay * 2, self._max_delay)
+                continue
+            self.reason = ""
+            self._ok.set()
+            if attempts > 1:
+                logger.info("Slack answered auth.test after %d attempts: ready", attempts)
+            return

@@ -1,4 +1,8 @@
-"""The WSGI edge: ``POST /slack/events`` for Bolt, ``POST /keter/charges`` (the charge feed) and ``GET /healthz``.
+"""The WSGI edge: ``POST /slack/events`` (Bolt), ``POST /keter/charges`` (the feed), ``GET /healthz`` and ``/readyz``.
+
+``/healthz`` says the process is alive (always 200); ``/readyz`` says it can do its work: 200 when
+the database answers and Slack has answered ``auth.test``, 503 with ``{"ready": false, "reason": …}``
+otherwise (``bot.wiring.Process.not_ready``).
 
 Production serves this with gunicorn's threaded workers (see ``bot.server``), never Bolt's
 ``app.start()`` development server; the console and the tests use ``bot.devtools.http_server``.
@@ -16,7 +20,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
@@ -31,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
 # Slack's payloads to this app are a few KB: a slash command's form (its text is at most 4,000
 # characters), a click carrying the bot's own approval message, a small modal's state, an event.
 # 64 KiB leaves ample room and keeps a flood of large unsigned posts cheap to refuse.
@@ -66,17 +71,24 @@ class SlackWsgiApp:
         *,
         feed: WsgiHandler | None = None,
         slack_events: bool = True,
+        not_ready: Callable[[], str | None] | None = None,
     ) -> None:
         self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)
         # The same secret Bolt is built with (``bot.wiring`` passes both); slack_sdk's verifier checks it.
         self._verifier = SignatureVerifier(signing_secret)
         self.feed = feed  # None (KETER_WEBHOOK_SECRET unset): the feed's path is a 404
         self.slack_events = slack_events  # False under Socket Mode: only health and the feed are served
+        self.not_ready = not_ready  # why the process cannot work yet (None: it can); unset: always ready
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return json_reply(start_response, "200 OK", {"ok": True})
+        if path == READY_PATH and method in ("GET", "HEAD"):
+            reason = self.not_ready() if self.not_ready is not None else None
+            if reason:
+                return json_reply(start_response, "503 Service Unavailable", {"ready": False, "reason": reason})
+            return json_reply(start_response, "200 OK", {"ready": True})
         if path == FEED_PATH:
             if self.feed is None:
                 return json_reply(start_response, "404 Not Found", {"error": "not found"})

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from slack_bolt import App
 
-from bot.app import create_app, make_client
+from bot.app import SlackCheck, create_app, make_client
 from bot.credits_file import CreditsConfig
 from bot.deps import Deps, utc_now
 from bot.feed.webhook import FeedEndpoint
@@ -38,6 +38,7 @@ class Process:
     client: PacedWebClient
     _app: App | None = field(default=None, init=False)
     _feed: FeedEndpoint | None = field(default=None, init=False)
+    _slack_check: SlackCheck | None = field(default=None, init=False)
 
     @property
     def db(self) -> Database:
@@ -45,10 +46,26 @@ class Process:
         return self.deps.db
 
     def app(self) -> App:
-        """The Bolt app (built on first use: Bolt calls ``auth.test`` when it is built)."""
+        """The Bolt app (built on first use; Slack is asked nothing then: ``slack_check`` asks ``auth.test``)."""
         if self._app is None:
             self._app = create_app(self.settings, self.deps, client=self.client)
+            self.slack_check().start()
         return self._app
+
+    def slack_check(self) -> SlackCheck:
+        """Whether Slack has answered the token's ``auth.test`` (asked in the background once started)."""
+        if self._slack_check is None:
+            self._slack_check = SlackCheck(self.client)
+        return self._slack_check
+
+    def not_ready(self) -> str | None:
+        """Why this process cannot do its work yet (``GET /readyz``), or None when it can."""
+        try:
+            self.db.ping()
+        except Exception as exc:  # any failure is the reason, in one line
+            return f"database: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+        check = self.slack_check()
+        return None if check.ready else f"slack: {check.reason}"
 
     def feed(self) -> FeedEndpoint | None:
         """The charge feed's handler, or None when KETER_WEBHOOK_SECRET is unset (its path is then a 404)."""
@@ -61,7 +78,9 @@ class Process:
 
     def web(self, *, slack_events: bool = True) -> SlackWsgiApp:
         """The WSGI edge: Bolt's events (unless Socket Mode carries them), the feed and health."""
-        return SlackWsgiApp(self.app(), self._signing_secret(), feed=self.feed(), slack_events=slack_events)
+        return SlackWsgiApp(
+            self.app(), self._signing_secret(), feed=self.feed(), slack_events=slack_events, not_ready=self.not_ready
+        )
 
     def runner(self, jobs: JobSettings | None = None, *, use_lease: bool = True) -> JobRunner:
         """The scheduled work of this process, on its deps and client."""
@@ -70,6 +89,8 @@ class Process:
 
     def close(self) -> None:
         """Run pending Home-tab refreshes, take no more, and let go of the database."""
+        if self._slack_check is not None:
+            self._slack_check.stop()
         self.deps.close()
         self.deps.db.dispose()
 

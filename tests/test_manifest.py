@@ -139,3 +139,6 @@ def test_home_tab_shortcut_and_workflow_steps_are_declared(manifest: dict[str, A
         "needs_approval",
     }
     assert set(manifest["functions"]["request_credits"]["output_parameters"]) == {"task_reference", "status"}
+    for step in ("quote_task", "request_credits"):  # issue 24: a step's task counts against a client project
+        assert manifest["functions"][step]["input_parameters"]["project"]["type"] == "string"
+    assert "KC-12" in manifest["functions"]["request_credits"]["output_parameters"]["task_reference"]["description"]

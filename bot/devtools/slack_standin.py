@@ -13,6 +13,7 @@ The stand-in owns one ``WorkspaceState`` and hands it to the methods.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -72,6 +73,7 @@ class _Fault:
     error: str
     status: int
     retry_after: int
+    after_effect: bool = False  # the call took effect, and only its answer is the error (a 5xx Slack sends)
 
 
 class SlackStandIn:
@@ -86,9 +88,11 @@ class SlackStandIn:
         bot_token: str = "xoxb-standin",  # noqa: S107 - a fake token for a fake server
         *,
         clock: Callable[[], float] = time.time,
+        port: int = 0,
     ) -> None:
-        """``clock`` gives wall-clock seconds for message timestamps (a test may pin it)."""
+        """``clock`` gives wall-clock seconds for message timestamps (a test may pin it); ``port`` 0: a free one."""
         self.bot_token = bot_token
+        self._requested_port = port
         self._cond = threading.Condition()
         self._server: StandInServer | None = None
         self._thread: threading.Thread | None = None
@@ -104,10 +108,10 @@ class SlackStandIn:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread."""
+        """Bind the port asked for (or a free one) on 127.0.0.1 and serve from a daemon thread."""
         if self._server is not None:
             raise RuntimeError("SlackStandIn is already running")
-        self._server = StandInServer(self)
+        self._server = StandInServer(self, self._requested_port)
         # A short poll interval keeps stop() (and so every test's teardown) fast.
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="slack-standin", daemon=True
@@ -236,10 +240,22 @@ class SlackStandIn:
         with self._cond:
             self._workspace.channel(channel_id).is_member = member
 
-    def fail_next(self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1) -> None:
-        """Make the next call of ``method`` fail; queue several to fail several calls in a row."""
+    def fail_next(
+        self,
+        method: str,
+        error: str = "ratelimited",
+        status: int = 429,
+        retry_after: int = 1,
+        *,
+        after_effect: bool = False,
+    ) -> None:
+        """Make the next call of ``method`` fail; queue several to fail several calls in a row.
+
+        ``after_effect``: the call still does what it does (a message is posted) and only its answer is
+        the error, as when Slack answers 500 to a request it carried out.
+        """
         with self._cond:
-            self._faults.setdefault(method, deque()).append(_Fault(error, status, retry_after))
+            self._faults.setdefault(method, deque()).append(_Fault(error, status, retry_after, after_effect))
 
     @contextmanager
     def holding(self, method: str) -> Iterator[None]:
@@ -367,6 +383,9 @@ class SlackStandIn:
             answer = {"ok": False, "error": "invalid_auth"}
         elif self._faults.get(method):
             fault = self._faults[method].popleft()
+            if fault.after_effect:
+                with contextlib.suppress(ApiError):  # it failed for real as well: the answer below is the same
+                    implementation(args)
             answer = {"ok": False, "error": fault.error}
             extra = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
             return Reply.of_json(answer, fault.status, extra), answer

@@ -125,8 +125,8 @@ class StandInServer(ThreadingHTTPServer):
     # http.server's default backlog of 5 drops connections when many replies arrive at once.
     request_queue_size = 1024
 
-    def __init__(self, standin: Endpoints) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, standin: Endpoints, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.standin = standin
 
 

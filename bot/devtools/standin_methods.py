@@ -53,6 +53,7 @@ class WebApiMethods:
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
@@ -197,6 +198,12 @@ class WebApiMethods:
             "text": message["text"],
             "message": copy.deepcopy(message),
         }
+
+    def _chat_delete(self, args: ApiArgs) -> ApiAnswer:
+        channel = str(args.get("channel", ""))
+        message = self.workspace.find_message(channel, args.get("ts"))
+        self.workspace.messages[resolve_channel(channel)].remove(message)
+        return {"channel": resolve_channel(channel), "ts": message["ts"]}
 
     def _chat_get_permalink(self, args: ApiArgs) -> ApiAnswer:
         channel, ts = str(args.get("channel", "")), str(args.get("message_ts", ""))

@@ -9,7 +9,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 
-from bot.domain.commands import parse_channel, parse_count, parse_project, parse_user, split_words
+from bot.domain.commands import parse_channel, parse_count, parse_project_name, parse_user, split_words
 from bot.domain.errors import UserFacingError, closest
 from bot.domain.ledger import MAX_CREDITS
 
@@ -247,4 +247,4 @@ def parse_admin_budget(rest: str) -> AdminBudgetCommand:
         raise UserFacingError(BUDGET_USAGE)
     team, project, amount = words.positional
     credits = None if amount.lower() in UNLIMITED else parse_count("credits", amount.replace(",", ""), 1, MAX_TOPUP)
-    return AdminBudgetCommand(team=team.lower(), project=parse_project(project), credits=credits)
+    return AdminBudgetCommand(team=team.lower(), project=parse_project_name(project)[0], credits=credits)

@@ -6,6 +6,7 @@ still hold, so a reservation counts against the budget before the work, like a m
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 PROJECT_THRESHOLDS = (80, 100)
@@ -54,3 +55,18 @@ def crossed_project_thresholds(spent: int, budget: int) -> tuple[int, ...]:
 def describe_project_breach(project: str, budget: int, over_by: int) -> str:
     """``over project acme's budget of 1,000 by 240``: the reason an approver reads."""
     return f"over project {project}'s budget of {budget:,} by {over_by:,}"
+
+
+PROJECT_LIKENESS = 0.75  # difflib's ratio at and above which a new name reads as a typo of a known one
+
+
+def close_project(name: str, known: set[str]) -> str | None:
+    """The team's project a new ``name`` is most likely a typo of (``acne`` for ``acme``), or None.
+
+    A known name is never a typo; a new one is when difflib's ratio to a known one is at least
+    ``PROJECT_LIKENESS`` (``acne`` against ``acme``: 0.75; ``acme2``: 0.89), so it needs ``project=new:acme2``.
+    """
+    if name in known:
+        return None
+    matches = difflib.get_close_matches(name, sorted(known), n=1, cutoff=PROJECT_LIKENESS)
+    return matches[0] if matches else None

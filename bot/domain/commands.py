@@ -33,6 +33,7 @@ class TaskRequest:
     team: str | None = None
     keep: int | None = None  # quote only: versions worth keeping, the variants come from the keep rate
     project: str | None = None  # the client project the task counts against (``project=<name>``)
+    new_project: bool = False  # ``project=new:<name>``: a new project, even if its name is close to a known one
 
 
 @dataclass(frozen=True)
@@ -192,16 +193,43 @@ def parse_duration(value: str) -> int:
 PROJECT_LIMIT = 80
 
 
+PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+NEW_PROJECT = "new:"
+
+
 def parse_project(value: str) -> str:
-    """A client project's name (``project=acme``, ``project="Nike spring"``), trimmed and in lowercase.
+    """A history filter's project (``project=acme``, ``project="Nike spring"``), trimmed and in lowercase.
 
     Lowercase so ``Acme`` and ``acme`` are one project for budgets, history filters and the digest;
-    spaces are allowed (Keter Labs' own project names have them); only the length is limited.
+    spaces are allowed here because Keter Labs' charges may name projects with them.
     """
     name = " ".join(value.split()).lower()
     if not name or len(name) > PROJECT_LIMIT:
-        raise UserFacingError(f'A project name is 1 to {PROJECT_LIMIT} characters, e.g. `project="Nike spring"`.')
+        raise UserFacingError(f"A project name is 1 to {PROJECT_LIMIT} characters, e.g. `project=acme`.")
     return name
+
+
+def parse_project_name(value: str) -> tuple[str, bool]:
+    """A project a task or a budget names: lowercase letters, digits, ``-``, ``_``, ``.``; and whether ``new:``.
+
+    ``Acme`` reads as ``acme``; ``new:acme2`` says it is a new project even when its name is close to one
+    the team has (else refused with "Did you mean …").
+    """
+    raw = value.strip()
+    new = raw.lower().startswith(NEW_PROJECT)
+    name = (raw[len(NEW_PROJECT) :] if new else raw).lower()
+    if not name or len(name) > PROJECT_LIMIT:
+        raise UserFacingError(
+            f"A project name is 1 to {PROJECT_LIMIT} characters: lowercase letters, digits, `-`, `_` and `.`, "
+            "e.g. `project=acme`."
+        )
+    if not PROJECT_NAME.fullmatch(name):
+        suggestion = "-".join(re.findall(r"[a-z0-9._]+", name))[:PROJECT_LIMIT] or "acme"
+        raise UserFacingError(
+            f"`project={value}` is not a project name: use lowercase letters, digits, `-`, `_` and `.`, "
+            f"e.g. `project={suggestion}`."
+        )
+    return name, new
 
 
 def parse_task(words: Words, verb: str) -> TaskRequest:
@@ -218,7 +246,8 @@ def parse_task(words: Words, verb: str) -> TaskRequest:
         duration_seconds=parse_duration(opts["duration"]) if "duration" in opts else None,
         retries=parse_count("retries", opts["retries"], 0, MAX_RETRIES) if "retries" in opts else None,
         team=opts["team"].lower() if "team" in opts else None,
-        project=parse_project(opts["project"]) if "project" in opts else None,
+        project=parse_project_name(opts["project"])[0] if "project" in opts else None,
+        new_project=parse_project_name(opts["project"])[1] if "project" in opts else False,
     )
 
 

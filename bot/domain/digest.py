@@ -69,7 +69,8 @@ def slot_action(
     last_posted: datetime | None,
     first_entry: datetime | None = None,
 ) -> SlotAction:
-    """Post within the grace period, unless a digest went out less than six days before (moved schedule).
+    """Post within the grace period, unless another slot of the team's is claimed or out less than six days
+    before or after this one (a moved schedule; two processes whose configs disagree for a moment).
 
     A slot past its grace from before the team's first ledger entry was never missed: the bot did
     not know the team then (``first_entry`` None: not known, so the slot counts as missed).
@@ -78,7 +79,7 @@ def slot_action(
         if first_entry is not None and slot < first_entry:
             return SlotAction.SKIP_BEFORE_START
         return SlotAction.SKIP_BEYOND_GRACE
-    if last_posted is not None and timedelta(0) < slot - last_posted < MIN_DIGEST_GAP:
+    if last_posted is not None and timedelta(0) < abs(slot - last_posted) < MIN_DIGEST_GAP:
         return SlotAction.SKIP_RECENT
     return SlotAction.POST
 

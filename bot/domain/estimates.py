@@ -33,6 +33,7 @@ class RangeBasis(StrEnum):
     QUALITY_HISTORY = "quality_history"  # the team's finished tasks of this tool and quality
     TOOL_HISTORY = "tool_history"  # the team's finished tasks of this tool, any quality
     MODEL = "model"  # too little history: the geometric retry model at ``retry_rate``
+    GIVEN = "given"  # the member gave ``retries=``: the cost is that figure, no range around it
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class LikelyRange:
     basis: RangeBasis
     tasks: int  # finished tasks behind it (those of the tool and quality for QUALITY_HISTORY)
     retry_rate: float  # the mean the model used (MODEL only; 0 otherwise)
-    max_retries: int  # the model's 95th-percentile retries (MODEL only)
+    max_retries: int  # the model's 95th-percentile retries (MODEL only; the given retries for GIVEN)
 
 
 def order_statistic_bounds(values: Iterable[float], coverage: float = COVERAGE) -> tuple[float, float]:
@@ -148,7 +149,12 @@ def likely_range(
 
     ``shapes`` are the tool's finished tasks in the history window; those of the same quality are used
     alone when there are ``min_tasks`` of them. ``retry_rate`` is the mean the model assumes.
+    With the retries given (``retries=``) the cost is that figure: the range is the quote's total alone,
+    never a range of habits that could fall below it.
     """
+    if spec.retries is not None:
+        total = price_task(pricing, spec).total
+        return LikelyRange(total, total, RangeBasis.GIVEN, 0, 0.0, spec.retries)
     attempt = price_task(pricing, TaskSpec(spec.tool, spec.quality, spec.variants, spec.duration_seconds, 0))
     same_quality: list[tuple[float, int]] = []  # (cost multiple, tasks with it): one pair per shape
     any_quality: list[tuple[float, int]] = []

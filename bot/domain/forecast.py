@@ -29,6 +29,48 @@ def burn_rate(spent_last_window: int, window_days: int = BURN_WINDOW_DAYS) -> fl
     return spent_last_window / window_days
 
 
+OUTLIER_SHARE = 2 / 3
+"""One entry that is more than this share of the window's spend (twice the rest together) is *most of
+the pace*, and said so: the pace stays the plain average (what was really spent), with it named beside."""
+
+
+@dataclass(frozen=True)
+class PaceOutlier:
+    """One spend entry (a task's cost, a charge, a correction) that is most of the burn window's spend.
+
+    A 6,200-credit task drives the pace, and with it a next-cycle forecast several times the plan, that
+    the team's other work would never reach: the balance names it, and the pace without it.
+    """
+
+    amount: int
+    day: date  # the team's local day it was spent
+    task_number: int | None  # the task it was, when it was one
+    share: float  # of the window's spend
+    burn_without: float  # credits a day over the window without it
+    next_cycle_without: int  # what the next cycle would take at that pace
+
+    @property
+    def percent(self) -> int:
+        """Its share of the pace in whole percent."""
+        return round_half_up(self.share * 100)
+
+
+def pace_outlier(
+    spent_window: int,
+    largest: int,
+    day: date,
+    task_number: int | None,
+    next_cycle_days: int,
+    window_days: int = BURN_WINDOW_DAYS,
+) -> PaceOutlier | None:
+    """The window's largest single spend when it is most of the pace (over ``OUTLIER_SHARE``), else None."""
+    if spent_window <= 0 or largest <= 0 or largest <= OUTLIER_SHARE * spent_window:
+        return None
+    without = burn_rate(max(0, spent_window - largest), window_days)
+    next_without = math.ceil(round(without * next_cycle_days, 6))
+    return PaceOutlier(largest, day, task_number, min(1.0, largest / spent_window), without, next_without)
+
+
 def forecast_run_out(available: int, burn_per_day: float, today: date, renews_on: date) -> RunOutForecast:
     """The day credits run out: today when none are left, never when nothing is being spent."""
     if available <= 0:

@@ -16,9 +16,19 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from bot.domain.ledger import MAX_CREDITS
 
@@ -58,6 +68,19 @@ Credits = Annotated[int, Field(ge=1, le=MAX_CREDITS)]
 Figure = Annotated[int, Field(ge=-MAX_CREDITS, le=MAX_CREDITS)]
 
 
+class ChargeKind(StrEnum):
+    """What a Keter Labs charge is (the value is the feed's and the file's ``kind``, and what is stored)."""
+
+    ATTEMPT = "attempt"  # a generation
+    RETRY = "retry"  # a generation again, after a failed attempt
+    REFUND = "refund"  # credits given back
+
+
+def task_reference(number: int) -> str:
+    """``KC-12``: the reference a charge names task #12 by (``REFERENCE_PATTERN`` reads it back)."""
+    return f"KC-{number}"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -74,7 +97,7 @@ class Charge(_Strict):
     variants: Annotated[int, Field(ge=1, le=10_000)] | None = None
     duration_seconds: Annotated[int, Field(ge=0, le=86_400)] | None = None
     credits: Credits
-    kind: Literal["attempt", "retry", "refund"]
+    kind: ChargeKind
     version_kept: Annotated[int, Field(ge=0, le=10_000)] | None = None
     project: Label | None = None
     reference: Label | None = None

@@ -9,8 +9,9 @@ push the available figure below zero; what the hold then does not spend lapses (
 A charge is a fact, so a capture is never refused: when the real cost is more than the team has, the
 deficit sits in the extra credits, which go negative (plan credits are used up first). The team is then
 *overdrawn* by ``-(plan + extra)``; new holds are refused until a top-up (or the next plan grant, which
-the deficit is taken from first through ``available``) brings it back. Admin adjustments follow the same
-rule: a negative one may overdraw the team, since it corrects the figure to what Keter Labs charged.
+repays the deficit first: ``grant_plan`` moves that much of it into the extra credits) brings it back.
+Admin adjustments follow the same rule: a negative one may overdraw the team, since it corrects the
+figure to what Keter Labs charged.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class EntryKind(StrEnum):
     RELEASE = "release"  # a hold given back
     CAPTURE = "capture"  # a task's real cost spent (and its hold closed)
     REFUND = "refund"  # spent credits given back (as extra credits, which do not lapse)
-    ADJUSTMENT = "adjustment"  # an admin correction, or the difference Keter Labs' charges make to a reported cost
+    ADJUSTMENT = (
+        "adjustment"  # an admin correction of spend, or the difference Keter Labs' charges make to a reported cost
+    )
     CHARGE = "charge"  # a charge from Keter Labs' feed or file (spent; a matched task's hold shrinks with it)
 
 
@@ -103,9 +106,18 @@ def _positive(amount: int, what: str) -> None:
         raise ValueError(f"{what} must be a positive number of credits, not {amount}")
 
 
-def grant_plan(monthly_credits: int) -> Delta:
-    """A new cycle's plan allowance."""
-    return Delta(plan=monthly_credits)
+def grant_plan(monthly_credits: int, balance: Balance | None = None) -> Delta:
+    """A new cycle's plan allowance, which repays a deficit first.
+
+    When the team is overdrawn (its extra credits negative), the grant pays the deficit back before it
+    adds plan credits: ``repay`` of it goes to the extra credits, the rest to the plan. Left as plan
+    credits, the debt would stay negative extra while the plan credits lapsed unspent at the next
+    renewal, and the team would start every cycle that much short. ``balance`` is the team's after the
+    renewal's lapse (None: a first grant, with nothing to repay).
+    """
+    owed = max(0, -(balance.extra if balance is not None else 0))
+    repay = min(max(monthly_credits, 0), owed)
+    return Delta(plan=monthly_credits - repay, extra=repay)
 
 
 def renew_cycle(balance: Balance) -> Delta:
@@ -191,17 +203,22 @@ def earlier_cycle_share(balance: Balance, refunded: int) -> Delta:
 
 
 def adjust(balance: Balance, amount: int) -> Delta:
-    """An admin correction of the team's credits (never of ``spent``, which only charges move).
+    """An admin correction of the team's credits, which is a correction of its spend.
 
-    Credits added go to the extra credits; credits taken come from the plan credits first, as a charge
-    would, then from the extra credits, which may go negative (the team is then overdrawn).
+    ``admin adjust`` exists to bring the figure to what Keter Labs really charged (an invoice
+    correction), so it counts toward this cycle's spent, and so toward the burn rate, as a charge or
+    a refund would: credits taken (``-N``) are N credits spent, from the plan credits first, then from
+    the extra credits, which may go negative (the team is then overdrawn); credits added (``+N``) go to
+    the extra credits and give back spend, at most what this cycle has spent (the rest was an earlier
+    cycle's, already reset by its renewal, as ``earlier_cycle_share`` says of refunds). Credits given
+    without correcting spend are a top-up (``add_extra``).
     """
     if amount == 0:
         raise ValueError("an adjustment must move at least one credit")
     if amount > 0:
-        return Delta(extra=amount)
+        return Delta(extra=amount, spent=-min(amount, max(balance.spent, 0)))
     from_plan = min(max(balance.plan, 0), -amount)
-    return Delta(plan=-from_plan, extra=amount + from_plan)
+    return Delta(plan=-from_plan, extra=amount + from_plan, spent=-amount)
 
 
 def total_of(deltas: list[Delta]) -> Balance:

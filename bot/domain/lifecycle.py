@@ -15,7 +15,6 @@ class TaskStatus(StrEnum):
 
     PENDING = "pending"  # credits held, waiting for an approver
     HELD = "held"  # credits held, free to run
-    OVERRUN = "overrun"  # ran, cost more than held; the extra waits for an approver
     DONE = "done"
     CANCELLED = "cancelled"
     DENIED = "denied"
@@ -36,14 +35,13 @@ class ApprovalStatus(StrEnum):
 
 
 class ApprovalKind(StrEnum):
-    """What a request asks for: a new task over a limit, or a finished task's cost above its hold.
+    """What a request asks for: a new task over a limit (``TASK``), or more for a member.
 
     ``LIMIT_RAISE`` and ``EXTRA_CREDITS`` are a member's requests for more ("Ask for a limit raise",
     "Ask for extra credits"): they concern no task, and only admins decide them.
     """
 
     TASK = "task"
-    OVERRUN = "overrun"
     LIMIT_RAISE = "limit_raise"
     EXTRA_CREDITS = "extra_credits"
 
@@ -61,11 +59,10 @@ class TaskEvent(StrEnum):
     WITHDRAW = "withdraw"  # the request could not be posted
     CANCEL = "cancel"
     FINISH = "finish"  # its real cost is captured
-    OVERRUN = "overrun"  # its real cost is above the hold and beyond the member's limits
     RELEASE_STALE = "release_stale"  # nobody reported it in time: the hold goes back
 
 
-OPEN_TASK_STATUSES = frozenset({TaskStatus.PENDING, TaskStatus.HELD, TaskStatus.OVERRUN})
+OPEN_TASK_STATUSES = frozenset({TaskStatus.PENDING, TaskStatus.HELD})
 """Tasks that still hold credits."""
 
 REFUSED_TASK_STATUSES = frozenset({TaskStatus.CANCELLED, TaskStatus.DENIED, TaskStatus.EXPIRED, TaskStatus.WITHDRAWN})
@@ -78,17 +75,10 @@ _TASK_TRANSITIONS: dict[tuple[TaskStatus, TaskEvent], TaskStatus] = {
     (TaskStatus.PENDING, TaskEvent.WITHDRAW): TaskStatus.WITHDRAWN,
     (TaskStatus.PENDING, TaskEvent.CANCEL): TaskStatus.CANCELLED,
     (TaskStatus.HELD, TaskEvent.FINISH): TaskStatus.DONE,
-    (TaskStatus.HELD, TaskEvent.OVERRUN): TaskStatus.OVERRUN,
     (TaskStatus.HELD, TaskEvent.CANCEL): TaskStatus.CANCELLED,
     (TaskStatus.HELD, TaskEvent.RELEASE_STALE): TaskStatus.RELEASED,
     # Reported after its hold was given back: the cost is still a fact, charged from what is available.
     (TaskStatus.RELEASED, TaskEvent.FINISH): TaskStatus.DONE,
-    # The extra cost approved: captured. Refused in any way: the extra hold goes back and the task is
-    # open again, to be reported anew or cancelled.
-    (TaskStatus.OVERRUN, TaskEvent.APPROVE): TaskStatus.DONE,
-    (TaskStatus.OVERRUN, TaskEvent.DENY): TaskStatus.HELD,
-    (TaskStatus.OVERRUN, TaskEvent.EXPIRE): TaskStatus.HELD,
-    (TaskStatus.OVERRUN, TaskEvent.WITHDRAW): TaskStatus.HELD,
 }
 
 _APPROVAL_OUTCOMES: dict[TaskEvent, ApprovalStatus] = {

@@ -1,1 +1,4 @@
-"""Keter Labs' charge feed: the signed webhook ``POST /keter/charges`` beside the Slack endpoints."""
+"""Keter Labs' charge feed: the signed webhook ``POST /keter/charges`` beside the Slack endpoints.
+
+It imports no listener (``bot.slack.listeners``).
+"""

@@ -25,6 +25,7 @@ from bot.domain.keter_charges import BadLine, Charge, parse_csv
 from bot.feed.webhook import EmailDirectory
 from bot.jobs.digest_posting import Workspace
 from bot.services.charges import recording as service
+from bot.slack.outbound.announce import tell_charged_pending
 from bot.slack.outbound.home_tabs import refresh_team_homes
 
 EXIT_BAD_FILE = 1
@@ -71,6 +72,7 @@ def import_charges_file(deps: Deps, client: WebClient, *, path: Path, skip_bad: 
             lookup=EmailDirectory(client).lookup,
         )
         _refresh_homes(deps, client, effective, workspace_id, report.changed)
+        tell_charged_pending(deps, client, effective, report.charged_pending)
     except SlackApiError as exc:
         print(f"Slack refused the bot token ({exc.response.get('error')}); nothing was imported", file=out)
         return EXIT_BAD_SETTINGS
@@ -102,7 +104,8 @@ def import_charges_file(deps: Deps, client: WebClient, *, path: Path, skip_bad: 
         )
         return EXIT_CONFLICTS
     if report.refused:
-        print(f"{len(report.refused):,} refund(s) refused (see `/credits admin audit`)", file=out)
+        refused = len(report.refused)
+        print(f"{refused:,} refund{'' if refused == 1 else 's'} refused (see `/credits admin audit`)", file=out)
         return EXIT_CONFLICTS
     return 0
 

@@ -1,16 +1,16 @@
 """``POST /keter/charges``: Keter Labs' signed charge feed, a small WSGI handler beside Bolt's.
 
-Signed the Standard Webhooks way and verified with the ``standardwebhooks`` package: a bad or missing
-signature, or a timestamp more than 5 minutes off, is a 401 and writes nothing; a body that is not a
-known delivery is a 400 with a one-line reason (so is a charge for a team the credits file does not
-map, and then nothing is written; so is a ``webhook-id`` longer than the column keeps, or a text field
-with a NUL or another control character); a redelivered ``webhook-id`` (the same id and the same body)
-or a charge already recorded changes nothing and answers 200, so the sender stops retrying; the same
-``webhook-id`` with another body is a 409 (nothing of it recorded, kept in the audit trail). A charge already recorded with other figures is
-skipped and listed in the 200's ``conflicts``: the delivery's other charges are facts and are recorded
-(a 400 would make the sender retry a delivery that can never pass); so is a refund that names no
-recorded charge of its team, or more than it has left, listed in ``refused`` with the reason. Every charge goes through
-``bot.services.charges.recording``, the same path as the CSV import. No stack trace ever reaches the caller.
+Signed the Standard Webhooks way and verified with the ``standardwebhooks`` package: a bad or missing signature, or a
+timestamp more than 5 minutes off, is a 401 and writes nothing; a body that is not a known delivery is a 400 with a
+one-line reason (so is a charge for a team the credits file does not map, and then nothing is written; so is a
+``webhook-id`` longer than the column keeps, or a text field with a NUL or another control character); a redelivered
+``webhook-id`` (the same id and the same body) or a charge already recorded changes nothing and answers 200, so the
+sender stops retrying; the same ``webhook-id`` with another body is a 409 (nothing of it recorded, kept in the audit
+trail). A charge already recorded with other figures is skipped and listed in the 200's ``conflicts``: the delivery's
+other charges are facts and are recorded (a 400 would make the sender retry a delivery that can never pass); so is a
+refund that names no recorded charge of its team, or more than it has left, listed in ``refused`` with the reason.
+Every charge goes through ``bot.services.charges.recording``, the same path as the CSV import. No stack trace ever
+reaches the caller.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from bot.domain.keter_charges import BadBodyError, BalanceUpdated, ChargesCreate
 from bot.jobs.digest_posting import Workspace
 from bot.services.charges import reconciliation as keter_balances
 from bot.services.charges import recording as service
+from bot.slack.outbound.announce import tell_charged_pending
 from bot.slack.outbound.home_tabs import refresh_team_homes
 from bot.store.tables.keter import WEBHOOK_ID_LIMIT
 from bot.web import RefusedError, json_reply, read_body
@@ -157,6 +158,7 @@ class FeedEndpoint:
             )
             if self.refresh_homes:  # debounced: published a moment after the answer
                 refresh_team_homes(self.deps, self.client, config, workspace_id, report.changed)
+            tell_charged_pending(self.deps, self.client, config, report.charged_pending)
             teams = {team: vars(counts) for team, counts in report.teams.items()}
             conflicts = [{"id": c.id, "team": c.team, "differs": c.differs} for c in report.conflicts]
             refused = [{"id": r.id, "team": r.team, "reason": r.reason} for r in report.refused]

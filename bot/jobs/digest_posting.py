@@ -9,20 +9,20 @@ process or another, sees the claim and leaves it. A slot first seen past its gra
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.credits_file import CreditsConfig
 from bot.domain.digest import SlotAction, latest_slot, slot_action, slot_key
 from bot.jobs.posting import Chart, Message, Poster, Rebuild, resume_post
 from bot.services.digests.weekly_digest import DigestReport, compute_digest
 from bot.services.workspace.effective_config import EffectiveConfigs
-from bot.slack.blocks.digest import chart_title, describe_schedule, digest_blocks, digest_text
+from bot.slack.blocks.digest import chart_title, describe_schedule, digest_blocks, digest_members, digest_text
+from bot.slack.outbound.names import member_names
 from bot.store import digest as store
 from bot.store import ledger_reads
 from bot.store.db import Database
@@ -58,20 +58,6 @@ class Outcome:
     message_ts: str | None = None
 
 
-def member_names(client: WebClient, users: Iterable[str], cache: dict[str, str]) -> dict[str, str]:
-    """Display names (``users.info``), so the digest names people without pinging them."""
-    for user in users:
-        if user in cache:
-            continue
-        try:
-            info = client.users_info(user=user).get("user") or {}
-            profile = info.get("profile") or {}
-            cache[user] = profile.get("display_name") or info.get("real_name") or info.get("name") or user
-        except SlackApiError:
-            cache[user] = user
-    return {user: cache[user] for user in users}
-
-
 @dataclass
 class DigestJob:
     """Everything a digest run needs; one per process, reused by every run."""
@@ -82,9 +68,6 @@ class DigestJob:
     poster: Poster
     workspace: Workspace
     grace: timedelta = DEFAULT_GRACE
-
-    def __post_init__(self) -> None:
-        self._names: dict[str, str] = {}
 
     def effective(self) -> CreditsConfig:
         """The credits file with admin changes (moved slots, new teams)."""
@@ -97,9 +80,7 @@ class DigestJob:
         report = compute_digest(
             self.db, config, workspace_id=workspace.id, team=team, end=end, now=now, workspace_url=workspace.url
         )
-        users = [s.name for s in report.figures.spend.top_members] + [t.requester for t in report.figures.largest]
-        users += [report.figures.feed.unplanned_member] if report.figures.feed.unplanned_member else []
-        names = member_names(self.client, users, self._names)
+        names = member_names(self.client, digest_members(report))
         chart = None if report.figures.quiet else _chart(report, sorted(config.pricing.tools))
         when = describe_schedule(config.teams[team].digest_schedule) if scheduled else None
         blocks = digest_blocks(report, names=names, schedule=when, chart_in_thread=chart is not None, preview=False)
@@ -152,7 +133,8 @@ class DigestJob:
         key, at = slot_key(slot), clock()
         channel = config.teams[team].channel
         with self.db.write() as session:
-            last = store.last_posted_slot(session, workspace_id=self.workspace.id, team=team, before=slot)
+            store.lock_team_digests(session, workspace_id=self.workspace.id, team=team)
+            last = store.nearest_live_slot(session, workspace_id=self.workspace.id, team=team, around=slot)
             # no entry yet: the team starts now, so every earlier slot is from before it
             first = ledger_reads.first_entry_at(session, workspace_id=self.workspace.id, team=team) or at
             action = slot_action(slot, at, self.grace, last, first)

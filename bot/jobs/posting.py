@@ -7,8 +7,11 @@ The protocol, for one ``scheduled_post`` row:
 2. **posting** is committed *before* ``chat.postMessage``. The message carries ``metadata`` naming
    the row, so whoever finds a row stuck in ``posting`` looks for that message in the channel's
    history first: found, the row becomes ``posted``; not found after POSTING_LEASE, it is re-posted.
-3. **posted** with the message's ts; or **failed** with Slack's error when Slack refused the message
-   (it surely was not posted), retried with back-off while the slot is within its grace period.
+3. **posted** with the message's ts; or **failed** with Slack's error, retried with back-off while the
+   slot is within its grace period. An error is no proof the message is absent (a 5xx may come after
+   Slack posted it), so a retry looks for the message in the channel first, like a reconcile.
+4. An answer that comes after the posting lease (Retry-After waits add up) finds the row taken over by
+   another process, which posts its own: the late message is deleted, so the channel keeps one.
 
 A 429 never reaches this code: the client's RateLimitErrorRetryHandler waits out ``Retry-After``; and
 the client keeps one message per second per channel (``bot.slack.outbound.pacing``).
@@ -57,6 +60,7 @@ CLAIM_LEASE = timedelta(minutes=5)
 POSTING_LEASE = timedelta(minutes=10)
 HISTORY_MARGIN = timedelta(minutes=2)
 MAX_ERROR = 500
+HTTP_SERVER_ERROR = 500
 
 
 @dataclass(frozen=True)
@@ -142,8 +146,10 @@ class Poster:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except SlackApiError as exc:  # Slack answered and refused: the message does not exist
+        except SlackApiError as exc:  # refused, or a 5xx whose message may exist: a retry looks first
             error = exc.response.get("error") or str(exc)
+            if exc.response.status_code >= HTTP_SERVER_ERROR:
+                error = f"outcome unknown: HTTP {exc.response.status_code} {error}"
             logger.warning("Slack refused %s %s for team %s: %s", post.kind, post.slot_key, post.team, error)
             self.update(posting, clock(), state=PostState.FAILED.value, error=_short(error))
             return PostState.FAILED
@@ -154,13 +160,31 @@ class Poster:
         posted = self.update(
             posting, clock(), state=PostState.POSTED.value, message_ts=answer["ts"], posted_at=clock(), error=None
         )
-        if posted is None:
-            logger.error("post %s went out but another process had taken it over", post.id)
+        if posted is None:  # our answer came after the lease: another process took the row over and posts it
+            self.withdraw_duplicate(post, channel, str(answer["ts"]))
             return PostState.POSTED
         logger.info("posted %s %s for team %s", post.kind, post.slot_key, post.team)
         if message.chart is not None:
             self.upload_chart(posted, message.chart, clock, check_thread=False)
         return PostState.POSTED
+
+    def withdraw_duplicate(self, post: ScheduledPost, channel: str, ts: str) -> None:
+        """Our message went out after another process had taken the row over: delete ours, theirs stands.
+
+        Slack can take longer to answer than the posting lease (Retry-After waits add up); the row's new
+        owner found nothing in the channel and posts its own, so one of the two must go, and the row only
+        records the other.
+        """
+        try:
+            self.client.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as exc:
+            logger.error(
+                "post %s went out twice (another process had taken it over); deleting ours failed: %s",
+                post.id,
+                exc.response.get("error"),
+            )
+            return
+        logger.warning("post %s went out after another process took it over: ours was deleted", post.id)
 
     def upload_chart(
         self, post: ScheduledPost, chart: Chart, clock: Callable[[], datetime], *, check_thread: bool = True
@@ -261,17 +285,21 @@ def resume_post(
     if action is None or (action == "take_over" and not post.scheduled and post.state == PostState.FAILED):
         return None
     late = at - post.slot_at > grace
-    if action == "reconcile":
+    if action == "take_over" and post.state == PostState.FAILED and post.channel_id:
+        action = "reconcile_failed"  # Slack may have posted what it answered with an error (a 5xx): look first
+    if action in ("reconcile", "reconcile_failed"):
         try:
             ts = poster.find_message(post)
         except SlackApiError as exc:
             logger.warning("cannot look for post %s in its channel: %s", post.id, exc.response.get("error"))
-            return None
+            if action == "reconcile":
+                return None
+            ts = None  # a refused post whose channel cannot be read: retried (or given up) as before
         if ts is not None:
             found = poster.update(post, at, state=PostState.POSTED.value, message_ts=ts, posted_at=at, error=None)
             logger.info("post %s was already in the channel (ts %s): recorded, not posted again", post.id, ts)
             return PostState.POSTED if found is not None else None
-        if at - (post.claimed_at or post.created_at) <= POSTING_LEASE:
+        if action == "reconcile" and at - (post.claimed_at or post.created_at) <= POSTING_LEASE:
             return None  # its poster may still be waiting for Slack's answer
     if action == "chart":
         if late:

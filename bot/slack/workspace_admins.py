@@ -1,4 +1,4 @@
-"""Slack workspace admins and owners, asked of Slack and cached briefly."""
+"""Slack workspace admins and owners, asked of Slack and cached briefly; and the member ids Slack does not know."""
 
 from __future__ import annotations
 
@@ -21,7 +21,18 @@ class WorkspaceAdmins:
     def __init__(self, ttl_seconds: float = ADMIN_CACHE_SECONDS) -> None:
         self._cache: TTLCache[tuple[str, str], bool] = TTLCache(maxsize=4096, ttl=ttl_seconds)
         self._lists: TTLCache[str, tuple[str, ...]] = TTLCache(maxsize=64, ttl=ttl_seconds)
+        self._unknown: set[tuple[str, str]] = set()  # ids Slack answered user_not_found to, for this process
         self._lock = threading.Lock()
+
+    def is_unknown(self, workspace_id: str, user_id: str) -> bool:
+        """Slack answered ``user_not_found`` for this member id (a typo in ``admin role``, an account removed)."""
+        with self._lock:
+            return (workspace_id, user_id) in self._unknown
+
+    def mark_unknown(self, workspace_id: str, user_id: str) -> None:
+        """Remember that Slack does not know this member id (until the process restarts)."""
+        with self._lock:
+            self._unknown.add((workspace_id, user_id))
 
     def everyone(self, client: WebClient, workspace_id: str) -> list[str]:
         """The workspace's admins and owners (``users.list``, every page; no bots, no deactivated accounts).
@@ -74,6 +85,7 @@ class WorkspaceAdmins:
                 answer = False
                 with self._lock:
                     self._cache[key] = answer
+                    self._unknown.add(key)
                 return answer
             logger.warning(
                 "users.info failed for a user (%s); treating them as a regular member",

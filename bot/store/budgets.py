@@ -43,6 +43,22 @@ def set_budget(
     return before
 
 
+def team_project_names(session: Session, *, workspace_id: str, team: str) -> set[str]:
+    """Every project name the team has used: on a task (any time) or with a budget (any cycle)."""
+    tasks = (
+        select_columns(col(Task.project))
+        .where(col(Task.workspace_id) == workspace_id, col(Task.team) == team, col(Task.project).is_not(None))
+        .distinct()
+    )
+    budgets = (
+        select_columns(col(ProjectBudget.project))
+        .where(col(ProjectBudget.workspace_id) == workspace_id, col(ProjectBudget.team) == team)
+        .distinct()
+    )
+    connection = session.connection()
+    return {str(name) for (name,) in connection.execute(tasks)} | {str(n) for (n,) in connection.execute(budgets)}
+
+
 _SPENT = case((col(Task.status) == TaskStatus.DONE, func.coalesce(col(Task.actual_cost), 0)), else_=0)
 _HELD = case((one_of(col(Task.status), [s.value for s in OPEN_TASK_STATUSES]), col(Task.held)), else_=0)
 # Built once (``bindparam``) and run on the Core connection as tuples: every balance runs them.

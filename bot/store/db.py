@@ -20,7 +20,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -63,6 +63,15 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for the shipped migrations; ``env.py`` runs them on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -186,13 +195,15 @@ class Database:
         with self._sqlite_writer:
             yield
 
-    def upgrade(self) -> None:
-        """Bring the schema up to date with the Alembic migrations shipped in the package."""
+    def ping(self) -> None:
+        """``SELECT 1`` on a pooled connection: raises when the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema up to date (or up to ``revision``) with the Alembic migrations shipped in the package."""
         with self.engine.begin() as connection:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS_DIR))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(alembic_config(connection), revision)
 
     def dispose(self) -> None:
         """Close pooled connections (tests, shutdown)."""

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy import select as select_columns
+from sqlalchemy import text as sa_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from bot.domain.digest import ApprovalCounts, DigestWindow, LargeTask, SpendRow, TaskGroup
+from bot.domain.digest import MIN_DIGEST_GAP, ApprovalCounts, DigestWindow, LargeTask, SpendRow, TaskGroup
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import ApprovalStatus, TaskStatus
 from bot.store.tables.ledger import DailySpend, LedgerEntry
@@ -29,7 +30,7 @@ SPEND_KINDS = (
     EntryKind.CAPTURE.value,
     EntryKind.REFUND.value,
     EntryKind.CHARGE.value,  # Keter Labs' charges
-    EntryKind.ADJUSTMENT.value,  # moves spend only when charges correct a reported cost
+    EntryKind.ADJUSTMENT.value,  # charges correcting a reported cost, and an admin's correction of spend
 )
 
 
@@ -311,17 +312,37 @@ def compare_and_set(session: Session, *, post_id: int, version: int, now: dateti
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def last_posted_slot(session: Session, *, workspace_id: str, team: str, before: datetime) -> datetime | None:
-    """The latest scheduled digest slot of the team, before ``before``, that went (or may have gone) out."""
-    statement = select(func.max(ScheduledPost.slot_at)).where(
-        ScheduledPost.workspace_id == workspace_id,
-        ScheduledPost.kind == PostKind.DIGEST.value,
-        ScheduledPost.team == team,
-        col(ScheduledPost.scheduled).is_(True),
-        col(ScheduledPost.state).in_([PostState.POSTED.value, PostState.POSTING.value]),
-        col(ScheduledPost.slot_at) < before,
-    )
-    return session.exec(statement).one()
+LIVE_STATES = (PostState.CLAIMED, PostState.POSTING, PostState.POSTED, PostState.FAILED)
+"""A digest row in one of these went out, may have, or will be retried: another slot near it must not post."""
+
+
+def lock_team_digests(session: Session, *, workspace_id: str, team: str) -> None:
+    """Serialise claiming the team's digest slots until the transaction ends, whatever the process.
+
+    Two slots have different keys, so the unique claim cannot stop both; on PostgreSQL a transaction
+    advisory lock does, on SQLite the write transaction already holds the one write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa_text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"digest:{workspace_id}:{team}"}
+        )
+
+
+def nearest_live_slot(session: Session, *, workspace_id: str, team: str, around: datetime) -> datetime | None:
+    """The team's scheduled digest slot other than ``around`` and nearest to it that is live (``LIVE_STATES``)."""
+    rows = session.exec(
+        select(ScheduledPost.slot_at).where(
+            ScheduledPost.workspace_id == workspace_id,
+            ScheduledPost.kind == PostKind.DIGEST.value,
+            ScheduledPost.team == team,
+            col(ScheduledPost.scheduled).is_(True),
+            col(ScheduledPost.state).in_([state.value for state in LIVE_STATES]),
+            col(ScheduledPost.slot_at) > around - MIN_DIGEST_GAP,
+            col(ScheduledPost.slot_at) < around + MIN_DIGEST_GAP,
+            col(ScheduledPost.slot_at) != around,
+        )
+    ).all()
+    return min(rows, key=lambda at: abs(at - around), default=None)
 
 
 def unfinished_posts(session: Session, *, workspace_id: str, since: datetime) -> list[ScheduledPost]:

@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from bot.domain.keter_charges import ChargeKind
 from bot.store.ledger_reads import HISTORY_KINDS
 from bot.store.tables.ledger import HistoryRollup, LedgerEntry
 from bot.store.tables.tasks import Task
@@ -51,6 +52,8 @@ class HistoryRow:
     task_number: int | None
     task_quality: str | None
     task_variants: int | None
+    task_duration_seconds: int | None
+    task_retries: int | None  # the retries reported with ``done`` (None: not reported, or no task)
 
 
 def _where(f: HistoryFilter) -> list[Any]:
@@ -100,6 +103,8 @@ def history_page(
             col(Task.number),
             col(Task.quality),
             col(Task.variants),
+            col(Task.duration_seconds),
+            col(Task.retries_used),
         )
         .select_from(LedgerEntry)
         .outerjoin(Task, col(Task.id) == col(LedgerEntry.task_id))
@@ -151,7 +156,8 @@ def rebuild_history_rollup(session: Session, *, workspace_id: str, team: str) ->
             "SELECT workspace_id, team,",
             group,
             ", sum(spent_delta),",
-            "sum(CASE WHEN charge_kind = 'retry' THEN spent_delta ELSE coalesce(retry_credits, 0) END), count(*)",
+            f"sum(CASE WHEN charge_kind = '{ChargeKind.RETRY.value}' THEN spent_delta",
+            "ELSE coalesce(retry_credits, 0) END), count(*)",
             "FROM ledger_entry WHERE workspace_id = :w AND team = :t AND kind IN (",
             kinds,
             ") AND (spent_delta <> 0 OR plan_delta + extra_delta <> 0) GROUP BY workspace_id, team,",

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.domain.digest import FeedFigures, summarise_projects
-from bot.domain.keter_charges import Reconciliation
+from bot.domain.keter_charges import ChargeKind, Reconciliation
 from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskStatus
 from bot.store.digest import SPEND_KINDS
@@ -26,16 +26,11 @@ def _insert(session: Session, model: type[WebhookDelivery]) -> Any:
     return dialect.insert(model)
 
 
-def charge_by_id(session: Session, *, workspace_id: str, charge_id: str) -> KeterCharge | None:
-    """A charge already recorded under this id, if any."""
-    return session.get(KeterCharge, (workspace_id, charge_id))
-
-
 def task_charge_summary(session: Session, *, workspace_id: str, task_id: int) -> tuple[int, int | None]:
     """How many of a task's charges were retries, and the versions they kept (None: none said)."""
     retries, versions = session.exec(
         select(
-            func.coalesce(func.sum(case((col(KeterCharge.kind) == "retry", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((col(KeterCharge.kind) == ChargeKind.RETRY.value, 1), else_=0)), 0),
             func.sum(KeterCharge.version_kept),
         ).where(KeterCharge.workspace_id == workspace_id, KeterCharge.task_id == task_id)
     ).one()
@@ -102,24 +97,6 @@ def reconciliation(session: Session, *, workspace_id: str, team: str) -> Reconci
 def keter_balances(session: Session, *, workspace_id: str) -> list[KeterBalance]:
     """Every team's newest snapshot in the workspace."""
     return list(session.exec(select(KeterBalance).where(KeterBalance.workspace_id == workspace_id)).all())
-
-
-Fingerprint = list[tuple[str, str, int, int, str | None, int | None]]
-
-
-def ledger_fingerprint(session: Session, *, workspace_id: str) -> Fingerprint:
-    """Each entry's key, kind, spent change, plan+extra change, member and task, sorted (order-free)."""
-    rows = session.execute(
-        sa_select(
-            col(LedgerEntry.idempotency_key),
-            col(LedgerEntry.kind),
-            col(LedgerEntry.spent_delta),
-            col(LedgerEntry.plan_delta) + col(LedgerEntry.extra_delta),
-            col(LedgerEntry.member),
-            col(LedgerEntry.task_id),
-        ).where(col(LedgerEntry.workspace_id) == workspace_id)
-    ).all()
-    return sorted((str(k), str(kind), int(s), int(pe), m, t) for k, kind, s, pe, m, t in rows)
 
 
 def week_feed_figures(session: Session, *, workspace_id: str, team: str, start: datetime, end: datetime) -> FeedFigures:

@@ -8,9 +8,11 @@ from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select  # sqlmodel's select types at most four columns
 from sqlmodel import Session, col, select
 
+from bot.domain.keter_charges import ChargeKind
 from bot.domain.ledger import Balance, Delta, EntryKind
 from bot.store import rollups
 from bot.store.tables.ledger import DailySpend, LedgerEntry, TeamBalance
+from bot.store.tables.tasks import Task
 
 HISTORY_KINDS = (
     EntryKind.GRANT,
@@ -83,7 +85,7 @@ def entry_by_key(session: Session, *, workspace_id: str, idempotency_key: str) -
 
 def retry_part(spent: int, charge_kind: str | None, retry_credits: int | None) -> int:
     """What of an entry's spend went on retries: a Keter ``retry`` charge is all retry; a capture says how much."""
-    return spent if charge_kind == "retry" else retry_credits or 0
+    return spent if charge_kind == ChargeKind.RETRY else retry_credits or 0
 
 
 def first_entry_at(session: Session, *, workspace_id: str, team: str) -> datetime | None:
@@ -126,3 +128,27 @@ def member_usage_since(session: Session, *, workspace_id: str, team: str, member
     Read from the hourly ``member_usage`` rollup (plus the entries before the first whole hour).
     """
     return max(0, rollups.usage_since(session, workspace_id=workspace_id, team=team, member=member, since=since))
+
+
+def largest_spend_since(
+    session: Session, *, workspace_id: str, team: str, since: datetime
+) -> tuple[int, datetime, int | None] | None:
+    """The team's largest single spend entry since ``since``: credits, when, and its task's number if any."""
+    statement = (
+        sa_select(col(LedgerEntry.spent_delta), col(LedgerEntry.created_at), col(Task.number))
+        .outerjoin(Task, col(Task.id) == col(LedgerEntry.task_id))
+        .where(
+            col(LedgerEntry.workspace_id) == workspace_id,
+            col(LedgerEntry.team) == team,
+            col(LedgerEntry.created_at) >= since,
+            col(LedgerEntry.spent_delta) > 0,
+            col(LedgerEntry.kind) != EntryKind.LAPSE.value,
+        )
+        .order_by(col(LedgerEntry.spent_delta).desc(), col(LedgerEntry.id))
+        .limit(1)
+    )
+    row = session.connection().execute(statement).first()
+    if row is None:
+        return None
+    amount, at, number = row
+    return int(amount), at, None if number is None else int(number)

@@ -53,7 +53,7 @@ USAGE_KINDS = (
     EntryKind.RELEASE.value,
     EntryKind.CHARGE.value,  # a Keter Labs charge counts for the member's week, planned or not
     EntryKind.REFUND.value,
-    EntryKind.ADJUSTMENT.value,  # charges correcting a reported cost (an admin's adjust moves no spend)
+    EntryKind.ADJUSTMENT.value,  # charges correcting a reported cost (an admin's adjust counts for no one's week)
 )
 """Entry kinds that count for the member's week."""
 

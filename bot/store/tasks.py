@@ -1,4 +1,4 @@
-"""Task and approval repository: numbered tasks, their approvals, and the team's retry history."""
+"""Task and approval repository: numbered tasks and their approvals (the retry history is ``rollups.tool_history``)."""
 
 from __future__ import annotations
 
@@ -7,33 +7,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.domain.estimates import FinishedShape, KeepHistory
 from bot.domain.lifecycle import OPEN_TASK_STATUSES, REFUSED_TASK_STATUSES, ApprovalKind, ApprovalStatus, TaskStatus
-from bot.domain.pricing import RetryHistory
-from bot.store.rollups import tool_history
 from bot.store.tables.tasks import Approval, Task
-
-
-def retry_history(session: Session, *, workspace_id: str, team: str, tool: str, since: datetime) -> RetryHistory:
-    """Finished tasks of a tool since ``since`` and the retries they took (from ``task_rollup``)."""
-    return tool_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since).retries
-
-
-def finished_shapes(
-    session: Session, *, workspace_id: str, team: str, tool: str, since: datetime
-) -> list[FinishedShape]:
-    """The tool's finished tasks since ``since``, grouped by what their price depends on and what they cost."""
-    return tool_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since).shapes
-
-
-def keep_history(
-    session: Session, *, workspace_id: str, team: str, tool: str, since: datetime
-) -> dict[str, KeepHistory]:
-    """Per quality: the tool's finished tasks since ``since`` that recorded ``kept=``, versions generated and kept.
-
-    Generated versions are variants × attempts (the first and each retry), as in the digest.
-    """
-    return tool_history(session, workspace_id=workspace_id, team=team, tool=tool, since=since).keep
 
 
 def next_task_number(session: Session, *, workspace_id: str, team: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.admin_commands import AdminBudgetCommand, parse_admin_budget
-from bot.domain.budgets import ProjectUse, crossed_project_thresholds
+from bot.domain.budgets import ProjectUse, close_project, crossed_project_thresholds
 from bot.domain.commands import parse_quote
 from bot.domain.errors import UserFacingError
 from bot.domain.task_commands import parse_run
@@ -37,6 +37,16 @@ def test_project_on_quote_and_run() -> None:
     assert parse_quote("image project=ACME-spring").project == "acme-spring"
     assert parse_run("image project=acme storyboard").request.project == "acme"
     assert parse_run("image storyboard").request.project is None
-    assert parse_run('image project="Nike  Spring"').request.project == "nike spring"
+    with pytest.raises(UserFacingError, match="use lowercase letters, digits"):  # the documented names only
+        parse_run('image project="Nike  Spring"')
+    assert parse_run("image project=new:acme2").request.project == "acme2"
+    assert parse_run("image project=new:acme2").request.new_project
     with pytest.raises(UserFacingError, match="A project name is 1 to 80 characters"):
         parse_run("image project=" + "x" * 81)
+
+
+def test_a_new_project_close_to_a_known_one_is_a_likely_typo() -> None:
+    assert close_project("acne", {"acme", "nike"}) == "acme"
+    assert close_project("acme2", {"acme"}) == "acme"
+    assert close_project("acme", {"acme", "acne"}) is None  # a known name is never a typo
+    assert close_project("globex", {"acme"}) is None

@@ -142,3 +142,11 @@ def test_keep_rates_as_people_say_them() -> None:
 def test_weighted_bounds_equal_the_bounds_of_the_expanded_values(counted: list[tuple[float, int]]) -> None:
     expanded = [value for value, count in counted for _ in range(count)]
     assert weighted_order_statistic_bounds(counted) == order_statistic_bounds(expanded)
+
+
+def test_with_the_retries_given_the_range_is_the_given_figure() -> None:
+    """Issue 24: the team's habits never put the likely cost below what ``retries=2`` already costs."""
+    history = shapes_with([0] * 30 + [1] * 8 + [2] * 3)
+    spec = TaskSpec(HIGH_X4.tool, HIGH_X4.quality, HIGH_X4.variants, HIGH_X4.duration_seconds, 2)
+    likely = likely_range(PRICING, spec, history, retry_rate=0.34)
+    assert (likely.low, likely.high, likely.basis, likely.max_retries) == (96, 96, RangeBasis.GIVEN, 2)

@@ -223,8 +223,30 @@ def test_an_overdrawn_team_can_hold_nothing_until_credits_are_added() -> None:
 
 def test_the_next_plan_grant_pays_the_deficit_first() -> None:
     overdrawn = Balance(plan=0, extra=-30)
-    after = overdrawn.apply(renew_cycle(overdrawn)).apply(grant_plan(100))
-    assert after.overdrawn_by == 0 and after.available == 70
+    lapsed = overdrawn.apply(renew_cycle(overdrawn))
+    assert grant_plan(100, lapsed) == Delta(plan=70, extra=30)
+    after = lapsed.apply(grant_plan(100, lapsed))
+    assert after == Balance(plan=70, extra=0) and after.overdrawn_by == 0 and after.available == 70
+
+
+def test_a_grant_smaller_than_the_deficit_repays_what_it_can() -> None:
+    deep = Balance(plan=0, extra=-250)
+    assert grant_plan(100, deep) == Delta(plan=0, extra=100)
+    assert deep.apply(grant_plan(100, deep)).overdrawn_by == 150
+    assert grant_plan(100) == grant_plan(100, Balance(extra=40)) == Delta(plan=100)  # nothing owed
+
+
+def test_an_overdrawn_team_is_whole_again_after_one_renewal_over_three_cycles() -> None:
+    # Issue 24: a 5,000 plan, 710 overdrawn in cycle 1; each later cycle spends all it has available.
+    balance = Balance(plan=0, extra=-710, spent=5710)
+    starts = []
+    for _cycle in range(3):
+        balance = balance.apply(renew_cycle(balance))
+        balance = balance.apply(grant_plan(5000, balance))
+        starts.append(balance.available)
+        balance = balance.apply(capture(balance, 0, balance.available))  # spend everything available
+    assert starts == [4290, 5000, 5000]  # repaid once, then whole: not 4,290 every cycle
+    assert balance.extra == 0
 
 
 @pytest.mark.parametrize(("hold", "cost"), [(-1, 0), (0, -1), (11, 5)])
@@ -271,15 +293,19 @@ def test_refund_refuses_non_positive() -> None:
 
 def test_adjust_adds_to_extra_and_takes_from_plan_first() -> None:
     balance = Balance(plan=100, extra=10)
-    assert adjust(balance, 25) == Delta(extra=25)
-    assert adjust(balance, -50) == Delta(plan=-50)
-    assert adjust(balance, -130) == Delta(plan=-100, extra=-30)
+    assert adjust(balance, 25) == Delta(extra=25)  # nothing spent this cycle: nothing to give back
+    assert adjust(balance, -50) == Delta(plan=-50, spent=50)
+    assert adjust(balance, -130) == Delta(plan=-100, extra=-30, spent=130)
     assert balance.apply(adjust(balance, -130)).overdrawn_by == 20
 
 
-def test_adjust_never_moves_spent_and_refuses_zero() -> None:
-    balance = Balance(plan=100, spent=40)
-    assert balance.apply(adjust(balance, -10)).spent == 40
+def test_an_adjustment_is_a_correction_of_spend_and_refuses_zero() -> None:
+    # Issue 24: `admin adjust -3300` (an invoice correction) changed the balance but not the spend.
+    # It used to leave spent at 40 (the old test here said an adjustment never moves spent).
+    balance = Balance(plan=5000, spent=40)
+    assert balance.apply(adjust(balance, -3300)) == Balance(plan=1700, spent=3340)
+    assert balance.apply(adjust(balance, 30)) == Balance(plan=5000, extra=30, spent=10)  # spend given back
+    assert balance.apply(adjust(balance, 100)) == Balance(plan=5000, extra=100, spent=0)  # never below zero
     with pytest.raises(ValueError):
         adjust(balance, 0)
 
@@ -310,7 +336,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(amount=st.integers(min_value=0, max_value=5000))
     def apply_grant(self, amount: int) -> None:
-        self._apply(grant_plan(amount))
+        before = self.balance
+        self._apply(grant_plan(amount, before))
+        assert self.balance.plan + self.balance.extra == before.plan + before.extra + amount
+        assert self.balance.extra == (min(0, before.extra + amount) if before.extra < 0 else before.extra)
 
     @rule(amount=amounts)
     def apply_extra(self, amount: int) -> None:
@@ -400,6 +429,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         self._apply(delta)
         assert self.balance.plan + self.balance.extra == before.plan + before.extra + amount
+        assert self.balance.spent == (before.spent - amount if amount < 0 else max(0, before.spent - amount))
 
     @rule()
     def apply_renew(self) -> None:

@@ -24,14 +24,9 @@ ALLOWED = {
     (TaskStatus.PENDING, TaskEvent.WITHDRAW): TaskStatus.WITHDRAWN,
     (TaskStatus.PENDING, TaskEvent.CANCEL): TaskStatus.CANCELLED,
     (TaskStatus.HELD, TaskEvent.FINISH): TaskStatus.DONE,
-    (TaskStatus.HELD, TaskEvent.OVERRUN): TaskStatus.OVERRUN,
     (TaskStatus.HELD, TaskEvent.CANCEL): TaskStatus.CANCELLED,
     (TaskStatus.HELD, TaskEvent.RELEASE_STALE): TaskStatus.RELEASED,  # nobody reported it in time
     (TaskStatus.RELEASED, TaskEvent.FINISH): TaskStatus.DONE,  # reported late: the cost is a fact all the same
-    (TaskStatus.OVERRUN, TaskEvent.APPROVE): TaskStatus.DONE,
-    (TaskStatus.OVERRUN, TaskEvent.DENY): TaskStatus.HELD,
-    (TaskStatus.OVERRUN, TaskEvent.EXPIRE): TaskStatus.HELD,
-    (TaskStatus.OVERRUN, TaskEvent.WITHDRAW): TaskStatus.HELD,
 }
 
 
@@ -54,13 +49,6 @@ def test_closed_tasks_never_move_again() -> None:
                 continue
             with pytest.raises(IllegalTransitionError):
                 next_task_status(status, event)
-
-
-def test_an_overrun_task_cannot_be_cancelled_or_finished_twice() -> None:
-    with pytest.raises(IllegalTransitionError):
-        next_task_status(TaskStatus.OVERRUN, TaskEvent.CANCEL)
-    with pytest.raises(IllegalTransitionError):
-        next_task_status(TaskStatus.OVERRUN, TaskEvent.FINISH)
 
 
 def test_statuses_read_back_from_the_database_as_plain_strings_still_work() -> None:
@@ -93,13 +81,13 @@ def test_a_pending_request_settles_once(event: TaskEvent, outcome: ApprovalStatu
             next_approval_status(settled, event)
 
 
-@pytest.mark.parametrize("event", [TaskEvent.FINISH, TaskEvent.OVERRUN])
-def test_a_request_is_not_finished_or_overrun(event: TaskEvent) -> None:
+@pytest.mark.parametrize("event", [TaskEvent.FINISH, TaskEvent.RELEASE_STALE])
+def test_a_request_is_not_finished_or_released(event: TaskEvent) -> None:
     with pytest.raises(IllegalTransitionError):
         next_approval_status(ApprovalStatus.PENDING, event)
 
 
 def test_open_and_refused_statuses() -> None:
-    assert {s for s in TaskStatus if is_open(s)} == {TaskStatus.PENDING, TaskStatus.HELD, TaskStatus.OVERRUN}
+    assert {s for s in TaskStatus if is_open(s)} == {TaskStatus.PENDING, TaskStatus.HELD}
     assert is_open("held") and not is_open("done")
     assert REFUSED_TASK_STATUSES.isdisjoint(OPEN_TASK_STATUSES) and TaskStatus.DONE not in REFUSED_TASK_STATUSES

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from bot.domain.calendar import next_renewal, shows_year
-from bot.domain.forecast import CycleOutlook, Outlook, cycle_outlook, percent_used, round_half_up
+from bot.domain.forecast import CycleOutlook, Outlook, cycle_outlook, pace_outlier, percent_used, round_half_up
 
 RENEWAL = date(2026, 12, 1)
 
@@ -80,3 +80,17 @@ def test_whole_numbers_round_halves_up() -> None:
 def test_dates_carry_the_year_only_when_it_is_not_this_one() -> None:
     assert not shows_year(date(2026, 12, 1), date(2026, 11, 24))
     assert shows_year(date(2027, 1, 1), date(2026, 12, 20))
+
+
+def test_one_spend_that_is_most_of_the_pace_is_an_outlier_with_the_pace_without_it() -> None:
+    one = pace_outlier(6_900, 6_200, date(2026, 12, 3), 3, 31)
+    assert one is not None
+    assert (one.amount, one.day, one.task_number, one.percent) == (6_200, date(2026, 12, 3), 3, 90)
+    assert one.burn_without == 100.0 and one.next_cycle_without == 3_100
+    alone = pace_outlier(6_200, 6_200, date(2026, 12, 3), None, 31)  # the only spend: all of the pace
+    assert alone is not None and alone.percent == 100 and alone.burn_without == 0 and alone.next_cycle_without == 0
+
+
+@pytest.mark.parametrize(("window", "largest"), [(1_000, 500), (700, 400), (3_000, 2_000), (0, 0), (-40, 10)])
+def test_a_pace_no_single_spend_dominates_has_no_outlier(window: int, largest: int) -> None:
+    assert pace_outlier(window, largest, date(2026, 12, 3), 1, 31) is None  # two thirds, or less, is not most

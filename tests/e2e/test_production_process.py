@@ -46,7 +46,7 @@ def production_bot(tmp_path: Path) -> Iterator[tuple[SlackStandIn, str, str, Pat
                 try:
                     if requests.get(base + "/healthz", timeout=1).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):  # not listening, or the worker still loading
                     pass
                 assert process.poll() is None, log_path.read_text()
                 assert time.monotonic() < deadline, "the bot did not start serving"
@@ -118,3 +118,65 @@ def test_no_request_can_flood_or_forge_the_log(production_bot: tuple[SlackStandI
     assert "AAAA" not in written
     assert not [line for line in written.splitlines() if "ERROR forged" in line.split(": ", 1)[0]]
     assert not [line for line in written.splitlines() if line.startswith(("ERROR", "2026-01-01"))]
+
+
+def test_serve_starts_while_slack_is_unreachable_and_is_ready_once_slack_answers(tmp_path: Path) -> None:
+    """Slack's API on a closed port: alive at once, not ready (503, a reason), ready when it answers; no traceback."""
+    secret = secrets.token_hex(16)
+    log_path = tmp_path / "bot.log"
+    slack_port, port = free_port(), free_port()
+    env = bot_environment(
+        SLACK_BOT_TOKEN="xoxb-standin",
+        SLACK_SIGNING_SECRET=secret,
+        SLACK_API_URL=f"http://127.0.0.1:{slack_port}/api/",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'ledger.db'}",
+        PORT=str(port),
+        WEB_WORKERS="1",
+        WEB_THREADS="4",
+    )
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                        break
+                except (requests.ConnectionError, requests.Timeout):  # not listening, or the worker still loading
+                    pass
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the bot did not start serving"
+                time.sleep(0.1)
+            deadline = time.monotonic() + 20
+            while "did not answer auth.test" not in log_path.read_text():  # the check's first attempt failed
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.1)
+            not_ready = requests.get(base + "/readyz", timeout=5)
+            assert not_ready.status_code == 503
+            assert not_ready.json()["ready"] is False
+            assert not_ready.json()["reason"].startswith("slack: URLError")  # the closed port, in one line
+            with SlackStandIn(port=slack_port) as standin:
+                standin.add_user(ALICE)
+                deadline = time.monotonic() + 20
+                while requests.get(base + "/readyz", timeout=5).status_code != 200:
+                    assert time.monotonic() < deadline, "never ready once Slack answered"
+                    time.sleep(0.2)
+                assert requests.get(base + "/healthz", timeout=5).status_code == 200
+                body, headers = signed_slash_command(
+                    secret,
+                    text="balance",
+                    user_id=ALICE,
+                    channel_id=DESIGN_CHANNEL,
+                    response_url=standin.new_response_url(),
+                )
+                answer = requests.post(base + "/slack/events", data=body, headers=headers, timeout=10)
+                assert answer.status_code == 200 and answer.json()["response_type"] == "ephemeral"
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    logs = log_path.read_text()
+    assert "Traceback" not in logs, logs
+    assert len([line for line in logs.splitlines() if "did not answer auth.test" in line]) == 1, logs

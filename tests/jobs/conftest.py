@@ -74,7 +74,8 @@ class Harness:
         )
         options.setdefault("use_lease", False)
         options.setdefault("pacer", Pacer(sleep=self.sleeps.append, monotonic=lambda: 0.0))
-        deps = Deps(config=self.config, db=db or self.db, clock=options.pop("clock", self.clock))
+        config = options.pop("config", self.config)  # another process's credits file, e.g. one not yet redeployed
+        deps = Deps(config=config, db=db or self.db, clock=options.pop("clock", self.clock))
         return JobRunner(deps, make_client(settings), **options)
 
     def digests(self, channel: str = DESIGN_CHANNEL) -> list[dict[str, Any]]:

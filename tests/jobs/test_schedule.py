@@ -281,7 +281,7 @@ def test_unknown_users_and_utc_teams_still_get_a_digest(harness: Harness) -> Non
     harness.spend(40, member="U0NOBODY", key="t1", at=SLOT - timedelta(days=1))
     harness.runner().run_once()
     [message] = harness.digests()
-    assert "U0NOBODY 40" in str(message["blocks"])
+    assert "<@U0NOBODY> 40" in str(message["blocks"])  # a mention Slack can show, not a raw id
 
 
 def test_a_failed_chart_upload_is_retried_without_reposting_the_digest(harness: Harness) -> None:
@@ -320,3 +320,55 @@ def test_each_run_also_expires_approval_requests_that_timed_out(harness: Harness
     harness.runner().run_once()
     approval, task = approvals.get_approval(harness.db, started.approval.id, workspace_id=WORKSPACE)
     assert approval.status == "expired" and task.held == 0
+
+
+def test_a_digest_slack_posted_but_answered_500_for_is_found_not_posted_again(harness: Harness) -> None:
+    """A 5xx is no proof the message is absent: the retry looks in the channel first (issue 25, item 10)."""
+    harness.spend(40, key="t1", at=SLOT - timedelta(days=1))
+    harness.standin.fail_next("chat.postMessage", error="internal_error", status=500, after_effect=True)
+    harness.runner().run_once()
+    [post] = harness.posts()
+    assert post.state == "failed" and "outcome unknown" in (post.error or "")
+    assert len(harness.digests()) == 1  # Slack did post it
+    harness.clock.advance(minutes=2)  # past the back-off
+    harness.runner().run_once()
+    [post] = harness.posts()
+    [message] = harness.digests()
+    assert (post.state, post.message_ts) == ("posted", message["ts"])
+    assert len(harness.standin.calls_to("chat.postMessage")) == 1
+
+
+def test_a_digest_whose_answer_came_after_its_lease_leaves_one_message(harness: Harness) -> None:
+    """Slack answered only after another process had taken the row over and posted: ours is withdrawn."""
+    harness.spend(40, key="t1", at=SLOT - timedelta(days=1))
+    slow, other = harness.runner(), harness.runner()
+    post_message = slow.client.chat_postMessage
+
+    def answered_late(**kwargs: Any) -> Any:
+        harness.clock.advance(seconds=POSTING_LEASE.total_seconds() + 60)  # Retry-After waits added up
+        other.run_once()  # finds nothing in the channel yet, takes the row over and posts
+        return post_message(**kwargs)
+
+    slow.client.chat_postMessage = answered_late  # type: ignore[method-assign]
+    slow.run_once()
+    [post] = harness.posts()
+    [message] = harness.digests()
+    assert (post.state, post.message_ts) == ("posted", message["ts"])
+    assert len(harness.standin.calls_to("chat.postMessage")) == 2
+    assert len(harness.standin.calls_to("chat.delete")) == 1
+
+
+def test_two_processes_whose_slots_differ_by_a_minute_post_one_digest(harness: Harness) -> None:
+    """The web process still reads "mon 09:00", the clock already "mon 09:01": one digest that week.
+
+    The later slot is claimed first; the earlier one, claimed a moment after, must see it (issue 25, item 11).
+    """
+    harness.spend(40, key="t1", at=SLOT - timedelta(days=1))
+    teams = dict(harness.config.teams)
+    teams["design"] = teams["design"].model_copy(update={"digest": "mon 09:01"})
+    moved = harness.config.model_copy(update={"teams": teams})
+    harness.clock.now = SLOT + timedelta(minutes=1, seconds=10)
+    harness.runner(config=moved).run_once()  # the clock process: its 09:01 slot
+    harness.runner().run_once()  # the web process: its 09:00 slot, a few seconds later
+    assert len(harness.digests()) == 1
+    assert sorted(p.state for p in harness.posts()) == ["posted", "skipped_recent"]

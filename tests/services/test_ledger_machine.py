@@ -197,6 +197,10 @@ class LedgerServicesMachine(RuleBasedStateMachine):
             request_key=uuid.uuid4().hex,
             now=self.now,
         )
+        if self._cycle_start() != self.cycle_seen:  # the adjustment's transaction renewed the plan first
+            self.cycle_seen, self.reported_this_cycle = self._cycle_start(), 0
+        # a correction of credits is a correction of spend: -N spends N, +N gives back at most what was spent
+        self.reported_this_cycle += -amount if amount < 0 else -min(amount, self.reported_this_cycle)
 
     @rule()
     def release_stale_holds(self) -> None:
@@ -228,7 +232,7 @@ class LedgerServicesMachine(RuleBasedStateMachine):
             assert balance == ledger_reads.ledger_sum(session, workspace_id=self.workspace, team="design")
             assert balance.held >= 0
             assert 0 <= row.carried <= balance.held  # carried plan credits only ever back older holds still open
-            assert balance.spent == self.reported_this_cycle  # every credit reported with done is spent
+            assert balance.spent == self.reported_this_cycle  # every credit reported with done (or adjusted) is spent
             captures = session.exec(
                 select(LedgerEntry).where(LedgerEntry.workspace_id == self.workspace, LedgerEntry.kind == "capture")
             ).all()

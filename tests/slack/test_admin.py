@@ -121,3 +121,17 @@ def test_tasks_lists_every_team_of_the_member_grouped_by_team(bot: BotUnderTest)
     assert "Team design" in text and "Team video" in text
     assert text.index("Team design") < text.index("Team video")
     assert "Team video" not in bot.command("tasks team=design", user=ALICE).text
+
+
+def test_setting_what_already_is_writes_no_audit_entry_and_says_so(bot: BotUnderTest) -> None:
+    """The bug: ``admin role @alice creator`` for a creator wrote "before creator · after creator"."""
+    reply = bot.command("admin role <@U0ALICE|alice> creator", user=CAROL)
+    assert "@U0ALICE already is creator in team design; nothing changed" in reply.text
+    assert "audit trail" not in reply.text
+    reply = bot.command("admin limit creator task=50 week=300", user=CAROL)
+    assert "Role creator already has per task 50 credits, per week 300 credits; nothing changed" in reply.text
+    reply = bot.command("admin team design <#C0DESIGN|design> plan=pro tz=Europe/Berlin", user=CAROL)
+    assert "Team design already has channel" in reply.text and "nothing changed" in reply.text
+    assert audit(bot) == []
+    assert "is now lead" in bot.command("admin role <@U0ALICE|alice> lead", user=CAROL).text
+    assert [e.action for e in audit(bot)] == ["role"]

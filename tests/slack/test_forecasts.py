@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot.domain.forecast import cycle_outlook
+from bot.domain.ledger import Balance
 from bot.slack.blocks.balance import outlook_lines
 from bot.store.tables.tasks import Task
 from tests.bot_harness import ALICE, CAROL, WORKSPACE, BotUnderTest
@@ -51,6 +52,17 @@ def test_quote_shows_the_likely_range_from_the_teams_own_tasks(bot: BotUnderTest
     block_lines = [line for b in reply.payload["blocks"] for line in b.get("text", {}).get("text", "").splitlines()]
     assert any(line.startswith("Likely: 32–96 credits") for line in block_lines)
     assert "Total: 43 credits" in reply.text  # the expected figure stays the team's mean: 0.34 retries
+
+
+def test_quote_with_retries_given_shows_that_figure_not_a_range_below_it(bot: BotUnderTest, clock: Clock) -> None:
+    """Issue 24: ``retries=2`` priced 96 but its Likely range was the team's habits (32–64), below its own total."""
+    add_finished(bot, clock, retries=[0] * 30 + [1] * 8 + [2] * 3)
+    reply = bot.command("quote image quality=high variants=4 retries=2")
+    assert "Total: 96 credits" in reply.text
+    assert "Likely: 96 credits (the retries=2 you gave: no range around it)" in reply.text
+    assert "32–" not in reply.text
+    model = bot.command("quote image quality=standard variants=4 retries=0").text  # no history of its own
+    assert "Total: 16 credits" in model and "Likely: 16 credits (the retries=0 you gave" in model
 
 
 def test_quote_with_too_little_history_states_its_model(bot: BotUnderTest) -> None:
@@ -118,6 +130,37 @@ def test_balance_outlook_before_at_and_after_the_renewal(bot: BotUnderTest, cloc
 
     clock.now = datetime(2026, 12, 9, 10, tzinfo=UTC)  # after it: the last 7 days spent nothing
     assert "No spending in the last 7 days; the plan renews on Fri 1 Jan 2027." in bot.command("balance").text
+
+
+def test_one_big_task_that_is_most_of_the_pace_is_named_on_the_balance(bot: BotUnderTest, clock: Clock) -> None:
+    # Issue 24: one 6,200-credit task drove a next-cycle forecast of 5 plans, with no word that it was one task.
+    spend(bot, clock, datetime(2026, 12, 2, 10, tzinfo=UTC), 300)
+    spend(bot, clock, datetime(2026, 12, 2, 11, tzinfo=UTC), 400)
+    text = bot.command("balance", user=CAROL).text
+    assert "of this pace" not in text  # spread over tasks: nothing to single out
+    spend(bot, clock, datetime(2026, 12, 3, 10, tzinfo=UTC), 6_200)
+    clock.now = datetime(2026, 12, 5, 10, tzinfo=UTC)
+    text = bot.command("balance", user=CAROL).text
+    assert "Burn rate: 986 credits/day (last 7 days: 6,900 credits)" in text
+    assert "Next cycle at this pace: about 30,558 credits for a 5,000 plan." in text  # six plans: that one task
+    assert (
+        "One task, #3, of 6,200 credits on Thu 3 Dec is 90% of this pace; without it, about 100 credits/day, "
+        "and next cycle about 3,100 credits."
+    ) in text
+
+
+def test_the_outlook_names_an_overdraft_as_the_figures_do_when_a_hold_is_open() -> None:
+    outlook = cycle_outlook(-1213, 100.0, date(2026, 11, 24), date(2026, 12, 1), 31)
+    overdrawn = Balance(plan=0, extra=-1200, held=13)
+    assert outlook_lines(outlook, 5_000, balance=overdrawn)[0] == (
+        ":red_circle: *No credits available now* (overdrawn by 1,200 credits; 1,213 counting the 13 held for "
+        "pending tasks); the plan renews on Tue 1 Dec."
+    )
+    short = cycle_outlook(-13, 100.0, date(2026, 11, 24), date(2026, 12, 1), 31)  # holds above the credits
+    assert (
+        "(13 credits short of what is held for pending tasks)"
+        in outlook_lines(short, 5_000, balance=Balance(plan=0, extra=0, held=13))[0]
+    )
 
 
 def test_an_overdrawn_team_is_told_its_debt_and_what_it_needs() -> None:

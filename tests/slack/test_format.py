@@ -20,7 +20,7 @@ def test_a_moment_is_a_date_token_with_the_team_time_as_fallback() -> None:
 
 
 def test_a_calendar_day_is_a_date_token_starting_at_the_team_midnight() -> None:
-    token = on_day(date(2026, 12, 1), BERLIN)
+    token = on_day(date(2026, 12, 1), BERLIN, date(2026, 11, 25))
     start = datetime(2026, 12, 1, tzinfo=BERLIN)
     assert token == f"<!date^{int(start.timestamp())}^{{date_short_pretty}}|Tue 1 Dec>"
 

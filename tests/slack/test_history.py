@@ -60,13 +60,13 @@ def lines(payload: dict[str, Any]) -> list[str]:
 def test_run_with_a_project_gives_the_reference_and_its_charges_inherit_the_project(
     bot: BotUnderTest, config: CreditsConfig
 ) -> None:
-    reply = bot.command('run image quality=high variants=4 project="Nike spring"')
-    assert "Reference KC-1 (project nike spring): put it in the task's project or tag field in Keter Labs" in reply.text
+    reply = bot.command("run image quality=high variants=4 project=Nike-spring")
+    assert "Reference KC-1 (project nike-spring): put it in the task's project or tag field in Keter Labs" in reply.text
     feed(bot, config, {"id": "ch_1", "credits": 32, "reference": "KC-1", "user_email": "alice@studio.example"})
-    history = bot.command('history project="nike spring"')
+    history = bot.command("history project=nike-spring")
     assert history.payload["response_type"] == "ephemeral"
     [line] = lines(history.payload)
-    assert "<@U0ALICE> · task #1 image · high · 4 variants · nike spring · *32 credits*" in line
+    assert "<@U0ALICE> · task #1 image · high · 4 variants · nike-spring · *32 credits*" in line
     assert "Spent in this slice: 32 credits · cost of retries 0 credits" in history.text
 
 
@@ -124,25 +124,45 @@ def test_history_csv_is_uploaded_privately_into_the_members_dm(bot: BotUnderTest
     assert bot.standin.calls_to("conversations.open")
     [upload] = bot.standin.uploads.values()
     rows = list(csv.reader(io.StringIO(upload.decode())))
-    assert rows[0] == ["local_time", "member", "what", "project", "credits", "kind"]
-    assert len(rows) == 33 and sum(int(r[4]) for r in rows[1:] if r[5] == "spend") == sum(range(1, 31))
+    assert rows[0] == [
+        "local_time (Europe/Berlin)",
+        *("member_id", "member", "what", "tool", "quality", "task", "retries", "charge_kind", "project"),
+        *("credits", "kind"),
+    ]
+    assert len(rows) == 33 and sum(int(r[10]) for r in rows[1:] if r[11] == "spend") == sum(range(1, 31))
     [complete] = bot.standin.calls_to("files.completeUploadExternal")
     assert str(complete.args.get("channel_id", "")).startswith("D")
 
 
 def test_history_csv_writes_no_formula(bot: BotUnderTest, config: CreditsConfig) -> None:
     """The bug: a project named ``=HYPERLINK(…)`` became a live formula in the spreadsheet (CSV injection)."""
-    assert "reserved" in bot.command('run image quality=high variants=2 project==hyperlink("http://evil.example")').text
+    assert "reserved" in bot.command("run image quality=high variants=2 project=acme").text
     assert "done" in bot.command("done 1 retries=0 kept=2").text
-    feed(bot, config, {"id": "ch_40", "credits": 40}, {"id": "ch_refund", "credits": 40, "kind": "refund", "refunds": "ch_40", "project": "@sum(a1)"})
+    refund = {"id": "ch_refund", "credits": 40, "kind": "refund", "refunds": "ch_40", "project": "@sum(a1)"}
+    feed(bot, config, {"id": "ch_40", "credits": 40}, refund)
+    feed(bot, config, {"id": "ch_evil", "credits": 5, "project": '=hyperlink("http://evil.example")'})
     bot.command("history csv")
     [upload] = bot.standin.uploads.values()
     rows = list(csv.reader(io.StringIO(upload.decode())))[1:]
     cells = [cell for row in rows for cell in row]
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r")]
     assert "'@sum(a1)" in cells
-    assert any(row[3].startswith("'=hyperlink(") for row in rows)
-    assert "-40" in [row[4] for row in rows]  # a number stays a number, even a negative one
+    assert any(row[9].startswith("'=hyperlink(") for row in rows)
+    assert "-40" in [row[10] for row in rows]  # a number stays a number, even a negative one
+
+
+def test_the_csv_names_members_its_timezone_and_has_a_column_per_filter(bot: BotUnderTest) -> None:
+    """The bug: members only as ids, ``local_time`` in an unnamed zone, tool and retries inside one text cell."""
+    bot.command("run video quality=high duration=2 variants=1")
+    bot.command("done 1 retries=1")
+    bot.command("history csv")
+    [upload] = bot.standin.uploads.values()
+    header, *rows = list(csv.reader(io.StringIO(upload.decode())))
+    assert header[0] == "local_time (Europe/Berlin)"
+    [task] = [dict(zip(header, row, strict=True)) for row in rows if row[6] == "1"]
+    assert (task["member_id"], task["member"]) == ("U0ALICE", "alice")
+    assert (task["tool"], task["quality"], task["retries"], task["charge_kind"]) == ("video", "high", "1", "capture")
+    assert task["what"] == "task #1 video · high · 2 s · 1 variant"
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
@@ -154,9 +174,9 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
     text, count = history_csv(lines, ZoneInfo("UTC"))
     rows = list(csv.reader(io.StringIO(text)))[1:]
     assert count == 3
-    assert rows[0][2:5] == ["'-2+3", "'+cmd", "-40"]
-    assert rows[1][2:4] == ["'\tx", "'\rx"]
-    assert rows[2][1:5] == ["U0BOB", "image · high", "acme", "12"]
+    assert [rows[0][3], *rows[0][9:11]] == ["'-2+3", "'+cmd", "-40"]
+    assert [rows[1][3], rows[1][9]] == ["'\tx", "'\rx"]
+    assert [rows[2][1], rows[2][3], *rows[2][9:11]] == ["U0BOB", "image · high", "acme", "12"]
 
 
 def test_balance_shows_whether_the_bot_agrees_with_keter_labs(bot: BotUnderTest, config: CreditsConfig) -> None:
@@ -182,8 +202,10 @@ def test_the_digest_counts_unplanned_spend_adjustments_and_projects(
     bot.command("admin adjust design +30 invoice 1182", user="U0CAROL")
     bot.command("admin adjust design +10 invoice 1183", user="U0CAROL")
     clock.advance(minutes=1)  # the preview's week ends now, exclusive
-    assert "adjustment: invoice 1183 · *+10 credits*" in lines(bot.command("history").payload)[0]
+    # an admin's correction is a correction of spend (issue 24): +10 gives 10 of spend back, a line of
+    # spend like a refund's (this said "+10 credits", credits added, before adjustments moved spend)
+    assert "adjustment: invoice 1183 · *−10 credits*" in lines(bot.command("history").payload)[0]
     digest = bot.command("digest preview").text
-    assert "Unplanned: 120 credits in 3 charges, mostly @U0BOB, image" in digest
+    assert "Unplanned: 120 credits in 3 charges, mostly bob, image" in digest  # by name, as the posted digest
     assert "Adjustments: +40 credits in 2 entries" in digest
     assert "By project: Launch 70 credits · Nike 30 credits" in digest

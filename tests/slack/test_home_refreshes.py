@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook
 
@@ -25,8 +27,9 @@ from bot.feed.webhook import FeedEndpoint
 from bot.jobs.posting import Pacer
 from bot.jobs.scheduler import JobRunner
 from bot.settings import Settings
+from bot.slack.outbound.home_tabs import refresh_homes
 from bot.wiring import build_process
-from tests.bot_harness import ALICE, BOB, CAROL, BotUnderTest, app_deps
+from tests.bot_harness import ALICE, BOB, CAROL, WORKSPACE, BotUnderTest, app_deps
 from tests.conftest import Clock
 from tests.slack.tasks_helpers import OVER_TASK_LIMIT, approvals, request_message, tasks
 
@@ -161,3 +164,21 @@ def test_an_admin_adjustment_refreshes_the_team(bot: BotUnderTest) -> None:
     assert "adjust" in bot.command("admin adjust design -40 Keter invoice KL-1182", user=CAROL).text.lower()
     bot.finish_work()
     assert published(bot) == TEAM
+
+
+def test_a_member_slack_does_not_know_is_one_log_line_once_and_skipped(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An ``admin role`` id Slack answers ``user_not_found`` to: no traceback, one line, the others refreshed."""
+    with caplog.at_level(logging.INFO):
+        assert "@U0GHOST is now creator" in bot.command("admin role <@U0GHOST|ghost> creator", user=CAROL).text
+        assert "adjust" in bot.command("admin adjust design -40 Keter invoice KL-1182", user=CAROL).text.lower()
+        bot.finish_work()  # the adjustment refreshes the team's tabs, the new member's among them
+        assert all(bot.standin.home_view(user) for user in TEAM)  # the others were published all the same
+        assert bot.app is not None
+        deps = app_deps(bot.app)
+        refresh_homes(deps, bot.app.client, deps.config, WORKSPACE, ["U0GHOST"])  # a later change: skipped, silent
+        bot.flush_home_refreshes()
+    assert [r for r in caplog.records if r.exc_info] == []
+    lines = [r.getMessage() for r in caplog.records if "U0GHOST" in r.getMessage()]
+    assert len(lines) == 1 and "user_not_found" in lines[0], lines

@@ -98,6 +98,20 @@ def test_cancel_after_done_is_refused_and_points_to_adjust(bot: BotUnderTest) ->
     assert balance(bot).spent == 16 and tasks(bot)[0].status == "done"
 
 
+def test_an_overdraft_with_a_hold_open_is_one_figure_named_with_and_without_the_hold(bot: BotUnderTest) -> None:
+    # Issue 24: "Overdrawn by 1,200" and "overdrawn by 1,213" on one screen, the second counting a hold.
+    assert "reserved" in bot.command("run image quality=draft variants=13 retries=0 held open", user=CAROL).text
+    bot.command("run image quality=draft variants=10 retries=0 the big one", user=CAROL)
+    bot.command("done 2 cost=6700", user=CAROL)  # 5,500 had, 6,700 charged: 1,200 over, 13 still held
+    assert balance(bot) == Balance(plan=0, extra=-1200, held=13, spent=6700)
+    shown = bot.command("balance").text
+    named = "Overdrawn by 1,200 credits (1,213 counting the 13 held for pending tasks)"
+    assert named in shown
+    assert "No credits available now (overdrawn by 1,200 credits; 1,213 counting the 13 held for pending" in shown
+    assert "overdrawn by 1,213" not in shown.lower()  # never the bare second figure
+    holds_add_up(bot)
+
+
 def test_admin_adjust_writes_an_adjustment_and_an_audit_entry(bot: BotUnderTest) -> None:
     reply = bot.command("admin adjust design -40 Keter invoice KL-1182", user=CAROL)
     assert "Adjusted team design by -40 credits (Keter invoice KL-1182): 5,460 credits available" in reply.text
@@ -105,12 +119,31 @@ def test_admin_adjust_writes_an_adjustment_and_an_audit_entry(bot: BotUnderTest)
     with bot.db.read() as session:
         entry = session.exec(select(LedgerEntry).where(LedgerEntry.kind == "adjustment")).one()
         audit = session.exec(select(AuditEntry).where(AuditEntry.action == "adjust")).one()
-    assert (entry.plan_delta, entry.extra_delta, entry.spent_delta, entry.note) == (-40, 0, 0, "Keter invoice KL-1182")
+    # a correction of credits is a correction of spend (issue 24; this said spent_delta 0 before)
+    assert (entry.plan_delta, entry.extra_delta, entry.spent_delta, entry.note) == (-40, 0, 40, "Keter invoice KL-1182")
     assert audit.actor == CAROL and audit.target == "design" and '"reason": "Keter invoice KL-1182"' in audit.details
     assert "Say why" in bot.command("admin adjust design +40", user=CAROL).text
     assert "signed number" in bot.command("admin adjust design 40 oops", user=CAROL).text
     assert "Only admins can adjust" in bot.command("admin adjust design +40 gift", user=BOB).text
-    assert balance(bot) == Balance(plan=4960, extra=500, held=0, spent=0)
+    assert balance(bot) == Balance(plan=4960, extra=500, held=0, spent=40)
+
+
+def test_an_invoice_correction_counts_in_spent_this_cycle_and_the_burn_rate(bot: BotUnderTest) -> None:
+    # Issue 24: `admin adjust -3300` changed the balance but not "Spent this cycle" nor the burn rate.
+    bot.command("admin adjust design -3300 invoice correction KL-2203", user=CAROL)
+    shown = bot.command("balance").text
+    assert "2,200 credits" in shown  # available: 5,000 + 500 - 3,300
+    assert "): 3,300 credits" in shown.split("Spent this cycle")[1].splitlines()[0]
+    assert "Burn rate: 471 credits/day (last 7 days: 3,300 credits)" in shown
+    bot.command("admin adjust design +300 invoice KL-2203 credited back", user=CAROL)
+    shown = bot.command("balance").text
+    assert "): 3,000 credits" in shown.split("Spent this cycle")[1].splitlines()[0]
+    assert "(last 7 days: 3,000 credits)" in shown
+    assert balance(bot) == Balance(plan=1700, extra=800, held=0, spent=3000)
+    with bot.db.read() as session:
+        usage = session.exec(select(LedgerEntry).where(LedgerEntry.kind == "adjustment")).all()
+    assert [e.week_usage for e in usage] == [0, 0]  # the team's spend, not the admin's own week
+    holds_add_up(bot)
 
 
 @pytest.mark.parametrize("statement", ["UPDATE ledger_entry SET extra_delta = 1", "DELETE FROM ledger_entry"])

@@ -87,5 +87,24 @@ def test_the_balance_and_the_digest_list_projects_with_budget_spent_and_left(bot
 
 def test_project_option_is_checked(bot: BotUnderTest) -> None:
     text = bot.command("run image project=" + "x" * 81, user=BOB).text
-    assert "A project name is 1 to 80 characters" in text and 'project="Nike spring"' in text
+    assert "A project name is 1 to 80 characters" in text and "project=acme" in text
     assert tasks(bot) == []
+
+
+def test_a_project_name_with_a_space_is_refused_as_the_docs_say(bot: BotUnderTest) -> None:
+    """The bug: docs say lowercase letters, digits, ``-``, ``_``, ``.``, yet ``"Nike spring"`` was accepted."""
+    text = bot.command('run image project="Nike spring"').text
+    assert "is not a project name" in text and "project=nike-spring" in text
+    assert tasks(bot) == []
+
+
+def test_a_typo_of_a_known_project_is_refused_with_did_you_mean(bot: BotUnderTest) -> None:
+    """The bug: ``project=acne`` silently made a second project beside ``acme``."""
+    assert "reserved" in bot.command("run image project=acme").text
+    for typo in ("run image project=acne", "quote image project=acme2"):
+        text = bot.command(typo).text
+        assert "Did you mean acme?" in text and "project=new:" in text, typo
+    assert len(tasks(bot)) == 1
+    assert "reserved" in bot.command("run image project=new:acme2").text
+    assert "reserved" in bot.command("run image variants=2 project=acme2").text  # known now: no question
+    assert [t.project for t in tasks(bot)] == ["acme", "acme2", "acme2"]

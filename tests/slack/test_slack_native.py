@@ -185,12 +185,34 @@ def test_workflow_steps_complete_and_fail(bot: BotUnderTest) -> None:
     assert function_event(bot, "request_credits", {"member": "U0NOBODY", "tool": "image"}, "Fx4") == 200
     bot.finish_work()
     quoted = bot.standin.function_result("Fx1")
-    assert quoted is not None and quoted["outputs"]["total"] == quoted["outputs"]["likely_low"] > 0
-    assert quoted["outputs"]["needs_approval"] is False
+    # Changed on purpose (issue 24): likely_low and likely_high were the total; they are the quote's range.
+    assert quoted == {"outputs": {"total": 10, "likely_low": 8, "likely_high": 16, "needs_approval": False}}
     assert "error" in (bot.standin.function_result("Fx2") or {})
     requested = bot.standin.function_result("Fx3")
-    assert requested == {"outputs": {"task_reference": "design#1", "status": "reserved"}}
+    # Changed on purpose (issue 24): "design#1" matched no charge; KC-1 is what Keter Labs' charges name.
+    assert requested == {"outputs": {"task_reference": "KC-1", "status": "reserved"}}
     assert "error" in (bot.standin.function_result("Fx4") or {})
+
+
+def test_the_request_step_counts_the_task_against_its_project_and_its_reference_matches_charges(
+    bot: BotUnderTest, config: CreditsConfig
+) -> None:
+    """Issue 24: the step takes a project (its budget applies) and returns the reference charges match."""
+    bot.command("admin budget design acme 20", user=CAROL)
+    inputs = {"member": ALICE, "tool": "image", "variants": 4, "project": "Acme"}  # 16 + 4 expected retries
+    assert function_event(bot, "quote_task", inputs | {"variants": 5}, "Fp0") == 200
+    assert function_event(bot, "request_credits", inputs, "Fp1") == 200
+    assert function_event(bot, "request_credits", inputs | {"project": "x" * 81}, "Fp2") == 200
+    bot.finish_work()
+    assert (bot.standin.function_result("Fp0") or {})["outputs"]["needs_approval"] is True  # 25 over acme's 20
+    assert bot.standin.function_result("Fp1") == {"outputs": {"task_reference": "KC-1", "status": "reserved"}}
+    assert "A project name is 1 to 80 characters" in str((bot.standin.function_result("Fp2") or {})["error"])
+    [task] = tasks(bot)
+    assert (task.project, task.note) == ("acme", None)
+    from tests.slack.test_history import feed
+
+    feed(bot, config, {"id": "ch_wf1", "credits": 18, "reference": "KC-1", "quality": "standard"})
+    assert tasks(bot)[0].charged == 18
 
 
 def test_requests_lists_what_i_can_decide(bot: BotUnderTest) -> None:
@@ -278,11 +300,38 @@ def test_home_quote_button_opens_the_form_and_an_over_limit_submit_posts_an_appr
     bot.post(body, headers)
     live = json.dumps(bot.standin.wait_for_call("views.update")[0].args["view"])
     assert "80 credits" in live and "Needs approval" in live
+    assert "Likely: 64\\u2013128 credits (model:" in live  # the quote's range (JSON-escaped), not the total again
+    assert "issue" not in live
     assert submit(bot, "quote_form", opened["private_metadata"], values).status_code == 200
     bot.finish_work()
     assert [a.status for a in approvals(bot)] == ["pending"]
-    assert [t.note for t in tasks(bot)] == ["moodboard"]
+    # Changed on purpose (issue 24): the Project field was stored as the note; it is the task's project.
+    assert [(t.project, t.note) for t in tasks(bot)] == [("moodboard", None)]
     assert "needs approval" in bot.standin.messages(ALICE)[-1]["text"]
+
+
+def test_the_quote_forms_project_counts_against_its_budget_and_is_checked_like_project_equals(
+    bot: BotUnderTest,
+) -> None:
+    """Issue 24: a run from the form counts against its project and meets its budget check."""
+    bot.command("admin budget design acme 20", user=CAROL)
+    click_on_home(bot, "home_quote", "design")
+    opened = bot.standin.wait_for_call("views.open")[0].args["view"]
+    values = {
+        "quote_tool_input": {"quote_tool": {"type": "static_select", "selected_option": {"value": "image"}}},
+        "quote_variants_input": {"quote_field": {"type": "number_input", "value": "6"}},  # 24 + 6: 30, over 20
+        "quote_project_input": {"quote_field": {"type": "plain_text_input", "value": "  Acme "}},
+    }
+    too_long = values | {"quote_project_input": {"quote_field": {"type": "plain_text_input", "value": "x" * 81}}}
+    refused = submit(bot, "quote_form", opened["private_metadata"], too_long)
+    assert "A project name is 1 to 80 characters" in json.loads(refused.text)["errors"]["quote_project_input"]
+    assert tasks(bot) == []
+    assert submit(bot, "quote_form", opened["private_metadata"], values).status_code == 200
+    bot.finish_work()
+    [task] = tasks(bot)
+    assert (task.project, task.note) == ("acme", None)
+    [approval] = approvals(bot)
+    assert approval.status == "pending" and "acme" in approval.reasons
 
 
 def test_done_from_the_home_tab_charges_the_task(bot: BotUnderTest) -> None:

@@ -138,6 +138,33 @@ def test_renewal_lapses_unreserved_plan_credits_once_even_after_downtime(
     assert balance.available == 5500
 
 
+def test_an_overdrawn_team_repays_its_deficit_from_the_next_grant_and_stays_whole_after(
+    database: Database, config: CreditsConfig
+) -> None:
+    # Issue 24: a task reported at 6,210 against 5,500 left the team 710 short; the December grant
+    # must repay it, so spending what December leaves ends the cycle at zero and January is whole.
+    number = number_of(run_for(database, config, workspace_id=WORKSPACE, credits=100, note="big", now=NOW))
+    finish(database, config, workspace_id=WORKSPACE, number=number, cost=6210, now=NOW)
+    assert assert_running_equals_sum(database) == Balance(plan=0, extra=-710, held=0, spent=6210)
+    december = NOW + timedelta(days=10)
+    assert current_balance(database, config, workspace_id=WORKSPACE, team="design", now=december).balance == Balance(
+        plan=4290, extra=0, held=0, spent=0
+    )
+    number = number_of(run_for(database, config, workspace_id=WORKSPACE, credits=4290, note="all", now=december))
+    finish(database, config, workspace_id=WORKSPACE, number=number, cost=4290, now=december)
+    january = december + timedelta(days=31)
+    snapshot = current_balance(database, config, workspace_id=WORKSPACE, team="design", now=january)
+    assert snapshot.balance == Balance(plan=5000, extra=0, held=0, spent=0)
+    assert snapshot.balance.available == 5000  # not 4,290 again: the debt was paid once, in December
+    february = january + timedelta(days=31)
+    assert current_balance(database, config, workspace_id=WORKSPACE, team="design", now=february).balance == Balance(
+        plan=5000, extra=0, held=0, spent=0
+    )
+    grants = [(e.plan_delta, e.extra_delta) for e in entries(database) if e.kind == "grant"]
+    assert grants == [(5000, 0), (4290, 710), (5000, 0), (5000, 0)]
+    assert_running_equals_sum(database)
+
+
 def test_concurrent_holds_never_reserve_more_than_the_team_has(database: Database, config: CreditsConfig) -> None:
     current_balance(database, config, workspace_id=WORKSPACE, team="design", now=NOW)
 

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 
@@ -29,7 +28,7 @@ from bot.services.tasks import run_and_done as tasks
 from bot.services.tasks import settling as charge_settling
 from bot.services.workspace.members import Member
 from bot.store import rollup_checks, rollups
-from bot.store.db import MIGRATIONS_DIR, Database
+from bot.store.db import Database, alembic_config
 from bot.store.tables.ledger import LedgerEntry
 from bot.store.tables.rollups import MemberUsage, TaskRollup, TaskRollupWeek
 from bot.store.tables.tasks import Task
@@ -222,10 +221,7 @@ def test_db_check_names_a_rollup_row_that_differs(database: Database, config: Cr
 
 def test_the_migration_backfills_both_rollups_from_existing_rows(database: Database, config: CreditsConfig) -> None:
     operations(database, config)
-    alembic = Config()
-    alembic.set_main_option("script_location", str(MIGRATIONS_DIR))
     with database.engine.begin() as connection:
-        alembic.attributes["connection"] = connection
-        command.downgrade(alembic, "0010_budgets")
+        command.downgrade(alembic_config(connection), "0010_budgets")
     database.upgrade()  # 0011 creates the tables and fills them from the ledger and the tasks
     assert_rollups_match(database)

@@ -65,6 +65,7 @@ class RoleSet:
     member: str
     team: str
     role: str
+    changed: bool = True  # False: it already was, so nothing was written (no audit entry)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class LimitsSet:
     role: str
     task_limit: int | None
     weekly_limit: int | None
+    changed: bool = True
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class TeamSet:
     plan: str
     created: bool
     timezone: str = "UTC"
+    changed: bool = True
 
 
 AdminChange = RoleSet | LimitsSet | ToppedUp | Adjusted | TeamSet
@@ -157,11 +160,13 @@ def set_role(
         raise unknown_name("team", team, config.teams)
     if command.role == NO_ROLE and command.member not in config.teams[team].members:
         raise NotInTeamError(command.member, team)
+    before = config.teams[team].members.get(command.member)
+    if before == command.role:
+        return RoleSet(command.member, team, command.role, changed=False)
     with db.write() as session:
         overrides.set_member_role(
             session, workspace_id=workspace_id, team=team, user_id=command.member, role=command.role
         )
-        before = config.teams[team].members.get(command.member)
         _audit(
             session,
             admin,
@@ -194,6 +199,8 @@ def set_limit(
 
     task_limit = pick(command.task_limit, current.task_limit)
     weekly_limit = pick(command.weekly_limit, current.weekly_limit)
+    if (task_limit, weekly_limit) == (current.task_limit, current.weekly_limit):
+        return LimitsSet(command.role, task_limit, weekly_limit, changed=False)
     with db.write() as session:
         overrides.set_role_limit(
             session, workspace_id=workspace_id, role=command.role, task_limit=task_limit, weekly_limit=weekly_limit
@@ -266,6 +273,9 @@ def adjust_credits(
 ) -> Adjusted:
     """Correct the team's credits with an ``adjustment`` entry (never an edit); it may leave it overdrawn.
 
+    A correction of credits is a correction of spend (``rules.adjust``): it moves this cycle's spent and
+    the day's spend the burn rate reads, but not the admin's own week.
+
     The ledger keeps the reason as the entry's note, the audit trail the before and after; the request's
     key makes a redelivery a no-op.
     """
@@ -285,6 +295,7 @@ def adjust_credits(
             local_day=local_date(now, config.teams[command.team].zone),
             member=admin.user_id,
             note=command.reason,
+            week_usage=0,  # the team's spend, corrected: not the admin's own week
         )
         after = ledger_reads.as_balance(row)
         if written:
@@ -325,6 +336,12 @@ def set_team(
     if existing is None and keter_owner is not None:
         raise KeterNameTakenError(command.team, keter_owner)
     timezone = command.timezone or (existing.timezone if existing else None)
+    if existing is not None and (existing.channel, existing.plan, existing.timezone) == (
+        command.channel,
+        plan,
+        timezone or "UTC",
+    ):
+        return TeamSet(command.team, command.channel, plan, created=False, timezone=existing.timezone, changed=False)
     with db.write() as session:
         overrides.set_team_setting(
             session,

@@ -2,5 +2,5 @@
 reminders; requests for extra credits.
 
 May import: ``services.tasks``, ``services.quoting``, ``services.balances``, ``services.workspace``,
-``bot.domain``, ``bot.store``.
+``bot.domain``, ``bot.store``, ``bot.credits_file``.
 """

@@ -1,7 +1,7 @@
 """Asking for more: a limit raise or extra credits, requested by a member and decided by an admin.
 
 The request is an approval row (kind ``limit_raise`` or ``extra_credits``, no task) beside a
-``credit_ask`` row saying what is asked. ``services.approvals.decide`` settles it like any request
+``credit_ask`` row saying what is asked. ``services.approvals.decisions.decide`` settles it like any request
 (admins only). An approved raise is read by the limit check until its last day; approved extra credits
 are bought in Keter Labs' billing, and ``record_bought`` then adds them as a top-up, once per request.
 """
@@ -135,6 +135,7 @@ def ask_for_more(
             balance=balance,
             now=now,
             project=command.request.project,
+            new_project=command.request.new_project,
         )
         task_limit = weekly_limit = None
         credits = 0

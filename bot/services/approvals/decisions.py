@@ -1,4 +1,4 @@
-"""Deciding approval requests exactly once and expiring them (messages: approval_posts; nudges: approval_nudges).
+"""Deciding approval requests exactly once and expiring them (messages: ``posts``; nudges: ``nudges``).
 
 A decision, an expiry and a cancel all take the team's write lock and then look at the approval's
 status, so whichever comes first wins and the others see it already settled: never a capture and a
@@ -29,7 +29,7 @@ from bot.domain.lifecycle import (
 )
 from bot.domain.limits import can_approve
 from bot.services.balances.team_balances import open_team_cycle
-from bot.services.tasks.holds import capture_task, release_credits
+from bot.services.tasks.holds import release_credits
 from bot.services.workspace.audit_trail import SYSTEM_ACTOR, record_decision
 from bot.services.workspace.records import ApprovalRecord, TaskRecord
 from bot.store import tasks as task_store
@@ -197,24 +197,19 @@ def _apply_decision(
 ) -> None:
     """Carry out a pending request's outcome on its hold and its task (the caller holds the team lock).
 
-    Approved: a new task may run, an overrun is captured. Anything else gives back what the request
-    held: the whole hold of a new task, only the extra hold of an overrun. A request for more holds
-    nothing: ``_settle_ask``.
+    Approved: the task may run. Anything else gives back the task's whole hold. A request for more
+    holds nothing: ``_settle_ask``.
     """
     if task is None:
         _settle_ask(session, config, approval, event, now, until)
         return
     approval.status = next_approval_status(approval.status, event)
     approval.decided_at = now
-    if event is TaskEvent.APPROVE and approval.kind == ApprovalKind.OVERRUN:
-        assert task.actual_cost is not None
-        capture_task(session, config, row, task, cost=task.actual_cost, event=event, now=now)
-    elif event is TaskEvent.APPROVE:
+    if event is TaskEvent.APPROVE:
         task.status = next_task_status(task.status, event)
     else:
-        amount = approval.amount if approval.kind == ApprovalKind.OVERRUN else task.held
         release_credits(
-            session, config, row, task, amount=amount, event=event, key=f"release:approval:{approval.id}", now=now
+            session, config, row, task, amount=task.held, event=event, key=f"release:approval:{approval.id}", now=now
         )
         if approval.kind == ApprovalKind.TASK and task.charge_count:
             _flag_charged_without_approval(session, approval, task, event, now)

@@ -33,6 +33,7 @@ class BudgetSet:
     before: int | None
     use: ProjectUse
     renews_on: date
+    today: date  # the team's local day, so a renewal reads as everywhere else (year when not this one)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class ProjectAlert:
     use: ProjectUse
     cycle_start: date
     renews_on: date
+    today: date
 
     @property
     def key(self) -> str:
@@ -118,8 +120,9 @@ def set_project_budget(
             session, config, workspace_id=workspace_id, team=command.team, project=command.project, now=now
         )
     team_cfg = config.teams[command.team]
-    renews_on = next_renewal(local_date(now, team_cfg.zone), team_cfg.renews_on_day)
-    return BudgetSet(command.team, command.project, command.credits, before, use, renews_on)
+    today = local_date(now, team_cfg.zone)
+    renews_on = next_renewal(today, team_cfg.renews_on_day)
+    return BudgetSet(command.team, command.project, command.credits, before, use, renews_on, today)
 
 
 def project_alerts(db: Database, config: CreditsConfig, *, workspace_id: str, now: datetime) -> list[ProjectAlert]:
@@ -127,11 +130,12 @@ def project_alerts(db: Database, config: CreditsConfig, *, workspace_id: str, no
     alerts: list[ProjectAlert] = []
     for team, team_cfg in config.teams.items():
         cycle, _ = team_cycle(config, team, now)
-        renews_on = next_renewal(local_date(now, team_cfg.zone), team_cfg.renews_on_day)
+        today = local_date(now, team_cfg.zone)
+        renews_on = next_renewal(today, team_cfg.renews_on_day)
         for use in team_projects(db, config, workspace_id=workspace_id, team=team, now=now):
             assert use.budget is not None
             alerts += [
-                ProjectAlert(team, use.project, threshold, use, cycle, renews_on)
+                ProjectAlert(team, use.project, threshold, use, cycle, renews_on, today)
                 for threshold in crossed_project_thresholds(use.spent, use.budget)
             ]
     return alerts

@@ -14,10 +14,12 @@ from bot.domain.calendar import cycle_start, local_date, next_renewal
 from bot.domain.forecast import (
     BURN_WINDOW_DAYS,
     CycleOutlook,
+    PaceOutlier,
     RunOutForecast,
     burn_rate,
     cycle_outlook,
     forecast_run_out,
+    pace_outlier,
 )
 from bot.domain.keter_charges import Reconciliation
 from bot.domain.ledger import Balance, EntryKind
@@ -44,6 +46,7 @@ class BalanceReport:
     today: date  # in the team's timezone, so dates can say their year when it is not this one
     projects: tuple[ProjectUse, ...] = ()  # client projects with a budget this cycle
     reconciliation: Reconciliation | None = None  # Keter Labs' own figure (``balance.updated``), if any
+    outlier: PaceOutlier | None = None  # one spend that is most of the burn window's: said beside the pace
 
 
 def due_entries(
@@ -65,8 +68,9 @@ def due_entries(
     elif cycle_started is not None and cycle_started < current:
         lapse = rules.renew_cycle(balance)
         due.append((EntryKind.LAPSE, lapse, f"lapse:{team}:{current}", f"cycle of {cycle_started} ends"))
-        if monthly:
-            due.append((EntryKind.GRANT, rules.grant_plan(monthly), f"grant:{team}:{current}", f"{team_cfg.plan} plan"))
+        if monthly:  # the grant repays a deficit first (out of the balance the lapse leaves)
+            grant = rules.grant_plan(monthly, balance.apply(lapse))
+            due.append((EntryKind.GRANT, grant, f"grant:{team}:{current}", f"{team_cfg.plan} plan"))
     return due
 
 
@@ -165,8 +169,17 @@ def balance_report(
         )
         projects = budgeted_projects(session, config, workspace_id=workspace_id, team=team, cycle=current.cycle_start)
         seen = charge_store.reconciliation(session, workspace_id=workspace_id, team=team)
-    balance = current.balance
+        window_start = datetime.combine(today - timedelta(days=BURN_WINDOW_DAYS - 1), time(), tzinfo=team_cfg.zone)
+        largest = ledger_reads.largest_spend_since(
+            session, workspace_id=workspace_id, team=team, since=window_start.astimezone(UTC)
+        )
     renews_on = next_renewal(today, team_cfg.renews_on_day)
+    outlier = None
+    if largest is not None:
+        amount, at, number = largest
+        next_days = (next_renewal(renews_on, team_cfg.renews_on_day) - renews_on).days
+        outlier = pace_outlier(spent_recently, amount, local_date(at, team_cfg.zone), number, next_days)
+    balance = current.balance
     forecast = forecast_run_out(balance.available, burn_rate(spent_recently), today, renews_on)
     outlook = team_outlook(balance.available, spent_recently, today, team_cfg.renews_on_day)
     return BalanceReport(
@@ -182,6 +195,7 @@ def balance_report(
         today=today,
         projects=projects,
         reconciliation=seen,
+        outlier=outlier,
     )
 
 

@@ -2,5 +2,5 @@
 reported balance, and the charge history.
 
 May import: ``services.tasks``, ``services.balances``, ``services.workspace``, ``bot.domain``,
-``bot.store``.
+``bot.store``, ``bot.credits_file``.
 """

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from bot.credits_file import CreditsConfig
 from bot.domain.errors import UserFacingError, unknown_name
+from bot.domain.keter_charges import ChargeKind
 from bot.domain.ledger import EntryKind
+from bot.domain.wording import task_shape
 from bot.services.workspace.members import Member
 from bot.store import history as store
 from bot.store.db import Database
@@ -34,6 +36,12 @@ class HistoryLine:
     project: str | None
     credits: int  # spent (a refund negative), or credits added (+) / taken (−) for grants and corrections
     spend: bool  # True: ``credits`` is spend; False: credits added to or taken from the team
+    # The same line in columns, for the CSV (a spreadsheet filters by them):
+    tool: str | None = None
+    quality: str | None = None
+    task_number: int | None = None
+    retries: int | None = None  # a task's retries reported with ``done``; a retry charge is 1
+    charge_kind: str = ""  # attempt, retry, refund (Keter Labs' charges); capture, adjustment, grant, extra
 
 
 @dataclass(frozen=True)
@@ -56,29 +64,41 @@ class HistoryPage:
 def what_of(row: store.HistoryRow) -> str:
     """``task #12 image · high · 4 variants``, ``task #12 retry image``, ``unplanned video``, ``refund …``."""
     kind = row.kind
-    if kind == EntryKind.GRANT.value:
+    if kind == EntryKind.GRANT:
         return "plan grant"
-    if kind == EntryKind.EXTRA.value:
+    if kind == EntryKind.EXTRA:
         return "extra credits" + (f" ({row.note})" if row.note and row.note != "opening extra credits" else "")
-    if kind == EntryKind.ADJUSTMENT.value:
+    if kind == EntryKind.ADJUSTMENT:
         on = f" task #{row.task_number}" if row.task_number is not None else ""
         return f"adjustment{on}" + (f": {row.note}" if row.note else "")
     task = f"task #{row.task_number} " if row.task_number is not None else ""
-    if kind == EntryKind.CAPTURE.value:
-        variants = f" · {row.task_variants} variants" if row.task_variants else ""
-        return f"{task}{row.tool} · {row.task_quality}{variants}".strip()
+    if kind == EntryKind.CAPTURE:
+        shape = task_shape(row.tool or "task", row.task_quality, row.task_variants, row.task_duration_seconds)
+        return f"{task}{shape}".strip()
     shape = row.note or row.tool or "charge"
-    if row.charge_kind == "refund" or kind == EntryKind.REFUND.value:
+    if row.charge_kind == ChargeKind.REFUND or kind == EntryKind.REFUND:
         return f"refund {task}{shape}".replace("  ", " ")
     if row.task_number is None:
-        return f"unplanned {shape}" + (" · retry" if row.charge_kind == "retry" else "")
-    return f"{task}{'retry ' if row.charge_kind == 'retry' else ''}{shape}"
+        return f"unplanned {shape}" + (" · retry" if row.charge_kind == ChargeKind.RETRY else "")
+    return f"{task}{'retry ' if row.charge_kind == ChargeKind.RETRY else ''}{shape}"
 
 
 def _line(row: store.HistoryRow) -> HistoryLine:
     spend = row.spent != 0
+    retries = 1 if row.charge_kind == "retry" else row.task_retries if row.kind == EntryKind.CAPTURE.value else None
     return HistoryLine(
-        row.id, row.at, row.member, what_of(row), row.project, row.spent if spend else row.credits_moved, spend
+        row.id,
+        row.at,
+        row.member,
+        what_of(row),
+        row.project,
+        row.spent if spend else row.credits_moved,
+        spend,
+        tool=row.tool,
+        quality=row.task_quality,
+        task_number=row.task_number,
+        retries=retries,
+        charge_kind=row.charge_kind or row.kind,
     )
 
 

@@ -37,12 +37,13 @@ from bot.credits_file import CreditsConfig
 from bot.domain import ledger as rules
 from bot.domain.calendar import local_date
 from bot.domain.errors import UserFacingError
-from bot.domain.keter_charges import Charge, occurred
+from bot.domain.keter_charges import Charge, ChargeKind, occurred
 from bot.domain.ledger import EntryKind
-from bot.domain.lifecycle import TaskStatus
+from bot.domain.lifecycle import ApprovalStatus, TaskStatus
 from bot.services.balances.team_balances import open_team_cycle
 from bot.services.tasks.holds import lapse_carried
 from bot.services.workspace.audit_trail import record_decision
+from bot.services.workspace.records import ApprovalRecord, TaskRecord
 from bot.store import keter_charges as charge_store
 from bot.store import ledger_reads, ledger_writes
 from bot.store import tasks as task_store
@@ -109,11 +110,14 @@ class ChargeReport:
     changed: dict[str, set[str]] = field(default_factory=dict)  # team -> members whose charges or tasks moved
     conflicts: list[ChargeConflict] = field(default_factory=list)  # copies skipped: the first figures stand
     refused: list[RefusedRefund] = field(default_factory=list)  # refunds of nothing recorded, or of too much
+    # Tasks waiting for approval that this batch charged beyond their hold: their approvers must know.
+    charged_pending: list[tuple[ApprovalRecord, TaskRecord]] = field(default_factory=list)
 
     def add(self, other: ChargeReport) -> None:
         """Fold another batch's counts into this one."""
         self.conflicts.extend(other.conflicts)
         self.refused.extend(other.refused)
+        self.charged_pending.extend(other.charged_pending)
         for team, people in other.changed.items():
             self.changed.setdefault(team, set()).update(people)
         for team, counts in other.teams.items():
@@ -206,14 +210,16 @@ class _TeamBatch:
         self.raw: list[KeterCharge] = []
         self.conflicts: list[ChargeConflict] = []
         self.closing: dict[int, tuple[Task, int, int, str]] = {}  # task id -> task, held before, spent, first charge
+        self.crossed: dict[int, Task] = {}  # pending tasks whose charges went beyond their hold in this batch
 
     def task(self, number: int | None) -> Task | None:
         """The task a reference names, if it can take charges, looked up once per batch.
 
-        Held, done, or waiting for approval: it holds credits from ``run`` on, so a charge that comes
-        before the approver decides is its cost too (``done`` or settling then closes it by its charges,
-        never capturing it again). Released unreported: the charge is its cost too, from what is available.
-        Cancelled or refused: the charge is unplanned spend.
+                Held, done, or waiting for approval: it holds credits from ``run`` on, so a charge that comes
+                before the approver decides is its cost too (``done`` or settling then closes it by its charges,
+                never capturing it again; a pending task charged beyond its hold is reported, for its approvers to be
+        told). Released unreported: the charge is its cost too, from what is available.
+                Cancelled or refused: the charge is unplanned spend.
         """
         if number is None:
             return None
@@ -252,9 +258,9 @@ class _TeamBatch:
                 return
         at = occurred(charge, self.now)
         task = self.task(charge.task_number)
-        signed = -charge.credits if charge.kind == "refund" else charge.credits
+        signed = -charge.credits if charge.kind is ChargeKind.REFUND else charge.credits
         reported = task is not None and self.is_reported(task)
-        if charge.kind == "refund":
+        if charge.kind is ChargeKind.REFUND:
             delta = rules.refund(charge.credits)
         else:
             from_hold = min(charge.credits, task.held) if task is not None and task.status in _HOLDING else 0
@@ -266,7 +272,7 @@ class _TeamBatch:
         local_day = local_date(at, self.config.teams[self.row.team].zone)
         self.entries.append(
             ledger_writes.NewEntry(
-                kind=EntryKind.REFUND if charge.kind == "refund" else EntryKind.CHARGE,
+                kind=EntryKind.REFUND if charge.kind is ChargeKind.REFUND else EntryKind.CHARGE,
                 delta=delta,
                 idempotency_key=f"charge:{charge.id}",
                 at=at,
@@ -276,7 +282,7 @@ class _TeamBatch:
                 task_id=task.id if task is not None else None,
                 note=describe(charge),
                 project=charge.project or (task.project if task is not None else None),
-                charge_kind=charge.kind,
+                charge_kind=charge.kind.value,
             )
         )
         if delta.spent < 0:  # a refund: this cycle's spent goes down by at most what this cycle has spent
@@ -304,7 +310,7 @@ class _TeamBatch:
             variants=charge.variants,
             duration_seconds=charge.duration_seconds,
             credits=charge.credits,
-            kind=charge.kind,
+            kind=charge.kind.value,
             version_kept=charge.version_kept,
             project=charge.project,
             reference=charge.reference,
@@ -327,7 +333,11 @@ class _TeamBatch:
             _, held_before, spent, first = self.closing.get(task.id, (task, task.held, 0, charge.id))
             self.closing[task.id] = (task, held_before, spent + delta.spent, first)
         task.held += delta.held
+        was = task.charged
         task.charged += signed
+        if task.status == TaskStatus.PENDING and was <= task.quoted_cost < task.charged:
+            assert task.id is not None
+            self.crossed[task.id] = task
         task.charge_count += 1
         task.last_charge_at = self.now
         if task.status == TaskStatus.DONE and not reported:
@@ -384,6 +394,15 @@ class _TeamBatch:
         )
         self.refused.append(RefusedRefund(refund.id, self.row.team, reason))
 
+    def charged_pending(self) -> list[tuple[ApprovalRecord, TaskRecord]]:
+        """Each pending task this batch charged beyond its hold, with its open request (for its approvers)."""
+        found = []
+        for task_id, task in self.crossed.items():
+            request = task_store.task_request(self.session, task_id=task_id)
+            if request is not None and request.status == ApprovalStatus.PENDING and task.charged > task.quoted_cost:
+                found.append((ApprovalRecord.of(request), TaskRecord.of(task)))
+        return found
+
     def write(self) -> None:
         """Every new entry and raw charge in two statements; the running figure moved once."""
         ledger_writes.append_entries(self.session, row=self.row, entries=self.entries, now=self.now)
@@ -435,6 +454,7 @@ def record_charges(
             for charge in sorted(batch, key=lambda c: c.kind == "refund"):
                 writer.add(charge, members.get((charge.user_email or "").strip().lower()), counts)
             writer.write()
+            report.charged_pending.extend(writer.charged_pending())
         report.conflicts.extend(writer.conflicts)
         report.refused.extend(writer.refused)
         if writer.entries:  # only new charges change what anyone sees
@@ -483,9 +503,3 @@ def mark_delivery(db: Database, *, webhook_id: str, body: bytes, now: datetime) 
     """
     with db.write() as session:
         charge_store.mark_delivery(session, webhook_id=webhook_id, body_hash=body_hash(body), now=now)
-
-
-def ledger_fingerprint(db: Database, *, workspace_id: str) -> charge_store.Fingerprint:
-    """What any order of the same charges must leave the same: each entry's key, kind, figures, member, task."""
-    with db.read() as session:
-        return charge_store.ledger_fingerprint(session, workspace_id=workspace_id)

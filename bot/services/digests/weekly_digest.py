@@ -53,6 +53,7 @@ class DigestReport:
     balance: Balance
     renews_on: date
     forecast: RunOutForecast
+    today: date  # the team's local day the figures were read
     projects: tuple[ProjectUse, ...] = ()  # client projects with a budget this cycle
     as_of: datetime | None = None  # the moment of the balance and forecast (the week's figures stop at its slot)
 
@@ -118,6 +119,7 @@ def compute_digest(
         balance=current.balance,
         renews_on=renews_on,
         forecast=forecast_run_out(current.balance.available, burn, today, renews_on),
+        today=today,
         projects=projects,
         as_of=now,
     )

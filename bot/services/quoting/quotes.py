@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session
 
 from bot.credits_file import ADMIN_ROLE, CreditsConfig, Role
-from bot.domain.budgets import ProjectUse, describe_project_breach
+from bot.domain.budgets import ProjectUse, close_project, describe_project_breach
 from bot.domain.calendar import local_date, week_start
 from bot.domain.commands import MAX_VARIANTS, TaskRequest
 from bot.domain.errors import UserFacingError
@@ -141,6 +141,26 @@ def resolve_spec(config: CreditsConfig, command: TaskRequest) -> TaskSpec:
     )
 
 
+class ProjectTypoError(UserFacingError):
+    """A new project whose name is close to one the team already has: most likely a typo of it."""
+
+    def __init__(self, project: str, known: str) -> None:
+        super().__init__(
+            f"No project {project} in your team yet. Did you mean {known}? "
+            f"If it is a new project, write `project=new:{project}`."
+        )
+        self.project = project
+        self.known = known
+
+
+def refuse_likely_typo(session: Session, *, workspace_id: str, team: str, project: str) -> None:
+    """Refuse a new project named like a known one of the team (``acne`` for ``acme``), before anything is held."""
+    known = budget_store.team_project_names(session, workspace_id=workspace_id, team=team)
+    close = close_project(project, known)
+    if close is not None:
+        raise ProjectTypoError(project, close)
+
+
 def quote_in_session(
     session: Session,
     config: CreditsConfig,
@@ -151,6 +171,7 @@ def quote_in_session(
     balance: Balance,
     now: datetime,
     project: str | None = None,
+    new_project: bool = False,
     tool_history: ToolHistory | None = None,
 ) -> QuoteReport:
     """Price ``spec`` from the team's retry history; check it against the member's limits and its project.
@@ -170,6 +191,8 @@ def quote_in_session(
     limits = check_limits(member.role, role, quote.total, used)
     use = None
     if project is not None:
+        if not new_project:
+            refuse_likely_typo(session, workspace_id=workspace_id, team=member.team, project=project)
         use = project_use(session, config, workspace_id=workspace_id, team=member.team, project=project, now=now)
     return QuoteReport(
         member=member, quote=quote, balance=balance, limits=limits, project=use, raised_until=raised_until
@@ -208,6 +231,7 @@ def quote_task(
             balance=current.balance,
             now=now,
             project=command.project,
+            new_project=command.new_project,
             tool_history=history,
         )
     shapes = history.shapes

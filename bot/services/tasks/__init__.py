@@ -2,5 +2,6 @@
 Keter Labs' charges, stale holds, overruns, and the approval request a run opens.
 
 May import: ``services.quoting``, ``services.balances``, ``services.workspace``, ``bot.domain``,
-``bot.store``. Not ``services.approvals`` (which decides what a run opened) nor ``services.charges``.
+``bot.store``, ``bot.credits_file``. Not ``services.approvals`` (which decides what a run opened) nor
+``services.charges``.
 """

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from bot.credits_file import CreditsConfig
 from bot.domain.lifecycle import ApprovalKind, ApprovalStatus
-from bot.domain.limits import LimitCheck, describe_breach
 from bot.services.quoting.quotes import QuoteReport
 from bot.store.tables.tasks import Approval, Task
 
@@ -63,11 +62,6 @@ def pending_approval(
         expires_at=now + timedelta(hours=config.approvals.expire_after_hours),
         created_at=now,
     )
-
-
-def describe_breaches(limits: LimitCheck) -> str:
-    """``over the per-task limit of 50 by 250; over the weekly limit of 300 by 40``."""
-    return "; ".join(describe_breach(b) for b in limits.breaches)
 
 
 def itemise(report: QuoteReport) -> str:

@@ -45,10 +45,6 @@ def cancel_task(
             raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to cancel.")
         assert task.id is not None
         approval = task_store.pending_approval_for(session, task_id=task.id)
-        if task.status == TaskStatus.OVERRUN:
-            raise UserFacingError(
-                f"Task #{task.number} has run and its extra cost awaits approval; it can't be cancelled now."
-            )
         released = release_credits(
             session,
             config,

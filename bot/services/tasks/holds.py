@@ -1,7 +1,7 @@
 """A task's ledger entries: the one hold, the one capture and the one release every path calls.
 
-``run`` holds, ``done`` (and an approved legacy overrun) captures, and a cancel, a refusal, an expiry or
-a stale hold releases, all through these functions, so an entry kind is written in exactly one place.
+``run`` holds, ``done`` captures, and a cancel, a refusal, an expiry or a stale hold releases, all
+through these functions, so an entry kind is written in exactly one place.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot.domain import ledger as rules
 from bot.domain.calendar import local_date, week_start
 from bot.domain.errors import UserFacingError
 from bot.domain.ledger import EntryKind, InsufficientCreditsError, OverdrawnError
-from bot.domain.lifecycle import TaskEvent, TaskStatus, next_task_status
+from bot.domain.lifecycle import TaskEvent, next_task_status
 from bot.domain.pricing import TaskSpec, cost_of_retries
 from bot.services.workspace.members import bot_admins
 from bot.store import ledger_reads, ledger_writes
@@ -153,8 +153,8 @@ def capture_task(
 ) -> int:
     """Spend the task's real cost against everything it holds and close it; returns the credits given back.
 
-    The one capture: ``done`` (``FINISH``), and a legacy overrun request approved (``APPROVE``). It is
-    never refused for want of credits: a charge is a fact, and the team may end overdrawn.
+    The one capture: ``done`` (``FINISH``). It is never refused for want of credits: a charge is a fact,
+    and the team may end overdrawn.
     """
     held = task.held
     delta = rules.capture(ledger_reads.as_balance(row), held, cost)
@@ -182,15 +182,12 @@ def release_credits(
 ) -> int:
     """Give back ``amount`` of what the task holds and move it on by ``event``; returns the credits released.
 
-    The one release: a cancel, a refused request (the whole hold), and a refused overrun (only its extra
-    hold; the task is open again and forgets the cost it reported).
+    The one release: a cancel, a refused request and a stale hold (``amount`` is then the whole hold).
     """
     status = next_task_status(task.status, event)
     if amount:
         delta = rules.release_hold(ledger_reads.as_balance(row), amount)
         write_task_entry(session, config, row, task, EntryKind.RELEASE, delta, key, now)
-    if task.status == TaskStatus.OVERRUN:
-        task.actual_cost = None
     task.held -= amount
     task.status = status
     session.add(task)

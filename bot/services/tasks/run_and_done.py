@@ -1,4 +1,4 @@
-"""``run``, ``done``, ``tasks``: a task's life from reservation to its real cost (``cancel``: task_cancel).
+"""``run``, ``done``, ``tasks``: a task's life from reservation to its real cost (``cancel``: ``tasks.cancel``).
 
 Every change happens in one write transaction that first locks the team's balance row, so the
 limit check, the affordability check, the task row, the ledger entry and the approval request are
@@ -30,9 +30,8 @@ from bot.services.tasks.holds import (
     hold_credits,
     reserved_pricing,
 )
-from bot.services.tasks.overruns import OverrunFlag, Repricing, overrun_breaches, repricing_of
+from bot.services.tasks.overruns import OverrunFlag, Repricing, flag_overrun, repricing_of
 from bot.services.tasks.settling import close_with_charges
-from bot.services.workspace.audit_trail import record_decision
 from bot.services.workspace.members import Member, bot_admins
 from bot.services.workspace.records import ApprovalRecord, TaskRecord
 from bot.store import ledger_reads
@@ -145,6 +144,7 @@ def start_task(
             balance=ledger_reads.as_balance(row),
             now=now,
             project=project,
+            new_project=command.request.new_project,
         )
         if not allow_duplicate and again_of is None and config.approvals.duplicate_window_seconds:
             twin = task_store.recent_same_task(
@@ -242,8 +242,6 @@ def _finishable(session: Session, *, workspace_id: str, member: Member, command:
     task = own_task(session, workspace_id=workspace_id, member=member, number=command.number, verb="finish")
     if task.status == TaskStatus.PENDING:
         raise UserFacingError(f"Task #{task.number} is still waiting for approval; finish it once it is approved.")
-    if task.status == TaskStatus.OVERRUN:
-        raise UserFacingError(f"Task #{task.number}'s extra cost is waiting for approval.")
     if task.status not in (TaskStatus.HELD, TaskStatus.RELEASED):  # released unreported: still a fact
         raise UserFacingError(f"Task #{task.number} is already {task.status}; nothing to record.")
     if task.charge_count:
@@ -289,40 +287,9 @@ def finish_task(
         repricing = repricing_of(config, task, spec, retries, cost) if command.cost is None else None
         task.retries_used, task.kept, task.variants = retries, command.kept, spec.variants
         held = task.held
-        broken = (
-            overrun_breaches(session, config, task, member=member, cost=cost, held=held, now=now) if cost > held else ()
-        )
+        flag = flag_overrun(session, config, task, member=member, cost=cost, held=held, now=now)
         released = capture_task(session, config, row, task, cost=cost, event=TaskEvent.FINISH, now=now)
         session.flush()
-        flag = None
-        if broken:
-            assert task.id is not None and task.number is not None
-            request = task_store.task_request(session, task_id=task.id)
-            thread = request.message_ts if request is not None and request.channel_id else None
-            flag = OverrunFlag(
-                task.team,
-                config.teams[task.team].channel,
-                thread,
-                task.requester,
-                task.number,
-                task.quoted_cost,
-                held,
-                cost,
-                broken,
-            )
-            record_decision(
-                session,
-                workspace_id=workspace_id,
-                team=task.team,
-                action="overrun_flagged",
-                target=f"task #{task.number}",
-                now=now,
-                member=task.requester,
-                quoted=task.quoted_cost,
-                held=held,
-                cost=cost,
-                broken=list(broken),
-            )
         requester = Member(task.requester, task.team, member.role, False)
         week = member_week_usage(session, config, workspace_id=workspace_id, member=requester, now=now)
         return FinishResult(
@@ -350,7 +317,7 @@ def _finish_with_charges(
     now: datetime,
 ) -> FinishResult:
     """``done`` on a task Keter Labs already charged: its charges are its cost; ``done`` records kept versions."""
-    released = close_with_charges(session, config, row, task, kept=command.kept, now=now)
+    released, flag = close_with_charges(session, config, row, task, kept=command.kept, now=now, member=member)
     session.flush()
     requester = Member(task.requester, task.team, member.role, False)
     week = member_week_usage(session, config, workspace_id=task.workspace_id, member=requester, now=now)
@@ -361,6 +328,7 @@ def _finish_with_charges(
         released,
         False,
         week_spend=week,
+        flag=flag,
         overdrawn_by=ledger_reads.as_balance(row).overdrawn_by,
     )
 

@@ -1,7 +1,8 @@
 """Settling a task by its charges: close a held one at their sum, and correct a reported cost they differ from.
 
-``done`` on a charged task and the quiet-charges sweep (``feed.settle_after_minutes``) both close it here;
-a cost its member reported keeps its capture, and a difference is one adjustment entry the member is told.
+``done`` on a charged task and the quiet-charges sweep (``feed.settle_after_minutes``) both close it here,
+and an overrun is flagged here (``flag_overrun``, as ``done`` does without charges); a cost its member
+reported keeps its capture, and a difference is one adjustment entry the member is told.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from bot.domain.ledger import EntryKind
 from bot.domain.lifecycle import TaskEvent, TaskStatus
 from bot.services.balances.team_balances import open_team_cycle
 from bot.services.tasks.holds import release_credits
+from bot.services.tasks.overruns import OverrunFlag, flag_overrun
 from bot.services.workspace.audit_trail import record_decision
+from bot.services.workspace.members import Member
 from bot.store import keter_charges as charge_store
 from bot.store import ledger_reads, ledger_writes
 from bot.store.db import Database
@@ -38,14 +41,25 @@ class ChargeDifference:
 
 
 def close_with_charges(
-    session: Session, config: CreditsConfig, row: TeamBalance, task: Task, *, kept: int | None, now: datetime
-) -> int:
+    session: Session,
+    config: CreditsConfig,
+    row: TeamBalance,
+    task: Task,
+    *,
+    kept: int | None,
+    now: datetime,
+    member: Member | None = None,
+) -> tuple[int, OverrunFlag | None]:
     """Close a task whose cost is its charges (held, or released unreported): release the rest of its hold;
-    returns what was released.
+    returns what was released, and the overrun's flag when the charges went above what was reserved for it
+    (its quote) and broke a limit in force or the amount approved.
 
     ``kept`` is what its member said (``done kept=``); else the charges' ``version_kept`` add up.
+    ``member`` is who says ``done`` (None: the sweep; the requester's role comes from the credits file).
     """
     assert task.id is not None
+    if member is None:
+        member = Member(task.requester, task.team, config.teams[task.team].members.get(task.requester, ""), False)
     released = task.held
     key = f"release:charges:{task.id}"
     release_credits(session, config, row, task, amount=released, event=TaskEvent.FINISH, key=key, now=now)
@@ -54,7 +68,12 @@ def close_with_charges(
     task.retries_used = retries
     task.kept = kept if kept is not None else versions
     session.add(task)
-    return released
+    session.flush()
+    # The charges are already in the requester's week (recorded as they came), so nothing comes on top.
+    flag = flag_overrun(
+        session, config, task, member=member, cost=task.charged, held=task.quoted_cost, now=now, counted=True
+    )
+    return released, flag
 
 
 @dataclass
@@ -62,6 +81,7 @@ class SettleReport:
     """What settling did: the corrected costs to tell their members, and whose tasks closed, by team."""
 
     differences: list[ChargeDifference] = field(default_factory=list)
+    flags: list[OverrunFlag] = field(default_factory=list)  # settled above what was reserved: the team is told
     changed: dict[str, set[str]] = field(default_factory=dict)  # team -> requesters of the settled tasks
 
 
@@ -85,7 +105,9 @@ def settle_quiet(db: Database, config: CreditsConfig, *, workspace_id: str, now:
             if task is None or task.last_charge_at is None or task.last_charge_at > cutoff:
                 continue
             if task.status in (TaskStatus.HELD, TaskStatus.RELEASED):
-                close_with_charges(session, config, row, task, kept=None, now=now)
+                _, flag = close_with_charges(session, config, row, task, kept=None, now=now)
+                if flag is not None:
+                    report.flags.append(flag)
                 report.changed.setdefault(team, set()).add(task.requester)
             elif task.status == TaskStatus.DONE and task.actual_cost != task.charged:
                 difference = correct_reported_cost(session, config, row, task, now=now)

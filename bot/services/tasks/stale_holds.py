@@ -3,7 +3,7 @@
 A held task blocks the team's available credits until someone reports it with ``done`` or cancels
 it. After ``holds.remind_after_hours`` its requester gets a direct message; after
 ``holds.release_after_days`` the hold is released through the one release path
-(``services.task_ledger.release_credits``) and the requester is told.
+(``services.tasks.holds.release_credits``) and the requester is told.
 
 Exactly once, across restarts and processes: each reminder and each release message is claimed in
 ``scheduled_post`` (kind ``hold_reminder`` / ``hold_release``, slot ``task:<id>``; unique) before it

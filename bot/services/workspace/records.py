@@ -30,6 +30,7 @@ class TaskRecord:
     kept: int | None
     note: str | None
     created_at: datetime
+    charged: int = 0  # what Keter Labs' charges naming it add up to so far
 
     @classmethod
     def of(cls, task: Task) -> TaskRecord:
@@ -52,6 +53,7 @@ class TaskRecord:
             task.kept,
             task.note,
             task.created_at,
+            task.charged,
         )
 
 

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from bot.store.db import Database
+from bot.store.db import Database, DeliveryAlreadyHandledError
 from bot.store.slack_deliveries import claim_request
+
+# The replay error is raised by the store's claim; named here so the Slack edge imports no store module.
+__all__ = ["DeliveryAlreadyHandledError", "claim_event", "claimed_by_first_write"]
 
 
 def claim_event(db: Database, *, key: str, now: datetime) -> bool:

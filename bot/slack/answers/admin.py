@@ -19,16 +19,24 @@ from bot.domain.admin_commands import (
 )
 from bot.domain.command_line import DigestPreviewCommand
 from bot.services.admin import changes
-from bot.services.admin.changes import AdminChange
+from bot.services.admin.changes import AdminChange, LimitsSet, RoleSet, TeamSet
 from bot.services.balances.project_budgets import BudgetSet, set_project_budget
 from bot.services.digests.weekly_digest import preview_digest, set_digest_schedule
 from bot.services.workspace.audit_trail import read_audit
-from bot.slack.blocks.admin import change_text, recorded_blocks, refusals_in_words, roster_blocks, roster_text
+from bot.slack.blocks.admin import (
+    change_text,
+    recorded_blocks,
+    refusals_in_words,
+    roster_blocks,
+    roster_text,
+    unchanged_blocks,
+)
 from bot.slack.blocks.audit import audit_blocks, audit_text
-from bot.slack.blocks.digest import digest_blocks, digest_text, schedule_moved_text
-from bot.slack.blocks.format import credits, day
+from bot.slack.blocks.digest import digest_blocks, digest_members, digest_text, schedule_moved_text
+from bot.slack.blocks.format import credits, day_seen_from
 from bot.slack.blocks.help import admin_help_blocks
 from bot.slack.context import Reply, RequestContext
+from bot.slack.outbound.names import member_names
 
 
 def _recorded(text: str) -> Reply:
@@ -40,6 +48,8 @@ def _changed(ctx: RequestContext, change_of: Callable[..., AdminChange], command
     change = change_of(
         ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, admin=ctx.actor(), command=command, now=ctx.now, **keyed
     )
+    if isinstance(change, RoleSet | LimitsSet | TeamSet) and not change.changed:
+        return Reply(change_text(change), unchanged_blocks(change_text(change)))
     return _recorded(change_text(change))
 
 
@@ -105,7 +115,7 @@ def answer_digest_preview(ctx: RequestContext, command: DigestPreviewCommand) ->
         now=ctx.now,
         workspace_url=ctx.client.auth_test().get("url"),
     )
-    return Reply(digest_text(report), digest_blocks(report))
+    return Reply(digest_text(report), digest_blocks(report, names=member_names(ctx.client, digest_members(report))))
 
 
 def audit_zone(ctx: RequestContext, team: str | None) -> ZoneInfo:
@@ -135,9 +145,10 @@ def budget_text(change: BudgetSet) -> str:
     if change.credits is None:
         return f"Project {change.project} of team {change.team} has no budget now ({used})."
     before = f", was {credits(change.before)}" if change.before is not None else ""
+    renews = day_seen_from(change.renews_on, change.today)
     return (
         f"Project {change.project} of team {change.team}: budget {credits(change.credits)} until the renewal on "
-        f"{day(change.renews_on)}{before} ({used}, {credits(change.credits - change.use.used)} left)."
+        f"{renews}{before} ({used}, {credits(change.credits - change.use.used)} left)."
     )
 
 

@@ -8,6 +8,7 @@ from bot.domain.history_commands import HistoryCommand
 from bot.services.charges import history
 from bot.slack.blocks.history import history_blocks, history_csv, history_text
 from bot.slack.context import Reply, RequestContext
+from bot.slack.outbound.names import member_names
 
 
 def answer_history(ctx: RequestContext, command: HistoryCommand) -> Reply:
@@ -16,16 +17,19 @@ def answer_history(ctx: RequestContext, command: HistoryCommand) -> Reply:
     zone = ctx.config.teams[viewer.team].zone
     slice_ = {"member": command.member, "tool": command.tool, "project": command.project}
     if command.csv:
-        lines = history.every_line(
-            ctx.deps.db,
-            ctx.config,
-            workspace_id=ctx.workspace_id,
-            viewer=viewer,
-            days=command.days,
-            now=ctx.now,
-            **slice_,
+        lines = list(
+            history.every_line(
+                ctx.deps.db,
+                ctx.config,
+                workspace_id=ctx.workspace_id,
+                viewer=viewer,
+                days=command.days,
+                now=ctx.now,
+                **slice_,
+            )
         )
-        content, count = history_csv(lines, zone)
+        names = member_names(ctx.client, sorted({line.member for line in lines if line.member}))
+        content, count = history_csv(lines, zone, names)
         channel = ctx.client.conversations_open(users=ctx.user_id)["channel"]["id"]
         name = f"charge-history-{viewer.team}-{ctx.now.astimezone(zone):%Y-%m-%d}.csv"
         ctx.client.files_upload_v2(

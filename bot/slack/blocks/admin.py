@@ -36,10 +36,17 @@ def _limit(value: int | None) -> str:
 def change_text(change: AdminChange) -> str:
     """One line saying what the admin changed, mentioning the member or channel it is about."""
     if isinstance(change, RoleSet):
+        if not change.changed:
+            return f"<@{change.member}> already is *{change.role}* in team {change.team}; nothing changed."
         if change.role == NO_ROLE:
             return f"<@{change.member}> is no longer in team {change.team}."
         return f"<@{change.member}> is now *{change.role}* in team {change.team}."
     if isinstance(change, LimitsSet):
+        if not change.changed:
+            return (
+                f"Role *{change.role}* already has per task {_limit(change.task_limit)}, per week "
+                f"{_limit(change.weekly_limit)}; nothing changed."
+            )
         return f"Role *{change.role}*: per task {_limit(change.task_limit)}, per week {_limit(change.weekly_limit)}."
     if isinstance(change, ToppedUp):
         return (
@@ -54,6 +61,11 @@ def change_text(change: AdminChange) -> str:
         )
         return f"Adjusted team {change.team} by {change.credits:+,} credits ({change.reason}): {state}."
     assert isinstance(change, TeamSet)
+    if not change.changed:
+        return (
+            f"Team {change.team} already has channel <#{change.channel}>, plan {change.plan}, timezone "
+            f"{change.timezone}; nothing changed."
+        )
     verb = "created" if change.created else "updated"
     return f"Team {change.team} {verb}: channel <#{change.channel}>, plan {change.plan}, timezone {change.timezone}."
 
@@ -79,6 +91,11 @@ def roster_blocks(roster: TeamRoster) -> list[Block]:
 def recorded_blocks(text: str) -> list[Block]:
     """The confirmation of an admin change, which is always in the audit trail."""
     return notice_blocks(f":white_check_mark: {text} (recorded in the audit trail)")
+
+
+def unchanged_blocks(text: str) -> list[Block]:
+    """The answer to an admin change that changes nothing: no audit entry, said so."""
+    return notice_blocks(f":information_source: {text}")
 
 
 def refusal_text(error: AdminOnlyError | ChannelTakenError | NotInTeamError) -> str:

@@ -44,13 +44,33 @@ def task_line(task: TaskRecord, *, numbered: bool = True) -> str:
     return f"{line} “{task.note}”" if task.note else line
 
 
+def already_charged(task: TaskRecord) -> str | None:
+    """``Keter Labs already charged 64 credits for it (its hold was 40)``: what the approver must see of a
+    task charged before anyone decided (None: no charges yet)."""
+    if task.charged <= 0:
+        return None
+    if task.charged > task.quoted_cost:
+        return f"Keter Labs already charged {credits(task.charged)} for it (its hold was {task.quoted_cost:,})"
+    return f"Keter Labs already charged {credits(task.charged)} of the {credits(task.quoted_cost)} held for it"
+
+
+def charged_pending_text(approval: ApprovalRecord, task: TaskRecord) -> str:
+    """The request's thread, when Keter Labs charges a task waiting for approval beyond its hold."""
+    return (
+        f":warning: {already_charged(task)}, while it waits for approval. A charge is a fact: it stays spent "
+        f"whatever is decided; approving lets <@{approval.requester}> finish task #{task.number}."
+    )
+
+
 def _summary(approval: ApprovalRecord, task: TaskRecord, week_spend: int | None) -> SectionBlock:
-    what = "extra cost of task" if approval.kind == ApprovalKind.OVERRUN else "task"
     lines = [
-        f"<@{approval.requester}> asks to run {what} *{task_line(task)}* for *{credits(approval.amount)}*",
+        f"<@{approval.requester}> asks to run task *{task_line(task)}* for *{credits(approval.amount)}*",
         f"*Cost*: {approval.details}" if approval.details else f"*Cost*: {credits(approval.amount)}",
         f"*Why it needs approval*: {approval.reasons}",
     ]
+    charged = already_charged(task)
+    if charged is not None:
+        lines.append(f":warning: *Already charged*: {charged}")
     if week_spend is not None:
         lines.append(f"*Their spend this week*: {credits(week_spend)}")
     return SectionBlock(block_id=BlockId.APPROVAL_SUMMARY, text=MarkdownTextObject(text="\n".join(lines)))
@@ -111,9 +131,6 @@ def thread_reply(approval: ApprovalRecord, task: TaskRecord) -> str:
     """What the requester is told in the thread."""
     who = f"<@{approval.requester}>"
     if approval.status == ApprovalStatus.APPROVED:
-        if approval.kind == ApprovalKind.OVERRUN:
-            charged = credits(task.actual_cost or 0)
-            return f"{who} the extra cost of task #{task.number} was approved and charged ({charged})."
         return (
             f"{who} approved by <@{approval.decided_by}>: task #{task.number} can go ahead. When it is done: "
             f"`/credits done {task.number} retries=<n> kept=<n>`."

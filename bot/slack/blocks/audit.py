@@ -22,7 +22,7 @@ ACTION_WORDS = {
     "topup": "top-up",
     "budget": "budget set",
     "bought": "bought and added",
-    "charge_conflict": "charge skipped: it differs from the one recorded",
+    "charge_conflict": "skipped: it differs from the one recorded",  # the target says "charge …"
     "charged_without_approval": "charged without approval",
 }
 

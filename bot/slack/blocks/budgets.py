@@ -37,7 +37,7 @@ def project_alert_text(alert: ProjectAlert, zone: ZoneInfo | None = None) -> str
     percent = use.spent * 100 // (use.budget or 1)
     left = (use.budget or 0) - use.spent
     rest = (
-        f"{credits(left)} left until the renewal on {on_day(alert.renews_on, zone)}"
+        f"{credits(left)} left until the renewal on {on_day(alert.renews_on, zone, alert.today)}"
         if left > 0
         else "any new task for it needs an approver"
     )

@@ -1,7 +1,7 @@
 """The weekly digest and the budget alert, as Block Kit: short lines that read on a phone.
 
-Members appear by name where the caller resolved them, so a digest posted in a channel does not ping
-everyone it lists; without names (the ephemeral preview) they appear as mentions.
+Members appear by name (``bot.slack.outbound.names``), the posted digest and its preview alike, so a
+digest posted in a channel does not ping everyone it lists; without names they appear as mentions.
 """
 
 from __future__ import annotations
@@ -22,6 +22,13 @@ from bot.slack.blocks.budgets import project_lines
 from bot.slack.blocks.format import credits, day, number, on_day, plural, when
 
 MAX_SECTION = 3000  # Slack's limit for a section's text
+
+
+def digest_members(report: DigestReport) -> list[str]:
+    """The members a digest names (top spenders, the largest tasks' requesters, unplanned spend's member)."""
+    figures = report.figures
+    users = [s.name for s in figures.spend.top_members] + [t.requester for t in figures.largest]
+    return users + ([figures.feed.unplanned_member] if figures.feed.unplanned_member else [])
 
 
 def _who(user: str, names: Mapping[str, str] | None) -> str:
@@ -136,7 +143,7 @@ def balance_lines(report: DigestReport) -> str:
         )
     lines += [
         f"*Plan credits left*: {credits(b.plan)} of {number(report.monthly_credits)}, "
-        f"renews {on_day(report.renews_on, ZoneInfo(report.timezone))}",
+        f"renews {on_day(report.renews_on, ZoneInfo(report.timezone), report.today)}",
         f"*Extra*: {number(b.extra)} · *Held*: {number(b.held)} · *Available*: *{credits(b.available)}*",
     ]
     burn = f"*Burn rate*: {credits(round_half_up(forecast.burn_per_day))}/day"
@@ -144,10 +151,8 @@ def balance_lines(report: DigestReport) -> str:
         lines.append(f"{burn} · :large_green_circle: nothing spent, nothing runs out")
     elif forecast.runs_out_before_renewal:
         early = (report.renews_on - forecast.run_out_on).days
-        lines.append(
-            f"{burn} · :red_circle: *runs out around {on_day(forecast.run_out_on, ZoneInfo(report.timezone))}*, "
-            f"{plural(early, 'day')} before the renewal"
-        )
+        runs_out = on_day(forecast.run_out_on, ZoneInfo(report.timezone), report.today)
+        lines.append(f"{burn} · :red_circle: *runs out around {runs_out}*, {plural(early, 'day')} before the renewal")
     else:
         lines.append(f"{burn} · :large_green_circle: lasts to the renewal")  # plan credits lapse then
     return "\n".join(lines)

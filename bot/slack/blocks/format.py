@@ -6,6 +6,20 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import shows_year
+from bot.domain.wording import number, plural, task_shape
+
+__all__ = [
+    "clock_time",
+    "credits",
+    "credits_exact",
+    "day",
+    "day_seen_from",
+    "number",
+    "on_day",
+    "plural",
+    "task_shape",
+    "when",
+]
 
 
 def credits(amount: int) -> str:
@@ -16,12 +30,6 @@ def credits(amount: int) -> str:
 def credits_exact(amount: float) -> str:
     """Credits that may be fractional before the total is rounded: ``32 credits``, ``12.5 credits``."""
     return f"{number(amount)} credit" + ("" if amount == 1 else "s")
-
-
-def number(value: float) -> str:
-    """A figure without float noise: 32, 1.5, 0.25."""
-    rounded = round(value, 2)
-    return f"{int(rounded):,}" if rounded == int(rounded) else f"{rounded:,.2f}".rstrip("0").rstrip(".")
 
 
 def day(value: date) -> str:
@@ -44,32 +52,18 @@ def when(moment: datetime, zone: ZoneInfo) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{clock_time(moment, zone)}>"
 
 
-def on_day(value: date, zone: ZoneInfo | None, today: date | None = None) -> str:
+def on_day(value: date, zone: ZoneInfo | None, today: date) -> str:
     """A day of the team's calendar (a renewal) as a date token; the token's instant is its start in ``zone``.
 
-    Given ``today``, the fallback carries the year when it is not the current one (``Fri 1 Jan 2027``).
+    The fallback carries the year when it is not ``today``'s (``Fri 1 Jan 2027``): the one rule of
+    ``day_seen_from``, so the balance, the digest, the alerts and the admin's answers agree.
     With no ``zone`` (a notification's plain text, where Slack shows no token) it is the fallback alone.
     """
+    fallback = day_seen_from(value, today)
     if zone is None:
-        return day_seen_from(value, today) if today is not None else day(value)
+        return fallback
     start = datetime.combine(value, time(0, 0), tzinfo=zone)
-    fallback = day_seen_from(value, today) if today is not None else day(value)
     return f"<!date^{int(start.timestamp())}^{{date_short_pretty}}|{fallback}>"
-
-
-def plural(count: float, word: str) -> str:
-    """``1 variant``, ``4 variants``, ``1.5 minutes``."""
-    return f"{number(count)} {word}" + ("" if count == 1 else "s")
-
-
-def task_shape(tool: str, quality: str | None, variants: int | None, duration_seconds: int | None) -> str:
-    """The one wording of a task's shape: ``image · high · 4 variants``, ``video · high · 10 s · 1 variant``."""
-    parts = [tool, *([quality] if quality else [])]
-    if duration_seconds is not None:
-        parts.append(f"{duration_seconds:,} s")
-    if variants is not None:
-        parts.append(plural(variants, "variant"))
-    return " · ".join(parts)
 
 
 def day_seen_from(value: date, today: date) -> str:

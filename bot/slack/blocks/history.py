@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 from bot.domain.keter_charges import Reconciliation
 from bot.services.charges.history import HistoryLine, HistoryPage
 from bot.services.tasks.settling import ChargeDifference
-from bot.slack.blocks.format import credits, when
+from bot.slack.blocks.format import credits, plural, when
 from bot.slack.ids import ActionId, BlockId
 
 
@@ -59,13 +59,13 @@ def footer(page: HistoryPage) -> str:
     share = f" ({page.retries * 100 // page.total} %)" if page.total > 0 and page.retries else ""
     return (
         f"Spent in this slice: {credits(page.total)} · cost of retries {credits(page.retries)}{share} · "
-        f"{page.count:,} lines"
+        f"{plural(page.count, 'line')}"
     )
 
 
 def history_text(page: HistoryPage) -> str:
     """Fallback text."""
-    return f"Charge history, {_scope(page)}: {len(page.lines)} lines. {footer(page)}"
+    return f"Charge history, {_scope(page)}: {plural(len(page.lines), 'line')}. {footer(page)}"
 
 
 def history_blocks(page: HistoryPage, zone: ZoneInfo, *, first: bool) -> list[Block]:
@@ -99,7 +99,20 @@ def history_blocks(page: HistoryPage, zone: ZoneInfo, *, first: bool) -> list[Bl
     return blocks
 
 
-CSV_HEADER = ("local_time", "member", "what", "project", "credits", "kind")
+CSV_COLUMNS = (
+    "local_time",
+    "member_id",
+    "member",
+    "what",
+    "tool",
+    "quality",
+    "task",
+    "retries",
+    "charge_kind",
+    "project",
+    "credits",
+    "kind",
+)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP CSV injection)
 
 
@@ -110,18 +123,35 @@ def csv_cell(value: str | int) -> str | int:
     return value
 
 
-def history_csv(lines: Iterable[HistoryLine], zone: ZoneInfo) -> tuple[str, int]:
-    """The slice as CSV (every row, newest first) and its number of rows; no text cell is a formula."""
+def csv_header(zone: ZoneInfo) -> tuple[str, ...]:
+    """The columns, ``local_time`` naming its timezone: ``local_time (Europe/Berlin)``."""
+    return (f"local_time ({zone.key})", *CSV_COLUMNS[1:])
+
+
+def history_csv(
+    lines: Iterable[HistoryLine], zone: ZoneInfo, names: Mapping[str, str] | None = None
+) -> tuple[str, int]:
+    """The slice as CSV (every row, newest first) and its number of rows; no text cell is a formula.
+
+    ``names``: members' display names beside their ids (``bot.slack.outbound.names``).
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    writer.writerow(csv_header(zone))
     count = 0
     for line in lines:
         local = line.at.astimezone(zone)
+        member = (names or {}).get(line.member, "") if line.member else ""
         row: tuple[str | int, ...] = (
             local.strftime("%Y-%m-%d %H:%M"),
             line.member or "",
+            "" if member.startswith("<@") else member,
             line.what,
+            line.tool or "",
+            line.quality or "",
+            line.task_number if line.task_number is not None else "",
+            line.retries if line.retries is not None else "",
+            line.charge_kind,
             line.project or "",
             line.credits,
             "spend" if line.spend else "credits",

@@ -21,7 +21,7 @@ from slack_sdk.models.views import View
 from bot.domain.limits import LimitCheck
 from bot.services.balances.team_balances import BalanceReport
 from bot.services.workspace.records import ApprovalRecord, TaskRecord
-from bot.slack.blocks.approval import task_line
+from bot.slack.blocks.approval import already_charged, task_line
 from bot.slack.blocks.balance import balance_figures, forecast_line
 from bot.slack.blocks.format import credits, number, when
 from bot.slack.ids import ActionId, BlockId
@@ -58,7 +58,7 @@ def _md(text: str, block_id: str | None = None) -> SectionBlock:
 
 def _me(home: TeamHome) -> list[Block]:
     limits = home.limits
-    weekly = "no weekly limit" if limits.weekly_limit is None else f"of {number(limits.weekly_limit)}"
+    weekly = "used, no weekly limit" if limits.weekly_limit is None else f"used of {number(limits.weekly_limit)}"
     per_task = "no per-task limit" if limits.task_limit is None else f"per task {credits(limits.task_limit)}"
     blocks: list[Block] = [
         _md(
@@ -105,10 +105,12 @@ def _to_decide(requests: list[Decidable]) -> list[Block]:
     for item in requests[:MAX_REQUESTS_SHOWN]:
         a = item.approval
         thread = f" · <{item.link}|thread>" if item.link else ""
+        charged = already_charged(item.task)
+        warning = f"\n:warning: {charged}" if charged else ""
         blocks += [
             _md(
                 f"<@{a.requester}>: *{task_line(item.task)}* for *{credits(a.amount)}*\n"
-                f"{a.reasons} · expires {when(a.expires_at, item.zone)}{thread}"
+                f"{a.reasons} · expires {when(a.expires_at, item.zone)}{thread}{warning}"
             ),
             ActionsBlock(
                 elements=[

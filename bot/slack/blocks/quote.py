@@ -56,6 +56,8 @@ def likely_line(quote: Quote, likely: LikelyRange, history_days: int, min_tasks:
     """``Likely: 32–64 credits (9 in 10 of your team's 41 image tasks in 30 days)``, or the model's."""
     span = credit_span(likely.low, likely.high)
     tool = quote.spec.tool
+    if likely.basis is RangeBasis.GIVEN:
+        return f"Likely: {span} (the `retries={likely.max_retries}` you gave: no range around it)"
     if likely.basis is RangeBasis.QUALITY_HISTORY:
         which = f"{quote.spec.quality} {tool}"
         return f"Likely: {span} (9 in 10 of your team's {likely.tasks:,} {which} tasks in {history_days} days)"

@@ -26,11 +26,12 @@ from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
 from bot.credits_file import Pricing
-from bot.domain.commands import TaskRequest
+from bot.domain.commands import PROJECT_LIMIT, TaskRequest, parse_project
+from bot.domain.errors import UserFacingError
 from bot.services.quoting.quotes import QuoteReport
 from bot.services.tasks.holds import OverdrawnTeamError, ShortfallError
 from bot.slack.blocks.format import credits, credits_exact
-from bot.slack.blocks.quote import describe_task, verdict_line
+from bot.slack.blocks.quote import describe_task, likely_line, verdict_line
 from bot.slack.ids import ActionId, BlockId, CallbackId
 
 ON_CHANGE = DispatchActionConfig(trigger_actions_on=["on_character_entered"])
@@ -46,10 +47,10 @@ class QuoteFormState(BaseModel):
 
 @dataclass(frozen=True)
 class FormInput:
-    """The form read back: the task asked for, its note, and any field errors (block_id → message)."""
+    """The form read back: the task asked for (its Project field is its ``project=``), and any field errors
+    (block_id → message)."""
 
     request: TaskRequest | None
-    note: str | None
     errors: dict[str, str]
 
 
@@ -84,7 +85,7 @@ def read_form(values: dict[str, Any], pricing: Pricing, team: str) -> FormInput:
     tool = _selected(values, BlockId.QUOTE_TOOL, ActionId.QUOTE_TOOL)
     if tool is None or tool not in pricing.tools:
         errors[BlockId.QUOTE_TOOL] = "Pick a tool."
-        return FormInput(None, None, errors)
+        return FormInput(None, errors)
     rates = pricing.tools[tool].rates
     quality = _selected(values, f"{BlockId.QUOTE_QUALITY}:{tool}", ActionId.QUOTE_FIELD)
     if quality is not None and quality not in rates:
@@ -112,9 +113,15 @@ def read_form(values: dict[str, Any], pricing: Pricing, team: str) -> FormInput:
     retries = _whole(
         _typed(values, BlockId.QUOTE_RETRIES, ActionId.QUOTE_FIELD), 0, 100, "retries", errors, BlockId.QUOTE_RETRIES
     )
-    note = _typed(values, BlockId.QUOTE_PROJECT, ActionId.QUOTE_FIELD)[:200] or None
+    project = None
+    typed_project = _typed(values, BlockId.QUOTE_PROJECT, ActionId.QUOTE_FIELD)
+    if typed_project:
+        try:  # the same rule as ``project=`` in a command
+            project = parse_project(typed_project)
+        except UserFacingError as problem:
+            errors[BlockId.QUOTE_PROJECT] = problem.message[:150]
     if errors:
-        return FormInput(None, note, errors)
+        return FormInput(None, errors)
     request = TaskRequest(
         tool=tool,
         quality=quality if quality in rates else None,
@@ -122,8 +129,9 @@ def read_form(values: dict[str, Any], pricing: Pricing, team: str) -> FormInput:
         duration_seconds=duration,
         retries=retries,
         team=team,
+        project=project,
     )
-    return FormInput(request, note, errors)
+    return FormInput(request, errors)
 
 
 def short_of_credits(refusal: ShortfallError | OverdrawnTeamError) -> str:
@@ -143,8 +151,16 @@ def _options(names: list[str]) -> list[Option]:
     return [Option(text=name, value=name) for name in names]
 
 
-def live_quote_blocks(report: QuoteReport | None, problem: str | None, admins: list[str]) -> list[Block]:
-    """The live quote under the inputs: total, itemised figures and the verdict, or what is missing."""
+def live_quote_blocks(
+    report: QuoteReport | None,
+    problem: str | None,
+    admins: list[str],
+    *,
+    history_days: int = 30,
+    min_tasks: int = 10,
+) -> list[Block]:
+    """The live quote under the inputs: total, itemised figures, the likely range (as ``/credits quote``
+    says it) and the verdict, or what is missing."""
     if report is None:
         text = problem or "Pick a tool to see what it costs."
         return [SectionBlock(block_id=BlockId.QUOTE_LIVE, text=MarkdownTextObject(text=text))]
@@ -152,9 +168,10 @@ def live_quote_blocks(report: QuoteReport | None, problem: str | None, admins: l
     lines = [
         f"*{describe_task(quote)}*: *{credits(quote.total)}*",
         f"First attempt {credits_exact(quote.attempt_cost)} · retries {credits_exact(quote.retries_cost)}",
-        f"Likely {credits(quote.total)} (a range arrives with issue 12's estimates)",
         f"Team {report.member.team} after it: {credits(report.available_after)}",
     ]
+    if report.likely is not None:
+        lines.insert(2, likely_line(quote, report.likely, history_days, min_tasks))
     return [
         SectionBlock(block_id=BlockId.QUOTE_LIVE, text=MarkdownTextObject(text="\n".join(lines))),
         ContextBlock(elements=[MarkdownTextObject(text=verdict_line(report, admins))]),
@@ -233,7 +250,8 @@ def quote_form(
             block_id=BlockId.QUOTE_PROJECT,
             label="Project",
             optional=True,
-            element=PlainTextInputElement(action_id=ActionId.QUOTE_FIELD, max_length=200),
+            hint="the client project it counts against, as project= in /credits run",
+            element=PlainTextInputElement(action_id=ActionId.QUOTE_FIELD, max_length=PROJECT_LIMIT),
         ),
         DividerBlock(),
         *live,

@@ -7,12 +7,13 @@ from datetime import date
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.domain.keter_charges import task_reference
 from bot.domain.lifecycle import TaskStatus
 from bot.domain.limits import LimitCheck
 from bot.services.tasks.overruns import OverrunFlag, Repricing
 from bot.services.tasks.run_and_done import FinishResult, RunResult
 from bot.services.workspace.records import ApprovalRecord, TaskRecord
-from bot.slack.blocks.approval import task_line
+from bot.slack.blocks.approval import already_charged, task_line
 from bot.slack.blocks.asks import ask_buttons
 from bot.slack.blocks.format import credits, day, number, plural
 from bot.slack.ids import ActionId, BlockId
@@ -20,7 +21,6 @@ from bot.slack.ids import ActionId, BlockId
 STATUS_WORDS = {
     TaskStatus.HELD: "reserved",
     TaskStatus.PENDING: "waiting for approval",
-    TaskStatus.OVERRUN: "extra cost waiting for approval (a request from before charges were always recorded)",
 }
 
 
@@ -63,8 +63,8 @@ def reference_block(number: int, project: str | None) -> Block:
         block_id=BlockId.TASK_REFERENCE,
         elements=[
             MarkdownTextObject(
-                text=f"Reference *KC-{number}*{tag}: put it in the task's project or tag field in Keter Labs, "
-                f"so its charges are matched to this task."
+                text=f"Reference *{task_reference(number)}*{tag}: put it in the task's project or tag field in "
+                "Keter Labs, so its charges are matched to this task."
             )
         ],
     )
@@ -98,14 +98,20 @@ def pending_blocks(result: RunResult, permalink: str | None, run_text: str = "")
     ]
 
 
+def ago(seconds: int) -> str:
+    """``just now`` (under 10 seconds), ``1 second ago``… ``89 seconds ago``, ``2 minutes ago``."""
+    if seconds < 10:
+        return "just now"
+    return f"{plural(seconds, 'second')} ago" if seconds < 90 else f"{plural(round(seconds / 60), 'minute')} ago"
+
+
 def duplicate_blocks(result: RunResult, command_text: str, seconds_ago: int) -> list[Block]:
     """The same task a moment ago: ask before charging twice."""
     assert result.task is not None
     task = result.task
-    minutes = f"{seconds_ago} seconds" if seconds_ago < 90 else f"{round(seconds_ago / 60)} minutes"
     return [
         _section(
-            f":repeat: You started the same task *#{task.number}* {minutes} ago ({task_line(task)}, "
+            f":repeat: You started the same task *#{task.number}* {ago(seconds_ago)} ({task_line(task)}, "
             f"{STATUS_WORDS.get(task.status, task.status)}). Did you mean a second one?"
         ),
         ActionsBlock(
@@ -227,7 +233,11 @@ def tasks_blocks(tasks: list[TaskRecord]) -> list[Block]:
     for i, t in enumerate(tasks[:40]):
         if several and (i == 0 or tasks[i - 1].team != t.team):
             lines.append(f"*Team {t.team}*")
-        lines.append(f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}")
+        charged = already_charged(t)
+        if t.status == TaskStatus.PENDING and charged is not None:  # its hold may be spent already
+            lines.append(f"• *{task_line(t)}*: waiting for approval; {charged}")
+        else:
+            lines.append(f"• *{task_line(t)}*: {credits(t.held)} {STATUS_WORDS.get(t.status, t.status)}")
     more = [_context(f"…and {len(tasks) - 40} more.")] if len(tasks) > 40 else []
     return [
         _section("*Your open tasks*\n" + "\n".join(lines)),
@@ -247,10 +257,9 @@ def limits_blocks(
     if limits.weekly_limit is None:
         weekly = f"no limit ({credits(limits.weekly_used)} used this week)"
     else:
-        weekly = (
-            f"{credits(limits.weekly_used)} used of {credits(limits.weekly_limit)}, "
-            f"{credits(limits.weekly_left or 0)} left"
-        )
+        over = limits.weekly_used - limits.weekly_limit
+        rest = f"*{credits(over)} over*" if over > 0 else f"{credits(limits.weekly_limit - limits.weekly_used)} left"
+        weekly = f"{credits(limits.weekly_used)} used of {credits(limits.weekly_limit)}, {rest}"
     return [
         _section(
             f"*<@{user_id}>* in team {team}: role *{limits.role}*\n"

@@ -47,7 +47,10 @@ def redraw_form(ctx: RequestContext, view: dict[str, Any]) -> View:
             problem = str(error)
     elif tool is not None:
         problem = " ".join(form.errors.values())
-    live = live_quote_blocks(report, problem, bot_admins(ctx.config))
+    pricing = ctx.config.pricing
+    live = live_quote_blocks(
+        report, problem, bot_admins(ctx.config), history_days=pricing.history_days, min_tasks=pricing.history_min_tasks
+    )
     return quote_form(ctx.config.pricing, state, tool=tool, live=live)
 
 
@@ -62,7 +65,7 @@ def check_form(ctx: RequestContext, view: dict[str, Any]) -> tuple[dict[str, str
     form = read_form(values, ctx.config.pricing, state.team)
     if form.errors or form.request is None:
         return form.errors or {BlockId.QUOTE_TOOL: "Pick a tool."}, None
-    command = RunCommand(request=form.request, note=form.note)
+    command = RunCommand(request=form.request)
     try:
         member = ctx.member(state.team)
         check_run(ctx.deps.db, ctx.config, workspace_id=ctx.workspace_id, member=member, command=command, now=ctx.now)

@@ -3,9 +3,10 @@
 A listener names what it needs as arguments: Bolt's own (``ack``, ``body``, ``respond``, ``client``…)
 or what ``middleware.ProvideDeps`` and ``middleware.load_config`` put in the context (``deps``,
 ``config``, ``workspace_id``, ``user_id``, ``channel_id``, ``request_key``, ``now``, or all of them as
-one ``rc: RequestContext``). Each one is
-registered inside the one error boundary. Listener modules do not import each other; what they share
-lives in ``bot.slack`` (``answers``, ``decisions``, ``requests``, ``subcommands``).
+one ``rc: RequestContext``). Each one is registered inside the one error boundary. Listener modules do
+not import each other (only this registry imports them) and nothing here imports the store
+(``tests/test_layering.py``); what they share lives in ``bot.slack`` (``answers`` and their
+``registry``, ``flows``, ``outbound``, ``context``).
 """
 
 from __future__ import annotations

@@ -28,11 +28,10 @@ from slack_bolt.middleware import Middleware
 from slack_bolt.util.utils import get_arg_names_of_callable
 
 from bot.deps import Deps
-from bot.services.workspace.slack_deliveries import claim_event, claimed_by_first_write
+from bot.services.workspace.slack_deliveries import DeliveryAlreadyHandledError, claim_event, claimed_by_first_write
 from bot.slack.answers.registry import parse_command_line
 from bot.slack.context import RequestContext
 from bot.slack.payloads import parties
-from bot.store.db import DeliveryAlreadyHandledError
 
 logger = logging.getLogger(__name__)
 __all__ = ["DeliveryAlreadyHandledError", "Direct", "ProvideDeps", "delivery_key", "handled_once", "load_config"]

@@ -30,9 +30,11 @@ from bot.domain.lifecycle import ApprovalStatus
 from bot.services.approvals import credit_asks as asks
 from bot.services.approvals import decisions as approvals
 from bot.services.approvals import posts as approval_posts
+from bot.services.quoting.quotes import week_usage
 from bot.services.tasks.overruns import OverrunFlag
+from bot.services.workspace.members import Member
 from bot.services.workspace.records import ApprovalRecord, TaskRecord
-from bot.slack.blocks.approval import decided_blocks, request_blocks, request_text, thread_reply
+from bot.slack.blocks.approval import charged_pending_text, decided_blocks, request_blocks, request_text, thread_reply
 from bot.slack.blocks.asks import ask_decided_blocks, ask_request_blocks, ask_request_text, ask_thread_reply
 from bot.slack.blocks.tasks import flag_blocks, flag_text
 from bot.slack.ids import MetadataEvent
@@ -226,6 +228,38 @@ def post_flag(client: WebClient, flag: OverrunFlag) -> None:
             flag.channel,
             exc.response.get("error"),
         )
+
+
+def tell_charged_pending(
+    deps: Deps, client: WebClient, config: CreditsConfig, charged: list[tuple[ApprovalRecord, TaskRecord]]
+) -> None:
+    """Keter Labs charged tasks waiting for approval beyond their hold: redraw each request with what was
+    charged, and say so in its thread, for whoever decides it. Best effort: the charges are recorded.
+
+    A request not posted yet needs nothing: it is drawn from the task, charges included, when it is posted.
+    """
+    for approval, task in charged:
+        if not (approval.channel_id and approval.message_ts) or approval.team not in config.teams:
+            continue
+        role = config.teams[approval.team].members.get(approval.requester)
+        week = 0
+        if role is not None:
+            requester = Member(approval.requester, approval.team, role, False)
+            week = week_usage(deps.db, config, workspace_id=approval.workspace_id, member=requester, now=deps.clock())
+        try:
+            client.chat_update(
+                channel=approval.channel_id,
+                ts=approval.message_ts,
+                **_request_message(deps, config, approval, task, week),
+            )
+            client.chat_postMessage(
+                channel=approval.channel_id,
+                thread_ts=approval.message_ts,
+                text=charged_pending_text(approval, task),
+                unfurl_links=False,
+            )
+        except SlackApiError as exc:
+            logger.warning("could not tell approval %s's thread of its task's charges (%s)", approval.id, _error(exc))
 
 
 def announce_outcome(

@@ -6,6 +6,8 @@ import logging
 import threading
 from collections.abc import Callable, Hashable
 
+from slack_sdk.errors import SlackApiError
+
 logger = logging.getLogger(__name__)
 
 
@@ -40,11 +42,11 @@ class Debouncer:
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = None
-        for action in pending.values():
+        for key, action in pending.items():
             try:
                 action()
-            except Exception:  # best effort: the next change, or opening the tab, shows it
-                logger.warning("a debounced refresh failed", exc_info=True)
+            except Exception as exc:  # best effort: the next change, or opening the tab, shows it
+                logger.warning("a debounced refresh of %s failed: %s", _key(key), _one_line(exc))
 
     def stop(self) -> None:
         """Run what is pending now and take no more (the process is stopping).
@@ -55,3 +57,14 @@ class Debouncer:
         with self._lock:
             self._stopped = True
         self.flush()
+
+
+def _key(key: Hashable) -> str:
+    return "/".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
+def _one_line(exc: BaseException) -> str:
+    """What failed, in one line: Slack's error code for a Web API refusal, else the exception's type and text."""
+    if isinstance(exc, SlackApiError):
+        return f"{exc.response.get('error', 'Slack API error')} (Slack)"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"

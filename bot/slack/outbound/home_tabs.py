@@ -115,9 +115,27 @@ def thread_link(client: WebClient, channel: str | None, ts: str | None) -> str |
 
 
 def publish_home(deps: Deps, client: WebClient, config: CreditsConfig, workspace_id: str, user_id: str) -> None:
-    """Build and publish the member's Home tab (``views.publish``)."""
-    view = build_home(deps, client, config, workspace_id, user_id, deps.clock())
-    client.views_publish(user_id=user_id, view=view)
+    """Build and publish the member's Home tab (``views.publish``).
+
+    A member id Slack does not know (``user_not_found`` from ``users.info`` or ``views.publish``: an id
+    given to ``admin role`` that is not in the workspace, an account since removed) is one WARNING line,
+    once, and skipped from then on in this process.
+    """
+    unknown = deps.workspace_admins
+    if unknown.is_unknown(workspace_id, user_id):
+        return
+    view = build_home(deps, client, config, workspace_id, user_id, deps.clock())  # may learn it from users.info
+    if not unknown.is_unknown(workspace_id, user_id):
+        try:
+            client.views_publish(user_id=user_id, view=view)
+            return
+        except SlackApiError as exc:
+            if exc.response.get("error") != "user_not_found":
+                raise
+            unknown.mark_unknown(workspace_id, user_id)
+    logger.warning(
+        "Home tab of %s not published: Slack answers user_not_found (not in the workspace?); skipping them", user_id
+    )
 
 
 def concerned(config: CreditsConfig, team: str, *also: str) -> set[str]:

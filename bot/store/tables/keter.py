@@ -62,5 +62,6 @@ class KeterBalance(SQLModel, table=True):
     plan_credits: int
     extra_credits: int
     as_of: datetime = Field(sa_column=_utc_column(nullable=False))
-    difference: int = 0  # Keter Labs' figure minus the bot's when it came in
+    # Keter Labs' figure minus the bot's when it came in.
+    difference: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     alerted_difference: int | None = None  # the difference the admins were last told about

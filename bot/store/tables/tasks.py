@@ -60,8 +60,9 @@ class Task(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     project: str | None = Field(default=None, max_length=80)  # ``run … project=``; its charges inherit it
-    charged: int = 0  # what Keter Labs' charges naming this task add up to (refunds taken off)
-    charge_count: int = 0
+    # What Keter Labs' charges naming this task add up to (refunds taken off), and how many there were.
+    charged: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    charge_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     last_charge_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 

@@ -13,8 +13,9 @@ from slack_bolt.context.complete import Complete
 from slack_bolt.context.fail import Fail
 from slack_sdk import WebClient
 
-from bot.domain.commands import TaskRequest
+from bot.domain.commands import TaskRequest, parse_project
 from bot.domain.errors import UserFacingError
+from bot.domain.keter_charges import task_reference
 from bot.domain.task_commands import RunCommand
 from bot.services.quoting.quotes import quote_task
 from bot.services.tasks.run_and_done import start_task
@@ -38,6 +39,7 @@ def _request(inputs: dict[str, Any], team: str | None) -> TaskRequest:
     if not tool:
         raise UserFacingError("The step needs a tool, e.g. image.")
     quality = str(inputs.get("quality") or "").strip().lower() or None
+    project = str(inputs.get("project") or "").strip()
     return TaskRequest(
         tool=tool,
         quality=quality,
@@ -45,6 +47,7 @@ def _request(inputs: dict[str, Any], team: str | None) -> TaskRequest:
         duration_seconds=whole("duration"),
         retries=None,
         team=team,
+        project=parse_project(project) if project else None,  # the same rule as ``project=`` in a command
     )
 
 
@@ -61,7 +64,7 @@ def handle_quote_step(
     client: WebClient,
     rc: RequestContext,
 ) -> None:
-    """Outputs total, likely_low, likely_high (the total for both until ranges exist), needs_approval."""
+    """Outputs total, likely_low and likely_high (the range ``/credits quote`` shows), needs_approval."""
     try:
         member = _member(rc, client, inputs)
         report = quote_task(
@@ -76,12 +79,13 @@ def handle_quote_step(
         fail(error=str(error))
         return
     total = report.quote.total
+    likely = report.likely
     complete(
         outputs={
             "total": total,
-            "likely_low": total,
-            "likely_high": total,
-            "needs_approval": report.limits.needs_approval,
+            "likely_low": likely.low if likely is not None else total,
+            "likely_high": likely.high if likely is not None else total,
+            "needs_approval": report.needs_approval,
         }
     )
 
@@ -93,7 +97,8 @@ def handle_request_step(
     client: WebClient,
     rc: RequestContext,
 ) -> None:
-    """Run the task for the member (reserve, or post an approval request); outputs task_reference and status."""
+    """Run the task for the member (reserve, or post an approval request); outputs task_reference (``KC-12``,
+    the reference Keter Labs' charges name it by) and status."""
     try:
         member = _member(rc, client, inputs)
         note = str(inputs.get("note") or "").strip()[:200] or None
@@ -115,5 +120,5 @@ def handle_request_step(
         fail(error=str(error))
         return
     status = "reserved" if result.kind == "reserved" else "approval_needed"
-    complete(outputs={"task_reference": f"{member.team}#{result.task.number}", "status": status})
+    complete(outputs={"task_reference": task_reference(result.task.number), "status": status})
     refresh_homes(rc.deps, client, rc.config, rc.workspace_id, concerned(rc.config, member.team, member.user_id))

@@ -1,7 +1,7 @@
 """stale holds and the audit trail of decisions: a team on audit entries, held tasks found by age
 
 Revision ID: 0005_stale_holds
-Revises: 0003
+Revises: 0004_ledger_facts
 """
 
 from collections.abc import Sequence

@@ -1,7 +1,7 @@
 """workspace install state; approval post and announce attempts
 
 Revision ID: 0007_workspace_state
-Revises: 0003
+Revises: 0005_stale_holds
 """
 
 from collections.abc import Sequence

@@ -1,7 +1,7 @@
 """a team's timezone set with ``/credits admin team … tz=``
 
-Revision ID: 0004_newteam
-Revises: 0003
+Revision ID: 0008_team_timezone
+Revises: 0007_workspace_state
 """
 
 from collections.abc import Sequence

@@ -1,7 +1,7 @@
 """Keter Labs' charge feed: raw charges, webhook deliveries, balance snapshots; projects on tasks and entries
 
 Revision ID: 0009_charge_feed
-Revises: 0005_stale_holds
+Revises: 0008_team_timezone
 """
 
 from collections.abc import Sequence

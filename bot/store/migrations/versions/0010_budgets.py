@@ -1,7 +1,7 @@
 """project budgets and asking for more: project_budget, credit_ask, approvals without a task, task.project
 
 Revision ID: 0010_budgets
-Revises: 0005_stale_holds
+Revises: 0009_charge_feed
 
 ``task.project`` is also added by the charge-feed migration (0009_charge_feed) in another branch, in
 the same shape; this one adds it only when it is missing, so the two chain in either order.

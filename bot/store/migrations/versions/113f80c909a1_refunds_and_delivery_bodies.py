@@ -1,7 +1,7 @@
 """keter_charge.refunds and webhook_delivery.body_hash: what a refund gives back, what a delivery carried
 
 Revision ID: 113f80c909a1
-Revises: 0017_week_usage
+Revises: 98c726c38678
 
 A refund names the charge it gives credits back for (``refunds``), so a refund of a charge never
 recorded, of another team's, or of more than was charged can be refused. A delivery keeps the SHA-256
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "113f80c909a1"
-down_revision: str | None = "0017_week_usage"
+down_revision: str | None = "98c726c38678"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
