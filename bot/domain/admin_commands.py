@@ -140,12 +140,23 @@ def parse_admin_limit(rest: str) -> AdminLimitCommand:
     )
 
 
+def _refuse_spaced_number(amount: str, after: list[str]) -> None:
+    """``5 000`` read as 5 credits and a note "000" added 5 (issue 25): a figure with a space is refused whole."""
+    if after and re.fullmatch(r"[+-]?\d[\d,]*", amount) and re.fullmatch(r"\d{3}([,.]\d{3})*", after[0]):
+        whole = amount + after[0]
+        raise UserFacingError(
+            f"`{amount} {after[0]}` looks like one number written with a space: write `{whole}` "
+            f"(or `{whole[:-3]},{whole[-3:]}`), with no space inside it."
+        )
+
+
 def parse_admin_topup(rest: str) -> AdminTopupCommand:
     """``topup <team> <credits> [note]``."""
     words = split_words(rest, ())
     if len(words.positional) < 2:
         raise UserFacingError("Usage: `/credits admin topup <team> <credits> [note]`, e.g. `… topup design 500`.")
-    credits = parse_count("credits", words.positional[1], 1, MAX_TOPUP)
+    _refuse_spaced_number(words.positional[1], words.positional[2:])
+    credits = parse_count("credits", words.positional[1].replace(",", ""), 1, MAX_TOPUP)
     note = " ".join(words.positional[2:]) or None
     return AdminTopupCommand(team=words.positional[0].lower(), credits=credits, note=note)
 
@@ -163,6 +174,7 @@ def parse_admin_adjust(rest: str) -> AdminAdjustCommand:
         raise UserFacingError(
             f"`{amount[:20]}` is not a signed number of credits: write `+40` or `-40`. {ADJUST_USAGE}"
         )
+    _refuse_spaced_number(amount, words[2:])
     credits = parse_count("credits", amount.replace(",", "").lstrip("+"), -MAX_TOPUP, MAX_TOPUP)
     if credits == 0:
         raise UserFacingError("An adjustment of 0 changes nothing; give `+N` or `-N` credits.")

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.admin_commands import AdminTopupCommand
 from bot.domain.command_line import parse_command
 from bot.domain.commands import (
     MAX_DURATION_SECONDS,
@@ -338,3 +339,22 @@ def test_a_quoted_note_may_hold_an_equals_sign(text: str, note: str) -> None:
 
 def test_an_unquoted_word_with_equals_is_still_an_option() -> None:
     assert error_of("run image client=nike").startswith("Unknown option `client`.")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("admin topup design 5 000", "`5 000` looks like one number written with a space: write `5000` (or `5,000`)"),
+        ("admin topup design 12 500 spring", "`12 500` looks like one number written with a space: write `12500`"),
+        ("admin adjust design -3 300 invoice KL-1182", "`-3 300` looks like one number written with a space"),
+    ],
+)
+def test_a_figure_with_a_space_is_refused_whole(text: str, shown: str) -> None:
+    """The bug (issue 25, item 4): `admin topup design 5 000` added 5 credits with the note "000"."""
+    assert error_of(text).startswith(shown)
+
+
+def test_a_topup_reads_thousands_separators_and_keeps_a_note_of_words() -> None:
+    command = parse_command("admin topup design 5,000 march invoice")
+    assert isinstance(command, AdminTopupCommand)
+    assert (command.credits, command.note) == (5000, "march invoice")
